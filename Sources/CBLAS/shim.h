@@ -1,0 +1,23 @@
+#ifndef TESTBED_CBLAS_SHIM_H
+#define TESTBED_CBLAS_SHIM_H
+
+#include <stddef.h>
+#include <cblas.h>
+
+// Debian's OpenBLAS carries LAPACK as Fortran symbols but no LAPACKE header,
+// so the few routines the project uses are declared here. Character arguments
+// carry a hidden length (gfortran ABI), passed explicitly as the trailing size_t.
+
+/// Minimum-norm least squares by divide-and-conquer SVD.
+void dgelsd_(const int *m, const int *n, const int *nrhs, double *a, const int *lda,
+             double *b, const int *ldb, double *s, const double *rcond, int *rank,
+             double *work, const int *lwork, int *iwork, int *info);
+
+/// Cholesky factorisation of a symmetric positive definite matrix.
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+
+/// Solve with a Cholesky factor computed by dpotrf_.
+void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
+             double *b, const int *ldb, int *info, size_t uplo_len);
+
+#endif

@@ -1,0 +1,82 @@
+/// One field of a record: a byte range in the parse buffer.
+struct FieldRange {
+    var start: Int
+    var end: Int
+    /// The field was in quotes.
+    var quoted: Bool
+    /// The quoted field holds doubled quotes that must be collapsed.
+    var escaped: Bool
+}
+
+/// Why a record could not be split into fields.
+enum RecordProblem: Error {
+    case unterminatedQuote
+    case textAfterClosingQuote
+}
+
+/// Splits RFC 4180 records (quoted fields, doubled quotes, delimiters and line breaks inside
+/// quotes, LF or CRLF line ends) out of a byte buffer, without copying.
+struct CSVRecordParser {
+    let delimiter: UInt8
+
+    /// Parses the record that starts at `start`.
+    ///
+    /// - Returns: the index after the record's line end and the number of line breaks consumed,
+    ///   or `nil` when the buffer ends inside the record and more bytes may follow.
+    @inline(__always)
+    func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, atEndOfInput: Bool,
+               into fields: inout [FieldRange]) throws(RecordProblem) -> (next: Int, lineBreaks: Int)? {
+        fields.removeAll(keepingCapacity: true)
+        let end = bytes.count
+        var index = start
+        var lineBreaks = 0
+        while true {
+            if index < end && bytes[index] == ASCII.quote {
+                var cursor = index + 1
+                var escaped = false
+                while true {
+                    guard cursor < end else {
+                        if atEndOfInput { throw .unterminatedQuote }
+                        return nil
+                    }
+                    let byte = bytes[cursor]
+                    if byte == ASCII.quote {
+                        if cursor + 1 < end {
+                            if bytes[cursor + 1] == ASCII.quote { escaped = true; cursor += 2; continue }
+                        } else if !atEndOfInput {
+                            return nil  // a doubled quote may straddle the buffer's end
+                        }
+                        break
+                    }
+                    if byte == ASCII.newline { lineBreaks += 1 }
+                    cursor += 1
+                }
+                fields.append(FieldRange(start: index + 1, end: cursor, quoted: true, escaped: escaped))
+                cursor += 1
+                while cursor < end && (bytes[cursor] == ASCII.space || (bytes[cursor] == ASCII.tab && delimiter != ASCII.tab)) {
+                    cursor += 1
+                }
+                index = cursor
+                guard cursor < end else { return atEndOfInput ? (cursor, lineBreaks) : nil }
+                let byte = bytes[cursor]
+                if byte == delimiter { index = cursor + 1; continue }
+                if byte != ASCII.newline && byte != ASCII.carriageReturn { throw .textAfterClosingQuote }
+            } else {
+                var cursor = index
+                while cursor < end {
+                    let byte = bytes[cursor]
+                    if byte == delimiter || byte == ASCII.newline || byte == ASCII.carriageReturn { break }
+                    cursor += 1
+                }
+                fields.append(FieldRange(start: index, end: cursor, quoted: false, escaped: false))
+                index = cursor
+                guard cursor < end else { return atEndOfInput ? (cursor, lineBreaks) : nil }
+                if bytes[cursor] == delimiter { index = cursor + 1; continue }
+            }
+            // At a line end: LF, CRLF or a lone CR.
+            if bytes[index] == ASCII.newline { return (index + 1, lineBreaks + 1) }
+            if index + 1 < end { return (bytes[index + 1] == ASCII.newline ? index + 2 : index + 1, lineBreaks + 1) }
+            return atEndOfInput ? (index + 1, lineBreaks + 1) : nil
+        }
+    }
+}

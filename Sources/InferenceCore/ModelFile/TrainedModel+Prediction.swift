@@ -1,0 +1,88 @@
+/// The predictions for a batch of rows.
+public struct Predictions: Sendable {
+    public var task: Task
+    /// Regression: the predicted values. Classification: the index of the most probable class.
+    public var values: [Double]
+    /// Classification: one row of probabilities per input row, in the order of ``classes``.
+    public var probabilities: Matrix?
+    public var classes: [String]
+    /// Per row: imputed values, unseen categories, values outside the training range.
+    public var warnings: [[String]]
+
+    /// Classification: the predicted label of each row.
+    public var labels: [String] { values.map { classes[Int($0)] } }
+}
+
+extension TrainedModel {
+    /// Predicts every row of `table`. Columns that are not features (the target, an ID) are ignored.
+    public func predict(_ table: DataTable, missingColumns: MissingColumnPolicy = .reject) throws -> Predictions {
+        var (x, warnings) = try preprocessor.transformWithWarnings(table, missingColumns: missingColumns)
+        addRangeWarnings(table, to: &warnings)
+        let output = try model.checkedPredict(x)
+        switch task {
+        case .regression:
+            return Predictions(task: task, values: output.storage, probabilities: nil, classes: [], warnings: warnings)
+        case .classification:
+            return Predictions(task: task, values: ClassificationMetrics.predictedClasses(output).map(Double.init),
+                               probabilities: output, classes: classes, warnings: warnings)
+        }
+    }
+
+    /// Measures the model on a labelled table (one that holds the target column).
+    public func evaluate(on table: DataTable) throws -> (metrics: [String: Double], confusionMatrix: [[Int]]?, rows: Int) {
+        let targetColumn = try table.column(named: target)
+        let labelled = Target.rowsWithValues(targetColumn.values)
+        guard !labelled.isEmpty else {
+            throw TestbedError(.unsuitableData, "the target column '\(target)' has no values to compare the predictions with")
+        }
+        let rows = table.selectingRows(labelled)
+        let predictions = try predict(rows)
+        let values = try table.column(named: target).values.selecting(labelled)
+        switch task {
+        case .regression:
+            let actual = try (0..<rows.rowCount).map { row -> Double in
+                guard let text = values.text(at: row), let value = NumberParser.parseEitherMark(text) else {
+                    throw TestbedError(.unsuitableData, "the target '\(target)' holds '\(values.text(at: row) ?? "")' in row \(labelled[row] + 1); a regression target must be a number")
+                }
+                return value
+            }
+            return (RegressionMetrics.compute(actual: actual, predicted: predictions.values), nil, rows.rowCount)
+        case .classification:
+            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+            let actual = try (0..<rows.rowCount).map { row -> Int in
+                let label = values.text(at: row)!
+                guard let position = index[label] else {
+                    throw TestbedError(.unsuitableData, "the label '\(label)' in row \(labelled[row] + 1) is not one of the model's classes: \(classes.joined(separator: ", "))")
+                }
+                return position
+            }
+            let probabilities = predictions.probabilities!
+            let confusion = ClassificationMetrics.confusionMatrix(actual: actual, predicted: predictions.values.map { Int($0) }, classCount: classes.count)
+            return (ClassificationMetrics.compute(actual: actual, probabilities: probabilities), confusion, rows.rowCount)
+        }
+    }
+
+    /// The columns to read as text from a prediction file, so that categories and labels keep
+    /// their exact spelling.
+    public var textColumns: Set<String> {
+        Set(features.filter { $0.kind != .numeric }.map(\.name) + [target])
+    }
+
+    private func addRangeWarnings(_ table: DataTable, to warnings: inout [[String]]) {
+        for summary in training.featureSummaries {
+            guard let low = summary.min, let high = summary.max,
+                  let feature = features.first(where: { $0.name == summary.name }), feature.kind == .numeric,
+                  case .numeric(let values)? = table.columns.first(where: { $0.name == summary.name })?.values else { continue }
+            for (row, value) in values.enumerated() where value < low || value > high {
+                warnings[row].append("\(summary.name): \(formatNumber(value)) is outside the training range [\(formatNumber(low)), \(formatNumber(high))]")
+            }
+        }
+    }
+}
+
+extension Target {
+    /// The rows of a column that have a value.
+    static func rowsWithValues(_ values: ColumnValues) -> [Int] {
+        (0..<values.count).filter { values.text(at: $0) != nil }
+    }
+}

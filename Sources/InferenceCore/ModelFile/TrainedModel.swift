@@ -1,0 +1,106 @@
+import Foundation
+
+/// A trained model with everything needed to use it and to judge it: the feature schema, the
+/// fitted preprocessing, the weights, how it was trained and how well it did on held-out rows.
+///
+/// Saved as a versioned JSON document (see `docs/model-format.md`).
+public struct TrainedModel: Sendable {
+    /// The `format` field every model file carries.
+    public static let formatName = "applied-ai-testbed-model"
+    /// The newest format version this library reads and the one it writes.
+    public static let formatVersion = 1
+
+    public var algorithm: String
+    public var parameters: Hyperparameters
+    public var task: Task
+    public var target: String
+    /// Classification: the class labels as written in the training file, in probability order.
+    public var classes: [String]
+    public var features: [FeatureSpec]
+    public var preprocessor: Preprocessor
+    public var model: any FittedModel
+    public var training: TrainingRecord
+    public var libraryVersion: String
+    /// When the model was trained, ISO 8601 in UTC.
+    public var createdAt: String
+
+    public init(algorithm: String, parameters: Hyperparameters, task: Task, target: String, classes: [String],
+                features: [FeatureSpec], preprocessor: Preprocessor, model: any FittedModel, training: TrainingRecord,
+                createdAt: Date = Date()) {
+        self.algorithm = algorithm
+        self.parameters = parameters
+        self.task = task
+        self.target = target
+        self.classes = classes
+        self.features = features
+        self.preprocessor = preprocessor
+        self.model = model
+        self.training = training
+        self.libraryVersion = TestbedVersion.current
+        self.createdAt = ISO8601DateFormatter().string(from: createdAt)
+    }
+}
+
+/// How a model was trained, on what, and its cross-validated quality.
+public struct TrainingRecord: Sendable, Codable, Equatable {
+    /// Rows used (those with a target value).
+    public var rows: Int
+    public var sourceFile: String?
+    /// SHA-256 of the training file, to tell later which data a model came from.
+    public var sourceSHA256: String?
+    public var seed: UInt64
+    /// Cross-validated metrics (mean and spread over `evaluation.folds`), never training-set figures.
+    public var evaluation: CrossValidationResult?
+    /// Per feature: the training distribution, used to warn about inputs outside it.
+    public var featureSummaries: [FeatureSummary]
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case rows, seed, evaluation, notes
+        case sourceFile = "source_file"
+        case sourceSHA256 = "source_sha256"
+        case featureSummaries = "feature_summaries"
+    }
+}
+
+/// The training distribution of one feature.
+public struct FeatureSummary: Sendable, Codable, Equatable {
+    public var name: String
+    public var missingShare: Double
+    /// Numeric and yes/no features (yes/no as 0/1).
+    public var min: Double?
+    public var max: Double?
+    public var mean: Double?
+    public var std: Double?
+    /// Categorical features: rows per category.
+    public var categoryCounts: [String: Int]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, min, max, mean, std
+        case missingShare = "missing_share"
+        case categoryCounts = "category_counts"
+    }
+
+    /// Summarises the column `name` of `table`.
+    init(_ feature: FeatureSpec, in table: DataTable) throws {
+        let values = try table.column(named: feature.name).values
+        name = feature.name
+        missingShare = Double(values.missingCount) / Double(Swift.max(table.rowCount, 1))
+        var numbers: [Double]?
+        switch (feature.kind, values) {
+        case (.numeric, .numeric(let column)):
+            numbers = column
+        case (.boolean, .text(let codes, let levels)):
+            let boolean = BooleanLevels(levels)
+            numbers = codes.map { $0 < 0 ? .nan : boolean?.value(of: levels[Int($0)]) ?? .nan }
+        default:
+            let (codes, levels) = Preprocessor.textCodes(of: values)
+            var counts: [String: Int] = [:]
+            for code in codes where code >= 0 { counts[levels[Int(code)], default: 0] += 1 }
+            categoryCounts = counts
+        }
+        if let numbers, let summary = NumericSummary(numbers) {
+            (min, max, mean, std) = (summary.min, summary.max, summary.mean, summary.std)
+        }
+    }
+}

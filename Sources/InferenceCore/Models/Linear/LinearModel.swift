@@ -1,0 +1,99 @@
+import Foundation
+
+/// A fitted linear model: `z = W·x + b`, followed by a link.
+///
+/// One type serves least squares, ridge and logistic regression: they differ in how the
+/// weights are found, not in how they predict.
+public struct LinearModel: FittedModel, Equatable {
+    public enum Link: String, Sendable, Codable {
+        /// Regression: the prediction is `z`.
+        case identity
+        /// Binary classification: one output, `P(class 1) = σ(z)`.
+        case logistic
+        /// Multiclass classification: one output per class, probabilities by softmax.
+        case softmax
+    }
+
+    public var link: Link
+    /// One row of weights per output.
+    public var coefficients: Matrix
+    /// One intercept per output.
+    public var intercepts: [Double]
+
+    public var inputWidth: Int { coefficients.columns }
+
+    public init(link: Link, coefficients: Matrix, intercepts: [Double]) {
+        precondition(coefficients.rows == intercepts.count, "one intercept per output")
+        self.link = link
+        self.coefficients = coefficients
+        self.intercepts = intercepts
+    }
+
+    /// The linear scores `X·Wᵀ + b`, one column per output.
+    public func decisionFunction(_ x: Matrix) -> Matrix {
+        var scores: Matrix
+        if coefficients.rows == 1 {
+            var column = [Double](repeating: intercepts[0], count: x.rows)
+            BLAS.gemv(x, coefficients.storage, beta: 1, into: &column)
+            scores = Matrix(rows: x.rows, columns: 1, storage: column)
+        } else {
+            scores = Matrix(rows: x.rows, columns: coefficients.rows)
+            for row in 0..<x.rows {
+                for output in 0..<coefficients.rows { scores.storage[row * coefficients.rows + output] = intercepts[output] }
+            }
+            BLAS.gemm(x, coefficients, transposeB: true, beta: 1, into: &scores)
+        }
+        return scores
+    }
+
+    public func predict(_ x: Matrix) -> Matrix {
+        let scores = decisionFunction(x)
+        switch link {
+        case .identity:
+            return scores
+        case .logistic:
+            var probabilities = Matrix(rows: x.rows, columns: 2)
+            for row in 0..<x.rows {
+                let positive = Sigmoid.value(scores.storage[row])
+                probabilities.storage[2 * row] = 1 - positive
+                probabilities.storage[2 * row + 1] = positive
+            }
+            return probabilities
+        case .softmax:
+            var probabilities = scores
+            probabilities.storage.withUnsafeMutableBufferPointer { buffer in
+                for row in 0..<x.rows {
+                    Softmax.normalize(UnsafeMutableBufferPointer(rebasing: buffer[row * scores.columns ..< (row + 1) * scores.columns]))
+                }
+            }
+            return probabilities
+        }
+    }
+}
+
+/// The numerically stable logistic function and its companions.
+enum Sigmoid {
+    @inline(__always) static func value(_ z: Double) -> Double {
+        z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+    }
+
+    /// `log(1 + exp(z))` without overflow.
+    @inline(__always) static func softplus(_ z: Double) -> Double {
+        z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
+    }
+}
+
+enum Softmax {
+    /// Turns scores into probabilities in place; returns `log Σ exp(score)`.
+    @discardableResult @inline(__always)
+    static func normalize(_ scores: UnsafeMutableBufferPointer<Double>) -> Double {
+        let maximum = scores.max() ?? 0
+        var sum = 0.0
+        for index in scores.indices {
+            scores[index] = exp(scores[index] - maximum)
+            sum += scores[index]
+        }
+        for index in scores.indices { scores[index] /= sum }
+        return maximum + log(sum)
+    }
+}

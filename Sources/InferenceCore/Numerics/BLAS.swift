@@ -1,0 +1,160 @@
+import CBLAS
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one place where the project calls OpenBLAS and LAPACK.
+///
+/// Everything else works on ``Matrix`` and plain arrays. Debian's `blasint` is `Int32`,
+/// so sizes are converted explicitly here and nowhere else.
+public enum BLAS {
+    /// OpenBLAS's worker threads spin and yield on small matrices, which are most of what models
+    /// here multiply (a 6,000 × 36 GEMM ran 14 times slower on two threads than on one). So one
+    /// thread is the default unless `OPENBLAS_NUM_THREADS` asks otherwise; parallelism comes from
+    /// serving requests and folds concurrently instead.
+    private static let threadDefault: Void = {
+        if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
+    }()
+
+    /// `C ← alpha · op(A) · op(B) + beta · C` on row-major matrices.
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool = false,
+        _ b: Matrix, transposeB: Bool = false,
+        alpha: Double = 1, beta: Double = 0, into c: inout Matrix
+    ) {
+        _ = threadDefault
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let n = transposeB ? b.rows : b.columns
+        precondition((transposeB ? b.columns : b.rows) == k, "gemm: inner dimensions differ")
+        precondition(c.rows == m && c.columns == n, "gemm: output is \(c.rows)×\(c.columns), expected \(m)×\(n)")
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            for i in c.storage.indices { c.storage[i] *= beta }
+            return
+        }
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a.storage, Int32(max(a.columns, 1)),
+            b.storage, Int32(max(b.columns, 1)), beta, &c.storage, Int32(max(c.columns, 1)))
+    }
+
+    /// `op(A) · op(B)` as a new matrix.
+    public static func product(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false) -> Matrix {
+        var c = Matrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+        return c
+    }
+
+    /// Single-precision GEMM on raw row-major buffers (for the machine-ceiling benchmark).
+    public static func sgemm(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: inout [Float]) {
+        _ = threadDefault
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    1, a, Int32(k), b, Int32(n), 0, &c, Int32(n))
+    }
+
+    /// `y ← alpha · op(A) · x + beta · y`.
+    public static func gemv(
+        _ a: Matrix, transpose: Bool = false, _ x: [Double],
+        alpha: Double = 1, beta: Double = 0, into y: inout [Double]
+    ) {
+        _ = threadDefault
+        let inputLength = transpose ? a.rows : a.columns
+        let outputLength = transpose ? a.columns : a.rows
+        precondition(x.count == inputLength && y.count == outputLength, "gemv: dimensions differ")
+        guard a.rows > 0, a.columns > 0 else {
+            for i in y.indices { y[i] *= beta }
+            return
+        }
+        cblas_dgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(a.rows), Int32(a.columns),
+                    alpha, a.storage, Int32(a.columns), x, 1, beta, &y, 1)
+    }
+
+    /// Adds `Aᵀ·A` into the upper triangle of the symmetric matrix `c` (`A.columns` square).
+    public static func addGramUpper(of a: Matrix, into c: inout Matrix) {
+        _ = threadDefault
+        precondition(c.rows == a.columns && c.columns == a.columns, "syrk: dimensions differ")
+        guard a.rows > 0, a.columns > 0 else { return }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(a.columns), Int32(a.rows), 1,
+                    a.storage, Int32(a.columns), 1, &c.storage, Int32(a.columns))
+    }
+
+    /// Dot product of two equally long vectors.
+    public static func dot(_ x: [Double], _ y: [Double]) -> Double {
+        _ = threadDefault
+        precondition(x.count == y.count, "dot: lengths differ")
+        return cblas_ddot(Int32(x.count), x, 1, y, 1)
+    }
+
+    /// Solves `A·X = B` for a symmetric positive definite `A` (n × n) by Cholesky factorisation.
+    /// `b` holds the right-hand sides as the columns of an `n × nrhs` matrix.
+    public static func solvePositiveDefinite(_ a: Matrix, _ b: Matrix) throws -> Matrix {
+        _ = threadDefault
+        precondition(a.rows == a.columns && b.rows == a.rows, "solve: dimensions differ")
+        let n = Int32(a.rows)
+        guard n > 0 else { return b }
+        // Row-major symmetric A is its own column-major transpose; the lower triangle in
+        // column-major terms is the upper one in row-major terms, both are filled.
+        var factor = a.storage
+        var info: Int32 = 0
+        var lda = n
+        var size = n
+        var uplo = Int8(UInt8(ascii: "L"))
+        dpotrf_(&uplo, &size, &factor, &lda, &info, 1)
+        guard info == 0 else {
+            throw TestbedError(.numericalFailure,
+                               "the system is not positive definite (LAPACK dpotrf info \(info)); add regularisation")
+        }
+        var rhs = b.transposed().storage  // column-major n × nrhs
+        var nrhs = Int32(b.columns)
+        var ldb = n
+        dpotrs_(&uplo, &size, &nrhs, factor, &lda, &rhs, &ldb, &info, 1)
+        guard info == 0 else { throw TestbedError(.numericalFailure, "LAPACK dpotrs failed (info \(info))") }
+        return Matrix(rows: b.columns, columns: b.rows, storage: rhs).transposed()
+    }
+
+    /// Minimum-norm least-squares solution of `A·x ≈ b` by SVD (LAPACK dgelsd).
+    /// Singular values below `rcond · σ_max` count as zero, which makes rank-deficient
+    /// designs (collinear columns) well defined.
+    public static func leastSquaresMinimumNorm(_ a: Matrix, _ b: [Double], rcond: Double) throws -> (solution: [Double], rank: Int) {
+        _ = threadDefault
+        precondition(b.count == a.rows, "lstsq: dimensions differ")
+        var m = Int32(a.rows), n = Int32(a.columns), nrhs: Int32 = 1
+        guard m > 0, n > 0 else { return (Array(repeating: 0, count: a.columns), 0) }
+        var columnMajor = a.transposed().storage
+        var lda = max(m, 1)
+        var ldb = max(m, n)
+        var rhs = b + Array(repeating: 0, count: Int(ldb) - b.count)
+        var singular = [Double](repeating: 0, count: Int(min(m, n)))
+        var rcond = rcond
+        var rank: Int32 = 0
+        var info: Int32 = 0
+        // Workspace query first, as LAPACK recommends.
+        var lwork: Int32 = -1
+        var workSize = [Double](repeating: 0, count: 1)
+        var iworkSize = [Int32](repeating: 0, count: 1)
+        dgelsd_(&m, &n, &nrhs, &columnMajor, &lda, &rhs, &ldb, &singular, &rcond, &rank,
+                &workSize, &lwork, &iworkSize, &info)
+        lwork = Int32(workSize[0])
+        var work = [Double](repeating: 0, count: Int(lwork))
+        var iwork = [Int32](repeating: 0, count: max(Int(iworkSize[0]), 1))
+        dgelsd_(&m, &n, &nrhs, &columnMajor, &lda, &rhs, &ldb, &singular, &rcond, &rank,
+                &work, &lwork, &iwork, &info)
+        guard info == 0 else {
+            throw TestbedError(.numericalFailure, "least squares did not converge (LAPACK dgelsd info \(info))")
+        }
+        return (Array(rhs.prefix(Int(n))), Int(rank))
+    }
+
+    /// Sets the number of threads OpenBLAS uses.
+    public static func setThreadCount(_ count: Int) {
+        _ = threadDefault
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// OpenBLAS's description of its build (version, core, thread model).
+    public static var configuration: String {
+        String(cString: openblas_get_config())
+    }
+}

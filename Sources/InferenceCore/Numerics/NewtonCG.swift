@@ -1,0 +1,70 @@
+/// Minimises a smooth, strictly convex function by Newton's method, solving each Newton system
+/// with conjugate gradients on Hessian-vector products, so the Hessian is never formed.
+///
+/// This converges quadratically near the optimum, which is what a tight tolerance needs.
+struct NewtonCG {
+    /// The objective at a point: its value, gradient, and a Hessian-vector product there.
+    struct Evaluation {
+        var value: Double
+        var gradient: [Double]
+        var hessianTimes: ([Double]) -> [Double]
+    }
+
+    /// Stop when the largest gradient component is at most this.
+    var gradientTolerance = 1e-11
+    var maxIterations = 200
+
+    /// The minimiser, starting from `start`, and the number of Newton steps taken.
+    func minimize(from start: [Double], _ evaluate: ([Double]) -> Evaluation, value: ([Double]) -> Double) -> (point: [Double], iterations: Int) {
+        var point = start
+        var current = evaluate(point)
+        for iteration in 0..<maxIterations {
+            let gradientNorm = current.gradient.map(abs).max() ?? 0
+            if gradientNorm <= gradientTolerance { return (point, iteration) }
+            let direction = conjugateGradient(current.hessianTimes, rightHandSide: current.gradient.map { -$0 },
+                                              tolerance: min(0.5, gradientNorm.squareRoot()) * norm(current.gradient))
+            let slope = zip(current.gradient, direction).reduce(0) { $0 + $1.0 * $1.1 }
+            // Backtracking on the sufficient-decrease condition; a full step is almost always taken.
+            var step = 1.0
+            var accepted = false
+            for _ in 0..<40 {
+                let candidate = zip(point, direction).map { $0 + step * $1 }
+                if value(candidate) <= current.value + 1e-4 * step * slope {
+                    point = candidate
+                    accepted = true
+                    break
+                }
+                step /= 2
+            }
+            // No decrease is measurable any more: the optimum is reached to rounding.
+            guard accepted else { return (point, iteration) }
+            current = evaluate(point)
+        }
+        return (point, maxIterations)
+    }
+
+    private func conjugateGradient(_ multiply: ([Double]) -> [Double], rightHandSide b: [Double], tolerance: Double) -> [Double] {
+        var x = [Double](repeating: 0, count: b.count)
+        var residual = b
+        var direction = residual
+        var residualSquared = dot(residual, residual)
+        for _ in 0..<max(2 * b.count, 50) {
+            if residualSquared.squareRoot() <= tolerance { break }
+            let product = multiply(direction)
+            let curvature = dot(direction, product)
+            guard curvature > 0 else { break }
+            let step = residualSquared / curvature
+            for i in x.indices {
+                x[i] += step * direction[i]
+                residual[i] -= step * product[i]
+            }
+            let next = dot(residual, residual)
+            for i in direction.indices { direction[i] = residual[i] + next / residualSquared * direction[i] }
+            residualSquared = next
+        }
+        return x.allSatisfy({ $0 == 0 }) ? b : x
+    }
+
+    private func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+    private func norm(_ a: [Double]) -> Double { dot(a, a).squareRoot() }
+}

@@ -1,0 +1,57 @@
+/// A model input: a column of the training table and how it is interpreted.
+public struct FeatureSpec: Sendable, Codable, Equatable {
+    public var name: String
+    /// `.numeric`, `.boolean` or `.categorical`.
+    public var kind: ColumnKind
+
+    public init(name: String, kind: ColumnKind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    /// The feature columns of `table`: every numeric, boolean and categorical column except the
+    /// target and `excluded`, with a note for each column left out and why.
+    public static func select(from table: DataTable, target: String?, excluded: Set<String> = []) -> (features: [FeatureSpec], notes: [String]) {
+        var features: [FeatureSpec] = []
+        var notes: [String] = []
+        for column in table.columns where column.name != target && !excluded.contains(column.name) {
+            let kind = ColumnKind.infer(column.values)
+            if kind.isFeature {
+                features.append(FeatureSpec(name: column.name, kind: kind))
+            } else {
+                notes.append("column '\(column.name)' is \(kind == .identifier ? "an identifier (a different value in almost every row)" : "empty"); left out of the features")
+            }
+        }
+        return (features, notes)
+    }
+}
+
+/// Options for fitting a ``Preprocessor``.
+public struct PreprocessingOptions: Sendable, Codable, Equatable {
+    /// Centre and scale numeric columns (linear models, k-NN and MLPs need it; trees do not).
+    public var standardize: Bool
+    /// Add a 0/1 column after each numeric column that had missing cells in training.
+    public var missingIndicators: Bool
+    /// Categorical columns with more levels keep the most frequent ones and group the rest.
+    public var maxCategories: Int
+
+    public init(standardize: Bool = true, missingIndicators: Bool = false, maxCategories: Int = OneHotEncoder.defaultMaxCategories) {
+        self.standardize = standardize
+        self.missingIndicators = missingIndicators
+        self.maxCategories = maxCategories
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case standardize
+        case missingIndicators = "missing_indicators"
+        case maxCategories = "max_categories"
+    }
+}
+
+/// What to do when a feature column is absent from the input.
+public enum MissingColumnPolicy: Sendable {
+    /// Fail with an error that names the absent columns.
+    case reject
+    /// Treat every cell of the column as missing (and warn on each row).
+    case impute
+}

@@ -1,0 +1,157 @@
+/// The fitted transformation from a table's feature columns to a model's input matrix.
+///
+/// Fitted on training rows only and stored in the model file, so that prediction applies
+/// exactly what training saw.
+public struct Preprocessor: Sendable, Codable, Equatable {
+    /// One encoder per feature, in feature order.
+    public enum Step: Sendable, Equatable {
+        case numeric(NumericEncoder)
+        case categorical(OneHotEncoder)
+
+        var column: String {
+            switch self {
+            case .numeric(let encoder): return encoder.column
+            case .categorical(let encoder): return encoder.column
+            }
+        }
+
+        var outputNames: [String] {
+            switch self {
+            case .numeric(let encoder): return encoder.outputNames
+            case .categorical(let encoder): return encoder.outputNames
+            }
+        }
+    }
+
+    public var steps: [Step]
+    public var options: PreprocessingOptions
+    /// The names of the matrix columns that ``transform(_:missingColumns:)`` produces.
+    public var outputNames: [String] { steps.flatMap(\.outputNames) }
+    /// The number of matrix columns.
+    public var width: Int { outputNames.count }
+    /// The input columns, in order.
+    public var inputColumns: [String] { steps.map(\.column) }
+
+    /// Fits the encoders on the rows of `table` (the training rows).
+    public static func fit(_ table: DataTable, features: [FeatureSpec], options: PreprocessingOptions = PreprocessingOptions()) throws -> Preprocessor {
+        let steps = try features.map { feature -> Step in
+            let values = try table.column(named: feature.name).values
+            switch (feature.kind, values) {
+            case (.numeric, .numeric(let numbers)):
+                return .numeric(NumericEncoder(column: feature.name, values: numbers, boolean: nil,
+                                               standardize: options.standardize, addIndicator: options.missingIndicators))
+            case (.boolean, .text(let codes, let levels)):
+                guard let boolean = BooleanLevels(levels) else { fallthrough }
+                let numbers = codes.map { $0 < 0 ? Double.nan : boolean.value(of: levels[Int($0)])! }
+                return .numeric(NumericEncoder(column: feature.name, values: numbers, boolean: boolean,
+                                               standardize: options.standardize, addIndicator: options.missingIndicators))
+            case (.categorical, .text(let codes, let levels)):
+                return .categorical(OneHotEncoder(column: feature.name, codes: codes, levels: levels, maxCategories: options.maxCategories))
+            case (.categorical, .numeric(let numbers)):
+                let (codes, levels) = textCodes(numbers)
+                return .categorical(OneHotEncoder(column: feature.name, codes: codes, levels: levels, maxCategories: options.maxCategories))
+            default:
+                throw TestbedError(.unsuitableData, "column '\(feature.name)' cannot be used as a \(feature.kind.rawValue) feature")
+            }
+        }
+        return Preprocessor(steps: steps, options: options)
+    }
+
+    /// Encodes the feature columns of `table` into a matrix with one row per table row.
+    public func transform(_ table: DataTable, missingColumns: MissingColumnPolicy = .reject) throws -> Matrix {
+        try transform(table, missingColumns: missingColumns, warnings: nil)
+    }
+
+    /// Encodes `table` and collects, per row, warnings about what was imputed or not recognised.
+    public func transformWithWarnings(_ table: DataTable, missingColumns: MissingColumnPolicy = .reject) throws -> (matrix: Matrix, warnings: [[String]]) {
+        var warnings = [[String]](repeating: [], count: table.rowCount)
+        let matrix = try transform(table, missingColumns: missingColumns, warnings: &warnings)
+        return (matrix, warnings)
+    }
+
+    private func transform(_ table: DataTable, missingColumns: MissingColumnPolicy, warnings: UnsafeMutablePointer<[[String]]>?) throws -> Matrix {
+        let absent = inputColumns.filter { name in !table.columns.contains { $0.name == name } }
+        if !absent.isEmpty && missingColumns == .reject {
+            throw TestbedError(.unknownColumn, "the input lacks the column\(absent.count == 1 ? "" : "s") \(absent.map { "'\($0)'" }.joined(separator: ", ")) that the model was trained on; expected columns: \(inputColumns.joined(separator: ", "))")
+        }
+        let rows = table.rowCount
+        let width = self.width
+        var matrix = Matrix(rows: rows, columns: width)
+        var offset = 0
+        for step in steps {
+            let input = table.columns.first { $0.name == step.column }?.values ?? .numeric([Double](repeating: .nan, count: rows))
+            if input.count != rows { throw TestbedError(.shapeMismatch, "column '\(step.column)' has \(input.count) rows, expected \(rows)") }
+            if input.missingCount > 0, let warnings {
+                let absentColumn = absent.contains(step.column)
+                for row in 0..<rows where input.text(at: row) == nil {
+                    warnings.pointee[row].append(absentColumn ? "\(step.column): column not given; treated as missing" : "\(step.column): missing value imputed")
+                }
+            }
+            try matrix.storage.withUnsafeMutableBufferPointer { output in
+                switch step {
+                case .numeric(let encoder):
+                    let values = try numericValues(input, for: encoder)
+                    for row in 0..<rows { encoder.encode(values[row], into: output.baseAddress! + row * width + offset) }
+                case .categorical(let encoder):
+                    let (codes, levels) = Self.textCodes(of: input)
+                    let slots = encoder.slots(for: levels)
+                    let known = Set(encoder.categories)
+                    for row in 0..<rows {
+                        let code = Int(codes[row])
+                        if let slot = code < 0 ? encoder.missingSlot : slots[code] { output[row * width + offset + slot] = 1 }
+                        if code >= 0 && !known.contains(levels[code]) {
+                            warnings?.pointee[row].append("\(step.column): category '\(levels[code])' was not among the training categories\(encoder.otherCategory ? "; treated as 'other'" : "; it adds nothing to the prediction")")
+                        }
+                    }
+                }
+            }
+            offset += step.outputNames.count
+        }
+        return matrix
+    }
+
+    /// A numeric feature's values from an input column, which may have arrived as text.
+    private func numericValues(_ input: ColumnValues, for encoder: NumericEncoder) throws -> [Double] {
+        switch input {
+        case .numeric(let numbers):
+            if let index = numbers.firstIndex(where: { $0.isInfinite }) {
+                throw TestbedError(.unsuitableData, "column '\(encoder.column)', row \(index + 1): \(numbers[index]) is not a finite number")
+            }
+            return numbers
+        case .text(let codes, let levels):
+            let levelValues = levels.map { level -> Double? in
+                encoder.boolean?.value(of: level.trimmingSpaces) ?? NumberParser.parseEitherMark(level)
+            }
+            return try codes.enumerated().map { row, code in
+                guard code >= 0 else { return .nan }
+                guard let value = levelValues[Int(code)] else {
+                    let expected = encoder.boolean.map { "'\($0.falseText)' or '\($0.trueText)'" } ?? "a number"
+                    throw TestbedError(.unsuitableData, "column '\(encoder.column)', row \(row + 1): '\(levels[Int(code)])' is not \(expected); the model was trained with \(expected == "a number" ? "numbers" : expected) in this column")
+                }
+                return value
+            }
+        }
+    }
+
+    /// A column's cells as text codes, whether it was read as text or as numbers.
+    static func textCodes(of input: ColumnValues) -> (codes: [Int32], levels: [String]) {
+        switch input {
+        case .text(let codes, let levels): return (codes, levels)
+        case .numeric(let numbers): return Self.textCodes(numbers)
+        }
+    }
+
+    /// Numbers as text levels (for a categorical column whose values all look like numbers).
+    static func textCodes(_ numbers: [Double]) -> (codes: [Int32], levels: [String]) {
+        var levels: [String] = []
+        var index: [Double: Int32] = [:]
+        let codes = numbers.map { value -> Int32 in
+            guard !value.isNaN else { return -1 }
+            if let code = index[value] { return code }
+            levels.append(formatNumber(value))
+            index[value] = Int32(levels.count - 1)
+            return Int32(levels.count - 1)
+        }
+        return (codes, levels)
+    }
+}

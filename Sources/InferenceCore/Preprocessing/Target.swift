@@ -1,0 +1,93 @@
+/// What a model predicts.
+public enum Task: String, Sendable, Codable, CaseIterable {
+    case regression
+    case classification
+}
+
+/// The target column prepared for training: rows with a missing target left out, classes
+/// found and encoded as indices.
+public struct Target: Sendable, Equatable {
+    public var task: Task
+    /// Regression: the values. Classification: the class index of each row.
+    public var values: [Double]
+    /// Classification: the class labels as written in the file, in index order.
+    public var classes: [String]
+    /// The rows of the table that have a target value, in order.
+    public var rows: [Int]
+    /// How the task was chosen, and what was left out.
+    public var notes: [String]
+
+    /// Class indices as integers.
+    public var classIndices: [Int] { values.map { Int($0) } }
+
+    /// Prepares `column` as the target. Without a `task`, a text column or a numeric one with at
+    /// most ten distinct integer values means classification; any other numeric column regression.
+    public init(_ column: Column, task requestedTask: Task?) throws {
+        let (codes, levels): ([Int32], [String])
+        switch column.values {
+        case .text(let textCodes, let textLevels): (codes, levels) = (textCodes, textLevels)
+        case .numeric(let numbers): (codes, levels) = Preprocessor.textCodes(numbers)
+        }
+        let name = column.name
+        rows = codes.indices.filter { codes[$0] >= 0 }
+        var notes: [String] = []
+        if rows.count < codes.count {
+            notes.append("\(codes.count - rows.count) rows with no value in the target '\(name)' were left out")
+        }
+        let usedLevels = Set(rows.map { codes[$0] })
+        guard usedLevels.count >= 2 else {
+            let value = usedLevels.first.map { "'\(levels[Int($0)])'" } ?? "no value"
+            throw TestbedError(.unsuitableData, "the target '\(name)' has \(value) in all \(rows.count) rows; a target needs at least two distinct values to learn from")
+        }
+        let numbers = levels.map(NumberParser.parseEitherMark)
+        let numeric = usedLevels.allSatisfy { numbers[Int($0)] != nil }
+        let task: Task
+        if let requestedTask {
+            task = requestedTask
+        } else if numeric && !(usedLevels.count <= 10 && usedLevels.allSatisfy { numbers[Int($0)]!.rounded() == numbers[Int($0)]! }) {
+            task = .regression
+            notes.append("task: regression (the target '\(name)' is numeric with \(usedLevels.count) distinct values); use --task classification to change it")
+        } else {
+            task = .classification
+            notes.append("task: classification (the target '\(name)' has \(usedLevels.count) distinct \(numeric ? "integer values" : "values")); use --task regression to change it")
+        }
+        self.task = task
+        switch task {
+        case .regression:
+            guard numeric else {
+                let example = usedLevels.map { levels[Int($0)] }.first { level in numbers[levels.firstIndex(of: level)!] == nil }!
+                throw TestbedError(.unsuitableData, "the target '\(name)' holds text such as '\(example)'; regression needs numbers, use classification for categories")
+            }
+            values = rows.map { numbers[Int(codes[$0])]! }
+            classes = []
+        case .classification:
+            // As scikit-learn's LabelEncoder: numeric labels in numeric order, text in code-point order.
+            let used = usedLevels.map { Int($0) }
+            let ordered = numeric
+                ? used.sorted { numbers[$0]! < numbers[$1]! }
+                : used.sorted { levels[$0].unicodeScalarsPrecede(levels[$1]) }
+            var classOf = [Int](repeating: -1, count: levels.count)
+            for (index, level) in ordered.enumerated() { classOf[level] = index }
+            classes = ordered.map { levels[$0] }
+            values = rows.map { Double(classOf[Int(codes[$0])]) }
+        }
+        self.notes = notes
+    }
+
+    /// A target with given values, for tests and internal use.
+    public init(task: Task, values: [Double], classes: [String] = []) {
+        self.task = task
+        self.values = values
+        self.classes = classes
+        self.rows = Array(values.indices)
+        self.notes = []
+    }
+
+    /// The target restricted to positions `indices` of ``values``.
+    public func selecting(_ indices: [Int]) -> Target {
+        var copy = self
+        copy.values = indices.map { values[$0] }
+        copy.rows = indices.map { rows[$0] }
+        return copy
+    }
+}

@@ -1,0 +1,62 @@
+/// What a column is, as inferred from its values.
+public enum ColumnKind: String, Sendable, Codable, CaseIterable {
+    /// Numbers (sensor readings, quantities).
+    case numeric
+    /// Two text values such as yes/no or true/false.
+    case boolean
+    /// A limited set of text values (machine type, shift, supplier).
+    case categorical
+    /// A different text value in every row, or almost every row of a larger table (a serial
+    /// number, a sample name): not a feature.
+    case identifier
+    /// No value in any row: not a feature.
+    case empty
+
+    /// Whether columns of this kind are used as model inputs by default.
+    public var isFeature: Bool { self == .numeric || self == .boolean || self == .categorical }
+
+    /// Infers the kind of a column from its values.
+    public static func infer(_ values: ColumnValues) -> ColumnKind {
+        switch values {
+        case .numeric(let numbers):
+            return numbers.allSatisfy(\.isNaN) ? .empty : .numeric
+        case .text(let codes, let levels):
+            let present = codes.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+            if present == 0 { return .empty }
+            if BooleanLevels(levels) != nil { return .boolean }
+            // A different value in (almost) every row names the row rather than describing it.
+            if levels.count == present && present >= 10 || present >= 50 && Double(levels.count) >= 0.9 * Double(present) {
+                return .identifier
+            }
+            return .categorical
+        }
+    }
+}
+
+/// The two spellings of a boolean column and which one means `true`.
+public struct BooleanLevels: Sendable, Codable, Equatable {
+    public var falseText: String
+    public var trueText: String
+
+    private static let pairs: [(false: String, true: String)] = [
+        ("false", "true"), ("no", "yes"), ("n", "y"), ("f", "t"), ("off", "on"),
+    ]
+
+    /// Recognises the levels of a boolean column, or returns `nil`.
+    public init?(_ levels: [String]) {
+        guard !levels.isEmpty, levels.count <= 2 else { return nil }
+        let lowered = Set(levels.map { $0.lowercased() })
+        guard lowered.count == levels.count,
+              let pair = Self.pairs.first(where: { lowered.isSubset(of: [$0.false, $0.true]) }) else { return nil }
+        falseText = levels.first { $0.lowercased() == pair.false } ?? pair.false
+        trueText = levels.first { $0.lowercased() == pair.true } ?? pair.true
+    }
+
+    /// 1 for the true spelling, 0 for the false one (case-insensitive), `nil` otherwise.
+    public func value(of text: String) -> Double? {
+        let lowered = text.lowercased()
+        if lowered == trueText.lowercased() { return 1 }
+        if lowered == falseText.lowercased() { return 0 }
+        return nil
+    }
+}

@@ -1,0 +1,82 @@
+/// What a table holds, column by column, with the warnings a person should read before training.
+public struct DatasetProfile: Sendable, Codable, Equatable {
+    public struct CategoryCount: Sendable, Codable, Equatable {
+        public var value: String
+        public var count: Int
+    }
+
+    public struct ColumnProfile: Sendable, Codable, Equatable {
+        public var name: String
+        public var kind: ColumnKind
+        public var missingCount: Int
+        public var missingShare: Double
+        public var distinctCount: Int
+        /// For numeric columns.
+        public var summary: NumericSummary?
+        /// For text columns: the most frequent values, at most ten.
+        public var topCategories: [CategoryCount]?
+        public var notes: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, summary, notes
+            case missingCount = "missing_count"
+            case missingShare = "missing_share"
+            case distinctCount = "distinct_count"
+            case topCategories = "top_categories"
+        }
+    }
+
+    public var rows: Int
+    public var delimiter: String
+    public var decimalMark: String
+    public var columns: [ColumnProfile]
+    public var warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case rows, delimiter, columns, warnings
+        case decimalMark = "decimal_mark"
+    }
+
+    /// Profiles every column of `table`. Columns with more than `maxCategories` levels are noted
+    /// as capped, as the one-hot encoder will cap them.
+    public init(_ table: DataTable, maxCategories: Int = OneHotEncoder.defaultMaxCategories) {
+        rows = table.rowCount
+        delimiter = String(UnicodeScalar(table.dialect.delimiter))
+        decimalMark = String(UnicodeScalar(table.dialect.decimalMark))
+        columns = table.columns.map { Self.profile($0, rows: table.rowCount, maxCategories: maxCategories) }
+        warnings = columns.flatMap { column in column.notes.map { "\(column.name): \($0)" } }
+    }
+
+    private static func profile(_ column: Column, rows: Int, maxCategories: Int) -> ColumnProfile {
+        let kind = ColumnKind.infer(column.values)
+        let missing = column.values.missingCount
+        var notes: [String] = []
+        var summary: NumericSummary?
+        var top: [CategoryCount]?
+        var distinct = 0
+        switch column.values {
+        case .numeric(let values):
+            summary = NumericSummary(values)
+            distinct = Set(values.filter { !$0.isNaN }).count
+            if distinct == 1 { notes.append("has a single value; it carries no information") }
+        case .text(let codes, let levels):
+            var counts = [Int](repeating: 0, count: levels.count)
+            for code in codes where code >= 0 { counts[Int(code)] += 1 }
+            distinct = levels.count
+            top = zip(levels, counts).sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+                .prefix(10).map { CategoryCount(value: $0.0, count: $0.1) }
+            if kind == .identifier { notes.append("a different value in (almost) every row, as an identifier; left out of the features") }
+            if kind == .categorical && distinct > maxCategories {
+                notes.append("has \(distinct) distinct values; the \(maxCategories - 1) most frequent are kept as categories and the rest grouped as 'other'")
+            }
+            if kind == .categorical && distinct == 1 { notes.append("has a single value; it carries no information") }
+        }
+        if kind == .empty { notes.append("has no values; left out of the features") }
+        let share = rows > 0 ? Double(missing) / Double(rows) : 0
+        if kind != .empty && share >= 0.3 {
+            notes.append("\(Int((share * 100).rounded()))% of its cells are missing; they are imputed")
+        }
+        return ColumnProfile(name: column.name, kind: kind, missingCount: missing, missingShare: share,
+                             distinctCount: distinct, summary: summary, topCategories: top, notes: notes)
+    }
+}

@@ -1,0 +1,46 @@
+/// Summary statistics of the present (non-NaN) values of a numeric column.
+public struct NumericSummary: Sendable, Codable, Equatable {
+    public var min: Double
+    public var max: Double
+    public var mean: Double
+    /// Population standard deviation.
+    public var std: Double
+    public var median: Double
+    /// The share of cells that are missing, 0–1.
+    public var missingShare: Double
+
+    enum CodingKeys: String, CodingKey {
+        case min, max, mean, std, median
+        case missingShare = "missing_share"
+    }
+
+    /// Summarises `values`, skipping NaN; `nil` when no value is present.
+    public init?(_ values: [Double]) {
+        let present = values.filter { !$0.isNaN }
+        guard !present.isEmpty else { return nil }
+        let sorted = present.sorted()
+        let mean = present.reduce(0, +) / Double(present.count)
+        min = sorted.first!
+        max = sorted.last!
+        self.mean = mean
+        std = (present.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(present.count)).squareRoot()
+        median = Self.median(ofSorted: sorted)
+        missingShare = Double(values.count - present.count) / Double(values.count)
+    }
+
+    /// The median of sorted values: the mean of the two middle ones for an even count (as NumPy).
+    static func median(ofSorted sorted: [Double]) -> Double {
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
+
+extension Array where Element == Double {
+    /// Mean and population standard deviation.
+    func meanAndStandardDeviation() -> (mean: Double, std: Double) {
+        guard !isEmpty else { return (.nan, .nan) }
+        let mean = reduce(0, +) / Double(count)
+        let variance = reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(count)
+        return (mean, variance.squareRoot())
+    }
+}

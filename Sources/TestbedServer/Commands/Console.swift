@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import InferenceCore
+
+/// Standard output for results, standard error for notes and errors.
+enum Console {
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
+    }
+
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Runs a command body; a domain error becomes one line on standard error and exit status 1.
+    static func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as TestbedError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// `name  mean ± std` lines, in a stable order.
+    static func metricLines(_ metrics: [String: Double], spread: [String: Double]? = nil) -> [String] {
+        metrics.keys.sorted().map { name in
+            let value = String(format: "%.4f", metrics[name]!)
+            let std = spread?[name].map { String(format: " ± %.4f", $0) } ?? ""
+            return "  \(name.padding(toLength: 18, withPad: " ", startingAt: 0))\(value)\(std)"
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import InferenceCore
+
+/// How to read the input CSV: shared by every command that reads data.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "The CSV file to read.")
+    var data: String
+
+    @Option(name: .long, help: "The field delimiter: ',', ';', 'tab' or '|' (default: detected).")
+    var delimiter: String?
+
+    @Option(name: .customLong("decimal"), help: "The decimal mark: '.' or ',' (default: detected).")
+    var decimalMark: String?
+
+    func readOptions(textColumns: Set<String> = []) throws -> CSVReadOptions {
+        CSVReadOptions(delimiter: try delimiterByte(), decimalMark: try decimalByte(), textColumns: textColumns)
+    }
+
+    /// Reads the table, with `textColumns` kept as text.
+    func read(textColumns: Set<String> = []) throws -> DataTable {
+        try CSVReader(options: readOptions(textColumns: textColumns)).read(file: data)
+    }
+
+    private func delimiterByte() throws -> UInt8? {
+        guard let delimiter else { return nil }
+        switch delimiter {
+        case ",", "comma": return UInt8(ascii: ",")
+        case ";", "semicolon": return UInt8(ascii: ";")
+        case "tab", "\\t", "\t": return UInt8(ascii: "\t")
+        case "|", "pipe": return UInt8(ascii: "|")
+        default: throw ValidationError("--delimiter '\(delimiter)' is not supported; expected ',', ';', 'tab' or '|'")
+        }
+    }
+
+    private func decimalByte() throws -> UInt8? {
+        guard let decimalMark else { return nil }
+        switch decimalMark {
+        case ".": return UInt8(ascii: ".")
+        case ",": return UInt8(ascii: ",")
+        default: throw ValidationError("--decimal '\(decimalMark)' is not supported; expected '.' or ','")
+        }
+    }
+}
+
+/// What to learn and how: shared by `train` and `evaluate`.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "The column to predict.")
+    var target: String?
+
+    @Option(name: .long, help: "regression or classification (default: inferred from the target).")
+    var task: Task?
+
+    @Option(name: .long, help: "The model family: \(AlgorithmRegistry.all.map(\.name).joined(separator: ", ")) (default: ridge for regression, logistic for classification).")
+    var algorithm: String?
+
+    @Option(name: .long, help: "Ridge: the L2 penalty (default 1.0).")
+    var alpha: Double?
+
+    @Option(name: .customLong("C"), help: "Logistic: the inverse L2 penalty (default 1.0).")
+    var c: Double?
+
+    @Option(name: .long, help: "Seed for the fold split and anything random in training.")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Cross-validation folds (stratified for classification).")
+    var folds: Int = 5
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Columns to leave out of the features.")
+    var exclude: [String] = []
+
+    @Flag(name: .long, help: "Add a missing-value indicator column for each numeric feature with missing cells.")
+    var missingIndicators = false
+
+    func spec(target: String) -> TrainingSpec {
+        var parameters: Hyperparameters = [:]
+        if let alpha { parameters["alpha"] = alpha }
+        if let c { parameters["C"] = c }
+        return TrainingSpec(target: target, task: task, algorithm: algorithm, parameters: parameters, seed: seed,
+                            folds: folds, excludedColumns: Set(exclude), missingIndicators: missingIndicators)
+    }
+}
+
+extension Task: ExpressibleByArgument {}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import InferenceCore
+
+/// `testbed evaluate`: cross-validate an algorithm on a file, or measure a saved model on labelled data.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Cross-validate an algorithm on a CSV file, or measure a saved model (--model) on labelled data.")
+
+    @OptionGroup var input: DataOptions
+    @OptionGroup var options: ModelOptions
+
+    @Option(name: .long, help: "A saved model file to measure instead of cross-validating.")
+    var model: String?
+
+    @Flag(name: .long, help: "Print the result as one JSON object.")
+    var json = false
+
+    /// The JSON result of `evaluate`.
+    struct Report: Encodable {
+        var task: Task
+        var target: String
+        var algorithm: String
+        var parameters: Hyperparameters
+        var rows: Int
+        var folds: Int?
+        var metrics: [String: Double]
+        var metricsStd: [String: Double]?
+        var classes: [String]?
+        var confusionMatrix: [[Int]]?
+
+        enum CodingKeys: String, CodingKey {
+            case task, target, algorithm, parameters, rows, folds, metrics, classes
+            case metricsStd = "metrics_std"
+            case confusionMatrix = "confusion_matrix"
+        }
+    }
+
+    func run() throws {
+        try Console.run {
+            let report = try model.map(measureSavedModel) ?? crossValidate()
+            if json { return try Console.printJSON(report) }
+            let how = report.folds.map { "\($0)-fold cross-validation (mean ± std)" } ?? "the saved model on \(report.rows) labelled rows"
+            print("\(report.algorithm) \(report.task.rawValue) of '\(report.target)', \(report.rows) rows, \(how):")
+            Console.metricLines(report.metrics, spread: report.metricsStd).forEach { print($0) }
+        }
+    }
+
+    private func crossValidate() throws -> Report {
+        guard let target = options.target else {
+            throw ValidationError("evaluate needs --target COLUMN (or --model MODEL.json to measure a saved model)")
+        }
+        let table = try input.read(textColumns: [target])
+        let spec = options.spec(target: target)
+        let prepared = try PreparedData(table, spec: spec)
+        prepared.notes.forEach(Console.note)
+        let parameters = try prepared.algorithm.resolve(spec.parameters)
+        let result = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
+        result.notes.forEach(Console.note)
+        return Report(task: prepared.target.task, target: target, algorithm: prepared.algorithm.name, parameters: parameters,
+                      rows: prepared.table.rowCount, folds: result.folds, metrics: result.metrics, metricsStd: result.metricsStd,
+                      classes: prepared.target.task == .classification ? prepared.target.classes : nil,
+                      confusionMatrix: result.confusionMatrix)
+    }
+
+    private func measureSavedModel(_ path: String) throws -> Report {
+        let trained = try TrainedModel.load(from: path)
+        let table = try input.read(textColumns: trained.textColumns)
+        let (metrics, confusion, rows) = try trained.evaluate(on: table)
+        return Report(task: trained.task, target: trained.target, algorithm: trained.algorithm, parameters: trained.parameters,
+                      rows: rows, folds: nil, metrics: metrics, metricsStd: nil,
+                      classes: trained.task == .classification ? trained.classes : nil, confusionMatrix: confusion)
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import InferenceCore
+
+/// `testbed train`: cross-validate, fit on all rows, save the model file.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Train a model on a CSV file and save it as a model file.")
+
+    @OptionGroup var input: DataOptions
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: "Where to write the model file (JSON).")
+    var out: String
+
+    func run() throws {
+        try Console.run {
+            guard let target = model.target else { throw ValidationError("train needs --target COLUMN") }
+            let table = try input.read(textColumns: [target])
+            let digest = try FileDigest.sha256(ofFile: input.data)
+            let trained = try TrainedModel.train(table, spec: model.spec(target: target),
+                                                 sourceFile: URL(fileURLWithPath: input.data).lastPathComponent, sourceSHA256: digest)
+            for note in trained.training.notes { Console.note(note) }
+            try trained.save(to: out)
+            print("trained \(trained.algorithm) (\(trained.task.rawValue)) on \(trained.training.rows) rows to predict '\(target)'; saved to \(out)")
+            if let evaluation = trained.training.evaluation {
+                print("cross-validated over \(evaluation.folds) folds (mean ± std):")
+                Console.metricLines(evaluation.metrics, spread: evaluation.metricsStd).forEach { print($0) }
+            }
+        }
+    }
+}
