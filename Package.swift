@@ -45,5 +45,9 @@ let package = Package(
             dependencies: ["InferenceCore"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(
+            name: "TestbedCLITests",
+            dependencies: ["TestbedServer"]
+        ),
     ]
 )

@@ -11,16 +11,24 @@ struct NewtonCG {
     }
 
     /// Stop when the largest gradient component is at most this.
-    var gradientTolerance = 1e-11
+    var gradientTolerance = 1e-10
     var maxIterations = 200
+    /// Near the optimum Newton's method at least halves the gradient each step; when it stops
+    /// doing so for this many steps, rounding has taken over and further steps are noise.
+    var stagnationLimit = 3
 
     /// The minimiser, starting from `start`, and the number of Newton steps taken.
     func minimize(from start: [Double], _ evaluate: ([Double]) -> Evaluation, value: ([Double]) -> Double) -> (point: [Double], iterations: Int) {
         var point = start
         var current = evaluate(point)
+        var previousNorm = Double.infinity
+        var stagnantSteps = 0
         for iteration in 0..<maxIterations {
             let gradientNorm = current.gradient.map(abs).max() ?? 0
             if gradientNorm <= gradientTolerance { return (point, iteration) }
+            stagnantSteps = gradientNorm < 1e-6 && gradientNorm > previousNorm / 2 ? stagnantSteps + 1 : 0
+            if stagnantSteps >= stagnationLimit { return (point, iteration) }
+            previousNorm = gradientNorm
             let direction = conjugateGradient(current.hessianTimes, rightHandSide: current.gradient.map { -$0 },
                                               tolerance: min(0.5, gradientNorm.squareRoot()) * norm(current.gradient))
             let slope = zip(current.gradient, direction).reduce(0) { $0 + $1.0 * $1.1 }

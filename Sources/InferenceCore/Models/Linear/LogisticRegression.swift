@@ -12,7 +12,7 @@ public enum LogisticRegression {
         try fit(x, classes: target.classIndices, classCount: target.classes.count, C: parameters["C"]!)
     }
 
-    /// Fits by Newton-CG to a gradient tolerance of 1e-11 on the per-row objective.
+    /// Fits by Newton-CG to a gradient tolerance of 1e-10 on the per-row objective.
     public static func fit(_ x: Matrix, classes: [Int], classCount: Int, C: Double) throws -> LinearModel {
         guard classCount >= 2 else {
             throw TestbedError(.unsuitableData, "logistic regression needs at least two classes, found \(classCount)")

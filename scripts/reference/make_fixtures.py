@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Writes the reference outputs that the Swift tests compare InferenceCore against.
+
+Everything here is scikit-learn's own code on the real datasets in ../../datasets; the Swift
+tests only read the JSON this writes (Tests/InferenceCoreTests/Fixtures), so they need no Python.
+
+    scripts/reference/setup.sh && .venv-reference/bin/python scripts/reference/make_fixtures.py
+
+Column types follow the testbed's rules, written out here so that both sides see the same
+features: numeric columns are imputed with the median and standardised; yes/no columns become
+0/1 and are treated as numeric; other text columns are one-hot encoded (categories sorted,
+unseen ones ignored).
+"""
+import json
+import pathlib
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss,
+                             mean_absolute_error, precision_recall_fscore_support, r2_score,
+                             roc_auc_score, root_mean_squared_error)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DATA = ROOT / "datasets"
+OUT = ROOT / "Tests" / "InferenceCoreTests" / "Fixtures"
+BOOLEAN = {"yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0}
+MAX_ROWS_STORED = 400  # predictions are stored for the first rows only, to keep fixtures small
+
+
+def load(name, target, exclude=()):
+    frame = pd.read_csv(DATA / f"{name}.csv", keep_default_na=True)
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    features = [c for c in frame.columns if c != target and c not in exclude]
+    numeric, categorical = [], []
+    for column in features:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values):
+            numeric.append(column)
+        elif set(values.dropna().str.lower()) <= set(BOOLEAN):
+            frame[column] = values.str.lower().map(BOOLEAN)
+            numeric.append(column)
+        else:
+            frame[column] = frame[column].astype(object)
+            categorical.append(column)
+    return frame, features, numeric, categorical
+
+
+def preprocessor(numeric, categorical):
+    return ColumnTransformer([
+        ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric),
+        ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+    ])
+
+
+def output_names(fitted, numeric, categorical):
+    names = list(numeric)
+    if categorical:
+        encoder = fitted.named_transformers_["categorical"]
+        for column, categories in zip(categorical, encoder.categories_):
+            names += [f"{column}=(missing)" if pd.isna(c) else f"{column}={c}" for c in categories]
+    return names
+
+
+def floats(array):
+    return [float(v) for v in np.asarray(array, dtype=float).ravel()]
+
+
+def preprocessing_fixture(name, target, exclude=(), rows=None):
+    frame, features, numeric, categorical = load(name, target, exclude)
+    if rows:
+        frame = frame.iloc[:rows]
+    fitted = preprocessor(numeric, categorical).fit(frame[features])
+    matrix = fitted.transform(frame[features])
+    return {"dataset": f"{name}.csv", "target": target, "exclude": list(exclude), "rows": rows or len(frame),
+            "columns": output_names(fitted, numeric, categorical), "shape": list(matrix.shape), "matrix": floats(matrix)}
+
+
+def regression_fixture(name, target, model, label, exclude=()):
+    frame, features, numeric, categorical = load(name, target, exclude)
+    pipeline = Pipeline([("prepare", preprocessor(numeric, categorical)), ("model", model)]).fit(frame[features], frame[target])
+    names = output_names(pipeline.named_steps["prepare"], numeric, categorical)
+    predictions = pipeline.predict(frame[features])
+    return {"dataset": f"{name}.csv", "target": target, "exclude": list(exclude), "algorithm": label,
+            "parameters": {"alpha": model.alpha} if hasattr(model, "alpha") else {},
+            "columns": names, "coefficients": floats(pipeline.named_steps["model"].coef_),
+            "intercept": float(pipeline.named_steps["model"].intercept_),
+            "predictions": floats(predictions[:MAX_ROWS_STORED])}
+
+
+def logistic_fixture(name, target, C, exclude=()):
+    frame, features, numeric, categorical = load(name, target, exclude)
+    labels = frame[target].astype(str) if not pd.api.types.is_numeric_dtype(frame[target]) else frame[target]
+    def fit(solver):
+        model = LogisticRegression(C=C, tol=1e-10, max_iter=100_000, solver=solver)
+        return Pipeline([("prepare", preprocessor(numeric, categorical)), ("model", model)]).fit(frame[features], labels)
+    # The exact Newton solver is the reference, confirmed by the other Newton solver. Even at
+    # tol=1e-10, lbfgs stops on its relative-decrease test short of the optimum (recorded below).
+    pipeline = fit("newton-cholesky")
+    probabilities = pipeline.predict_proba(frame[features])
+    newton_cg = fit("newton-cg").predict_proba(frame[features])
+    assert np.max(np.abs(newton_cg - probabilities)) < 1e-8, f"{name}: the Newton solvers disagree"
+    lbfgs_gap = float(np.max(np.abs(fit("lbfgs").predict_proba(frame[features]) - probabilities)))
+    return {"dataset": f"{name}.csv", "target": target, "exclude": list(exclude), "C": C,
+            "classes": [str(c) for c in pipeline.named_steps["model"].classes_],
+            "solver": "newton-cholesky", "lbfgs_max_difference": lbfgs_gap,
+            "probabilities": floats(probabilities[:MAX_ROWS_STORED]), "stored_rows": min(len(frame), MAX_ROWS_STORED)}
+
+
+def metric_fixtures():
+    rng = np.random.default_rng(7)
+    cases = []
+    for classes, n in [(2, 300), (4, 500)]:
+        actual = rng.integers(0, classes, n)
+        scores = rng.random((n, classes)) + np.eye(classes)[actual] * rng.random((n, 1))
+        # Round so that scores tie, as real model outputs often do.
+        probabilities = np.round(scores / scores.sum(axis=1, keepdims=True), 2)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        predicted = probabilities.argmax(axis=1)
+        precision, recall, f1, _ = precision_recall_fscore_support(actual, predicted, average="macro", zero_division=0)
+        auc = roc_auc_score(actual, probabilities[:, 1]) if classes == 2 else roc_auc_score(actual, probabilities, multi_class="ovr", average="macro")
+        cases.append({
+            "kind": "classification", "classes": classes, "actual": [int(a) for a in actual], "probabilities": floats(probabilities),
+            "metrics": {"accuracy": accuracy_score(actual, predicted), "balanced_accuracy": balanced_accuracy_score(actual, predicted),
+                        "macro_precision": precision, "macro_recall": recall, "macro_f1": f1,
+                        "log_loss": log_loss(actual, probabilities, labels=list(range(classes))), "roc_auc": auc},
+            "confusion_matrix": confusion_matrix(actual, predicted, labels=list(range(classes))).tolist()})
+    actual = rng.normal(20, 5, 200)
+    predicted = actual + rng.normal(0, 2, 200)
+    cases.append({"kind": "regression", "actual": floats(actual), "predicted": floats(predicted),
+                  "metrics": {"rmse": root_mean_squared_error(actual, predicted), "mae": mean_absolute_error(actual, predicted),
+                              "r2": r2_score(actual, predicted)}})
+    return cases
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    fixtures = {
+        "preprocessing.json": [
+            preprocessing_fixture("Servo", "Class"),
+            preprocessing_fixture("Ozone", "V4"),
+            preprocessing_fixture("PimaIndiansDiabetes2", "diabetes"),
+            preprocessing_fixture("mlc_churn", "churn", rows=300),
+        ],
+        "linear.json": [
+            regression_fixture("biomass", "HHV", LinearRegression(), "linear", exclude=("sample",)),
+            regression_fixture("biomass", "HHV", Ridge(alpha=1.0), "ridge", exclude=("sample",)),
+            regression_fixture("Ozone", "V4", Ridge(alpha=10.0), "ridge"),
+            regression_fixture("Servo", "Class", Ridge(alpha=1.0), "ridge"),
+            # One-hot columns with an intercept are collinear: the minimum-norm solution is compared.
+            regression_fixture("Servo", "Class", LinearRegression(), "linear"),
+        ],
+        "logistic.json": [
+            logistic_fixture("Ionosphere", "Class", 1.0),
+            logistic_fixture("PimaIndiansDiabetes2", "diabetes", 0.1),
+            logistic_fixture("Glass", "Type", 1.0),
+            logistic_fixture("Satellite", "classes", 1.0),
+            logistic_fixture("mlc_churn", "churn", 1.0),
+        ],
+        "metrics.json": metric_fixtures(),
+    }
+    for name, content in fixtures.items():
+        document = {"generator": "scripts/reference/make_fixtures.py", "scikit_learn": sklearn.__version__, "cases": content}
+        (OUT / name).write_text(json.dumps(document, indent=None, separators=(",", ":")) + "\n")
+        print(f"wrote {OUT / name} ({(OUT / name).stat().st_size // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main()
