@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import InferenceCore
+
+@Suite("Model files")
+struct ModelFileTests {
+    func servoModel() throws -> TrainedModel {
+        try TrainedModel.train(TestData.table("Servo.csv", target: "Class"), spec: TrainingSpec(target: "Class", folds: 3),
+                               sourceFile: "Servo.csv", sourceSHA256: FileDigest.sha256(ofFile: TestData.datasetPath("Servo.csv")))
+    }
+
+    func json(_ model: TrainedModel) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: model.jsonData()) as! [String: Any]
+    }
+
+    @Test func carriesTheDocumentedFields() throws {
+        let document = try json(servoModel())
+        for key in ["format", "format_version", "algorithm", "parameters", "task", "target", "classes", "features",
+                    "preprocessing", "model", "training", "library_version", "created_at"] {
+            #expect(document[key] != nil, "missing \(key)")
+        }
+        let training = try #require(document["training"] as? [String: Any])
+        #expect((training["source_sha256"] as? String)?.count == 64)
+        #expect((training["feature_summaries"] as? [Any])?.count == 4)
+        let evaluation = try #require(training["evaluation"] as? [String: Any])
+        #expect((evaluation["metrics"] as? [String: Double])?["rmse"] != nil)
+    }
+
+    func rewritten(_ change: (inout [String: Any]) -> Void) throws -> Data {
+        var document = try json(servoModel())
+        change(&document)
+        return try JSONSerialization.data(withJSONObject: document)
+    }
+
+    @Test func newerFormatVersionIsRefused() throws {
+        let data = try rewritten { $0["format_version"] = 2 }
+        #expect(throws: TestbedError(.invalidModelFile, "model file format version 2 is newer than this testbed (\(TestbedVersion.current)) reads; this testbed reads versions 1 to 1")) {
+            try TrainedModel(jsonData: data)
+        }
+    }
+
+    @Test func otherDocumentsAreRefused() throws {
+        #expect(throws: TestbedError(.invalidModelFile, "this is not a testbed model file: its 'format' is missing, expected 'applied-ai-testbed-model'")) {
+            try TrainedModel(jsonData: Data("{\"rows\": 3}".utf8))
+        }
+        let error = try #require(throws: TestbedError.self) { try TrainedModel(jsonData: Data("not json".utf8)) }
+        #expect(error.code == .invalidModelFile)
+    }
+
+    @Test func missingFieldIsNamed() throws {
+        let data = try rewritten { $0["target"] = nil }
+        #expect(throws: TestbedError(.invalidModelFile, "the model file lacks 'target'")) { try TrainedModel(jsonData: data) }
+    }
+
+    @Test func unknownAlgorithmInFileIsRefused() throws {
+        let data = try rewritten { $0["algorithm"] = "quantum" }
+        let error = try #require(throws: TestbedError.self) { try TrainedModel(jsonData: data) }
+        #expect(error.message.hasPrefix("unknown algorithm 'quantum'"))
+    }
+
+    @Test func predictionWarnsOutsideTheTrainingRange() throws {
+        let model = try servoModel()
+        let input = try TestData.table(csv: "Motor,Screw,Pgain,Vgain\nA,B,99,1\n", options: CSVReadOptions(textColumns: model.textColumns))
+        let predictions = try model.predict(input)
+        #expect(predictions.warnings[0] == ["Pgain: 99 is outside the training range [3, 6]"])
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+/// Runs the built `testbed` executable, as a person or a script would.
+struct Testbed {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The executable sits beside the test bundle in the build products folder.
+    static let executable: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("testbed").path) && directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("testbed")
+    }()
+
+    static func dataset(_ name: String) -> String {
+        repositoryRoot.appendingPathComponent("datasets/\(name)").path
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID())-\(name)").path
+    }
+}
+
+@Suite("testbed command line")
+struct CommandLineTests {
+    @Test func executableIsBuilt() {
+        #expect(FileManager.default.isExecutableFile(atPath: Testbed.executable.path))
+    }
+
+    @Test func evaluateJSONHasTheContractFields() throws {
+        let result = try Testbed.run(["evaluate", "--data", Testbed.dataset("Servo.csv"), "--target", "Class", "--folds", "10", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["task"] as? String == "regression")
+        #expect(json["target"] as? String == "Class")
+        #expect(json["algorithm"] as? String == "ridge")
+        #expect(json["rows"] as? Int == 167)
+        #expect(json["folds"] as? Int == 10)
+        let metrics = try #require(json["metrics"] as? [String: Double])
+        #expect(Set(metrics.keys) == ["rmse", "mae", "r2"])
+        #expect(Set((json["metrics_std"] as? [String: Double] ?? [:]).keys) == ["rmse", "mae", "r2"])
+        #expect(result.stderr.contains("task: regression"))
+    }
+
+    @Test func trainPredictAndEvaluateASavedClassifier() throws {
+        let model = Testbed.temporaryPath("glass.json"), predictions = Testbed.temporaryPath("glass.csv")
+        defer { for path in [model, predictions] { try? FileManager.default.removeItem(atPath: path) } }
+
+        let train = try Testbed.run(["train", "--data", Testbed.dataset("Glass.csv"), "--target", "Type", "--C", "2", "--seed", "4", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("trained logistic (classification) on 214 rows"))
+
+        let predict = try Testbed.run(["predict", "--model", model, "--data", Testbed.dataset("Glass.csv"), "--out", predictions])
+        #expect(predict.status == 0, "\(predict.stderr)")
+        #expect(predict.stderr.contains("ignored column not used by the model: Type"))
+        let lines = try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "prediction,proba_1,proba_2,proba_3,proba_5,proba_6,proba_7")
+        #expect(lines.count == 215)
+        for line in lines.dropFirst() {
+            let fields = line.split(separator: ",")
+            #expect(["1", "2", "3", "5", "6", "7"].contains(String(fields[0])))
+            let total = fields.dropFirst().compactMap { Double($0) }.reduce(0, +)
+            #expect(abs(total - 1) < 1e-12)
+        }
+
+        let evaluate = try Testbed.run(["evaluate", "--model", model, "--data", Testbed.dataset("Glass.csv"), "--json"])
+        #expect(evaluate.status == 0, "\(evaluate.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any])
+        #expect(json["rows"] as? Int == 214)
+        #expect(((json["metrics"] as? [String: Double])?["accuracy"] ?? 0) > 0.6)
+        #expect(json["folds"] == nil)
+    }
+
+    @Test func predictionsToStandardOutputKeepRowOrder() throws {
+        let model = Testbed.temporaryPath("servo.json")
+        defer { try? FileManager.default.removeItem(atPath: model) }
+        #expect(try Testbed.run(["train", "--data", Testbed.dataset("Servo.csv"), "--target", "Class", "--algorithm", "linear", "--out", model]).status == 0)
+        let input = Testbed.temporaryPath("servo-input.csv")
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        // Two rows in the Nordic dialect, columns in another order: the same answers as in the usual one.
+        try "Vgain;Pgain;Screw;Motor\n1;3;A;E\n5;6;E;B\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let nordic = try Testbed.run(["predict", "--model", model, "--data", input])
+        try "Motor,Screw,Pgain,Vgain\nE,A,3,1\nB,E,6,5\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let usual = try Testbed.run(["predict", "--model", model, "--data", input])
+        #expect(nordic.status == 0 && usual.status == 0)
+        #expect(nordic.stdout == usual.stdout)
+        #expect(nordic.stdout.split(separator: "\n").count == 3)
+    }
+
+    @Test("Errors exit non-zero with a message that says what to fix", arguments: [
+        (["evaluate", "--data", "Servo.csv", "--target", "class"], "error: there is no column 'class'; the columns are: 'Motor', 'Screw', 'Pgain', 'Vgain', 'Class'"),
+        (["train", "--data", "Glass.csv", "--target", "Type", "--algorithm", "ridge", "--out", "/tmp/x.json"], "error: ridge does not do classification"),
+        (["evaluate", "--data", "Servo.csv", "--target", "Class", "--alpha=-2"], "error: ridge: alpha == -2, must be >= 0"),
+        (["evaluate", "--data", "missing.csv", "--target", "y"], "error: cannot open"),
+        (["predict", "--model", "Servo.csv", "--data", "Servo.csv"], "error: the model file is not valid"),
+        (["evaluate", "--data", "Glass.csv", "--target", "Type", "--folds", "1"], "error: folds == 1, must be >= 2"),
+    ])
+    func errors(_ arguments: [String], _ message: String) throws {
+        let resolved = arguments.map { $0.hasSuffix(".csv") && !$0.hasPrefix("/") ? Testbed.dataset($0) : $0 }
+        let result = try Testbed.run(resolved)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
+    }
+
+    @Test func raggedFileNamesTheLine() throws {
+        let path = Testbed.temporaryPath("ragged.csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "a,b,y\n1,2,3\n4,5\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try Testbed.run(["profile", "--data", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: line 3: found 2 fields, expected 3"))
+    }
+
+    @Test func profileJSON() throws {
+        let result = try Testbed.run(["profile", "--data", Testbed.dataset("PimaIndiansDiabetes2.csv"), "--json"])
+        #expect(result.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["rows"] as? Int == 768)
+        let columns = try #require(json["columns"] as? [[String: Any]])
+        let insulin = try #require(columns.first { $0["name"] as? String == "insulin" })
+        #expect(insulin["kind"] as? String == "numeric")
+        #expect(insulin["missing_count"] as? Int == 374)
+    }
+}
