@@ -7,15 +7,41 @@ import Darwin
 /// Parses decimal numbers straight from bytes, without building a `String` per cell.
 ///
 /// Results are correctly rounded (identical to `strtod` and Python's `float`): the common case
-/// of at most 19 significant digits and a small exponent takes Clinger's exact fast path,
-/// anything else is handed to `strtod`.
+/// of at most 19 digits forming an integer below 2⁵³ and a small exponent takes Clinger's exact
+/// fast path; anything else is handed to `strtod`.
 struct NumberParser: Sendable {
     let decimalMark: UInt8
 
-    private static let exactPowersOfTen: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
+    /// 10^exponent for 0...22, all exactly representable. A switch over literals compiles to a
+    /// constant table; a static array would cost a lazy-initialisation check and reference
+    /// counting on every cell.
+    @inline(__always)
+    private static func exactPowerOfTen(_ exponent: Int) -> Double {
+        switch exponent {
+        case 0: return 1e0
+        case 1: return 1e1
+        case 2: return 1e2
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        case 9: return 1e9
+        case 10: return 1e10
+        case 11: return 1e11
+        case 12: return 1e12
+        case 13: return 1e13
+        case 14: return 1e14
+        case 15: return 1e15
+        case 16: return 1e16
+        case 17: return 1e17
+        case 18: return 1e18
+        case 19: return 1e19
+        case 20: return 1e20
+        case 21: return 1e21
+        default: return 1e22
+        }
     }
 
     /// The number the bytes spell, or `nil` when they are not a plain decimal number.
@@ -27,65 +53,46 @@ struct NumberParser: Sendable {
         var negative = false
         if bytes[0] == ASCII.minus { negative = true; index = 1 } else if bytes[0] == ASCII.plus { index = 1 }
 
+        // Accumulate every digit; more than 19 of them may overflow and take the slow path.
         var mantissa: UInt64 = 0
-        var significantDigits = 0
-        var exponent = 0
-        var sawDigit = false
-        var truncated = false
-
+        let integerStart = index
         while index < count, ASCII.isDigit(bytes[index]) {
-            let digit = UInt64(bytes[index] &- ASCII.zero)
-            sawDigit = true
-            if significantDigits < 19 {
-                mantissa = mantissa &* 10 &+ digit
-                if mantissa != 0 { significantDigits += 1 }
-            } else {
-                exponent += 1
-                truncated = truncated || digit != 0
-            }
+            mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- ASCII.zero)
             index += 1
         }
+        var digits = index - integerStart
+        var exponent = 0
         if index < count, bytes[index] == decimalMark {
             index += 1
+            let fractionStart = index
             while index < count, ASCII.isDigit(bytes[index]) {
-                let digit = UInt64(bytes[index] &- ASCII.zero)
-                sawDigit = true
-                if significantDigits < 19 {
-                    mantissa = mantissa &* 10 &+ digit
-                    if mantissa != 0 { significantDigits += 1 }
-                    exponent -= 1
-                } else {
-                    truncated = truncated || digit != 0
-                }
+                mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- ASCII.zero)
                 index += 1
             }
+            exponent = fractionStart - index
+            digits += index - fractionStart
         }
-        guard sawDigit else { return nil }
+        guard digits > 0 else { return nil }
         if index < count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
             var exponentNegative = false
             if index < count, bytes[index] == ASCII.minus { exponentNegative = true; index += 1 } else if index < count, bytes[index] == ASCII.plus { index += 1 }
             var explicitExponent = 0
-            var sawExponentDigit = false
+            let exponentStart = index
             while index < count, ASCII.isDigit(bytes[index]) {
                 explicitExponent = min(explicitExponent * 10 + Int(bytes[index] &- ASCII.zero), 100_000)
-                sawExponentDigit = true
                 index += 1
             }
-            guard sawExponentDigit else { return nil }
+            guard index > exponentStart else { return nil }
             exponent += exponentNegative ? -explicitExponent : explicitExponent
         }
         guard index == count else { return nil }
 
-        let value: Double
-        if !truncated && mantissa <= 1 << 53 && exponent >= -22 && exponent <= 22 {
-            let powers = Self.exactPowersOfTen
-            value = exponent >= 0 ? Double(mantissa) * powers[exponent] : Double(mantissa) / powers[-exponent]
-        } else if mantissa == 0 {
-            value = 0
-        } else {
-            return slowParse(bytes)
+        // Clinger's fast path: an exact integer mantissa and an exact power of ten round once.
+        guard digits <= 19, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else {
+            return mantissa == 0 && digits <= 19 ? (negative ? -0.0 : 0) : slowParse(bytes)
         }
+        let value = exponent >= 0 ? Double(mantissa) * Self.exactPowerOfTen(exponent) : Double(mantissa) / Self.exactPowerOfTen(-exponent)
         return negative ? -value : value
     }
 
