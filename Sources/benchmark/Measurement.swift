@@ -52,8 +52,7 @@ struct Result: Codable {
     var line: String {
         let extras = extra.keys.sorted().map { "\($0) \(format(extra[$0]!))" }.joined(separator: ", ")
         return "\(suite.padding(toLength: 8, withPad: " ", startingAt: 0)) \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) "
-            + "\(format(median)) \(unit) (range \(format(range.low))–\(format(range.high)); median \(String(format: "%.4f", timing.median)) s, "
-            + "\(format(work / timing.cpuMedian)) \(unit) by thread CPU time)"
+            + "\(format(median)) \(unit) (range \(format(range.low))–\(format(range.high)); median \(String(format: "%.4f", timing.median)) s)"
             + (extras.isEmpty ? "" : "  [\(extras)]")
     }
 

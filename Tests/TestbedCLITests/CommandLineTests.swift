@@ -93,6 +93,7 @@ struct CommandLineTests {
         #expect(json["rows"] as? Int == 214)
         #expect(((json["metrics"] as? [String: Double])?["accuracy"] ?? 0) > 0.6)
         #expect(json["folds"] == nil)
+        #expect(evaluate.stderr.contains("this is the file the model was trained on, so these figures are optimistic"))
     }
 
     @Test func predictionsToStandardOutputKeepRowOrder() throws {

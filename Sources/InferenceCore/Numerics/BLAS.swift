@@ -71,6 +71,29 @@ public enum BLAS {
                     alpha, a.storage, Int32(a.columns), x, 1, beta, &y, 1)
     }
 
+    /// `y ← A·x + bias` for a row-major `A` of `rows × columns`, as a new array. Works through
+    /// blocks of rows so that adding the bias touches each output while it is still in cache.
+    public static func affine(_ a: Matrix, _ x: [Double], bias: Double) -> [Double] {
+        _ = threadDefault
+        precondition(x.count == a.columns, "affine: dimensions differ")
+        guard a.columns > 0 else { return [Double](repeating: bias, count: a.rows) }
+        let blockRows = 4096
+        return [Double](unsafeUninitializedCapacity: a.rows) { output, initialized in
+            a.storage.withUnsafeBufferPointer { matrix in
+                var start = 0
+                while start < a.rows {
+                    let count = min(blockRows, a.rows - start)
+                    let block = output.baseAddress! + start
+                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(a.columns), 1,
+                                matrix.baseAddress! + start * a.columns, Int32(a.columns), x, 1, 0, block, 1)
+                    for index in 0..<count { block[index] += bias }
+                    start += count
+                }
+            }
+            initialized = a.rows
+        }
+    }
+
     /// Adds `Aᵀ·A` into the upper triangle of the symmetric matrix `c` (`A.columns` square).
     public static func addGramUpper(of a: Matrix, into c: inout Matrix) {
         _ = threadDefault

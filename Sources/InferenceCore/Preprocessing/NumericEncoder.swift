@@ -12,6 +12,11 @@ public struct NumericEncoder: Sendable, Codable, Equatable {
     /// Whether a 0/1 column marks the cells that were missing (only when training had some).
     public var missingIndicator: Bool
 
+    enum CodingKeys: String, CodingKey {
+        case column, boolean, median, center, scale
+        case missingIndicator = "missing_indicator"
+    }
+
     /// Fits on the training values (NaN is missing).
     init(column: String, values: [Double], boolean: BooleanLevels?, standardize: Bool, addIndicator: Bool) {
         let present = values.filter { !$0.isNaN }.sorted()

@@ -15,6 +15,12 @@ public struct OneHotEncoder: Sendable, Codable, Equatable {
     /// Whether rare levels were grouped into an `other` category (placed after `categories`).
     public var otherCategory: Bool
 
+    enum CodingKeys: String, CodingKey {
+        case column, categories
+        case missingCategory = "missing_category"
+        case otherCategory = "other_category"
+    }
+
     init(column: String, codes: [Int32], levels: [String], maxCategories: Int) {
         var counts = [Int](repeating: 0, count: levels.count)
         for code in codes where code >= 0 { counts[Int(code)] += 1 }

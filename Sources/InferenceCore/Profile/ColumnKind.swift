@@ -38,6 +38,11 @@ public struct BooleanLevels: Sendable, Codable, Equatable {
     public var falseText: String
     public var trueText: String
 
+    enum CodingKeys: String, CodingKey {
+        case falseText = "false_text"
+        case trueText = "true_text"
+    }
+
     private static let pairs: [(false: String, true: String)] = [
         ("false", "true"), ("no", "yes"), ("n", "y"), ("f", "t"), ("off", "on"),
     ]

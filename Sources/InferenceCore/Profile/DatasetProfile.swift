@@ -56,8 +56,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         var distinct = 0
         switch column.values {
         case .numeric(let values):
-            summary = NumericSummary(values)
-            distinct = Set(values.filter { !$0.isNaN }).count
+            (summary, distinct) = NumericSummary.withDistinctCount(values)
             if distinct == 1 { notes.append("has a single value; it carries no information") }
         case .text(let codes, let levels):
             var counts = [Int](repeating: 0, count: levels.count)

@@ -16,9 +16,20 @@ public struct NumericSummary: Sendable, Codable, Equatable {
 
     /// Summarises `values`, skipping NaN; `nil` when no value is present.
     public init?(_ values: [Double]) {
-        let present = values.filter { !$0.isNaN }
+        self.init(values, sortedPresent: values.filter { !$0.isNaN }.sorted())
+    }
+
+    /// The summary and the number of distinct values, from one sort.
+    static func withDistinctCount(_ values: [Double]) -> (summary: NumericSummary?, distinct: Int) {
+        let sorted = values.filter { !$0.isNaN }.sorted()
+        var distinct = sorted.isEmpty ? 0 : 1
+        for index in sorted.indices.dropFirst() where sorted[index] != sorted[index - 1] { distinct += 1 }
+        return (NumericSummary(values, sortedPresent: sorted), distinct)
+    }
+
+    private init?(_ values: [Double], sortedPresent sorted: [Double]) {
+        let present = sorted
         guard !present.isEmpty else { return nil }
-        let sorted = present.sorted()
         let mean = present.reduce(0, +) / Double(present.count)
         min = sorted.first!
         max = sorted.last!

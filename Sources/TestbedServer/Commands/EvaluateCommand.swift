@@ -67,6 +67,9 @@ struct EvaluateCommand: ParsableCommand {
     private func measureSavedModel(_ path: String) throws -> Report {
         let trained = try TrainedModel.load(from: path)
         let table = try input.read(textColumns: trained.textColumns)
+        if let source = trained.training.sourceSHA256, try FileDigest.sha256(ofFile: input.data) == source {
+            Console.note("this is the file the model was trained on, so these figures are optimistic; its cross-validated figures are in the model file")
+        }
         let (metrics, confusion, rows) = try trained.evaluate(on: table)
         return Report(task: trained.task, target: trained.target, algorithm: trained.algorithm, parameters: trained.parameters,
                       rows: rows, folds: nil, metrics: metrics, metricsStd: nil,

@@ -33,9 +33,7 @@ public struct LinearModel: FittedModel, Equatable {
     public func decisionFunction(_ x: Matrix) -> Matrix {
         var scores: Matrix
         if coefficients.rows == 1 {
-            var column = [Double](repeating: intercepts[0], count: x.rows)
-            BLAS.gemv(x, coefficients.storage, beta: 1, into: &column)
-            scores = Matrix(rows: x.rows, columns: 1, storage: column)
+            scores = Matrix(rows: x.rows, columns: 1, storage: BLAS.affine(x, coefficients.storage, bias: intercepts[0]))
         } else {
             scores = Matrix(rows: x.rows, columns: coefficients.rows)
             for row in 0..<x.rows {
