@@ -55,6 +55,35 @@ struct CSVReaderTests {
         #expect(values == spellings.map { strtod($0, nil) })
     }
 
+    @Test("Random numbers read back exactly as strtod reads them", arguments: [(",", "."), (";", ","), ("\t", ".")])
+    func randomNumbersAreExact(_ delimiter: String, _ decimalMark: String) throws {
+        var generator = SeededGenerator(seed: 11)
+        var spellings: [[String]] = []
+        for _ in 0..<3000 {
+            spellings.append((0..<3).map { column in
+                let digits = String(generator.next() % 10_000_000_000_000_000_000).prefix(Int(1 + generator.next() % 19))
+                let split = Int(generator.next() % UInt64(digits.count + 1))
+                let sign = generator.next() % 3 == 0 ? "-" : ""
+                let exponent = column == 2 && generator.next() % 2 == 0 ? "e\(Int(generator.next() % 40) - 20)" : ""
+                return sign + digits.prefix(split) + "." + digits.dropFirst(split) + exponent
+            })
+        }
+        let csv = "a\(delimiter)b\(delimiter)c\n" + spellings.map { row in
+            row.map { $0.replacingOccurrences(of: ".", with: decimalMark) }.joined(separator: delimiter)
+        }.joined(separator: "\n") + "\n"
+        let table = try TestData.table(csv: csv)
+        for (column, name) in ["a", "b", "c"].enumerated() {
+            guard case .numeric(let values) = try table.column(named: name).values else { Issue.record("\(name) should be numeric"); return }
+            #expect(values.map(\.bitPattern) == spellings.map { strtod($0[column], nil).bitPattern })
+        }
+    }
+
+    @Test func delimiterAndDecimalMarkMustDiffer() {
+        #expect(throws: TestbedError(.invalidParameter, "the delimiter and the decimal mark are both ',' (comma); they must differ (for example ';' with ',')")) {
+            try TestData.table(csv: "a,b\n1,2\n", options: CSVReadOptions(decimalMark: UInt8(ascii: ",")))
+        }
+    }
+
     @Test func columnThatTurnsToTextKeepsItsSpelling() throws {
         // The first rows look numeric; the second pass keeps "007" and "1.50" as written.
         let table = try TestData.table(csv: "code,v\n007,1\n1.50,2\nX-9,3\n")

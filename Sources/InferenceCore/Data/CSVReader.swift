@@ -50,7 +50,10 @@ public struct CSVReader: Sendable {
             throw TestbedError(.malformedCSV, "the file is empty; expected a header row naming the columns, then one row per record")
         }
         let dialect = resolveDialect(input.sample)
-        let recordParser = CSVRecordParser(delimiter: dialect.delimiter)
+        guard dialect.delimiter != dialect.decimalMark else {
+            throw TestbedError(.invalidParameter, "the delimiter and the decimal mark are both \(ASCII.name(of: dialect.delimiter)); they must differ (for example ';' with ',')")
+        }
+        let recordParser = CSVRecordParser(delimiter: dialect.delimiter, decimalMark: dialect.decimalMark)
         let numberParser = NumberParser(decimalMark: dialect.decimalMark)
         var scratch: [UInt8] = []
         var line = 1
@@ -108,6 +111,7 @@ public struct CSVReader: Sendable {
             }
             return scratch.withUnsafeBufferPointer { column.append($0, parser: parser) }
         }
+        if !field.number.isNaN && column.appendParsedNumber(field.number) { return true }
         var start = field.start, end = field.end
         if !field.quoted {
             while start < end && (bytes[start] == ASCII.space || bytes[start] == ASCII.tab) { start += 1 }

@@ -6,6 +6,9 @@ struct FieldRange {
     var quoted: Bool
     /// The quoted field holds doubled quotes that must be collapsed.
     var escaped: Bool
+    /// The field's value when it is a plain decimal number, parsed while it was scanned;
+    /// NaN when it needs the full ``NumberParser`` (or is not a number).
+    var number: Double = .nan
 }
 
 /// Why a record could not be split into fields.
@@ -18,6 +21,8 @@ enum RecordProblem: Error {
 /// quotes, LF or CRLF line ends) out of a byte buffer, without copying.
 struct CSVRecordParser {
     let delimiter: UInt8
+    /// Never equal to the delimiter (the reader refuses that combination).
+    let decimalMark: UInt8
 
     /// Parses the record that starts at `start`.
     ///
@@ -63,13 +68,15 @@ struct CSVRecordParser {
                 if byte != ASCII.newline && byte != ASCII.carriageReturn { throw .textAfterClosingQuote }
             } else {
                 var cursor = index
+                let number = scanPlainNumber(bytes, &cursor)
                 while cursor < end {
                     let byte = bytes[cursor]
                     // Line ends are below 14, as are few other bytes: one comparison for most.
                     if byte == delimiter || (byte < 14 && (byte == ASCII.newline || byte == ASCII.carriageReturn)) { break }
                     cursor += 1
                 }
-                fields.append(FieldRange(start: index, end: cursor, quoted: false, escaped: false))
+                fields.append(FieldRange(start: index, end: cursor, quoted: false, escaped: false,
+                                         number: cursor == end && !atEndOfInput ? .nan : number))
                 index = cursor
                 guard cursor < end else { return atEndOfInput ? (cursor, lineBreaks) : nil }
                 if bytes[cursor] == delimiter { index = cursor + 1; continue }
@@ -79,5 +86,41 @@ struct CSVRecordParser {
             if index + 1 < end { return (bytes[index + 1] == ASCII.newline ? index + 2 : index + 1, lineBreaks + 1) }
             return atEndOfInput ? (index + 1, lineBreaks + 1) : nil
         }
+    }
+
+    /// Reads `-?digits[.digits]` from `cursor`, advancing it, and returns its value when the field
+    /// ends right there and the value is exact by Clinger's fast path (as in ``NumberParser``):
+    /// most numeric cells are then parsed in the same pass that finds their end. Anything else
+    /// (an exponent, spaces, a plus sign, text) returns NaN and is left to the full parser.
+    @inline(__always)
+    private func scanPlainNumber(_ bytes: UnsafeBufferPointer<UInt8>, _ cursor: inout Int) -> Double {
+        let end = bytes.count
+        var negative = false
+        if cursor < end && bytes[cursor] == ASCII.minus { negative = true; cursor += 1 }
+        var mantissa: UInt64 = 0
+        let integerStart = cursor
+        while cursor < end, ASCII.isDigit(bytes[cursor]) {
+            mantissa = mantissa &* 10 &+ UInt64(bytes[cursor] &- ASCII.zero)
+            cursor += 1
+        }
+        var digits = cursor - integerStart
+        var scale = 0
+        if cursor < end && bytes[cursor] == decimalMark {
+            cursor += 1
+            let fractionStart = cursor
+            while cursor < end, ASCII.isDigit(bytes[cursor]) {
+                mantissa = mantissa &* 10 &+ UInt64(bytes[cursor] &- ASCII.zero)
+                cursor += 1
+            }
+            scale = cursor - fractionStart
+            digits += scale
+        }
+        if cursor < end {
+            let byte = bytes[cursor]
+            guard byte == delimiter || byte == ASCII.newline || byte == ASCII.carriageReturn else { return .nan }
+        }
+        guard digits > 0 && digits <= 19 && mantissa <= 1 << 53 && scale <= 22 else { return .nan }
+        let value = Double(mantissa) / NumberParser.exactPowerOfTen(scale)
+        return negative ? -value : value
     }
 }

@@ -28,6 +28,16 @@ struct ColumnBuilder {
         if isText { codes.append(-1) } else { numbers.append(.nan) }
     }
 
+    /// Appends a number already parsed from the cell, when the column is still numeric.
+    /// Returns `false` when the column has turned to text and needs the cell's bytes.
+    @inline(__always)
+    mutating func appendParsedNumber(_ value: Double) -> Bool {
+        guard !isText else { return false }
+        numbers.append(value)
+        numbersSeen += 1
+        return true
+    }
+
     /// Appends a present cell. Returns `false` when the bytes are not valid UTF-8.
     @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, parser: NumberParser) -> Bool {

@@ -16,7 +16,7 @@ struct NumberParser: Sendable {
     /// constant table; a static array would cost a lazy-initialisation check and reference
     /// counting on every cell.
     @inline(__always)
-    private static func exactPowerOfTen(_ exponent: Int) -> Double {
+    static func exactPowerOfTen(_ exponent: Int) -> Double {
         switch exponent {
         case 0: return 1e0
         case 1: return 1e1
