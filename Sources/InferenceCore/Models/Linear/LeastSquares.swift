@@ -53,10 +53,12 @@ public enum RidgeRegression {
             }
             x.storage.withUnsafeBufferPointer { source in
                 block.storage.withUnsafeMutableBufferPointer { destination in
-                    for row in 0..<count {
-                        let from = (start + row) * d, to = row * d
-                        for column in 0..<d { destination[to + column] = source[from + column] - xMean[column] }
-                        blockTarget[row] = y[start + row] - yMean
+                    xMean.withUnsafeBufferPointer { mean in
+                        for row in 0..<count {
+                            let from = source.baseAddress! + (start + row) * d, to = destination.baseAddress! + row * d
+                            for column in 0..<d { to[column] = from[column] - mean[column] }
+                            blockTarget[row] = y[start + row] - yMean
+                        }
                     }
                 }
             }
