@@ -10,9 +10,9 @@ import Glibc
 /// so sizes are converted explicitly here and nowhere else.
 public enum BLAS {
     /// OpenBLAS's worker threads spin and yield on small matrices, which are most of what models
-    /// here multiply (a 6,000 × 36 GEMM ran 14 times slower on two threads than on one). So one
-    /// thread is the default unless `OPENBLAS_NUM_THREADS` asks otherwise; parallelism comes from
-    /// serving requests and folds concurrently instead.
+    /// here multiply: a Satellite cross-validation took 1.3–1.6 times as long on two threads as on
+    /// one, at three times the CPU. So one thread is the default unless `OPENBLAS_NUM_THREADS` asks
+    /// otherwise; parallelism comes from serving requests and folds concurrently instead.
     private static let threadDefault: Void = {
         if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
     }()
