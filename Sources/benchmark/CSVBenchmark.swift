@@ -34,7 +34,9 @@ enum CSVBenchmark {
     /// Writes a table of sensor readings (six decimals, some missing cells) in 1 MB pieces.
     static func writeNumericCSV(path: String, megabytes: Int) throws -> (rows: Int, columns: Int) {
         let columns = 20
-        FileManager.default.createFile(atPath: path, contents: nil)
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var generator = SeededGenerator(seed: 42)

@@ -113,6 +113,14 @@ struct CSVReaderTests {
         #expect(try TestData.table(csv: "a,b\n1,2\n\n3,4\n\n").rowCount == 2)
     }
 
+    @Test func tableFromRowsOfCells() throws {
+        // As a JSON request delivers rows: numbers as text, missing as nil or a missing spelling.
+        let table = DataTable(names: ["temp", "line"], rows: [["21.5", "A"], [nil, "B"], ["NA", nil], ["-3", "A"]])
+        guard case .numeric(let temp) = try table.column(named: "temp").values else { Issue.record("temp should be numeric"); return }
+        #expect(temp[0] == 21.5 && temp[1].isNaN && temp[2].isNaN && temp[3] == -3)
+        #expect(try table.column(named: "line").values == .text(codes: [0, 1, -1, 0], levels: ["A", "B"]))
+    }
+
     // MARK: bad input
 
     @Test func raggedRowNamesItsLineAndCounts() {

@@ -53,8 +53,8 @@ public struct CSVReader: Sendable {
         guard dialect.delimiter != dialect.decimalMark else {
             throw TestbedError(.invalidParameter, "the delimiter and the decimal mark are both \(ASCII.name(of: dialect.delimiter)); they must differ (for example ';' with ',')")
         }
-        let recordParser = CSVRecordParser(delimiter: dialect.delimiter, decimalMark: dialect.decimalMark)
         let numberParser = NumberParser(decimalMark: dialect.decimalMark)
+        let recordParser = CSVRecordParser(delimiter: dialect.delimiter, numberParser: numberParser)
         var scratch: [UInt8] = []
         var line = 1
 

@@ -21,8 +21,8 @@ enum RecordProblem: Error {
 /// quotes, LF or CRLF line ends) out of a byte buffer, without copying.
 struct CSVRecordParser {
     let delimiter: UInt8
-    /// Never equal to the delimiter (the reader refuses that combination).
-    let decimalMark: UInt8
+    /// Its decimal mark is never the delimiter (the reader refuses that combination).
+    let numberParser: NumberParser
 
     /// Parses the record that starts at `start`.
     ///
@@ -94,33 +94,13 @@ struct CSVRecordParser {
     /// (an exponent, spaces, a plus sign, text) returns NaN and is left to the full parser.
     @inline(__always)
     private func scanPlainNumber(_ bytes: UnsafeBufferPointer<UInt8>, _ cursor: inout Int) -> Double {
-        let end = bytes.count
         var negative = false
-        if cursor < end && bytes[cursor] == ASCII.minus { negative = true; cursor += 1 }
-        var mantissa: UInt64 = 0
-        let integerStart = cursor
-        while cursor < end, ASCII.isDigit(bytes[cursor]) {
-            mantissa = mantissa &* 10 &+ UInt64(bytes[cursor] &- ASCII.zero)
-            cursor += 1
-        }
-        var digits = cursor - integerStart
-        var scale = 0
-        if cursor < end && bytes[cursor] == decimalMark {
-            cursor += 1
-            let fractionStart = cursor
-            while cursor < end, ASCII.isDigit(bytes[cursor]) {
-                mantissa = mantissa &* 10 &+ UInt64(bytes[cursor] &- ASCII.zero)
-                cursor += 1
-            }
-            scale = cursor - fractionStart
-            digits += scale
-        }
-        if cursor < end {
+        if cursor < bytes.count && bytes[cursor] == ASCII.minus { negative = true; cursor += 1 }
+        let decimal = numberParser.scanDecimal(bytes, &cursor)
+        if cursor < bytes.count {
             let byte = bytes[cursor]
             guard byte == delimiter || byte == ASCII.newline || byte == ASCII.carriageReturn else { return .nan }
         }
-        guard digits > 0 && digits <= 19 && mantissa <= 1 << 53 && scale <= 22 else { return .nan }
-        let value = Double(mantissa) / NumberParser.exactPowerOfTen(scale)
-        return negative ? -value : value
+        return decimal.exactValue(negative: negative) ?? .nan
     }
 }

@@ -44,6 +44,47 @@ struct NumberParser: Sendable {
         }
     }
 
+    /// The digits of `digits[.digits]` read from `index` (which is advanced past them).
+    struct Decimal {
+        /// All digits as one integer; wrapped when there are more than 19.
+        var mantissa: UInt64 = 0
+        var digits = 0
+        /// Minus the number of fraction digits.
+        var exponent = 0
+
+        /// The value by Clinger's fast path (an exact integer mantissa times an exact power of
+        /// ten, rounded once, so identical to `strtod`), or `nil` when that path does not apply.
+        @inline(__always)
+        func exactValue(negative: Bool) -> Double? {
+            guard digits > 0 && digits <= 19 && mantissa <= 1 << 53 && exponent >= -22 && exponent <= 22 else { return nil }
+            let value = exponent >= 0 ? Double(mantissa) * exactPowerOfTen(exponent) : Double(mantissa) / exactPowerOfTen(-exponent)
+            return negative ? -value : value
+        }
+    }
+
+    @inline(__always)
+    func scanDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int) -> Decimal {
+        var decimal = Decimal()
+        let count = bytes.count
+        let integerStart = index
+        while index < count, ASCII.isDigit(bytes[index]) {
+            decimal.mantissa = decimal.mantissa &* 10 &+ UInt64(bytes[index] &- ASCII.zero)
+            index += 1
+        }
+        decimal.digits = index - integerStart
+        if index < count, bytes[index] == decimalMark {
+            index += 1
+            let fractionStart = index
+            while index < count, ASCII.isDigit(bytes[index]) {
+                decimal.mantissa = decimal.mantissa &* 10 &+ UInt64(bytes[index] &- ASCII.zero)
+                index += 1
+            }
+            decimal.exponent = fractionStart - index
+            decimal.digits += index - fractionStart
+        }
+        return decimal
+    }
+
     /// The number the bytes spell, or `nil` when they are not a plain decimal number.
     @inline(__always)
     func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
@@ -52,27 +93,8 @@ struct NumberParser: Sendable {
         var index = 0
         var negative = false
         if bytes[0] == ASCII.minus { negative = true; index = 1 } else if bytes[0] == ASCII.plus { index = 1 }
-
-        // Accumulate every digit; more than 19 of them may overflow and take the slow path.
-        var mantissa: UInt64 = 0
-        let integerStart = index
-        while index < count, ASCII.isDigit(bytes[index]) {
-            mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- ASCII.zero)
-            index += 1
-        }
-        var digits = index - integerStart
-        var exponent = 0
-        if index < count, bytes[index] == decimalMark {
-            index += 1
-            let fractionStart = index
-            while index < count, ASCII.isDigit(bytes[index]) {
-                mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- ASCII.zero)
-                index += 1
-            }
-            exponent = fractionStart - index
-            digits += index - fractionStart
-        }
-        guard digits > 0 else { return nil }
+        var decimal = scanDecimal(bytes, &index)
+        guard decimal.digits > 0 else { return nil }
         if index < count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
             var exponentNegative = false
@@ -84,16 +106,12 @@ struct NumberParser: Sendable {
                 index += 1
             }
             guard index > exponentStart else { return nil }
-            exponent += exponentNegative ? -explicitExponent : explicitExponent
+            decimal.exponent += exponentNegative ? -explicitExponent : explicitExponent
         }
         guard index == count else { return nil }
-
-        // Clinger's fast path: an exact integer mantissa and an exact power of ten round once.
-        guard digits <= 19, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else {
-            return mantissa == 0 && digits <= 19 ? (negative ? -0.0 : 0) : slowParse(bytes)
-        }
-        let value = exponent >= 0 ? Double(mantissa) * Self.exactPowerOfTen(exponent) : Double(mantissa) / Self.exactPowerOfTen(-exponent)
-        return negative ? -value : value
+        if let value = decimal.exactValue(negative: negative) { return value }
+        if decimal.mantissa == 0 && decimal.digits <= 19 { return negative ? -0.0 : 0 }
+        return slowParse(bytes)
     }
 
     /// Parses text (a category level, a JSON string); spaces around it are ignored.

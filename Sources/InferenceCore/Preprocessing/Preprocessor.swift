@@ -59,17 +59,19 @@ public struct Preprocessor: Sendable, Codable, Equatable {
 
     /// Encodes the feature columns of `table` into a matrix with one row per table row.
     public func transform(_ table: DataTable, missingColumns: MissingColumnPolicy = .reject) throws -> Matrix {
-        try transform(table, missingColumns: missingColumns, warnings: nil)
+        var noWarnings: [[String]]?
+        return try transform(table, missingColumns: missingColumns, warnings: &noWarnings)
     }
 
     /// Encodes `table` and collects, per row, warnings about what was imputed or not recognised.
     public func transformWithWarnings(_ table: DataTable, missingColumns: MissingColumnPolicy = .reject) throws -> (matrix: Matrix, warnings: [[String]]) {
-        var warnings = [[String]](repeating: [], count: table.rowCount)
+        var warnings: [[String]]? = [[String]](repeating: [], count: table.rowCount)
         let matrix = try transform(table, missingColumns: missingColumns, warnings: &warnings)
-        return (matrix, warnings)
+        return (matrix, warnings!)
     }
 
-    private func transform(_ table: DataTable, missingColumns: MissingColumnPolicy, warnings: UnsafeMutablePointer<[[String]]>?) throws -> Matrix {
+    /// Encodes `table`; when `warnings` is not `nil`, appends each row's warnings to it.
+    private func transform(_ table: DataTable, missingColumns: MissingColumnPolicy, warnings: inout [[String]]?) throws -> Matrix {
         let absent = inputColumns.filter { name in !table.columns.contains { $0.name == name } }
         if !absent.isEmpty && missingColumns == .reject {
             throw TestbedError(.unknownColumn, "the input lacks the column\(absent.count == 1 ? "" : "s") \(absent.map { "'\($0)'" }.joined(separator: ", ")) that the model was trained on; expected columns: \(inputColumns.joined(separator: ", "))")
@@ -81,10 +83,10 @@ public struct Preprocessor: Sendable, Codable, Equatable {
         for step in steps {
             let input = table.columns.first { $0.name == step.column }?.values ?? .numeric([Double](repeating: .nan, count: rows))
             if input.count != rows { throw TestbedError(.shapeMismatch, "column '\(step.column)' has \(input.count) rows, expected \(rows)") }
-            if input.missingCount > 0, let warnings {
+            if input.missingCount > 0, warnings != nil {
                 let absentColumn = absent.contains(step.column)
                 for row in 0..<rows where input.text(at: row) == nil {
-                    warnings.pointee[row].append(absentColumn ? "\(step.column): column not given; treated as missing" : "\(step.column): missing value imputed")
+                    warnings![row].append(absentColumn ? "\(step.column): column not given; treated as missing" : "\(step.column): missing value imputed")
                 }
             }
             try matrix.storage.withUnsafeMutableBufferPointer { output in
@@ -100,7 +102,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                         let code = Int(codes[row])
                         if let slot = code < 0 ? encoder.missingSlot : slots[code] { output[row * width + offset + slot] = 1 }
                         if code >= 0 && !known.contains(levels[code]) {
-                            warnings?.pointee[row].append("\(step.column): category '\(levels[code])' was not among the training categories\(encoder.otherCategory ? "; treated as 'other'" : "; it adds nothing to the prediction")")
+                            warnings?[row].append("\(step.column): category '\(levels[code])' was not among the training categories\(encoder.otherCategory ? "; treated as 'other'" : "; it adds nothing to the prediction")")
                         }
                     }
                 }
