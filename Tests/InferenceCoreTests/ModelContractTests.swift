@@ -83,10 +83,10 @@ struct ModelContractTests {
 
     @Test func algorithmMustFitTheTask() throws {
         let table = try TestData.table("Glass.csv", target: "Type")
-        #expect(throws: TestbedError(.unknownAlgorithm, "ridge does not do classification; algorithms for classification: logistic")) {
+        #expect(throws: TestbedError(.unknownAlgorithm, "ridge does not do classification; algorithms for classification: logistic, knn")) {
             try PreparedData(table, spec: TrainingSpec(target: "Type", algorithm: "ridge"))
         }
-        #expect(throws: TestbedError(.unknownAlgorithm, "unknown algorithm 'xgboost'; known algorithms: linear, ridge, logistic")) {
+        #expect(throws: TestbedError(.unknownAlgorithm, "unknown algorithm 'xgboost'; known algorithms: linear, ridge, logistic, knn")) {
             try AlgorithmRegistry.named("xgboost")
         }
     }

@@ -23,6 +23,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss,
                              mean_absolute_error, precision_recall_fscore_support, r2_score,
                              roc_auc_score, root_mean_squared_error)
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -112,6 +113,19 @@ def logistic_fixture(name, target, C, exclude=()):
             "probabilities": floats(probabilities[:MAX_ROWS_STORED]), "stored_rows": min(len(frame), MAX_ROWS_STORED)}
 
 
+def knn_fixture(name, target, task, k=5, exclude=()):
+    """Fits on the first 70% of rows and predicts the rest (no row is its own neighbour)."""
+    frame, features, numeric, categorical = load(name, target, exclude)
+    cut = int(len(frame) * 0.7)
+    train, test = frame.iloc[:cut], frame.iloc[cut:]
+    model = KNeighborsRegressor(n_neighbors=k) if task == "regression" else KNeighborsClassifier(n_neighbors=k)
+    labels = train[target] if task == "regression" or pd.api.types.is_numeric_dtype(train[target]) else train[target].astype(str)
+    pipeline = Pipeline([("prepare", preprocessor(numeric, categorical)), ("model", model)]).fit(train[features], labels)
+    output = pipeline.predict(test[features]) if task == "regression" else pipeline.predict_proba(test[features])
+    return {"dataset": f"{name}.csv", "target": target, "exclude": list(exclude), "task": task, "k": k, "train_rows": cut,
+            "classes": [str(c) for c in getattr(pipeline.named_steps["model"], "classes_", [])], "output": floats(output)}
+
+
 def metric_fixtures():
     rng = np.random.default_rng(7)
     cases = []
@@ -161,6 +175,12 @@ def main():
             logistic_fixture("Glass", "Type", 1.0),
             logistic_fixture("Satellite", "classes", 1.0),
             logistic_fixture("mlc_churn", "churn", 1.0),
+        ],
+        "knn.json": [
+            knn_fixture("biomass", "HHV", "regression", exclude=("sample",)),
+            knn_fixture("Ozone", "V4", "regression"),
+            knn_fixture("Ionosphere", "Class", "classification"),
+            knn_fixture("Glass", "Type", "classification", k=3),
         ],
         "metrics.json": metric_fixtures(),
     }

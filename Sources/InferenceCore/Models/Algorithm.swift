@@ -63,6 +63,7 @@ public enum AlgorithmRegistry {
         LinearRegression.algorithm,
         RidgeRegression.algorithm,
         LogisticRegression.algorithm,
+        KNearestNeighbors.algorithm,
     ]
 
     /// The family called `name`, or an error that lists the known ones.
