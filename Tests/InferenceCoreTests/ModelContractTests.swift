@@ -14,9 +14,13 @@ struct ModelContractTests {
         }
     }
 
-    func trained(_ algorithm: String, _ dataset: String, _ target: String, seed: UInt64 = 1) throws -> TrainedModel {
+    /// Smaller settings where the defaults are slow in a debug build; the contract is the same.
+    static let quickParameters: [String: Hyperparameters] = ["gbdt": ["max_iter": 10]]
+
+    func trained(_ algorithm: String, _ dataset: String, _ target: String, folds: Int = 0) throws -> TrainedModel {
         try TrainedModel.train(TestData.table(dataset, target: target),
-                               spec: TrainingSpec(target: target, algorithm: algorithm, seed: seed, folds: 3))
+                               spec: TrainingSpec(target: target, algorithm: algorithm, parameters: Self.quickParameters[algorithm] ?? [:],
+                                                  seed: 1, folds: folds))
     }
 
     @Test("Output shape: one value per row, or one probability per class summing to 1", arguments: cases)
@@ -37,8 +41,8 @@ struct ModelContractTests {
 
     @Test("Refitting with the same seed gives the same model", arguments: cases)
     func refitIsDeterministic(_ algorithm: String, _ dataset: String, _ target: String) throws {
-        let first = try trained(algorithm, dataset, target)
-        let second = try trained(algorithm, dataset, target)
+        let first = try trained(algorithm, dataset, target, folds: 3)
+        let second = try trained(algorithm, dataset, target, folds: 3)
         let table = try TestData.table(dataset, target: target)
         #expect(try first.predict(table).values == second.predict(table).values)
         #expect(first.training.evaluation == second.training.evaluation)
@@ -83,10 +87,10 @@ struct ModelContractTests {
 
     @Test func algorithmMustFitTheTask() throws {
         let table = try TestData.table("Glass.csv", target: "Type")
-        #expect(throws: TestbedError(.unknownAlgorithm, "ridge does not do classification; algorithms for classification: logistic, knn")) {
+        #expect(throws: TestbedError(.unknownAlgorithm, "ridge does not do classification; algorithms for classification: logistic, knn, gbdt")) {
             try PreparedData(table, spec: TrainingSpec(target: "Type", algorithm: "ridge"))
         }
-        #expect(throws: TestbedError(.unknownAlgorithm, "unknown algorithm 'xgboost'; known algorithms: linear, ridge, logistic, knn")) {
+        #expect(throws: TestbedError(.unknownAlgorithm, "unknown algorithm 'xgboost'; known algorithms: linear, ridge, logistic, knn, gbdt")) {
             try AlgorithmRegistry.named("xgboost")
         }
     }

@@ -64,6 +64,7 @@ public enum AlgorithmRegistry {
         RidgeRegression.algorithm,
         LogisticRegression.algorithm,
         KNearestNeighbors.algorithm,
+        GradientBoosting.algorithm,
     ]
 
     /// The family called `name`, or an error that lists the known ones.

@@ -30,19 +30,34 @@ public struct FeatureSpec: Sendable, Codable, Equatable {
 public struct PreprocessingOptions: Sendable, Codable, Equatable {
     /// Centre and scale numeric columns (linear models, k-NN and MLPs need it; trees do not).
     public var standardize: Bool
+    /// Replace missing numbers by the training median; when `false` they stay NaN, for models
+    /// that learn where missing values go (gradient-boosted trees).
+    public var imputeMissing: Bool
     /// Add a 0/1 column after each numeric column that had missing cells in training.
     public var missingIndicators: Bool
     /// Categorical columns with more levels keep the most frequent ones and group the rest.
     public var maxCategories: Int
 
-    public init(standardize: Bool = true, missingIndicators: Bool = false, maxCategories: Int = OneHotEncoder.defaultMaxCategories) {
+    public init(standardize: Bool = true, imputeMissing: Bool = true, missingIndicators: Bool = false,
+                maxCategories: Int = OneHotEncoder.defaultMaxCategories) {
         self.standardize = standardize
+        self.imputeMissing = imputeMissing
         self.missingIndicators = missingIndicators
         self.maxCategories = maxCategories
     }
 
+    /// `impute_missing` came with gradient-boosted trees; files without it imputed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        standardize = try container.decode(Bool.self, forKey: .standardize)
+        imputeMissing = try container.decodeIfPresent(Bool.self, forKey: .imputeMissing) ?? true
+        missingIndicators = try container.decode(Bool.self, forKey: .missingIndicators)
+        maxCategories = try container.decode(Int.self, forKey: .maxCategories)
+    }
+
     enum CodingKeys: String, CodingKey {
         case standardize
+        case imputeMissing = "impute_missing"
         case missingIndicators = "missing_indicators"
         case maxCategories = "max_categories"
     }

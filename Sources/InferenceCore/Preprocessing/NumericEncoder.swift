@@ -1,11 +1,12 @@
-/// Median imputation, an optional missing-indicator column and standardisation for one numeric
+/// Median imputation (or none), an optional missing-indicator column and standardisation for one numeric
 /// (or boolean) column, as scikit-learn's `SimpleImputer(strategy="median")` followed by
 /// `StandardScaler` in a pipeline: the scaler sees the imputed values.
 public struct NumericEncoder: Sendable, Codable, Equatable {
     public var column: String
     /// For a boolean column: its spellings; the true one encodes as 1.
     public var boolean: BooleanLevels?
-    public var median: Double
+    /// The value a missing cell takes; `nil` keeps it missing (NaN) for models that handle it.
+    public var median: Double?
     public var center: Double
     /// Population standard deviation of the imputed values; 1 for a constant column.
     public var scale: Double
@@ -18,14 +19,13 @@ public struct NumericEncoder: Sendable, Codable, Equatable {
     }
 
     /// Fits on the training values (NaN is missing).
-    init(column: String, values: [Double], boolean: BooleanLevels?, standardize: Bool, addIndicator: Bool) {
+    init(column: String, values: [Double], boolean: BooleanLevels?, standardize: Bool, impute: Bool, addIndicator: Bool) {
         let present = values.filter { !$0.isNaN }.sorted()
         let median = present.isEmpty ? 0 : NumericSummary.median(ofSorted: present)
-        let imputed = values.map { $0.isNaN ? median : $0 }
-        let (mean, std) = imputed.meanAndStandardDeviation()
+        let (mean, std) = impute ? values.map { $0.isNaN ? median : $0 }.meanAndStandardDeviation() : present.meanAndStandardDeviation()
         self.column = column
         self.boolean = boolean
-        self.median = median
+        self.median = impute ? median : nil
         self.center = standardize ? mean : 0
         // As scikit-learn: a scale that is zero up to rounding counts as zero and becomes 1.
         self.scale = !standardize || std < 10 * Double.ulpOfOne * max(abs(mean), 1) ? 1 : std
@@ -39,7 +39,7 @@ public struct NumericEncoder: Sendable, Codable, Equatable {
     /// Writes the encoded value (and indicator) of one cell.
     @inline(__always)
     func encode(_ value: Double, into output: UnsafeMutablePointer<Double>) {
-        output[0] = ((value.isNaN ? median : value) - center) / scale
+        output[0] = ((value.isNaN ? median ?? .nan : value) - center) / scale
         if missingIndicator { output[1] = value.isNaN ? 1 : 0 }
     }
 }

@@ -39,12 +39,12 @@ public struct Preprocessor: Sendable, Codable, Equatable {
             switch (feature.kind, values) {
             case (.numeric, .numeric(let numbers)):
                 return .numeric(NumericEncoder(column: feature.name, values: numbers, boolean: nil,
-                                               standardize: options.standardize, addIndicator: options.missingIndicators))
+                                               standardize: options.standardize, impute: options.imputeMissing, addIndicator: options.missingIndicators))
             case (.boolean, .text(let codes, let levels)):
                 guard let boolean = BooleanLevels(levels) else { fallthrough }
                 let numbers = codes.map { $0 < 0 ? Double.nan : boolean.value(of: levels[Int($0)])! }
                 return .numeric(NumericEncoder(column: feature.name, values: numbers, boolean: boolean,
-                                               standardize: options.standardize, addIndicator: options.missingIndicators))
+                                               standardize: options.standardize, impute: options.imputeMissing, addIndicator: options.missingIndicators))
             case (.categorical, .text(let codes, let levels)):
                 return .categorical(OneHotEncoder(column: feature.name, codes: codes, levels: levels, maxCategories: options.maxCategories))
             case (.categorical, .numeric(let numbers)):
@@ -86,7 +86,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
             if input.missingCount > 0, warnings != nil {
                 let absentColumn = absent.contains(step.column)
                 for row in 0..<rows where input.text(at: row) == nil {
-                    warnings![row].append(absentColumn ? "\(step.column): column not given; treated as missing" : "\(step.column): missing value imputed")
+                    warnings![row].append(absentColumn ? "\(step.column): column not given; treated as missing" : "\(step.column): missing value \(options.imputeMissing ? "imputed" : "sent the way training learned for missing values")")
                 }
             }
             try matrix.storage.withUnsafeMutableBufferPointer { output in

@@ -59,6 +59,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("C"), help: "Logistic: the inverse L2 penalty (default 1.0).")
     var c: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Any hyper-parameter as NAME=VALUE (repeatable), e.g. --param k=7.", valueName: "name=value"))
+    var param: [String] = []
+
     @Option(name: .long, help: "Seed for the fold split and anything random in training.")
     var seed: UInt64 = 0
 
@@ -71,8 +74,15 @@ struct ModelOptions: ParsableArguments {
     @Flag(name: .long, help: "Add a missing-value indicator column for each numeric feature with missing cells.")
     var missingIndicators = false
 
-    func spec(target: String) -> TrainingSpec {
+    func spec(target: String) throws -> TrainingSpec {
         var parameters: Hyperparameters = [:]
+        for assignment in param {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Double(parts[1]) else {
+                throw ValidationError("--param '\(assignment)' is not NAME=NUMBER (for example --param learning_rate=0.05)")
+            }
+            parameters[parts[0]] = value
+        }
         if let alpha { parameters["alpha"] = alpha }
         if let c { parameters["C"] = c }
         return TrainingSpec(target: target, task: task, algorithm: algorithm, parameters: parameters, seed: seed,

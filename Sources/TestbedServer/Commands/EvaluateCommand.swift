@@ -52,7 +52,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("evaluate needs --target COLUMN (or --model MODEL.json to measure a saved model)")
         }
         let table = try input.read(textColumns: [target])
-        let spec = options.spec(target: target)
+        let spec = try options.spec(target: target)
         let prepared = try PreparedData(table, spec: spec)
         prepared.notes.forEach(Console.note)
         let parameters = try prepared.algorithm.resolve(spec.parameters)

@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
             guard let target = model.target else { throw ValidationError("train needs --target COLUMN") }
             let table = try input.read(textColumns: [target])
             let digest = try FileDigest.sha256(ofFile: input.data)
-            let trained = try TrainedModel.train(table, spec: model.spec(target: target),
+            let trained = try TrainedModel.train(table, spec: try model.spec(target: target),
                                                  sourceFile: URL(fileURLWithPath: input.data).lastPathComponent, sourceSHA256: digest)
             for note in trained.training.notes { Console.note(note) }
             try trained.save(to: out)

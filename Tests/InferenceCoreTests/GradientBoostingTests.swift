@@ -1,0 +1,65 @@
+import Testing
+@testable import InferenceCore
+
+@Suite("Gradient-boosted trees")
+struct GradientBoostingTests {
+    /// scikit-learn's HistGradientBoosting figures from the datasets' README (10-fold CV); ours must
+    /// be within the fold-to-fold spread of them.
+    @Test("Cross-validated quality in line with HistGradientBoosting", arguments: [
+        ("Servo.csv", "Class", "rmse", 4.39, 1.5),
+        ("Glass.csv", "Type", "accuracy", 0.790, 0.05),
+        ("Ionosphere.csv", "Class", "accuracy", 0.934, 0.04),
+    ])
+    func quality(_ dataset: String, _ target: String, _ metric: String, _ reference: Double, _ spread: Double) throws {
+        let prepared = try PreparedData(TestData.table(dataset, target: target), spec: TrainingSpec(target: target, algorithm: "gbdt"))
+        let result = try prepared.crossValidate(folds: 10, parameters: try prepared.algorithm.resolve([:]), seed: 0)
+        let value = try #require(result.metrics[metric])
+        #expect(abs(value - reference) <= spread, "\(metric) \(value), HistGradientBoosting \(reference) ± \(spread)")
+    }
+
+    @Test func missingValuesFollowTheLearnedDirection() throws {
+        // y is high exactly where x is missing: the split must send missing values to the high side.
+        var rows: [[String?]] = []
+        for index in 0..<120 { rows.append(index % 3 == 0 ? [nil, "100"] : ["\(index % 40)", "\(index % 5)"]) }
+        let table = DataTable(names: ["x", "y"], rows: rows)
+        let model = try TrainedModel.train(table, spec: TrainingSpec(target: "y", task: .regression, algorithm: "gbdt", folds: 0))
+        let predictions = try model.predict(DataTable(names: ["x"], rows: [[nil], ["7"]]))
+        #expect(predictions.values[0] > 90)
+        #expect(predictions.values[1] < 10)
+        #expect(predictions.warnings[0] == ["x: missing value sent the way training learned for missing values"])
+    }
+
+    @Test func earlyStoppingHoldsOutRowsAndStops() throws {
+        let design = try TestData.design("Vehicle.csv", target: "Class", exclude: [])
+        let x = design.matrix
+        let parameters = try GradientBoosting.algorithm.resolve(["early_stopping": 1, "max_iter": 300, "learning_rate": 0.3])
+        let model = try #require(try GradientBoosting.algorithm.fit(x, design.target, parameters: parameters, seed: 1) as? BoostedTrees)
+        #expect(model.trees.count % 4 == 0)
+        #expect(model.trees.count < 300 * 4, "early stopping should stop before 300 rounds")
+        let accuracy = ClassificationMetrics.compute(actual: design.target.classIndices, probabilities: model.predict(x))["accuracy"]!
+        #expect(accuracy > 0.8)
+    }
+
+    /// A class of three rows, single-row leaves and no L2 penalty: the setting in which tiny
+    /// hessians give LightGBM's defaults huge leaf values. Ours stay bounded and finite.
+    @Test func rareClassCannotBlowUp() throws {
+        let glass = try TestData.table("Glass.csv", target: "Type")
+        let type = try glass.column(named: "Type").values
+        var keptSix = 0
+        let rows = (0..<glass.rowCount).filter { row in
+            guard type.text(at: row) == "6" else { return true }
+            keptSix += 1
+            return keptSix <= 3
+        }
+        let table = glass.selectingRows(rows)
+        let spec = TrainingSpec(target: "Type", algorithm: "gbdt", parameters: ["min_samples_leaf": 1, "l2_regularization": 0, "max_iter": 200], folds: 0)
+        let model = try TrainedModel.train(table, spec: spec)
+        let trees = try #require(model.model as? BoostedTrees).trees
+        let largest = trees.flatMap(\.value).map(abs).max() ?? 0
+        #expect(largest <= GradientBoosting.maxClassificationLeafOutput * 0.1 + 1e-12)
+        let probabilities = try #require(try model.predict(table).probabilities)
+        #expect(probabilities.storage.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
+        let logLoss = ClassificationMetrics.logLoss(actual: try Target(table.column(named: "Type"), task: nil).classIndices, probabilities: probabilities)
+        #expect(logLoss.isFinite && logLoss < 0.5)
+    }
+}
