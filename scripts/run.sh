@@ -15,7 +15,8 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 echo "== A mechanical engineering firm: servo rise time from motor, screw and gain settings"
 step $testbed profile --data datasets/Servo.csv
 step $testbed evaluate --data datasets/Servo.csv --target Class --algorithm linear --folds 10
-step $testbed train --data datasets/Servo.csv --target Class --algorithm ridge --out "$work/servo.json"
+step $testbed evaluate --data datasets/Servo.csv --target Class --algorithm auto --folds 10
+step $testbed train --data datasets/Servo.csv --target Class --algorithm auto --out "$work/servo.json"
 printf 'Motor,Screw,Pgain,Vgain\nA,A,3,1\nE,D,6,5\n' > "$work/new-settings.csv"
 step $testbed predict --model "$work/servo.json" --data "$work/new-settings.csv"
 

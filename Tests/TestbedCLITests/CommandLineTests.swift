@@ -66,6 +66,33 @@ struct CommandLineTests {
         #expect(result.stderr.contains("task: regression"))
     }
 
+    @Test func autoReportsALeaderboard() throws {
+        let result = try Testbed.run(["evaluate", "--data", Testbed.dataset("Ionosphere.csv"), "--target", "Class",
+                                      "--algorithm", "auto", "--folds", "5", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["primary_metric"] as? String == "log_loss")
+        let leaderboard = try #require(json["leaderboard"] as? [[String: Any]])
+        #expect(leaderboard.count == 7)
+        for entry in leaderboard {
+            #expect(Set(entry.keys) == ["algorithm", "params", "metrics", "metrics_std", "fit_seconds"])
+        }
+        #expect(json["algorithm"] as? String == leaderboard[0]["algorithm"] as? String)
+        #expect(result.stderr.contains("[7/7]"))
+    }
+
+    @Test func hyperParametersByName() throws {
+        let result = try Testbed.run(["evaluate", "--data", Testbed.dataset("Servo.csv"), "--target", "Class", "--algorithm", "gbdt",
+                                      "--param", "max_iter=20", "--param", "learning_rate=0.2", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let parameters = try #require(json["parameters"] as? [String: Double])
+        #expect(parameters["max_iter"] == 20 && parameters["learning_rate"] == 0.2 && parameters["max_leaf_nodes"] == 31)
+        let bad = try Testbed.run(["evaluate", "--data", Testbed.dataset("Servo.csv"), "--target", "Class", "--algorithm", "gbdt", "--param", "max_iter=0"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("error: gbdt: max_iter == 0, must be a whole number >= 1 and <= 10000"))
+    }
+
     @Test func trainPredictAndEvaluateASavedClassifier() throws {
         let model = Testbed.temporaryPath("glass.json"), predictions = Testbed.temporaryPath("glass.csv")
         defer { for path in [model, predictions] { try? FileManager.default.removeItem(atPath: path) } }

@@ -40,6 +40,9 @@ public struct PreparedData: Sendable {
     /// Prepares `table` for `spec`: checks the target, infers the task, selects the features.
     public init(_ table: DataTable, spec: TrainingSpec) throws {
         let target = try Target(table.column(named: spec.target), task: spec.task)
+        guard spec.algorithm != "auto" else {
+            throw TestbedError(.unknownAlgorithm, "'auto' is a search over algorithms, run by ModelSearch or TrainedModel.train, not one algorithm")
+        }
         let algorithm = try spec.algorithm.map(AlgorithmRegistry.named) ?? AlgorithmRegistry.defaultAlgorithm(for: target.task)
         guard algorithm.tasks.contains(target.task) else {
             throw TestbedError(.unknownAlgorithm, "\(algorithm.name) does not do \(target.task.rawValue); algorithms for \(target.task.rawValue): \(AlgorithmRegistry.names(for: target.task).joined(separator: ", "))")

@@ -51,12 +51,14 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// Cross-validated metrics (mean and spread over `evaluation.folds`), never training-set figures.
     public var evaluation: CrossValidationResult?
+    /// With `--algorithm auto`: every candidate's cross-validated result, best first.
+    public var leaderboard: [LeaderboardEntry]?
     /// Per feature: the training distribution, used to warn about inputs outside it.
     public var featureSummaries: [FeatureSummary]
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case rows, seed, evaluation, notes
+        case rows, seed, evaluation, leaderboard, notes
         case sourceFile = "source_file"
         case sourceSHA256 = "source_sha256"
         case featureSummaries = "feature_summaries"

@@ -8,6 +8,23 @@ enum Console {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 
+    /// A progress line on standard error.
+    static func progress(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    /// The leaderboard of `--algorithm auto`, best first.
+    static func leaderboardLines(_ leaderboard: [LeaderboardEntry], metric: String) -> [String] {
+        ["leaderboard (cross-validated \(metric), best first):"] + leaderboard.enumerated().map { rank, entry in
+            // Only what differs from the defaults; the JSON carries every value.
+            let defaults = (try? AlgorithmRegistry.named(entry.algorithm).resolve([:])) ?? [:]
+            let parameters = entry.params.keys.sorted().filter { defaults[$0] != entry.params[$0] }
+                .map { "\($0)=\(formatNumber(entry.params[$0]!))" }.joined(separator: ", ")
+            let value = entry.metrics[metric].map { String(format: "%.4f ± %.4f", $0, entry.metricsStd[metric] ?? 0) } ?? "n/a"
+            return "  \(rank + 1). \("\(entry.algorithm)(\(parameters))".padding(toLength: 58, withPad: " ", startingAt: 0)) \(value)  \(String(format: "%.2f", entry.fitSeconds)) s/fold"
+        }
+    }
+
     static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -50,8 +50,11 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "regression or classification (default: inferred from the target).")
     var task: Task?
 
-    @Option(name: .long, help: "The model family: \(AlgorithmRegistry.all.map(\.name).joined(separator: ", ")) (default: ridge for regression, logistic for classification).")
+    @Option(name: .long, help: "The model family: \(AlgorithmRegistry.all.map(\.name).joined(separator: ", ")), or auto to cross-validate them all and keep the best (default: ridge for regression, logistic for classification).")
     var algorithm: String?
+
+    @Option(name: .long, help: "With --algorithm auto: seconds to spend trying candidates (checked between candidates).")
+    var timeBudget: Double = 300
 
     @Option(name: .long, help: "Ridge: the L2 penalty (default 1.0).")
     var alpha: Double?

@@ -29,11 +29,15 @@ struct EvaluateCommand: ParsableCommand {
         var metricsStd: [String: Double]?
         var classes: [String]?
         var confusionMatrix: [[Int]]?
+        /// With `--algorithm auto`: the metric candidates were ranked on, and every candidate.
+        var primaryMetric: String?
+        var leaderboard: [LeaderboardEntry]?
 
         enum CodingKeys: String, CodingKey {
-            case task, target, algorithm, parameters, rows, folds, metrics, classes
+            case task, target, algorithm, parameters, rows, folds, metrics, classes, leaderboard
             case metricsStd = "metrics_std"
             case confusionMatrix = "confusion_matrix"
+            case primaryMetric = "primary_metric"
         }
     }
 
@@ -44,6 +48,9 @@ struct EvaluateCommand: ParsableCommand {
             let how = report.folds.map { "\($0)-fold cross-validation (mean ± std)" } ?? "the saved model on \(report.rows) labelled rows"
             print("\(report.algorithm) \(report.task.rawValue) of '\(report.target)', \(report.rows) rows, \(how):")
             Console.metricLines(report.metrics, spread: report.metricsStd).forEach { print($0) }
+            if let leaderboard = report.leaderboard, let metric = report.primaryMetric {
+                Console.leaderboardLines(leaderboard, metric: metric).forEach { print($0) }
+            }
         }
     }
 
@@ -52,16 +59,25 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("evaluate needs --target COLUMN (or --model MODEL.json to measure a saved model)")
         }
         let table = try input.read(textColumns: [target])
-        let spec = try options.spec(target: target)
+        var spec = try options.spec(target: target)
+        var leaderboard: [LeaderboardEntry]?
+        var searched: CrossValidationResult?
+        if spec.algorithm == "auto" {
+            let search = try ModelSearch(timeBudget: options.timeBudget).run(table, spec: spec, progress: Console.progress)
+            search.notes.forEach(Console.note)
+            (spec.algorithm, spec.parameters, leaderboard, searched) = (search.winner.algorithm, search.winner.parameters, search.leaderboard, search.evaluation)
+        }
         let prepared = try PreparedData(table, spec: spec)
         prepared.notes.forEach(Console.note)
         let parameters = try prepared.algorithm.resolve(spec.parameters)
-        let result = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
+        // The winner of a search was cross-validated on these same folds already.
+        let result = try searched ?? prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
         result.notes.forEach(Console.note)
         return Report(task: prepared.target.task, target: target, algorithm: prepared.algorithm.name, parameters: parameters,
                       rows: prepared.table.rowCount, folds: result.folds, metrics: result.metrics, metricsStd: result.metricsStd,
                       classes: prepared.target.task == .classification ? prepared.target.classes : nil,
-                      confusionMatrix: result.confusionMatrix)
+                      confusionMatrix: result.confusionMatrix,
+                      primaryMetric: leaderboard.map { _ in ModelSearch.primaryMetric(for: prepared.target.task) }, leaderboard: leaderboard)
     }
 
     private func measureSavedModel(_ path: String) throws -> Report {
@@ -73,6 +89,7 @@ struct EvaluateCommand: ParsableCommand {
         let (metrics, confusion, rows) = try trained.evaluate(on: table)
         return Report(task: trained.task, target: trained.target, algorithm: trained.algorithm, parameters: trained.parameters,
                       rows: rows, folds: nil, metrics: metrics, metricsStd: nil,
-                      classes: trained.task == .classification ? trained.classes : nil, confusionMatrix: confusion)
+                      classes: trained.task == .classification ? trained.classes : nil, confusionMatrix: confusion,
+                      primaryMetric: nil, leaderboard: nil)
     }
 }

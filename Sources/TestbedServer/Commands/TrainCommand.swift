@@ -19,10 +19,14 @@ struct TrainCommand: ParsableCommand {
             let table = try input.read(textColumns: [target])
             let digest = try FileDigest.sha256(ofFile: input.data)
             let trained = try TrainedModel.train(table, spec: try model.spec(target: target),
-                                                 sourceFile: URL(fileURLWithPath: input.data).lastPathComponent, sourceSHA256: digest)
+                                                 sourceFile: URL(fileURLWithPath: input.data).lastPathComponent, sourceSHA256: digest,
+                                                 timeBudget: model.timeBudget, progress: Console.progress)
             for note in trained.training.notes { Console.note(note) }
             try trained.save(to: out)
             print("trained \(trained.algorithm) (\(trained.task.rawValue)) on \(trained.training.rows) rows to predict '\(target)'; saved to \(out)")
+            if let leaderboard = trained.training.leaderboard {
+                Console.leaderboardLines(leaderboard, metric: ModelSearch.primaryMetric(for: trained.task)).forEach { print($0) }
+            }
             if let evaluation = trained.training.evaluation {
                 print("cross-validated over \(evaluation.folds) folds (mean ± std):")
                 Console.metricLines(evaluation.metrics, spread: evaluation.metricsStd).forEach { print($0) }

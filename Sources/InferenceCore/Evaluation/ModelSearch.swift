@@ -1,0 +1,102 @@
+import Foundation
+
+/// One algorithm with one set of hyper-parameters, tried by ``ModelSearch``.
+public struct Candidate: Sendable, Equatable {
+    public var algorithm: String
+    public var parameters: Hyperparameters
+
+    public init(_ algorithm: String, _ parameters: Hyperparameters = [:]) {
+        self.algorithm = algorithm
+        self.parameters = parameters
+    }
+}
+
+/// A candidate's cross-validated result.
+public struct LeaderboardEntry: Sendable, Codable, Equatable {
+    public var algorithm: String
+    public var params: Hyperparameters
+    public var metrics: [String: Double]
+    public var metricsStd: [String: Double]
+    /// Mean seconds per fold to fit and score.
+    public var fitSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case algorithm, params, metrics
+        case metricsStd = "metrics_std"
+        case fitSeconds = "fit_seconds"
+    }
+}
+
+/// `--algorithm auto`: cross-validates a small, sensible grid of every family on the same folds,
+/// cheapest first, within a time budget, and ranks them on the task's primary metric.
+public struct ModelSearch: Sendable {
+    /// The metric candidates are ranked on: RMSE for regression, log loss for classification
+    /// (it judges the probabilities decisions are taken on, not only the top class).
+    public static func primaryMetric(for task: Task) -> String {
+        task == .regression ? "rmse" : "log_loss"
+    }
+
+    /// The grid, cheapest families first.
+    public static func candidates(for task: Task) -> [Candidate] {
+        let linear: [Candidate] = task == .regression
+            ? [Candidate("ridge", ["alpha": 0.1]), Candidate("ridge", ["alpha": 1]), Candidate("ridge", ["alpha": 10])]
+            : [Candidate("logistic", ["C": 0.1]), Candidate("logistic", ["C": 1]), Candidate("logistic", ["C": 10])]
+        return linear + [
+            Candidate("knn", ["k": 5]), Candidate("knn", ["k": 15]),
+            Candidate("gbdt"), Candidate("gbdt", ["learning_rate": 0.05, "max_iter": 200, "max_leaf_nodes": 15]),
+        ]
+    }
+
+    public var timeBudget: Double
+
+    public init(timeBudget: Double) {
+        self.timeBudget = timeBudget
+    }
+
+    /// Runs the search. The budget is checked before each candidate, so at least one finishes;
+    /// the leaderboard is sorted best first.
+    public func run(_ table: DataTable, spec: TrainingSpec, progress: (String) -> Void = { _ in })
+        throws -> (leaderboard: [LeaderboardEntry], winner: Candidate, evaluation: CrossValidationResult, notes: [String]) {
+        guard timeBudget > 0 else {
+            throw TestbedError(.invalidParameter, "time budget == \(formatNumber(timeBudget)) seconds, must be > 0")
+        }
+        let task = try Target(table.column(named: spec.target), task: spec.task).task
+        let metric = Self.primaryMetric(for: task)
+        let candidates = Self.candidates(for: task)
+        let start = Date()
+        var results: [(entry: LeaderboardEntry, candidate: Candidate, evaluation: CrossValidationResult)] = []
+        var notes: [String] = []
+        for (index, candidate) in candidates.enumerated() {
+            let elapsed = Date().timeIntervalSince(start)
+            if elapsed >= timeBudget && !results.isEmpty {
+                notes.append("the time budget of \(formatNumber(timeBudget)) s ran out after \(results.count) of \(candidates.count) candidates; the best of those is used")
+                break
+            }
+            var candidateSpec = spec
+            candidateSpec.algorithm = candidate.algorithm
+            candidateSpec.parameters = candidate.parameters
+            let prepared = try PreparedData(table, spec: candidateSpec)
+            let parameters = try prepared.algorithm.resolve(candidate.parameters)
+            let began = Date()
+            let evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
+            let seconds = Date().timeIntervalSince(began) / Double(spec.folds)
+            let entry = LeaderboardEntry(algorithm: candidate.algorithm, params: parameters, metrics: evaluation.metrics,
+                                         metricsStd: evaluation.metricsStd, fitSeconds: seconds)
+            results.append((entry, candidate, evaluation))
+            let score = evaluation.metrics[metric].map { String(format: "%.4f ± %.4f", $0, evaluation.metricsStd[metric] ?? 0) } ?? "n/a"
+            progress("[\(index + 1)/\(candidates.count)] \(Self.describe(candidate)): \(metric) \(score) (\(String(format: "%.2f", seconds)) s per fold)")
+        }
+        if results.count == 1 && candidates.count > 1 {
+            notes.append("the time budget allowed only one candidate, \(Self.describe(results[0].candidate))")
+        }
+        let ranked = results.sorted { ($0.entry.metrics[metric] ?? .infinity) < ($1.entry.metrics[metric] ?? .infinity) }
+        let best = ranked[0]
+        notes.append("auto chose \(Self.describe(best.candidate)) on cross-validated \(metric) among \(results.count) candidates")
+        return (ranked.map(\.entry), best.candidate, best.evaluation, notes)
+    }
+
+    static func describe(_ candidate: Candidate) -> String {
+        let parameters = candidate.parameters.keys.sorted().map { "\($0)=\(formatNumber(candidate.parameters[$0]!))" }
+        return parameters.isEmpty ? candidate.algorithm : "\(candidate.algorithm)(\(parameters.joined(separator: ", ")))"
+    }
+}
