@@ -22,7 +22,7 @@ struct BenchmarkCommand: ParsableCommand {
     var json: String?
 
     enum Suite: String, CaseIterable {
-        case csv, blas, ridge, predict
+        case csv, blas, ridge, predict, gbdt
     }
 
     func run() throws {
@@ -43,6 +43,7 @@ struct BenchmarkCommand: ParsableCommand {
             case .blas: results = BLASBenchmark.run(context)
             case .ridge: results = try RidgeBenchmark.run(context)
             case .predict: results = PredictBenchmark.run(context)
+            case .gbdt: results = try TreeBenchmark.run(context)
             }
             results.forEach { print($0.line) }
             report.results += results

@@ -25,11 +25,14 @@ public struct BoostedTrees: FittedModel, Equatable {
 
     public func predict(_ x: Matrix) -> Matrix {
         var scores = [Double](repeating: 0, count: x.rows * outputs)
+        for row in 0..<x.rows { for k in 0..<outputs { scores[row * outputs + k] = baseline[k] } }
+        // Tree by tree over the whole batch: each tree's arrays stay in cache, and are taken once.
         x.storage.withUnsafeBufferPointer { values in
-            for row in 0..<x.rows {
-                let inputs = values.baseAddress! + row * x.columns
-                for k in 0..<outputs { scores[row * outputs + k] = baseline[k] }
-                for (index, tree) in trees.enumerated() { scores[row * outputs + index % outputs] += tree.output(inputs) }
+            scores.withUnsafeMutableBufferPointer { scores in
+                for index in trees.indices {
+                    let tree = trees[index], output = index % outputs
+                    for row in 0..<x.rows { scores[row * outputs + output] += tree.output(values.baseAddress! + row * x.columns) }
+                }
             }
         }
         if loss == .squaredError { return Matrix(rows: x.rows, columns: 1, storage: scores) }
