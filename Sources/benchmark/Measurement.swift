@@ -23,6 +23,22 @@ struct Timing: Codable {
         return Timing(seconds: seconds, cpuSeconds: cpuSeconds)
     }
 
+    /// Times several bodies in turn, `repetitions` rounds after a warm-up round, so that a machine
+    /// whose speed drifts affects each alike; one timing per body.
+    static func measureAlternating(repetitions: Int, _ bodies: [() -> Void]) -> [Timing] {
+        bodies.forEach { $0() }
+        var timings = bodies.map { _ in Timing(seconds: [], cpuSeconds: []) }
+        for _ in 0..<repetitions {
+            for (index, body) in bodies.enumerated() {
+                let (start, cpuStart) = (now(CLOCK_MONOTONIC), now(CLOCK_THREAD_CPUTIME_ID))
+                body()
+                timings[index].seconds.append(now(CLOCK_MONOTONIC) - start)
+                timings[index].cpuSeconds.append(now(CLOCK_THREAD_CPUTIME_ID) - cpuStart)
+            }
+        }
+        return timings
+    }
+
     private static func now(_ clock: clockid_t) -> Double {
         var time = timespec()
         clock_gettime(clock, &time)
