@@ -17,10 +17,11 @@ import pathlib
 import numpy as np
 import pandas as pd
 import sklearn
+from sklearn.calibration import calibration_curve
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss,
+from sklearn.metrics import (accuracy_score, balanced_accuracy_score, brier_score_loss, confusion_matrix, log_loss,
                              mean_absolute_error, precision_recall_fscore_support, r2_score,
                              roc_auc_score, root_mean_squared_error)
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -142,8 +143,12 @@ def metric_fixtures():
             "kind": "classification", "classes": classes, "actual": [int(a) for a in actual], "probabilities": floats(probabilities),
             "metrics": {"accuracy": accuracy_score(actual, predicted), "balanced_accuracy": balanced_accuracy_score(actual, predicted),
                         "macro_precision": precision, "macro_recall": recall, "macro_f1": f1,
-                        "log_loss": log_loss(actual, probabilities, labels=list(range(classes))), "roc_auc": auc},
+                        "log_loss": log_loss(actual, probabilities, labels=list(range(classes))), "roc_auc": auc,
+                        "brier": brier_score_loss(actual, probabilities, labels=list(range(classes)))},
             "confusion_matrix": confusion_matrix(actual, predicted, labels=list(range(classes))).tolist()})
+        if classes == 2:
+            observed, mean_predicted = calibration_curve(actual, probabilities[:, 1], n_bins=10)
+            cases[-1]["reliability"] = {"observed_frequency": floats(observed), "mean_predicted": floats(mean_predicted)}
     actual = rng.normal(20, 5, 200)
     predicted = actual + rng.normal(0, 2, 200)
     cases.append({"kind": "regression", "actual": floats(actual), "predicted": floats(predicted),

@@ -80,6 +80,7 @@ public struct PreparedData: Sendable {
         var perFold: [[String: Double]] = []
         var confusion: [[Int]]? = target.task == .classification
             ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
+        var outOfFold = Matrix(rows: target.task == .classification ? target.values.count : 0, columns: target.classes.count)
         for testRows in testFolds {
             let testSet = Set(testRows)
             let trainRows = (0..<target.values.count).filter { !testSet.contains($0) }
@@ -95,9 +96,13 @@ public struct PreparedData: Sendable {
                 let foldConfusion = ClassificationMetrics.confusionMatrix(
                     actual: labels, predicted: ClassificationMetrics.predictedClasses(output), classCount: target.classes.count)
                 for i in foldConfusion.indices { for j in foldConfusion.indices { confusion![i][j] += foldConfusion[i][j] } }
+                for (position, row) in testRows.enumerated() {
+                    for k in 0..<output.columns { outOfFold[row, k] = output[position, k] }
+                }
             }
         }
-        return CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, notes: notes)
+        let reliability = target.task == .classification ? Calibration.reliabilityTable(actual: target.classIndices, probabilities: outOfFold) : nil
+        return CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, reliability: reliability, notes: notes)
     }
 }
 
@@ -108,15 +113,17 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
     public var metricsStd: [String: Double]
     /// Classification: out-of-fold predictions counted as `[actual][predicted]`.
     public var confusionMatrix: [[Int]]?
+    /// Classification: the reliability table of the out-of-fold probabilities.
+    public var reliability: [ReliabilityBin]?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case folds, metrics, notes
+        case folds, metrics, notes, reliability
         case metricsStd = "metrics_std"
         case confusionMatrix = "confusion_matrix"
     }
 
-    init(folds: Int, perFold: [[String: Double]], confusionMatrix: [[Int]]?, notes: [String]) {
+    init(folds: Int, perFold: [[String: Double]], confusionMatrix: [[Int]]?, reliability: [ReliabilityBin]?, notes: [String]) {
         // A metric undefined in some fold (ROC AUC without a class) is averaged over the folds that have it.
         let names = Set(perFold.flatMap(\.keys))
         var metrics: [String: Double] = [:], spread: [String: Double] = [:]
@@ -129,6 +136,7 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
         self.metrics = metrics
         self.metricsStd = spread
         self.confusionMatrix = confusionMatrix
+        self.reliability = reliability
         self.notes = notes
     }
 }

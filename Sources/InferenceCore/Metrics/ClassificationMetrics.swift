@@ -19,7 +19,7 @@ public enum ClassificationMetrics {
     }
 
     /// `accuracy`, `balanced_accuracy`, `macro_precision`, `macro_recall`, `macro_f1`,
-    /// `log_loss` and `roc_auc` (binary, or macro one-vs-rest; left out when a class is absent
+    /// `log_loss`, `brier` and `roc_auc` (binary, or macro one-vs-rest; left out when a class is absent
     /// from `actual`, where it is undefined).
     public static func compute(actual: [Int], probabilities: Matrix) -> [String: Double] {
         precondition(actual.count == probabilities.rows && !actual.isEmpty, "metrics need one probability row per label")
@@ -50,6 +50,7 @@ public enum ClassificationMetrics {
             "macro_recall": mean(recalls),
             "macro_f1": mean(f1s),
             "log_loss": logLoss(actual: actual, probabilities: probabilities),
+            "brier": Calibration.brierScore(actual: actual, probabilities: probabilities),
         ]
         if let auc = rocAUC(actual: actual, probabilities: probabilities) { metrics["roc_auc"] = auc }
         return metrics

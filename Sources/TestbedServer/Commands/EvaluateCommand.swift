@@ -29,12 +29,14 @@ struct EvaluateCommand: ParsableCommand {
         var metricsStd: [String: Double]?
         var classes: [String]?
         var confusionMatrix: [[Int]]?
+        /// Classification, cross-validated: the reliability table of the out-of-fold probabilities.
+        var reliability: [ReliabilityBin]?
         /// With `--algorithm auto`: the metric candidates were ranked on, and every candidate.
         var primaryMetric: String?
         var leaderboard: [LeaderboardEntry]?
 
         enum CodingKeys: String, CodingKey {
-            case task, target, algorithm, parameters, rows, folds, metrics, classes, leaderboard
+            case task, target, algorithm, parameters, rows, folds, metrics, classes, leaderboard, reliability
             case metricsStd = "metrics_std"
             case confusionMatrix = "confusion_matrix"
             case primaryMetric = "primary_metric"
@@ -76,7 +78,7 @@ struct EvaluateCommand: ParsableCommand {
         return Report(task: prepared.target.task, target: target, algorithm: prepared.algorithm.name, parameters: parameters,
                       rows: prepared.table.rowCount, folds: result.folds, metrics: result.metrics, metricsStd: result.metricsStd,
                       classes: prepared.target.task == .classification ? prepared.target.classes : nil,
-                      confusionMatrix: result.confusionMatrix,
+                      confusionMatrix: result.confusionMatrix, reliability: result.reliability,
                       primaryMetric: leaderboard.map { _ in ModelSearch.primaryMetric(for: prepared.target.task) }, leaderboard: leaderboard)
     }
 
@@ -90,6 +92,6 @@ struct EvaluateCommand: ParsableCommand {
         return Report(task: trained.task, target: trained.target, algorithm: trained.algorithm, parameters: trained.parameters,
                       rows: rows, folds: nil, metrics: metrics, metricsStd: nil,
                       classes: trained.task == .classification ? trained.classes : nil, confusionMatrix: confusion,
-                      primaryMetric: nil, leaderboard: nil)
+                      reliability: nil, primaryMetric: nil, leaderboard: nil)
     }
 }
