@@ -13,14 +13,17 @@ struct Timing: Codable {
     /// Runs `body` once to warm up, then `repetitions` times timed.
     static func measure(repetitions: Int, _ body: () throws -> Void) rethrows -> Timing {
         try body()
-        var seconds: [Double] = [], cpuSeconds: [Double] = []
-        for _ in 0..<repetitions {
-            let (start, cpuStart) = (now(CLOCK_MONOTONIC), now(CLOCK_THREAD_CPUTIME_ID))
-            try body()
-            seconds.append(now(CLOCK_MONOTONIC) - start)
-            cpuSeconds.append(now(CLOCK_THREAD_CPUTIME_ID) - cpuStart)
-        }
-        return Timing(seconds: seconds, cpuSeconds: cpuSeconds)
+        var timing = Timing(seconds: [], cpuSeconds: [])
+        for _ in 0..<repetitions { try timing.record(body) }
+        return timing
+    }
+
+    /// Runs `body` once and adds its wall-clock and CPU time.
+    private mutating func record(_ body: () throws -> Void) rethrows {
+        let (start, cpuStart) = (Self.now(CLOCK_MONOTONIC), Self.now(CLOCK_THREAD_CPUTIME_ID))
+        try body()
+        seconds.append(Self.now(CLOCK_MONOTONIC) - start)
+        cpuSeconds.append(Self.now(CLOCK_THREAD_CPUTIME_ID) - cpuStart)
     }
 
     /// Times several bodies in turn, `repetitions` rounds after a warm-up round, so that a machine
@@ -29,12 +32,7 @@ struct Timing: Codable {
         bodies.forEach { $0() }
         var timings = bodies.map { _ in Timing(seconds: [], cpuSeconds: []) }
         for _ in 0..<repetitions {
-            for (index, body) in bodies.enumerated() {
-                let (start, cpuStart) = (now(CLOCK_MONOTONIC), now(CLOCK_THREAD_CPUTIME_ID))
-                body()
-                timings[index].seconds.append(now(CLOCK_MONOTONIC) - start)
-                timings[index].cpuSeconds.append(now(CLOCK_THREAD_CPUTIME_ID) - cpuStart)
-            }
+            for (index, body) in bodies.enumerated() { timings[index].record(body) }
         }
         return timings
     }

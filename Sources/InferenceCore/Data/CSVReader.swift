@@ -65,7 +65,6 @@ public struct CSVReader: Sendable {
         }
         var builders = header.map { ColumnBuilder(name: $0, readAsText: textColumns.contains($0)) }
         var rowCount = 0
-        var reservedAt = 0
         try builders.withUnsafeMutableBufferPointer { columns in
             try input.forEachRecord(recordParser, line: &line) { bytes, fields, line in
                 if fields.count != columns.count {
@@ -74,21 +73,17 @@ public struct CSVReader: Sendable {
                 }
                 for column in 0..<fields.count {
                     guard append(fields[column], of: bytes, to: &columns[column], parser: numberParser, scratch: &scratch) else {
-                        throw TestbedError(.malformedCSV, "line \(line), column '\(columns[column].name)': the bytes are not valid UTF-8; save the file as UTF-8 (in Excel: \"CSV UTF-8\")")
+                        throw Self.invalidUTF8("line \(line), column '\(columns[column].name)'")
                     }
                 }
                 rowCount += 1
-                if rowCount == 1024 && reservedAt == 0 {
+                if rowCount == 1024 {
                     // Size the columns from the bytes per row so far, with a little slack.
-                    reservedAt = rowCount
                     let estimate = Int(Double(input.size) / Double(max(input.consumed, 1)) * Double(rowCount) * 1.02) + 16
                     for index in columns.indices { columns[index].reserve(estimate) }
                 }
                 return true
             }
-        }
-        guard !builders.isEmpty else {
-            throw TestbedError(.malformedCSV, "the file is empty; expected a header row naming the columns, then one row per record")
         }
         guard rowCount > 0 else {
             throw TestbedError(.malformedCSV, "the file has a header (\(builders.count) columns) but no data rows; expected at least one row below the header")
@@ -97,11 +92,26 @@ public struct CSVReader: Sendable {
         return (DataTable(columns: builders.map { $0.build() }, dialect: dialect), lossy)
     }
 
-    /// Appends one cell: spaces trimmed from unquoted cells, doubled quotes collapsed in quoted
-    /// ones. Returns `false` when the cell is not valid UTF-8 text.
+    /// Appends one cell (a number parsed while splitting the record goes straight in). Returns
+    /// `false` when the cell is not valid UTF-8 text.
     @inline(__always)
     private func append(_ field: FieldRange, of bytes: UnsafeBufferPointer<UInt8>, to column: inout ColumnBuilder,
                         parser: NumberParser, scratch: inout [UInt8]) -> Bool {
+        if !field.number.isNaN && column.appendParsedNumber(field.number) { return true }
+        return withCell(field, of: bytes, scratch: &scratch) { cell in
+            if MissingValue.isMissing(cell) {
+                column.appendMissing()
+                return true
+            }
+            return column.append(cell, parser: parser)
+        }
+    }
+
+    /// Calls `body` with a cell's bytes: spaces trimmed from unquoted cells, doubled quotes
+    /// collapsed (into `scratch`) in quoted ones, in place in the buffer otherwise.
+    @inline(__always)
+    private func withCell<Result>(_ field: FieldRange, of bytes: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8],
+                                  _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         if field.escaped {
             scratch.removeAll(keepingCapacity: true)
             var index = field.start
@@ -109,20 +119,18 @@ public struct CSVReader: Sendable {
                 scratch.append(bytes[index])
                 index += bytes[index] == ASCII.quote ? 2 : 1
             }
-            return scratch.withUnsafeBufferPointer { column.append($0, parser: parser) }
+            return scratch.withUnsafeBufferPointer(body)
         }
-        if !field.number.isNaN && column.appendParsedNumber(field.number) { return true }
         var start = field.start, end = field.end
         if !field.quoted {
             while start < end && (bytes[start] == ASCII.space || bytes[start] == ASCII.tab) { start += 1 }
             while end > start && (bytes[end - 1] == ASCII.space || bytes[end - 1] == ASCII.tab) { end -= 1 }
         }
-        let cell = UnsafeBufferPointer(start: bytes.baseAddress! + start, count: end - start)
-        if MissingValue.isMissing(cell) {
-            column.appendMissing()
-            return true
-        }
-        return column.append(cell, parser: parser)
+        return body(UnsafeBufferPointer(start: bytes.baseAddress! + start, count: end - start))
+    }
+
+    private static func invalidUTF8(_ place: String) -> TestbedError {
+        TestbedError(.malformedCSV, "\(place): the bytes are not valid UTF-8; save the file as UTF-8 (in Excel: \"CSV UTF-8\")")
     }
 
     private func resolveDialect(_ sample: ArraySlice<UInt8>) -> CSVDialect {
@@ -135,12 +143,10 @@ public struct CSVReader: Sendable {
         var names: [String] = []
         var seen: [String: Int] = [:]
         for (index, field) in fields.enumerated() {
-            var cell = ColumnBuilder(name: "", readAsText: true)
-            guard append(field, of: bytes, to: &cell, parser: NumberParser(decimalMark: ASCII.period), scratch: &scratch) else {
-                throw TestbedError(.malformedCSV, "line 1 (header), column \(index + 1): the bytes are not valid UTF-8; save the file as UTF-8 (in Excel: \"CSV UTF-8\")")
+            guard let raw = withCell(field, of: bytes, scratch: &scratch, { String(validating: $0, as: UTF8.self) }) else {
+                throw Self.invalidUTF8("line 1 (header), column \(index + 1)")
             }
-            let raw = cell.build().values.text(at: 0)?.trimmingSpaces ?? ""
-            let name = raw.isEmpty ? "column_\(index + 1)" : raw
+            let name = raw.trimmingSpaces.isEmpty ? "column_\(index + 1)" : raw.trimmingSpaces
             if let previous = seen[name] {
                 throw TestbedError(.malformedCSV, "line 1 (header): the column name '\(name)' appears twice (columns \(previous + 1) and \(index + 1)); column names must be unique")
             }

@@ -7,12 +7,10 @@ struct ColumnBuilder {
     let name: String
     private(set) var numbers: [Double] = []
     private(set) var codes: [Int32] = []
-    private(set) var levels: [String] = []
-    private var levelIndex: [String: Int32] = [:]
+    private var levels = LevelIndex()
     private(set) var isText: Bool
     /// Set when the column turned to text after numbers had been read into it.
     private(set) var lostNumberSpelling = false
-    private var numbersSeen = 0
 
     init(name: String, readAsText: Bool) {
         self.name = name
@@ -34,7 +32,6 @@ struct ColumnBuilder {
     mutating func appendParsedNumber(_ value: Double) -> Bool {
         guard !isText else { return false }
         numbers.append(value)
-        numbersSeen += 1
         return true
     }
 
@@ -44,44 +41,40 @@ struct ColumnBuilder {
         if !isText {
             if let value = parser.parse(bytes) {
                 numbers.append(value)
-                numbersSeen += 1
                 return true
             }
             switchToText()
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { return false }
-        if let code = levelIndex[text] {
-            codes.append(code)
-        } else {
-            let code = Int32(levels.count)
-            levels.append(text)
-            levelIndex[text] = code
-            codes.append(code)
-        }
+        codes.append(levels.code(for: text))
         return true
     }
 
     private mutating func switchToText() {
-        lostNumberSpelling = numbersSeen > 0
+        lostNumberSpelling = numbers.contains { !$0.isNaN }
         isText = true
         codes.reserveCapacity(numbers.capacity)
-        for value in numbers {
-            if value.isNaN {
-                codes.append(-1)
-            } else {
-                // A placeholder spelling; the second pass replaces it with the file's own.
-                let text = formatNumber(value)
-                if let code = levelIndex[text] { codes.append(code) } else {
-                    levels.append(text)
-                    levelIndex[text] = Int32(levels.count - 1)
-                    codes.append(Int32(levels.count - 1))
-                }
-            }
-        }
+        // Placeholder spellings; the second pass replaces them with the file's own.
+        for value in numbers { codes.append(value.isNaN ? -1 : levels.code(for: formatNumber(value))) }
         numbers = []
     }
 
     consuming func build() -> Column {
-        Column(name: name, values: isText ? .text(codes: codes, levels: levels) : .numeric(numbers))
+        Column(name: name, values: isText ? .text(codes: codes, levels: levels.levels) : .numeric(numbers))
+    }
+}
+
+/// Distinct strings in order of first appearance, each with its code.
+struct LevelIndex {
+    private(set) var levels: [String] = []
+    private var codes: [String: Int32] = [:]
+
+    /// The code of `text`, adding it as a new level when it is new.
+    mutating func code(for text: String) -> Int32 {
+        if let code = codes[text] { return code }
+        let code = Int32(levels.count)
+        levels.append(text)
+        codes[text] = code
+        return code
     }
 }

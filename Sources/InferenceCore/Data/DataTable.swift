@@ -20,6 +20,26 @@ public enum ColumnValues: Sendable, Equatable {
         }
     }
 
+    /// Whether the cell at `row` is missing.
+    public func isMissing(at row: Int) -> Bool {
+        switch self {
+        case .numeric(let values): return values[row].isNaN
+        case .text(let codes, _): return codes[row] < 0
+        }
+    }
+
+    /// The cells as text codes and levels (numbers written in their shortest form, as levels in
+    /// order of first appearance), whether the column was read as text or as numbers.
+    var textCodes: (codes: [Int32], levels: [String]) {
+        switch self {
+        case .text(let codes, let levels):
+            return (codes, levels)
+        case .numeric(let numbers):
+            var levels = LevelIndex()
+            return (numbers.map { $0.isNaN ? -1 : levels.code(for: formatNumber($0)) }, levels.levels)
+        }
+    }
+
     /// The cell at `row` as text (`nil` when missing); numbers are written in their shortest form.
     public func text(at row: Int) -> String? {
         switch self {
@@ -89,16 +109,9 @@ public struct DataTable: Sendable, Equatable {
             if numbers.indices.allSatisfy({ cells[$0] == nil || numbers[$0]! != nil }) {
                 columns.append(Column(name: name, values: .numeric(numbers.map { $0.flatMap { $0 } ?? .nan })))
             } else {
-                var levels: [String] = []
-                var index: [String: Int32] = [:]
-                let codes = cells.map { cell -> Int32 in
-                    guard let cell else { return -1 }
-                    if let code = index[cell] { return code }
-                    levels.append(cell)
-                    index[cell] = Int32(levels.count - 1)
-                    return Int32(levels.count - 1)
-                }
-                columns.append(Column(name: name, values: .text(codes: codes, levels: levels)))
+                var levels = LevelIndex()
+                let codes = cells.map { $0.map { levels.code(for: $0) } ?? -1 }
+                columns.append(Column(name: name, values: .text(codes: codes, levels: levels.levels)))
             }
         }
         self.init(columns: columns)

@@ -30,14 +30,14 @@ extension TrainedModel {
 
     /// Measures the model on a labelled table (one that holds the target column).
     public func evaluate(on table: DataTable) throws -> (metrics: [String: Double], confusionMatrix: [[Int]]?, rows: Int) {
-        let targetColumn = try table.column(named: target)
-        let labelled = Target.rowsWithValues(targetColumn.values)
+        let targetValues = try table.column(named: target).values
+        let labelled = (0..<targetValues.count).filter { !targetValues.isMissing(at: $0) }
         guard !labelled.isEmpty else {
             throw TestbedError(.unsuitableData, "the target column '\(target)' has no values to compare the predictions with")
         }
         let rows = table.selectingRows(labelled)
         let predictions = try predict(rows)
-        let values = try table.column(named: target).values.selecting(labelled)
+        let values = targetValues.selecting(labelled)
         switch task {
         case .regression:
             let actual = try (0..<rows.rowCount).map { row -> Double in
@@ -77,12 +77,5 @@ extension TrainedModel {
                 warnings[row].append("\(summary.name): \(formatNumber(value)) is outside the training range [\(formatNumber(low)), \(formatNumber(high))]")
             }
         }
-    }
-}
-
-extension Target {
-    /// The rows of a column that have a value.
-    static func rowsWithValues(_ values: ColumnValues) -> [Int] {
-        (0..<values.count).filter { values.text(at: $0) != nil }
     }
 }

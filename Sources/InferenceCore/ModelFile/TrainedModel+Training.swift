@@ -13,29 +13,14 @@ extension TrainedModel {
     /// algorithm, and the model carries its leaderboard.
     public static func train(_ table: DataTable, spec: TrainingSpec, sourceFile: String? = nil, sourceSHA256: String? = nil,
                              timeBudget: Double = 300, progress: (String) -> Void = { _ in }) throws -> TrainedModel {
-        var spec = spec
-        var leaderboard: [LeaderboardEntry]?
-        var evaluation: CrossValidationResult?
-        var searchNotes: [String] = []
-        if spec.algorithm == "auto" {
-            guard spec.folds >= 2 else {
-                throw TestbedError(.invalidParameter, "auto compares algorithms by cross-validation: folds == \(spec.folds), must be >= 2")
-            }
-            let search = try ModelSearch(timeBudget: timeBudget).run(table, spec: spec, progress: progress)
-            (spec.algorithm, spec.parameters) = (search.winner.algorithm, search.winner.parameters)
-            (leaderboard, evaluation, searchNotes) = (search.leaderboard, search.evaluation, search.notes)
-        }
-        let prepared = try PreparedData(table, spec: spec)
-        let parameters = try prepared.algorithm.resolve(spec.parameters)
-        if evaluation == nil && spec.folds >= 2 {
-            evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
-        }
+        let choice = try ModelChoice(table, spec: spec, crossValidate: spec.folds >= 2, timeBudget: timeBudget, progress: progress)
+        let (prepared, parameters) = (choice.prepared, choice.parameters)
         let (preprocessor, model) = try prepared.fit(parameters: parameters, seed: spec.seed)
         let record = TrainingRecord(
             rows: prepared.table.rowCount, sourceFile: sourceFile, sourceSHA256: sourceSHA256, seed: spec.seed,
-            evaluation: evaluation, leaderboard: leaderboard,
+            evaluation: choice.evaluation, leaderboard: choice.leaderboard,
             featureSummaries: try prepared.features.map { try FeatureSummary($0, in: prepared.table) },
-            notes: prepared.notes + (evaluation?.notes ?? []) + searchNotes)
+            notes: choice.notes)
         return TrainedModel(algorithm: prepared.algorithm.name, parameters: parameters, task: prepared.target.task,
                             target: spec.target, classes: prepared.target.classes, features: prepared.features,
                             preprocessor: preprocessor, model: model, training: record)

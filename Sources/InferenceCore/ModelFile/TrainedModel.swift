@@ -93,10 +93,9 @@ public struct FeatureSummary: Sendable, Codable, Equatable {
         case (.numeric, .numeric(let column)):
             numbers = column
         case (.boolean, .text(let codes, let levels)):
-            let boolean = BooleanLevels(levels)
-            numbers = codes.map { $0 < 0 ? .nan : boolean?.value(of: levels[Int($0)]) ?? .nan }
+            numbers = BooleanLevels(levels)?.numbers(codes: codes, levels: levels)
         default:
-            let (codes, levels) = Preprocessor.textCodes(of: values)
+            let (codes, levels) = values.textCodes
             var counts: [String: Int] = [:]
             for code in codes where code >= 0 { counts[levels[Int(code)], default: 0] += 1 }
             categoryCounts = counts

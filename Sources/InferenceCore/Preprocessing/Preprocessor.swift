@@ -42,13 +42,10 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                                                standardize: options.standardize, impute: options.imputeMissing, addIndicator: options.missingIndicators))
             case (.boolean, .text(let codes, let levels)):
                 guard let boolean = BooleanLevels(levels) else { fallthrough }
-                let numbers = codes.map { $0 < 0 ? Double.nan : boolean.value(of: levels[Int($0)])! }
-                return .numeric(NumericEncoder(column: feature.name, values: numbers, boolean: boolean,
+                return .numeric(NumericEncoder(column: feature.name, values: boolean.numbers(codes: codes, levels: levels), boolean: boolean,
                                                standardize: options.standardize, impute: options.imputeMissing, addIndicator: options.missingIndicators))
-            case (.categorical, .text(let codes, let levels)):
-                return .categorical(OneHotEncoder(column: feature.name, codes: codes, levels: levels, maxCategories: options.maxCategories))
-            case (.categorical, .numeric(let numbers)):
-                let (codes, levels) = textCodes(numbers)
+            case (.categorical, _):
+                let (codes, levels) = values.textCodes
                 return .categorical(OneHotEncoder(column: feature.name, codes: codes, levels: levels, maxCategories: options.maxCategories))
             default:
                 throw TestbedError(.unsuitableData, "column '\(feature.name)' cannot be used as a \(feature.kind.rawValue) feature")
@@ -85,7 +82,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
             if input.count != rows { throw TestbedError(.shapeMismatch, "column '\(step.column)' has \(input.count) rows, expected \(rows)") }
             if input.missingCount > 0, warnings != nil {
                 let absentColumn = absent.contains(step.column)
-                for row in 0..<rows where input.text(at: row) == nil {
+                for row in 0..<rows where input.isMissing(at: row) {
                     warnings![row].append(absentColumn ? "\(step.column): column not given; treated as missing" : "\(step.column): missing value \(options.imputeMissing ? "imputed" : "sent the way training learned for missing values")")
                 }
             }
@@ -95,7 +92,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                     let values = try numericValues(input, for: encoder)
                     for row in 0..<rows { encoder.encode(values[row], into: output.baseAddress! + row * width + offset) }
                 case .categorical(let encoder):
-                    let (codes, levels) = Self.textCodes(of: input)
+                    let (codes, levels) = input.textCodes
                     let slots = encoder.slots(for: levels)
                     let known = Set(encoder.categories)
                     for row in 0..<rows {
@@ -133,27 +130,5 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                 return value
             }
         }
-    }
-
-    /// A column's cells as text codes, whether it was read as text or as numbers.
-    static func textCodes(of input: ColumnValues) -> (codes: [Int32], levels: [String]) {
-        switch input {
-        case .text(let codes, let levels): return (codes, levels)
-        case .numeric(let numbers): return Self.textCodes(numbers)
-        }
-    }
-
-    /// Numbers as text levels (for a categorical column whose values all look like numbers).
-    static func textCodes(_ numbers: [Double]) -> (codes: [Int32], levels: [String]) {
-        var levels: [String] = []
-        var index: [Double: Int32] = [:]
-        let codes = numbers.map { value -> Int32 in
-            guard !value.isNaN else { return -1 }
-            if let code = index[value] { return code }
-            levels.append(formatNumber(value))
-            index[value] = Int32(levels.count - 1)
-            return Int32(levels.count - 1)
-        }
-        return (codes, levels)
     }
 }

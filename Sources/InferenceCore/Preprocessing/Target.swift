@@ -23,11 +23,7 @@ public struct Target: Sendable, Equatable {
     /// Prepares `column` as the target. Without a `task`, a text column or a numeric one with at
     /// most ten distinct integer values means classification; any other numeric column regression.
     public init(_ column: Column, task requestedTask: Task?) throws {
-        let (codes, levels): ([Int32], [String])
-        switch column.values {
-        case .text(let textCodes, let textLevels): (codes, levels) = (textCodes, textLevels)
-        case .numeric(let numbers): (codes, levels) = Preprocessor.textCodes(numbers)
-        }
+        let (codes, levels) = column.values.textCodes
         let name = column.name
         rows = codes.indices.filter { codes[$0] >= 0 }
         var notes: [String] = []

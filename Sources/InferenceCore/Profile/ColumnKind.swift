@@ -57,6 +57,12 @@ public struct BooleanLevels: Sendable, Codable, Equatable {
         trueText = levels.first { $0.lowercased() == pair.true } ?? pair.true
     }
 
+    /// A text column of these spellings as 1 and 0, missing cells (and any other text) as NaN.
+    public func numbers(codes: [Int32], levels: [String]) -> [Double] {
+        let levelValues = levels.map { value(of: $0) ?? .nan }
+        return codes.map { $0 < 0 ? .nan : levelValues[Int($0)] }
+    }
+
     /// 1 for the true spelling, 0 for the false one (case-insensitive), `nil` otherwise.
     public func value(of text: String) -> Double? {
         let lowered = text.lowercased()

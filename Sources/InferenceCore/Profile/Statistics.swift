@@ -28,15 +28,11 @@ public struct NumericSummary: Sendable, Codable, Equatable {
     }
 
     private init?(_ values: [Double], sortedPresent sorted: [Double]) {
-        let present = sorted
-        guard !present.isEmpty else { return nil }
-        let mean = present.reduce(0, +) / Double(present.count)
-        min = sorted.first!
-        max = sorted.last!
-        self.mean = mean
-        std = (present.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(present.count)).squareRoot()
+        guard let first = sorted.first, let last = sorted.last else { return nil }
+        (min, max) = (first, last)
+        (mean, std) = sorted.meanAndStandardDeviation()
         median = Self.median(ofSorted: sorted)
-        missingShare = Double(values.count - present.count) / Double(values.count)
+        missingShare = Double(values.count - sorted.count) / Double(values.count)
     }
 
     /// The median of sorted values: the mean of the two middle ones for an even count (as NumPy).

@@ -61,20 +61,10 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("evaluate needs --target COLUMN (or --model MODEL.json to measure a saved model)")
         }
         let table = try input.read(textColumns: [target])
-        var spec = try options.spec(target: target)
-        var leaderboard: [LeaderboardEntry]?
-        var searched: CrossValidationResult?
-        if spec.algorithm == "auto" {
-            let search = try ModelSearch(timeBudget: options.timeBudget).run(table, spec: spec, progress: Console.progress)
-            search.notes.forEach(Console.note)
-            (spec.algorithm, spec.parameters, leaderboard, searched) = (search.winner.algorithm, search.winner.parameters, search.leaderboard, search.evaluation)
-        }
-        let prepared = try PreparedData(table, spec: spec)
-        prepared.notes.forEach(Console.note)
-        let parameters = try prepared.algorithm.resolve(spec.parameters)
-        // The winner of a search was cross-validated on these same folds already.
-        let result = try searched ?? prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
-        result.notes.forEach(Console.note)
+        let choice = try ModelChoice(table, spec: options.spec(target: target), crossValidate: true,
+                                     timeBudget: options.timeBudget, progress: Console.progress)
+        choice.notes.forEach(Console.note)
+        let (prepared, parameters, leaderboard, result) = (choice.prepared, choice.parameters, choice.leaderboard, choice.evaluation!)
         return Report(task: prepared.target.task, target: target, algorithm: prepared.algorithm.name, parameters: parameters,
                       rows: prepared.table.rowCount, folds: result.folds, metrics: result.metrics, metricsStd: result.metricsStd,
                       classes: prepared.target.task == .classification ? prepared.target.classes : nil,

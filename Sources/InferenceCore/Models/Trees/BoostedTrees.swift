@@ -24,21 +24,18 @@ public struct BoostedTrees: FittedModel, Equatable {
     }
 
     public func predict(_ x: Matrix) -> Matrix {
-        var scores = [Double](repeating: 0, count: x.rows * outputs)
-        for row in 0..<x.rows { for k in 0..<outputs { scores[row * outputs + k] = baseline[k] } }
+        var scores = baselineScores(rows: x.rows)
         // Tree by tree over the whole batch: each tree's arrays stay in cache, and are taken once.
-        x.storage.withUnsafeBufferPointer { values in
-            scores.withUnsafeMutableBufferPointer { scores in
-                for index in trees.indices {
-                    let tree = trees[index], output = index % outputs
-                    for row in 0..<x.rows { scores[row * outputs + output] += tree.output(values.baseAddress! + row * x.columns) }
-                }
-            }
-        }
+        for (index, tree) in trees.enumerated() { tree.add(x, to: &scores, stride: outputs, offset: index % outputs) }
         if loss == .squaredError { return Matrix(rows: x.rows, columns: 1, storage: scores) }
         let probabilities = link(scores)
         if loss == .softmax { return Matrix(rows: x.rows, columns: outputs, storage: probabilities) }
         return Matrix(rows: x.rows, columns: 2, storage: probabilities.flatMap { [1 - $0, $0] })
+    }
+
+    /// `baseline` repeated for `rows` rows.
+    func baselineScores(rows: Int) -> [Double] {
+        (0..<rows).flatMap { _ in baseline }
     }
 
     /// Scores to probabilities (row-major, `outputs` per row).

@@ -25,6 +25,13 @@ public struct FlatTree: Sendable, Codable, Equatable {
         return feature.count - 1
     }
 
+    /// Adds the tree's output for every row of `x` to `scores[row * stride + offset]`.
+    func add(_ x: Matrix, to scores: inout [Double], stride: Int, offset: Int) {
+        x.storage.withUnsafeBufferPointer { values in
+            for row in 0..<x.rows { scores[row * stride + offset] += output(values.baseAddress! + row * x.columns) }
+        }
+    }
+
     /// The leaf output for one row of inputs.
     @inline(__always)
     func output(_ row: UnsafePointer<Double>) -> Double {

@@ -49,34 +49,28 @@ public enum GradientBoosting {
         let binner = FeatureBinner(fitting: training, maxBins: Int(parameters["max_bins"]!))
         let binned = binner.bin(training)
         let baseline = BoostedTrees.baseline(loss, trainTargets, classCount: target.classes.count)
-        var scores = [Double](repeating: 0, count: training.rows * outputs)
-        for row in 0..<training.rows { for k in 0..<outputs { scores[row * outputs + k] = baseline[k] } }
         var model = BoostedTrees(loss: loss, outputs: outputs, baseline: baseline, trees: [], inputWidth: x.columns)
+        var scores = model.baselineScores(rows: training.rows)
         let validationX = x.selectingRows(validation)
-        var validationScores = [Double](repeating: 0, count: validation.count * outputs)
-        for row in 0..<validation.count { for k in 0..<outputs { validationScores[row * outputs + k] = baseline[k] } }
+        var validationScores = model.baselineScores(rows: validation.count)
 
         let settings = TreeGrower.Settings(
             maxLeafNodes: Int(parameters["max_leaf_nodes"]!), minSamplesLeaf: Int(parameters["min_samples_leaf"]!),
             l2: parameters["l2_regularization"]!, maxLeafOutput: loss == .squaredError ? .infinity : maxClassificationLeafOutput,
             learningRate: parameters["learning_rate"]!)
         var bestLoss = Double.infinity, bestRounds = 0
-        try binned.withUnsafeBufferPointer { binned in
+        binned.withUnsafeBufferPointer { binned in
             let grower = TreeGrower(binned: binned, rowCount: training.rows, binCounts: binner.binCounts,
                                     thresholds: binner.thresholds, settings: settings)
             var rows = (0..<training.rows).map(Int32.init)
             var gradients = [Double](repeating: 0, count: training.rows), hessians = gradients
             for round in 0..<Int(parameters["max_iter"]!) {
-                let probabilities = loss == .squaredError ? scores : model.link(scores)
+                let probabilities = model.link(scores)
                 for k in 0..<outputs {
                     BoostedTrees.gradients(loss, probabilities, trainTargets, output: k, outputs: outputs, into: &gradients, &hessians)
                     let tree = grower.grow(gradients: gradients, hessians: hessians, rows: &rows, scores: &scores, stride: outputs, offset: k)
                     model.trees.append(tree)
-                    for row in 0..<validation.count {
-                        validationX.storage.withUnsafeBufferPointer { values in
-                            validationScores[row * outputs + k] += tree.output(values.baseAddress! + row * x.columns)
-                        }
-                    }
+                    tree.add(validationX, to: &validationScores, stride: outputs, offset: k)
                 }
                 guard earlyStopping else { continue }
                 let current = model.loss(validationScores, validationTargets)

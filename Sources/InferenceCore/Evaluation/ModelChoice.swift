@@ -1,0 +1,38 @@
+/// A table prepared for one algorithm, with its cross-validated quality: the common first half of
+/// `testbed train` and `testbed evaluate`. With `spec.algorithm == "auto"`, a ``ModelSearch``
+/// picks the algorithm first and its winner's evaluation (on the same folds) is kept.
+public struct ModelChoice: Sendable {
+    public var prepared: PreparedData
+    /// The chosen algorithm's hyper-parameters, defaults included.
+    public var parameters: Hyperparameters
+    /// `nil` when not cross-validated.
+    public var evaluation: CrossValidationResult?
+    /// With `auto`: every candidate, best first.
+    public var leaderboard: [LeaderboardEntry]?
+    /// What was inferred, left out or chosen, for the person running it.
+    public var notes: [String]
+
+    /// - Parameters:
+    ///   - crossValidate: whether to cross-validate with `spec.folds` folds; `auto` always does.
+    ///   - timeBudget: seconds for an `auto` search.
+    ///   - progress: called with a line per finished `auto` candidate.
+    public init(_ table: DataTable, spec: TrainingSpec, crossValidate: Bool, timeBudget: Double = 300,
+                progress: (String) -> Void = { _ in }) throws {
+        var spec = spec
+        var searchNotes: [String] = []
+        if spec.algorithm == "auto" {
+            guard crossValidate else {
+                throw TestbedError(.invalidParameter, "auto compares algorithms by cross-validation: folds == \(spec.folds), must be >= 2")
+            }
+            let search = try ModelSearch(timeBudget: timeBudget).run(table, spec: spec, progress: progress)
+            (spec.algorithm, spec.parameters) = (search.winner.algorithm, search.winner.parameters)
+            (leaderboard, evaluation, searchNotes) = (search.leaderboard, search.evaluation, search.notes)
+        }
+        prepared = try PreparedData(table, spec: spec)
+        parameters = try prepared.algorithm.resolve(spec.parameters)
+        if evaluation == nil && crossValidate {
+            evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
+        }
+        notes = prepared.notes + (evaluation?.notes ?? []) + searchNotes
+    }
+}
