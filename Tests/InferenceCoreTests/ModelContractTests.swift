@@ -15,7 +15,9 @@ struct ModelContractTests {
     }
 
     /// Smaller settings where the defaults are slow in a debug build; the contract is the same.
-    static let quickParameters: [String: Hyperparameters] = ["gbdt": ["max_iter": 10]]
+    static let quickParameters: [String: Hyperparameters] = [
+        "gbdt": ["max_iter": 10], "random_forest": ["n_estimators": 10], "mlp": ["max_iter": 20],
+    ]
 
     func trained(_ algorithm: String, _ dataset: String, _ target: String, folds: Int = 0) throws -> TrainedModel {
         try TrainedModel.train(TestData.table(dataset, target: target),
@@ -87,10 +89,10 @@ struct ModelContractTests {
 
     @Test func algorithmMustFitTheTask() throws {
         let table = try TestData.table("Glass.csv", target: "Type")
-        #expect(throws: TestbedError(.unknownAlgorithm, "ridge does not do classification; algorithms for classification: logistic, knn, gbdt")) {
+        #expect(throws: TestbedError(.unknownAlgorithm, "ridge does not do classification; algorithms for classification: logistic, knn, gbdt, random_forest, mlp")) {
             try PreparedData(table, spec: TrainingSpec(target: "Type", algorithm: "ridge"))
         }
-        #expect(throws: TestbedError(.unknownAlgorithm, "unknown algorithm 'xgboost'; known algorithms: linear, ridge, logistic, knn, gbdt")) {
+        #expect(throws: TestbedError(.unknownAlgorithm, "unknown algorithm 'xgboost'; known algorithms: linear, ridge, logistic, knn, gbdt, random_forest, mlp")) {
             try AlgorithmRegistry.named("xgboost")
         }
     }

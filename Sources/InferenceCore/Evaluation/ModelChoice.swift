@@ -14,9 +14,10 @@ public struct ModelChoice: Sendable {
 
     /// - Parameters:
     ///   - crossValidate: whether to cross-validate with `spec.folds` folds; `auto` always does.
+    ///   - importance: measure feature importances during the cross-validation.
     ///   - timeBudget: seconds for an `auto` search.
     ///   - progress: called with a line per finished `auto` candidate.
-    public init(_ table: DataTable, spec: TrainingSpec, crossValidate: Bool, timeBudget: Double = 300,
+    public init(_ table: DataTable, spec: TrainingSpec, crossValidate: Bool, importance: Bool = false, timeBudget: Double = 300,
                 progress: (String) -> Void = { _ in }) throws {
         var spec = spec
         var searchNotes: [String] = []
@@ -30,8 +31,9 @@ public struct ModelChoice: Sendable {
         }
         prepared = try PreparedData(table, spec: spec)
         parameters = try prepared.algorithm.resolve(spec.parameters)
-        if evaluation == nil && crossValidate {
-            evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
+        // The search ranks without importances; the winner is measured again (same folds) to get them.
+        if crossValidate && (evaluation == nil || (importance && evaluation?.importance == nil)) {
+            evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed, importance: importance)
         }
         notes = prepared.notes + (evaluation?.notes ?? []) + searchNotes
     }

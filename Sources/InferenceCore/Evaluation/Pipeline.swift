@@ -75,18 +75,35 @@ public struct PreparedData: Sendable {
     }
 
     /// k-fold cross-validation: every figure is measured on rows the fold's model did not see.
-    public func crossValidate(folds: Int, parameters: Hyperparameters, seed: UInt64) throws -> CrossValidationResult {
+    /// - Parameter importance: also measure each feature's permutation importance on the held-out
+    ///   rows (and gain importance, for trees); it costs a few predictions per feature and fold.
+    public func crossValidate(folds: Int, parameters: Hyperparameters, seed: UInt64, importance: Bool = false) throws -> CrossValidationResult {
         let (testFolds, notes) = try FoldSplitter(folds: folds, seed: seed).split(target)
         var perFold: [[String: Double]] = []
         var confusion: [[Int]]? = target.task == .classification
             ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
         var outOfFold = Matrix(rows: target.task == .classification ? target.values.count : 0, columns: target.classes.count)
-        for testRows in testFolds {
+        var increases = [[Double]](repeating: [], count: features.count)
+        var gains: [Double]?
+        for (fold, testRows) in testFolds.enumerated() {
             let testSet = Set(testRows)
             let trainRows = (0..<target.values.count).filter { !testSet.contains($0) }
             let (preprocessor, model) = try fit(rows: trainRows, parameters: parameters, seed: seed)
-            let output = try model.checkedPredict(preprocessor.transform(table.selectingRows(testRows)))
+            let testX = try preprocessor.transform(table.selectingRows(testRows))
+            let output = try model.checkedPredict(testX)
             let actual = testRows.map { target.values[$0] }
+            if importance {
+                let groups = preprocessor.outputFeatureIndex
+                let permutation = PermutationImportance(task: target.task, groups: groups, featureCount: features.count)
+                for (feature, values) in permutation.increases(model, testX, actual: actual, seed: seed &+ UInt64(fold)).enumerated() {
+                    increases[feature] += values
+                }
+                if let trees = model as? any GainImportanceModel {
+                    var total = gains ?? [Double](repeating: 0, count: features.count)
+                    for (column, share) in trees.gainImportance().enumerated() { total[groups[column]] += share / Double(folds) }
+                    gains = total
+                }
+            }
             switch target.task {
             case .regression:
                 perFold.append(RegressionMetrics.compute(actual: actual, predicted: output.storage))
@@ -102,7 +119,12 @@ public struct PreparedData: Sendable {
             }
         }
         let reliability = target.task == .classification ? Calibration.reliabilityTable(actual: target.classIndices, probabilities: outOfFold) : nil
-        return CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, reliability: reliability, notes: notes)
+        let importances = importance ? features.indices.map { index in
+            let (mean, std) = increases[index].meanAndStandardDeviation()
+            return FeatureImportance(feature: features[index].name, permutation: mean, permutationStd: std, gain: gains?[index])
+        }.sorted { $0.permutation > $1.permutation } : nil
+        return CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, reliability: reliability,
+                                     importance: importances, notes: notes)
     }
 }
 
@@ -115,15 +137,18 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
     public var confusionMatrix: [[Int]]?
     /// Classification: the reliability table of the out-of-fold probabilities.
     public var reliability: [ReliabilityBin]?
+    /// When asked for: each feature's importance on held-out rows, most important first.
+    public var importance: [FeatureImportance]?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case folds, metrics, notes, reliability
+        case folds, metrics, notes, reliability, importance
         case metricsStd = "metrics_std"
         case confusionMatrix = "confusion_matrix"
     }
 
-    init(folds: Int, perFold: [[String: Double]], confusionMatrix: [[Int]]?, reliability: [ReliabilityBin]?, notes: [String]) {
+    init(folds: Int, perFold: [[String: Double]], confusionMatrix: [[Int]]?, reliability: [ReliabilityBin]?,
+         importance: [FeatureImportance]? = nil, notes: [String]) {
         // A metric undefined in some fold (ROC AUC without a class) is averaged over the folds that have it.
         let names = Set(perFold.flatMap(\.keys))
         var metrics: [String: Double] = [:], spread: [String: Double] = [:]
@@ -137,6 +162,7 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
         self.metricsStd = spread
         self.confusionMatrix = confusionMatrix
         self.reliability = reliability
+        self.importance = importance
         self.notes = notes
     }
 }

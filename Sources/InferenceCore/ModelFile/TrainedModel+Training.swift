@@ -13,7 +13,8 @@ extension TrainedModel {
     /// algorithm, and the model carries its leaderboard.
     public static func train(_ table: DataTable, spec: TrainingSpec, sourceFile: String? = nil, sourceSHA256: String? = nil,
                              timeBudget: Double = 300, progress: (String) -> Void = { _ in }) throws -> TrainedModel {
-        let choice = try ModelChoice(table, spec: spec, crossValidate: spec.folds >= 2, timeBudget: timeBudget, progress: progress)
+        let choice = try ModelChoice(table, spec: spec, crossValidate: spec.folds >= 2, importance: true,
+                                     timeBudget: timeBudget, progress: progress)
         let (prepared, parameters) = (choice.prepared, choice.parameters)
         let (preprocessor, model) = try prepared.fit(parameters: parameters, seed: spec.seed)
         let record = TrainingRecord(

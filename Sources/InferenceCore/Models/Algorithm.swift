@@ -65,6 +65,8 @@ public enum AlgorithmRegistry {
         LogisticRegression.algorithm,
         KNearestNeighbors.algorithm,
         GradientBoosting.algorithm,
+        RandomForest.algorithm,
+        MultilayerPerceptron.algorithm,
     ]
 
     /// The family called `name`, or an error that lists the known ones.

@@ -31,6 +31,10 @@ public struct Preprocessor: Sendable, Codable, Equatable {
     public var width: Int { outputNames.count }
     /// The input columns, in order.
     public var inputColumns: [String] { steps.map(\.column) }
+    /// For each matrix column, the index of the input column (feature) it encodes.
+    public var outputFeatureIndex: [Int] {
+        steps.enumerated().flatMap { index, step in repeatElement(index, count: step.outputNames.count) }
+    }
 
     /// Fits the encoders on the rows of `table` (the training rows).
     public static func fit(_ table: DataTable, features: [FeatureSpec], options: PreprocessingOptions = PreprocessingOptions()) throws -> Preprocessor {

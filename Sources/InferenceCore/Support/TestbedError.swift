@@ -26,6 +26,8 @@ public struct TestbedError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let shapeMismatch = Code("shape_mismatch")
         /// A numerical routine failed (singular system, LAPACK error).
         public static let numericalFailure = Code("numerical_failure")
+        /// The model cannot do what was asked of it (for example, explain a k-NN prediction).
+        public static let unsupported = Code("unsupported")
         /// A file could not be read or written.
         public static let io = Code("io")
     }

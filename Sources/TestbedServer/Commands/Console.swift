@@ -25,6 +25,15 @@ enum Console {
         }
     }
 
+    /// Feature importances, most important first: permutation (and gain, for trees).
+    static func importanceLines(_ importance: [FeatureImportance], metric: String) -> [String] {
+        ["feature importance (increase of held-out \(metric) when shuffled\(importance.contains { $0.gain != nil } ? "; share of tree gain" : "")):"]
+            + importance.map { entry in
+                let gain = entry.gain.map { String(format: "  gain %.3f", $0) } ?? ""
+                return "  \(entry.feature.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%+.4f ± %.4f", entry.permutation, entry.permutationStd))\(gain)"
+            }
+    }
+
     static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

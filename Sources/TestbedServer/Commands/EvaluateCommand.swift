@@ -34,9 +34,11 @@ struct EvaluateCommand: ParsableCommand {
         /// With `--algorithm auto`: the metric candidates were ranked on, and every candidate.
         var primaryMetric: String?
         var leaderboard: [LeaderboardEntry]?
+        /// Cross-validated: permutation importance of every feature on held-out rows (gain too, for trees).
+        var importance: [FeatureImportance]?
 
         enum CodingKeys: String, CodingKey {
-            case task, target, algorithm, parameters, rows, folds, metrics, classes, leaderboard, reliability
+            case task, target, algorithm, parameters, rows, folds, metrics, classes, leaderboard, reliability, importance
             case metricsStd = "metrics_std"
             case confusionMatrix = "confusion_matrix"
             case primaryMetric = "primary_metric"
@@ -50,8 +52,11 @@ struct EvaluateCommand: ParsableCommand {
             let how = report.folds.map { "\($0)-fold cross-validation (mean ± std)" } ?? "the saved model on \(report.rows) labelled rows"
             print("\(report.algorithm) \(report.task.rawValue) of '\(report.target)', \(report.rows) rows, \(how):")
             Console.metricLines(report.metrics, spread: report.metricsStd).forEach { print($0) }
-            if let leaderboard = report.leaderboard, let metric = report.primaryMetric {
-                Console.leaderboardLines(leaderboard, metric: metric).forEach { print($0) }
+            if let leaderboard = report.leaderboard {
+                Console.leaderboardLines(leaderboard, metric: ModelSearch.primaryMetric(for: report.task)).forEach { print($0) }
+            }
+            if let importance = report.importance {
+                Console.importanceLines(importance, metric: ModelSearch.primaryMetric(for: report.task)).forEach { print($0) }
             }
         }
     }
@@ -61,7 +66,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("evaluate needs --target COLUMN (or --model MODEL.json to measure a saved model)")
         }
         let table = try input.read(textColumns: [target])
-        let choice = try ModelChoice(table, spec: options.spec(target: target), crossValidate: true,
+        let choice = try ModelChoice(table, spec: options.spec(target: target), crossValidate: true, importance: true,
                                      timeBudget: options.timeBudget, progress: Console.progress)
         choice.notes.forEach(Console.note)
         let (prepared, parameters, leaderboard, result) = (choice.prepared, choice.parameters, choice.leaderboard, choice.evaluation!)
@@ -69,7 +74,8 @@ struct EvaluateCommand: ParsableCommand {
                       rows: prepared.table.rowCount, folds: result.folds, metrics: result.metrics, metricsStd: result.metricsStd,
                       classes: prepared.target.task == .classification ? prepared.target.classes : nil,
                       confusionMatrix: result.confusionMatrix, reliability: result.reliability,
-                      primaryMetric: leaderboard.map { _ in ModelSearch.primaryMetric(for: prepared.target.task) }, leaderboard: leaderboard)
+                      primaryMetric: leaderboard.map { _ in ModelSearch.primaryMetric(for: prepared.target.task) }, leaderboard: leaderboard,
+                      importance: result.importance)
     }
 
     private func measureSavedModel(_ path: String) throws -> Report {
@@ -82,6 +88,6 @@ struct EvaluateCommand: ParsableCommand {
         return Report(task: trained.task, target: trained.target, algorithm: trained.algorithm, parameters: trained.parameters,
                       rows: rows, folds: nil, metrics: metrics, metricsStd: nil,
                       classes: trained.task == .classification ? trained.classes : nil, confusionMatrix: confusion,
-                      reliability: nil, primaryMetric: nil, leaderboard: nil)
+                      reliability: nil, primaryMetric: nil, leaderboard: nil, importance: nil)
     }
 }

@@ -16,6 +16,16 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write the predictions (default: standard output).")
     var out: String?
 
+    @Flag(name: .long, help: "Add each row's largest feature contributions (reason_N, contribution_N) and their base_value.")
+    var explain = false
+
+    @Option(name: .long, help: "How many contributions --explain adds per row.")
+    var top = 3
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top \(top): must be at least 1") }
+    }
+
     func run() throws {
         try Console.run {
             let trained = try TrainedModel.load(from: model)
@@ -29,7 +39,12 @@ struct PredictCommand: ParsableCommand {
             if warned > 0 {
                 Console.note("\(warned) of \(table.rowCount) rows have warnings, for example: \(predictions.warnings.first { !$0.isEmpty }!.joined(separator: "; "))")
             }
-            let csv = PredictionCSV.render(predictions)
+            var explanation: Explanation?
+            if explain {
+                explanation = try trained.explain(table, predictions: predictions)
+                Console.note(PredictionCSV.describe(explanation!, task: trained.task))
+            }
+            let csv = PredictionCSV.render(predictions, explanation: explanation, top: top)
             if let out {
                 try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
                 print("wrote \(table.rowCount) predictions to \(out)")
@@ -40,23 +55,42 @@ struct PredictCommand: ParsableCommand {
     }
 }
 
-/// The CSV that `predict` writes: `prediction`, then `proba_<label>` per class.
+/// The CSV that `predict` writes: `prediction`, then `proba_<label>` per class, then with an
+/// explanation `base_value` and the largest contributions as `reason_N`, `contribution_N`.
 enum PredictionCSV {
-    static func render(_ predictions: Predictions) -> String {
+    static func render(_ predictions: Predictions, explanation: Explanation? = nil, top: Int = 3) -> String {
         var header = ["prediction"]
         if predictions.task == .classification { header += predictions.classes.map { "proba_\($0)" } }
+        let reasons = min(top, explanation?.features.count ?? 0)
+        if explanation != nil { header += ["base_value"] + (1..<(reasons + 1)).flatMap { ["reason_\($0)", "contribution_\($0)"] } }
         var lines = [header.map(quoted).joined(separator: ",")]
         lines.reserveCapacity(predictions.values.count + 1)
         for row in predictions.values.indices {
+            var fields: [String]
             switch predictions.task {
             case .regression:
-                lines.append("\(predictions.values[row])")
+                fields = ["\(predictions.values[row])"]
             case .classification:
-                let probabilities = predictions.probabilities!.row(row).map { "\($0)" }
-                lines.append(([quoted(predictions.labels[row])] + probabilities).joined(separator: ","))
+                fields = [quoted(predictions.labels[row])] + predictions.probabilities!.row(row).map { "\($0)" }
             }
+            if let explanation {
+                fields.append("\(explanation.base[row])")
+                for reason in explanation.top(reasons, row: row) { fields += [quoted(reason.feature), "\(reason.contribution)"] }
+            }
+            lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What the contribution columns mean, for the person reading them.
+    static func describe(_ explanation: Explanation, task: Task) -> String {
+        let what: String
+        switch (task, explanation.scale) {
+        case (.regression, _): what = "the predicted value"
+        case (_, .probability): what = "the probability of the predicted class"
+        default: what = "the score of the predicted class (log-odds with two classes)"
+        }
+        return "contribution_N: how much the feature reason_N moved \(what) from base_value, the average over the training rows; base_value plus all contributions equals it"
     }
 
     /// RFC 4180 quoting where a value needs it.

@@ -18,7 +18,7 @@ public enum LinearRegression {
         }
         let (weights, _) = try BLAS.leastSquaresMinimumNorm(centred, y.map { $0 - yMean }, rcond: rcond)
         return LinearModel(link: .identity, coefficients: Matrix(rows: 1, columns: x.columns, storage: weights),
-                           intercepts: [yMean - BLAS.dot(xMean, weights)])
+                           intercepts: [yMean - BLAS.dot(xMean, weights)], inputMeans: xMean)
     }
 }
 
@@ -77,7 +77,7 @@ public enum RidgeRegression {
             throw TestbedError(.numericalFailure, "ridge with alpha == \(formatNumber(alpha)) has no unique solution (collinear columns); use alpha > 0, or the 'linear' algorithm")
         }
         return LinearModel(link: .identity, coefficients: Matrix(rows: 1, columns: d, storage: weights),
-                           intercepts: [yMean - BLAS.dot(xMean, weights)])
+                           intercepts: [yMean - BLAS.dot(xMean, weights)], inputMeans: xMean)
     }
 }
 

@@ -19,14 +19,23 @@ public struct LinearModel: FittedModel, Equatable {
     public var coefficients: Matrix
     /// One intercept per output.
     public var intercepts: [Double]
+    /// The mean of each input over the training rows: contributions are measured from it.
+    public var inputMeans: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case link, coefficients, intercepts
+        case inputMeans = "input_means"
+    }
 
     public var inputWidth: Int { coefficients.columns }
 
-    public init(link: Link, coefficients: Matrix, intercepts: [Double]) {
+    /// - Parameter inputMeans: the training means of the inputs (zeros when `nil`).
+    public init(link: Link, coefficients: Matrix, intercepts: [Double], inputMeans: [Double]? = nil) {
         precondition(coefficients.rows == intercepts.count, "one intercept per output")
         self.link = link
         self.coefficients = coefficients
         self.intercepts = intercepts
+        self.inputMeans = inputMeans ?? [Double](repeating: 0, count: coefficients.columns)
     }
 
     /// The linear scores `X·Wᵀ + b`, one column per output.

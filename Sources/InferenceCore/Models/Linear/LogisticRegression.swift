@@ -29,7 +29,8 @@ public enum LogisticRegression {
         guard weights.storage.allSatisfy(\.isFinite), intercepts.allSatisfy(\.isFinite) else {
             throw TestbedError(.numericalFailure, "logistic regression did not converge to finite weights; check the inputs for extreme values")
         }
-        return LinearModel(link: objective.outputs == 1 ? .logistic : .softmax, coefficients: weights, intercepts: intercepts)
+        return LinearModel(link: objective.outputs == 1 ? .logistic : .softmax, coefficients: weights, intercepts: intercepts,
+                           inputMeans: columnMeans(x))
     }
 }
 

@@ -45,3 +45,28 @@ struct FeatureBinner {
         return binned
     }
 }
+
+/// Row bookkeeping shared by the tree growers: a node's rows are a range of one index array.
+enum BinnedRows {
+    /// The threshold of a split after `bin`. A split after the last bin separates only the missing
+    /// values: every number goes left, so the largest finite number (JSON has no infinity).
+    static func threshold(after bin: Int, _ bounds: [Double]) -> Double {
+        bin < bounds.count ? bounds[bin] : .greatestFiniteMagnitude
+    }
+
+    /// Reorders `rows[start..<end]` so that the rows going left come first, in their order, and
+    /// returns where the right ones begin. A row goes left when its bin (in `column`) is at most
+    /// `split.bin`, or when it is the missing bin and `split.missingLeft` is set.
+    static func partition(_ rows: inout [Int32], _ start: Int, _ end: Int, column: UnsafePointer<UInt8>,
+                          split: (bin: Int, missingBin: Int, missingLeft: Bool), scratch: inout [Int32]) -> Int {
+        var leftCount = 0, rightCount = 0
+        for position in start..<end {
+            let row = rows[position]
+            let bin = Int(column[Int(row)])
+            let goesLeft = bin == split.missingBin ? split.missingLeft : bin <= split.bin
+            if goesLeft { rows[start + leftCount] = row; leftCount += 1 } else { scratch[rightCount] = row; rightCount += 1 }
+        }
+        for index in 0..<rightCount { rows[start + leftCount + index] = scratch[index] }
+        return start + leftCount
+    }
+}

@@ -75,7 +75,7 @@ struct TreeGrower {
         var tree = FlatTree()
         var rootHistogram = histogram(rows[...], gradients, hessians)
         let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + rootHistogram[$1] }
-        var leaves = [OpenLeaf(node: tree.addNode(), start: 0, end: rows.count, sums: rootSums, histogram: [], split: nil)]
+        var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums, histogram: [], split: nil)]
         leaves[0].split = bestSplit(rootHistogram, leaves[0].sums)
         leaves[0].histogram = rootHistogram
         rootHistogram = []
@@ -85,16 +85,12 @@ struct TreeGrower {
             guard let index = leaves.indices.filter({ leaves[$0].split != nil }).max(by: { leaves[$0].split!.gain < leaves[$1].split!.gain }) else { break }
             let parent = leaves[index]
             let split = parent.split!
-            let middle = partition(&rows, parent.start, parent.end, split, scratch: &scratch)
-            let leftNode = tree.addNode(), rightNode = tree.addNode()
-            tree.feature[parent.node] = Int32(split.feature)
-            // A split after the last bin separates only the missing values: every number goes left.
-            let bounds = thresholds[split.feature]
-            tree.threshold[parent.node] = split.bin < bounds.count ? bounds[split.bin] : .infinity
-            tree.missingLeft[parent.node] = split.missingLeft
-            tree.left[parent.node] = Int32(leftNode)
-            tree.right[parent.node] = Int32(rightNode)
-
+            let middle = BinnedRows.partition(&rows, parent.start, parent.end, column: binned.baseAddress! + split.feature * rowCount,
+                                              split: (split.bin, missingBin: binCounts[split.feature], split.missingLeft), scratch: &scratch)
+            let (leftNode, rightNode) = tree.split(
+                parent.node, feature: split.feature, threshold: BinnedRows.threshold(after: split.bin, thresholds[split.feature]),
+                missingLeft: split.missingLeft, gain: split.gain,
+                covers: (Double(middle - parent.start), Double(parent.end - middle)))
             var left = OpenLeaf(node: leftNode, start: parent.start, end: middle, sums: split.left, histogram: [], split: nil)
             var right = OpenLeaf(node: rightNode, start: middle, end: parent.end, sums: parent.sums - split.left, histogram: [], split: nil)
             // Build the smaller child's histogram; the larger one's is the parent's minus it.
@@ -177,19 +173,5 @@ struct TreeGrower {
             }
         }
         return best
-    }
-
-    /// Reorders `rows[start..<end]` so the left child's rows come first; returns where the right ones begin.
-    private func partition(_ rows: inout [Int32], _ start: Int, _ end: Int, _ split: Split, scratch: inout [Int32]) -> Int {
-        let column = binned.baseAddress! + split.feature * rowCount
-        var leftCount = 0, rightCount = 0
-        for position in start..<end {
-            let row = rows[position]
-            let bin = column[Int(row)]
-            let goesLeft = Int(bin) == binCounts[split.feature] ? split.missingLeft : Int(bin) <= split.bin
-            if goesLeft { rows[start + leftCount] = row; leftCount += 1 } else { scratch[rightCount] = row; rightCount += 1 }
-        }
-        for index in 0..<rightCount { rows[start + leftCount + index] = scratch[index] }
-        return start + leftCount
     }
 }

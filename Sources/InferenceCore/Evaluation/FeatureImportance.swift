@@ -1,0 +1,53 @@
+/// How much a model relies on one feature, measured on held-out rows.
+public struct FeatureImportance: Sendable, Codable, Equatable {
+    public var feature: String
+    /// The mean increase of the primary metric (RMSE, or log loss) on the held-out rows of each
+    /// fold when this feature's values are shuffled among them: 0 or less means unused.
+    public var permutation: Double
+    /// The spread of that increase over folds and repeats.
+    public var permutationStd: Double
+    /// Tree models: the feature's share of the loss reduction of all splits, averaged over folds.
+    public var gain: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case feature, permutation, gain
+        case permutationStd = "permutation_std"
+    }
+}
+
+/// Permutation importance (Breiman 2001; scikit-learn's `permutation_importance`): shuffle one
+/// feature's values among held-out rows, all of its encoded columns together, and measure how much
+/// worse the model's predictions get.
+struct PermutationImportance {
+    /// Shuffles per feature and fold.
+    static let repeats = 3
+
+    let task: Task
+    /// For each encoded column, the feature it belongs to.
+    let groups: [Int]
+    let featureCount: Int
+
+    /// The primary metric (lower is better) of `output` against `actual`.
+    func error(_ output: Matrix, _ actual: [Double]) -> Double {
+        switch task {
+        case .regression: return RegressionMetrics.compute(actual: actual, predicted: output.storage)["rmse"]!
+        case .classification: return ClassificationMetrics.logLoss(actual: actual.map { Int($0) }, probabilities: output)
+        }
+    }
+
+    /// Per feature, the increase in error for each repeat, on one fold's held-out rows `x`.
+    func increases(_ model: any FittedModel, _ x: Matrix, actual: [Double], seed: UInt64) -> [[Double]] {
+        let baseline = error(model.predict(x), actual)
+        var generator = SeededGenerator(seed: seed)
+        return (0..<featureCount).map { feature in
+            let columns = groups.indices.filter { groups[$0] == feature }
+            return (0..<Self.repeats).map { _ in
+                var order = Array(0..<x.rows)
+                generator.shuffle(&order)
+                var shuffled = x
+                for row in 0..<x.rows { for column in columns { shuffled[row, column] = x[order[row], column] } }
+                return error(model.predict(shuffled), actual) - baseline
+            }
+        }
+    }
+}

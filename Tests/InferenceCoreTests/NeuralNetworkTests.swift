@@ -1,0 +1,52 @@
+import Testing
+@testable import InferenceCore
+
+@Suite("Multilayer perceptron")
+struct NeuralNetworkTests {
+    /// Back-propagation through the GEMMs must agree with central finite differences of the loss,
+    /// for every weight and bias of a two-hidden-layer network, on rows of real tables.
+    @Test("Gradients match finite differences", arguments: [("Glass.csv", "Type"), ("Servo.csv", "Class")])
+    func gradientsMatchFiniteDifferences(_ dataset: String, _ target: String) throws {
+        let design = try TestData.design(dataset, target: target, exclude: [])
+        let rows = Array(0..<40)
+        let x = design.matrix.selectingRows(rows)
+        let network = try #require(MultilayerPerceptron.algorithm.fit(
+            design.matrix, design.target, parameters: ["hidden_units": 6, "hidden_layers": 2, "max_iter": 3], seed: 2) as? NeuralNetwork)
+        var y = Matrix(rows: rows.count, columns: network.layers.last!.weights.columns)
+        for row in rows {
+            if network.softmax { y[row, Int(design.target.values[row])] = 1 } else { y[row, 0] = (design.target.values[row] - network.targetMean) / network.targetScale }
+        }
+        let alpha = 0.01
+        let analytic = MultilayerPerceptron.lossAndGradients(network, x, y, alpha: alpha).gradients
+        let step = 1e-6
+        var worst = 0.0
+        for layer in network.layers.indices {
+            for index in network.layers[layer].weights.storage.indices {
+                var plus = network, minus = network
+                plus.layers[layer].weights.storage[index] += step
+                minus.layers[layer].weights.storage[index] -= step
+                let numeric = (MultilayerPerceptron.lossAndGradients(plus, x, y, alpha: alpha, gradients: false).loss
+                    - MultilayerPerceptron.lossAndGradients(minus, x, y, alpha: alpha, gradients: false).loss) / (2 * step)
+                worst = max(worst, abs(numeric - analytic[layer].weights.storage[index]))
+            }
+            for index in network.layers[layer].biases.indices {
+                var plus = network, minus = network
+                plus.layers[layer].biases[index] += step
+                minus.layers[layer].biases[index] -= step
+                let numeric = (MultilayerPerceptron.lossAndGradients(plus, x, y, alpha: alpha, gradients: false).loss
+                    - MultilayerPerceptron.lossAndGradients(minus, x, y, alpha: alpha, gradients: false).loss) / (2 * step)
+                worst = max(worst, abs(numeric - analytic[layer].biases[index]))
+            }
+        }
+        #expect(worst < 1e-7, "largest gradient error \(worst)")
+    }
+
+    @Test func earlyStoppingKeepsTheBestEpochAndStops() throws {
+        let design = try TestData.design("Satellite.csv", target: "classes", exclude: [])
+        let parameters = try MultilayerPerceptron.algorithm.resolve(["max_iter": 500, "early_stopping": 1])
+        let network = try #require(MultilayerPerceptron.algorithm.fit(design.matrix, design.target, parameters: parameters, seed: 4) as? NeuralNetwork)
+        let accuracy = ClassificationMetrics.compute(actual: design.target.classIndices, probabilities: network.predict(design.matrix))["accuracy"]!
+        #expect(network.epochs < 500, "early stopping should stop before 500 epochs")
+        #expect(accuracy > 0.88, "training accuracy \(accuracy)")
+    }
+}
