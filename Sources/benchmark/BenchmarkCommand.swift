@@ -7,7 +7,7 @@ import InferenceCore
 @main
 struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "benchmark", abstract: "Measure CSV ingest, BLAS throughput and linear-model speed on this machine.")
+        commandName: "benchmark", abstract: "Measure CSV ingest, BLAS throughput, model training, prediction and explanation speed on this machine.")
 
     @Option(name: .long, help: "Comma-separated suites: \(Suite.allCases.map(\.rawValue).joined(separator: ",")).")
     var suite: String = Suite.allCases.map(\.rawValue).joined(separator: ",")
@@ -18,11 +18,14 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per figure (after one warm-up).")
     var repetitions: Int?
 
+    @Option(name: .long, help: "A Python with LightGBM (e.g. .venv-reference/bin/python): the gbdt suite then times LightGBM on the same table and prints our speed as a multiple of its.")
+    var peerPython: String?
+
     @Option(name: .long, help: "Also write the results as JSON to this file.")
     var json: String?
 
     enum Suite: String, CaseIterable {
-        case csv, blas, ridge, predict, gbdt
+        case csv, blas, ridge, predict, gbdt, gemm
     }
 
     func run() throws {
@@ -32,7 +35,7 @@ struct BenchmarkCommand: ParsableCommand {
             }
             return suite
         }
-        let context = BenchmarkContext(quick: quick, repetitions: repetitions ?? (quick ? 3 : 5))
+        let context = BenchmarkContext(quick: quick, repetitions: repetitions ?? (quick ? 3 : 5), peerPython: peerPython)
         var report = Report(machine: MachineDescription.current())
         print(report.machine.summary)
         // CSV first: its peak-memory figure is read before the other suites allocate.
@@ -44,6 +47,7 @@ struct BenchmarkCommand: ParsableCommand {
             case .ridge: results = try RidgeBenchmark.run(context)
             case .predict: results = PredictBenchmark.run(context)
             case .gbdt: results = try TreeBenchmark.run(context)
+            case .gemm: results = try GEMMModelBenchmark.run(context)
             }
             results.forEach { print($0.line) }
             report.results += results
@@ -59,4 +63,5 @@ struct BenchmarkCommand: ParsableCommand {
 struct BenchmarkContext {
     var quick: Bool
     var repetitions: Int
+    var peerPython: String?
 }

@@ -17,14 +17,14 @@ struct ModelSearchTests {
         // The saved model's figures are the winner's cross-validated ones, not training-set ones.
         #expect(model.training.evaluation?.metrics == leaderboard[0].metrics)
         #expect(leaderboard.allSatisfy { $0.fitSeconds >= 0 && Set($0.metricsStd.keys) == ["rmse", "mae", "r2"] })
-        #expect(Set(leaderboard.map(\.algorithm)) == ["ridge", "knn", "gbdt"])
+        #expect(Set(leaderboard.map(\.algorithm)) == ["ridge", "knn", "gbdt", "random_forest", "mlp"])
     }
 
     @Test func aTinyBudgetStillFinishesOneCandidateAndSaysSo() throws {
         let table = try TestData.table("Glass.csv", target: "Type")
         let search = try ModelSearch(timeBudget: 1e-9).run(table, spec: TrainingSpec(target: "Type", folds: 3))
         #expect(search.leaderboard.count == 1)
-        #expect(search.notes.contains { $0.hasPrefix("the time budget of ") && $0.contains(" s ran out after 1 of 7 candidates; the best of those is used") })
+        #expect(search.notes.contains { $0.hasPrefix("the time budget of ") && $0.contains(" s ran out after 1 of 10 candidates; the best of those is used") })
         #expect(search.notes.contains("the time budget allowed only one candidate, logistic(C=0.1)"))
     }
 

@@ -64,6 +64,48 @@ struct CommandLineTests {
         #expect(Set(metrics.keys) == ["rmse", "mae", "r2"])
         #expect(Set((json["metrics_std"] as? [String: Double] ?? [:]).keys) == ["rmse", "mae", "r2"])
         #expect(result.stderr.contains("task: regression"))
+        let importance = try #require(json["importance"] as? [[String: Any]])
+        #expect(Set(importance.compactMap { $0["feature"] as? String }) == ["Motor", "Screw", "Pgain", "Vgain"])
+        let permutation = importance.compactMap { $0["permutation"] as? Double }
+        #expect(permutation == permutation.sorted(by: >) && permutation[0] > 0)
+    }
+
+    @Test func predictExplainAddsReasonsThatAddUp() throws {
+        let model = Testbed.temporaryPath("servo-gbdt.json")
+        defer { try? FileManager.default.removeItem(atPath: model) }
+        let train = try Testbed.run(["train", "--data", Testbed.dataset("Servo.csv"), "--target", "Class", "--algorithm", "gbdt",
+                                     "--folds", "0", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        let predict = try Testbed.run(["predict", "--model", model, "--data", Testbed.dataset("Servo.csv"), "--explain", "--top", "4"])
+        #expect(predict.status == 0, "\(predict.stderr)")
+        #expect(predict.stderr.contains("contribution_N: how much the feature reason_N moved the predicted value from base_value"))
+        let lines = predict.stdout.split(separator: "\n")
+        #expect(lines.first == "prediction,base_value,reason_1,contribution_1,reason_2,contribution_2,reason_3,contribution_3,reason_4,contribution_4")
+        #expect(lines.count == 168)
+        for line in lines.dropFirst() {
+            // Servo has four features: with all four shown, the base plus the contributions is the prediction.
+            let fields = line.split(separator: ",").map(String.init)
+            let numbers = [fields[1], fields[3], fields[5], fields[7], fields[9]].compactMap(Double.init)
+            #expect(Set([fields[2], fields[4], fields[6], fields[8]]) == ["Motor", "Screw", "Pgain", "Vgain"])
+            #expect(abs(numbers.reduce(0, +) - Double(fields[0])!) < 1e-9)
+        }
+
+        let knnModel = Testbed.temporaryPath("servo-knn.json")
+        defer { try? FileManager.default.removeItem(atPath: knnModel) }
+        #expect(try Testbed.run(["train", "--data", Testbed.dataset("Servo.csv"), "--target", "Class", "--algorithm", "knn", "--out", knnModel]).status == 0)
+        let refused = try Testbed.run(["predict", "--model", knnModel, "--data", Testbed.dataset("Servo.csv"), "--explain"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("error: knn models have no per-prediction contributions"))
+    }
+
+    @Test func foldsListEveryRowOnce() throws {
+        let result = try Testbed.run(["folds", "--data", Testbed.dataset("Glass.csv"), "--target", "Type", "--folds", "4", "--seed", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == "row,fold" && lines.count == 215)
+        let folds = lines.dropFirst().map { Int($0.split(separator: ",")[1])! }
+        #expect(Set(folds) == [0, 1, 2, 3])
+        #expect(folds.filter { $0 == 0 }.count >= 53)
     }
 
     @Test func autoReportsALeaderboard() throws {
@@ -71,14 +113,16 @@ struct CommandLineTests {
                                       "--algorithm", "auto", "--folds", "5", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(json["primary_metric"] as? String == "log_loss")
+        #expect(json["primary_metric"] as? String == "accuracy")
         let leaderboard = try #require(json["leaderboard"] as? [[String: Any]])
-        #expect(leaderboard.count == 7)
+        #expect(leaderboard.count == 10)
+        let accuracies = leaderboard.map { ($0["metrics"] as? [String: Double])?["accuracy"] ?? -1 }
+        #expect(accuracies == accuracies.sorted(by: >))
         for entry in leaderboard {
             #expect(Set(entry.keys) == ["algorithm", "params", "metrics", "metrics_std", "fit_seconds"])
         }
         #expect(json["algorithm"] as? String == leaderboard[0]["algorithm"] as? String)
-        #expect(result.stderr.contains("[7/7]"))
+        #expect(result.stderr.contains("[10/10]"))
     }
 
     @Test func hyperParametersByName() throws {

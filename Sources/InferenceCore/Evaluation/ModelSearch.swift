@@ -30,10 +30,18 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
 /// `--algorithm auto`: cross-validates a small, sensible grid of every family on the same folds,
 /// cheapest first, within a time budget, and ranks them on the task's primary metric.
 public struct ModelSearch: Sendable {
-    /// The metric candidates are ranked on: RMSE for regression, log loss for classification
-    /// (it judges the probabilities decisions are taken on, not only the top class).
+    /// The metric candidates are ranked on: RMSE for regression, accuracy for classification
+    /// (the share of right decisions, the figure peers are compared on), ties broken by log loss.
     public static func primaryMetric(for task: Task) -> String {
-        task == .regression ? "rmse" : "log_loss"
+        task == .regression ? "rmse" : "accuracy"
+    }
+
+    /// Sorts before a worse result: the primary metric oriented so that lower is better, then log loss.
+    static func rankingKey(_ metrics: [String: Double], task: Task) -> (Double, Double) {
+        switch task {
+        case .regression: return (metrics["rmse"] ?? .infinity, 0)
+        case .classification: return (-(metrics["accuracy"] ?? -.infinity), metrics["log_loss"] ?? .infinity)
+        }
     }
 
     /// The grid, cheapest families first.
@@ -44,6 +52,10 @@ public struct ModelSearch: Sendable {
         return linear + [
             Candidate("knn", ["k": 5]), Candidate("knn", ["k": 15]),
             Candidate("gbdt"), Candidate("gbdt", ["learning_rate": 0.05, "max_iter": 200, "max_leaf_nodes": 15]),
+            // Small tables: leaves of 20 rows are too coarse for a few hundred rows.
+            Candidate("gbdt", ["min_samples_leaf": 5, "max_leaf_nodes": 15]),
+            Candidate("random_forest"),
+            Candidate("mlp"),
         ]
     }
 
@@ -89,7 +101,7 @@ public struct ModelSearch: Sendable {
         if results.count == 1 && candidates.count > 1 {
             notes.append("the time budget allowed only one candidate, \(Self.describe(results[0].candidate))")
         }
-        let ranked = results.sorted { ($0.entry.metrics[metric] ?? .infinity) < ($1.entry.metrics[metric] ?? .infinity) }
+        let ranked = results.sorted { Self.rankingKey($0.entry.metrics, task: task) < Self.rankingKey($1.entry.metrics, task: task) }
         let best = ranked[0]
         notes.append("auto chose \(Self.describe(best.candidate)) on cross-validated \(metric) among \(results.count) candidates")
         return (ranked.map(\.entry), best.candidate, best.evaluation, notes)

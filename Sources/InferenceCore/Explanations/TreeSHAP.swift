@@ -10,7 +10,7 @@ struct TreeSHAP {
         var weight: Double
     }
 
-    let tree: FlatTree
+    private let nodes: TreeNodes
     /// The contribution columns of one row's output (the tree's outputs, each `width` long).
     private let phi: UnsafeMutablePointer<Double>
     private let width: Int
@@ -28,8 +28,10 @@ struct TreeSHAP {
     /// `width`), using `workspace` from ``workspace(depth:)`` for a depth at least the tree's.
     static func add(_ tree: FlatTree, row: UnsafePointer<Double>, width: Int, scale: Double,
                     into phi: UnsafeMutablePointer<Double>, workspace: UnsafeMutableBufferPointer<PathElement>) {
-        let explainer = TreeSHAP(tree: tree, phi: phi, width: width, row: row, scale: scale)
-        explainer.recurse(node: 0, parentPath: workspace.baseAddress!, uniqueDepth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
+        tree.withNodes { nodes in
+            let explainer = TreeSHAP(nodes: nodes, phi: phi, width: width, row: row, scale: scale)
+            explainer.recurse(node: 0, parentPath: workspace.baseAddress!, uniqueDepth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
+        }
     }
 
     /// The output averaged over the training rows (by cover): the base of the contributions.
@@ -48,31 +50,32 @@ struct TreeSHAP {
         path.update(from: parentPath, count: uniqueDepth + 1)
         extend(path, uniqueDepth, zeroFraction, oneFraction, feature)
 
-        if tree.feature[node] < 0 {
+        if nodes.feature[node] < 0 {
             guard uniqueDepth > 0 else { return }
             for i in 1...uniqueDepth {
                 let element = path[i]
                 let factor = unwoundSum(path, uniqueDepth, i) * (element.oneFraction - element.zeroFraction) * scale
-                for k in 0..<tree.outputs { phi[k * width + element.feature] += factor * tree.value[node * tree.outputs + k] }
+                for k in 0..<nodes.outputs { phi[k * width + element.feature] += factor * nodes.value[node * nodes.outputs + k] }
             }
             return
         }
-        let splitFeature = Int(tree.feature[node])
-        let hot = tree.child(node, row)
-        let cold = hot == Int(tree.left[node]) ? Int(tree.right[node]) : Int(tree.left[node])
+        let splitFeature = Int(nodes.feature[node])
+        let hot = nodes.child(node, row)
+        let cold = hot == Int(nodes.left[node]) ? Int(nodes.right[node]) : Int(nodes.left[node])
         var depth = uniqueDepth
         var incomingZero = 1.0, incomingOne = 1.0
         // A feature met again on the path is undone first, so it counts once.
-        if let index = (1..<(depth + 1)).first(where: { path[$0].feature == splitFeature }) {
+        for index in 1..<(depth + 1) where path[index].feature == splitFeature {
             (incomingZero, incomingOne) = (path[index].zeroFraction, path[index].oneFraction)
             unwind(path, depth, index)
             depth -= 1
+            break
         }
-        let cover = tree.cover[node]
+        let cover = nodes.cover[node]
         recurse(node: hot, parentPath: path, uniqueDepth: depth + 1,
-                zeroFraction: tree.cover[hot] / cover * incomingZero, oneFraction: incomingOne, feature: splitFeature)
+                zeroFraction: nodes.cover[hot] / cover * incomingZero, oneFraction: incomingOne, feature: splitFeature)
         recurse(node: cold, parentPath: path, uniqueDepth: depth + 1,
-                zeroFraction: tree.cover[cold] / cover * incomingZero, oneFraction: 0, feature: splitFeature)
+                zeroFraction: nodes.cover[cold] / cover * incomingZero, oneFraction: 0, feature: splitFeature)
     }
 
     private func extend(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int) {

@@ -25,8 +25,7 @@ public struct BoostedTrees: FittedModel, Equatable {
 
     public func predict(_ x: Matrix) -> Matrix {
         var scores = baselineScores(rows: x.rows)
-        // Tree by tree over the whole batch: each tree's arrays stay in cache, and are taken once.
-        for (index, tree) in trees.enumerated() { tree.add(x, to: &scores, stride: outputs, offset: index % outputs) }
+        FlatTree.accumulate(trees, x, into: &scores, stride: outputs) { $0 % outputs }
         if loss == .squaredError { return Matrix(rows: x.rows, columns: 1, storage: scores) }
         let probabilities = link(scores)
         if loss == .softmax { return Matrix(rows: x.rows, columns: outputs, storage: probabilities) }
@@ -35,7 +34,10 @@ public struct BoostedTrees: FittedModel, Equatable {
 
     /// `baseline` repeated for `rows` rows.
     func baselineScores(rows: Int) -> [Double] {
-        (0..<rows).flatMap { _ in baseline }
+        var scores: [Double] = []
+        scores.reserveCapacity(rows * outputs)
+        for _ in 0..<rows { scores.append(contentsOf: baseline) }
+        return scores
     }
 
     /// Scores to probabilities (row-major, `outputs` per row).

@@ -25,7 +25,7 @@ public struct FlatTree: Sendable, Codable, Equatable {
         self.outputs = outputs
     }
 
-    var nodeCount: Int { feature.count }
+    public var nodeCount: Int { feature.count }
 
     mutating func addNode(cover: Double) -> Int {
         feature.append(-1)
@@ -52,22 +52,70 @@ public struct FlatTree: Sendable, Codable, Equatable {
         return children
     }
 
-    /// Adds output 0 of the tree for every row of `x` to `scores[row * stride + offset]`.
-    func add(_ x: Matrix, to scores: inout [Double], stride: Int, offset: Int) {
-        x.storage.withUnsafeBufferPointer { values in
-            for row in 0..<x.rows { scores[row * stride + offset] += value[leaf(values.baseAddress! + row * x.columns)] }
-        }
-    }
-
-    /// Adds `scale` times every output of the tree for every row of `x` to `scores` (`outputs` per row).
-    func addAll(_ x: Matrix, to scores: inout [Double], scale: Double) {
-        x.storage.withUnsafeBufferPointer { values in
-            for row in 0..<x.rows {
-                let node = leaf(values.baseAddress! + row * x.columns)
-                for k in 0..<outputs { scores[row * outputs + k] += scale * value[node * outputs + k] }
+    /// Adds every tree's outputs for every row of `x` to `scores` (`stride` per row): output `k` of
+    /// tree `t`, times `scale`, goes to `scores[row * stride + offset(t) + k]`.
+    ///
+    /// Rows are taken in blocks, all trees per block, so that a block's inputs stay in cache while
+    /// the trees walk them; within a row, trees add in order, so results do not depend on the block size.
+    static func accumulate(_ trees: [FlatTree], _ x: Matrix, into scores: inout [Double], stride: Int, scale: Double = 1,
+                           offset: (Int) -> Int) {
+        let blockRows = 512
+        x.storage.withUnsafeBufferPointer { inputs in
+            scores.withUnsafeMutableBufferPointer { scores in
+                for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
+                    let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
+                    for (index, tree) in trees.enumerated() {
+                        let base = offset(index)
+                        tree.withNodes { nodes in
+                            for row in rows {
+                                let leaf = nodes.leaf(inputs.baseAddress! + row * x.columns)
+                                for k in 0..<nodes.outputs { scores[row * stride + base + k] += scale * nodes.value[leaf * nodes.outputs + k] }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
+
+    /// Calls `body` with unchecked views of the tree's arrays, for the hot loops of prediction and explanation.
+    func withNodes<Result>(_ body: (TreeNodes) throws -> Result) rethrows -> Result {
+        try feature.withUnsafeBufferPointer { feature in
+            try threshold.withUnsafeBufferPointer { threshold in
+                try missingLeft.withUnsafeBufferPointer { missingLeft in
+                    try left.withUnsafeBufferPointer { left in
+                        try right.withUnsafeBufferPointer { right in
+                            try value.withUnsafeBufferPointer { value in
+                                try cover.withUnsafeBufferPointer { cover in
+                                    try body(TreeNodes(
+                                        feature: feature.baseAddress!, threshold: threshold.baseAddress!, missingLeft: missingLeft.baseAddress!,
+                                        left: left.baseAddress!, right: right.baseAddress!, value: value.baseAddress!,
+                                        cover: cover.baseAddress!, outputs: outputs))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds each split's gain to its feature's entry of `importance`.
+    func addGains(to importance: inout [Double]) {
+        for node in 0..<nodeCount where feature[node] >= 0 { importance[Int(feature[node])] += gain[node] }
+    }
+}
+
+/// Unchecked views of a ``FlatTree``'s arrays, valid inside ``FlatTree/withNodes(_:)``.
+struct TreeNodes {
+    let feature: UnsafePointer<Int32>
+    let threshold: UnsafePointer<Double>
+    let missingLeft: UnsafePointer<Bool>
+    let left: UnsafePointer<Int32>
+    let right: UnsafePointer<Int32>
+    let value: UnsafePointer<Double>
+    let cover: UnsafePointer<Double>
+    let outputs: Int
 
     /// The leaf one row of inputs reaches.
     @inline(__always)
@@ -81,11 +129,11 @@ public struct FlatTree: Sendable, Codable, Equatable {
     @inline(__always)
     func child(_ node: Int, _ row: UnsafePointer<Double>) -> Int {
         let x = row[Int(feature[node])]
-        return Int(x <= threshold[node] || (x.isNaN && missingLeft[node]) ? left[node] : right[node])
-    }
-
-    /// Adds each split's gain to its feature's entry of `importance`.
-    func addGains(to importance: inout [Double]) {
-        for node in 0..<nodeCount where feature[node] >= 0 { importance[Int(feature[node])] += gain[node] }
+        // Arithmetic rather than a branch: which way a row goes is unpredictable, and a mispredicted
+        // branch per level cost more than the rest of the walk.
+        let greater = x > threshold[node] ? 1 : 0
+        let missingRight = x.isNaN && !missingLeft[node] ? 1 : 0
+        let (l, r) = (Int(left[node]), Int(right[node]))
+        return l &+ (greater | missingRight) &* (r &- l)
     }
 }

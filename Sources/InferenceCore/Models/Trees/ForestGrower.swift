@@ -44,6 +44,8 @@ struct ForestGrower {
         let maxBins = (binCounts.max() ?? 0) + 1
         var histogram = [Double](repeating: 0, count: maxBins * statWidth)
         var touched: [Int] = []
+        var seen = [UInt64](repeating: 0, count: (maxBins + 63) / 64)
+        var left = [Double](repeating: 0, count: statWidth), withMissing = left
         var features = Array(0..<featureCount)
         var tree = FlatTree(outputs: channels)
         var stack = [(node: tree.addNode(cover: rows.reduce(0) { $0 + weights[Int($1)] }), start: 0, end: rows.count, depth: 0)]
@@ -63,10 +65,10 @@ struct ForestGrower {
                 features.swapAt(pick, remaining - 1)
                 remaining -= 1
                 let feature = features[remaining]
-                accumulate(feature, rows[start..<end], weights, into: &histogram, touched: &touched)
+                accumulate(feature, rows[start..<end], weights, into: &histogram, touched: &touched, seen: &seen)
                 // As scikit-learn, a feature constant in the node does not count as tried.
                 if touched.count > 1 { tried += 1 }
-                consider(feature, histogram, touched, total, &best)
+                consider(feature, histogram, touched, total, &best, scratch: &left, &withMissing)
                 for bin in touched { for slot in 0..<statWidth { histogram[bin * statWidth + slot] = 0 } }
             }
             guard best.feature >= 0 else { continue }
@@ -102,9 +104,10 @@ struct ForestGrower {
         return rows.allSatisfy { targets[Int($0)] == first }
     }
 
-    /// Adds the statistics of `rows` into the histogram of `feature`; `touched` lists the bins used, ascending.
+    /// Adds the statistics of `rows` into the histogram of `feature`; `touched` lists the bins used,
+    /// ascending, read from the bitmap `seen` (all zeros before and after) rather than sorted.
     private func accumulate(_ feature: Int, _ rows: ArraySlice<Int32>, _ weights: [Double],
-                            into histogram: inout [Double], touched: inout [Int]) {
+                            into histogram: inout [Double], touched: inout [Int], seen: inout [UInt64]) {
         touched.removeAll(keepingCapacity: true)
         let column = binned.baseAddress! + feature * rowCount
         let width = statWidth
@@ -112,26 +115,33 @@ struct ForestGrower {
             for row in rows {
                 let r = Int(row)
                 let base = Int(column[r]) * width
-                if histogram[base + 1] == 0 { touched.append(Int(column[r])) }
+                seen[Int(column[r]) >> 6] |= 1 << UInt64(column[r] & 63)
                 let w = weights[r]
                 histogram[base] += w
                 histogram[base + 1] += 1
                 if channels > 1 { histogram[base + 2 + Int(targets[r])] += w } else { histogram[base + 2] += w * targets[r] }
             }
         }
-        touched.sort()
+        for word in seen.indices {
+            var bits = seen[word]
+            while bits != 0 {
+                touched.append(word * 64 + bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+            seen[word] = 0
+        }
     }
 
     /// Updates `best` with the best split of `feature`, trying missing values on either side.
-    private func consider(_ feature: Int, _ histogram: [Double], _ touched: [Int], _ total: [Double], _ best: inout Split) {
+    private func consider(_ feature: Int, _ histogram: [Double], _ touched: [Int], _ total: [Double], _ best: inout Split,
+                          scratch left: inout [Double], _ withMissing: inout [Double]) {
         let width = statWidth
         let missingBin = binCounts[feature]
         let hasMissing = touched.last == missingBin
         let numberBins = hasMissing ? touched.dropLast() : touched[...]
         let minimum = Double(settings.minSamplesLeaf)
         let parentScore = (2..<width).reduce(0) { $0 + total[$1] * total[$1] } / total[0]
-        var left = [Double](repeating: 0, count: width)
-        var withMissing = left
+        for slot in 0..<width { left[slot] = 0 }
         func evaluate(_ candidate: [Double], bin: Int, missingLeft: Bool) {
             let leftWeight = candidate[0], rightWeight = total[0] - candidate[0]
             guard candidate[1] >= minimum, total[1] - candidate[1] >= minimum else { return }

@@ -70,7 +70,7 @@ public enum GradientBoosting {
                     BoostedTrees.gradients(loss, probabilities, trainTargets, output: k, outputs: outputs, into: &gradients, &hessians)
                     let tree = grower.grow(gradients: gradients, hessians: hessians, rows: &rows, scores: &scores, stride: outputs, offset: k)
                     model.trees.append(tree)
-                    tree.add(validationX, to: &validationScores, stride: outputs, offset: k)
+                    FlatTree.accumulate([tree], validationX, into: &validationScores, stride: outputs) { _ in k }
                 }
                 guard earlyStopping else { continue }
                 let current = model.loss(validationScores, validationTargets)

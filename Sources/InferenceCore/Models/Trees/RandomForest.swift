@@ -63,8 +63,7 @@ public struct ForestModel: FittedModel, Equatable {
 
     public func predict(_ x: Matrix) -> Matrix {
         var scores = [Double](repeating: 0, count: x.rows * outputs)
-        let scale = 1 / Double(trees.count)
-        for tree in trees { tree.addAll(x, to: &scores, scale: scale) }
+        FlatTree.accumulate(trees, x, into: &scores, stride: outputs, scale: 1 / Double(trees.count)) { _ in 0 }
         return Matrix(rows: x.rows, columns: outputs, storage: scores)
     }
 }
