@@ -25,7 +25,7 @@ struct BenchmarkCommand: ParsableCommand {
     var json: String?
 
     enum Suite: String, CaseIterable {
-        case csv, blas, ridge, predict, gbdt, gemm
+        case csv, blas, ridge, predict, gbdt, forest, gemm
     }
 
     func run() throws {
@@ -47,6 +47,7 @@ struct BenchmarkCommand: ParsableCommand {
             case .ridge: results = try RidgeBenchmark.run(context)
             case .predict: results = PredictBenchmark.run(context)
             case .gbdt: results = try TreeBenchmark.run(context)
+            case .forest: results = try TreeBenchmark.runForest(context)
             case .gemm: results = try GEMMModelBenchmark.run(context)
             }
             results.forEach { print($0.line) }

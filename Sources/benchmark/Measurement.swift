@@ -19,7 +19,7 @@ struct Timing: Codable {
     }
 
     /// Runs `body` once and adds its wall-clock and CPU time.
-    private mutating func record(_ body: () throws -> Void) rethrows {
+    mutating func record(_ body: () throws -> Void) rethrows {
         let (start, cpuStart) = (Self.now(CLOCK_MONOTONIC), Self.now(CLOCK_THREAD_CPUTIME_ID))
         try body()
         seconds.append(Self.now(CLOCK_MONOTONIC) - start)

@@ -7,33 +7,52 @@ import InferenceCore
 /// forest, and, with a peer Python, LightGBM on the same table in the same run.
 enum TreeBenchmark {
     static func run(_ context: BenchmarkContext) throws -> [Result] {
-        let rows = context.quick ? 20_000 : 100_000, columns = 20
+        let rows = context.quick ? 20_000 : 100_000, columns = 20, explainRows = 2_000
         let (x, target) = table(rows: rows, columns: columns)
+        let sample = x.selectingRows(0..<explainRows)
         // No early stopping, so that every repetition fits the same 100 trees.
         let parameters: Hyperparameters = ["early_stopping": 0]
-        var model: (any FittedModel)?
-        let fit = try Timing.measure(repetitions: max(1, context.repetitions / 2)) {
-            model = try GradientBoosting.algorithm.fit(x, target, parameters: parameters, seed: 1)
-        }
-        let boosted = model as! BoostedTrees
-        let predict = Timing.measure(repetitions: context.repetitions) { _ = boosted.predict(x) }
-        let explainRows = 2_000
-        let sample = x.selectingRows(0..<explainRows)
-        let explain = Timing.measure(repetitions: context.repetitions) { _ = boosted.contributions(sample) }
-        var results = [
-            Result(suite: "gbdt", name: "fit \(rows) × \(columns), 100 trees of 31 leaves", unit: "s⁻¹", work: 1, timing: fit,
-                   extra: ["seconds": fit.median]),
-            Result(suite: "gbdt", name: "predict \(rows) × \(columns), 100 trees", unit: "M rows/s", work: Double(rows) / 1e6, timing: predict),
-            Result(suite: "gbdt", name: "TreeSHAP \(explainRows) rows, 100 trees", unit: "rows/s", work: Double(explainRows), timing: explain),
+        var model = try GradientBoosting.algorithm.fit(x, target, parameters: parameters, seed: 1) as! BoostedTrees
+        let operations: [(name: String, command: String, work: Double, unit: String, body: () throws -> Void)] = [
+            ("fit \(rows) × \(columns), 100 trees of 31 leaves", "fit", 1, "s⁻¹",
+             { model = try GradientBoosting.algorithm.fit(x, target, parameters: parameters, seed: 1) as! BoostedTrees }),
+            ("predict \(rows) × \(columns), 100 trees", "predict", Double(rows) / 1e6, "M rows/s", { _ = model.predict(x) }),
+            ("TreeSHAP \(explainRows) rows, 100 trees", "explain", Double(explainRows), "rows/s", { _ = model.contributions(sample) }),
         ]
-        if let python = context.peerPython {
-            let theirs = try lightGBM(python: python, rows: rows, repetitions: context.repetitions)
-            // Above 1: faster than LightGBM on the same table, in the same run.
-            for index in theirs.indices { results[index].extra["× LightGBM"] = results[index].median / theirs[index].median }
-            results += theirs
+        let peer = try context.peerPython.map { try lightGBM(python: $0, x: x, target: target, explainRows: explainRows) }
+        let version = try peer?.ask("version") ?? ""
+        var results: [Result] = []
+        for operation in operations {
+            // Ours and the peer's in turn, so that a machine whose speed drifts affects both alike.
+            let repetitions = operation.command == "fit" ? max(2, context.repetitions / 2) : context.repetitions
+            var ours = Timing(seconds: [], cpuSeconds: []), theirs = ours
+            for _ in 0..<repetitions {
+                try ours.record(operation.body)
+                if let peer {
+                    let seconds = try peer.seconds(operation.command)
+                    theirs.seconds.append(seconds)
+                    theirs.cpuSeconds.append(seconds)
+                }
+            }
+            var result = Result(suite: "gbdt", name: operation.name, unit: operation.unit, work: operation.work, timing: ours)
+            if operation.command == "fit" { result.extra["seconds"] = ours.median }
+            results.append(result)
+            guard peer != nil else { continue }
+            let peerResult = Result(suite: "gbdt", name: "LightGBM \(version) \(operation.command), 1 thread", unit: operation.unit,
+                                    work: operation.work, timing: theirs)
+            // Above 1: faster than LightGBM. The median of the ratios of neighbouring runs, which shared the machine's state.
+            let ratios = zip(theirs.seconds, ours.seconds).map { $0 / $1 }.sorted()
+            results[results.count - 1].extra["× LightGBM"] = ratios[ratios.count / 2]
+            results.append(peerResult)
         }
+        return results
+    }
 
-        // Forest trees grow to purity, so a smaller table keeps the suite to seconds.
+    /// A random forest of 100 trees grown to purity on a fifth of the table (so that the suite takes
+    /// seconds, not minutes): fit time and batch prediction.
+    static func runForest(_ context: BenchmarkContext) throws -> [Result] {
+        let rows = context.quick ? 20_000 : 100_000, columns = 20
+        let (x, target) = table(rows: rows, columns: columns)
         let forestRows = rows / 5
         let forestX = x.selectingRows(0..<forestRows)
         let forestTarget = Target(task: .regression, values: Array(target.values.prefix(forestRows)))
@@ -44,13 +63,12 @@ enum TreeBenchmark {
         let fittedForest = forest as! ForestModel
         let forestPredict = Timing.measure(repetitions: context.repetitions) { _ = fittedForest.predict(forestX) }
         let leaves = fittedForest.trees.reduce(0) { $0 + ($1.nodeCount + 1) / 2 } / fittedForest.trees.count
-        results += [
+        return [
             Result(suite: "forest", name: "fit \(forestRows) × \(columns), 100 trees", unit: "s⁻¹", work: 1, timing: forestFit,
                    extra: ["seconds": forestFit.median, "leaves per tree": Double(leaves)]),
             Result(suite: "forest", name: "predict \(forestRows) × \(columns), 100 trees", unit: "M rows/s", work: Double(forestRows) / 1e6,
                    timing: forestPredict),
         ]
-        return results
     }
 
     /// The table of bench/peers/gbdt_lightgbm.py, which builds the same one in Python.
@@ -63,45 +81,14 @@ enum TreeBenchmark {
         return (x, Target(task: .regression, values: y))
     }
 
-    /// Runs the LightGBM peer and adds its figures, and our speed as a multiple of its, to the results.
-    private static func lightGBM(python: String, rows: Int, repetitions: Int) throws -> [Result] {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/peers/gbdt_lightgbm.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--rows", "\(rows)", "--repetitions", "\(repetitions)"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("the LightGBM peer (\(python) \(script)) failed with status \(process.terminationStatus)")
-        }
-        let peer = try JSONDecoder().decode(PeerReport.self, from: data)
-        func timing(_ figure: PeerReport.Figure) -> Timing { Timing(seconds: figure.seconds, cpuSeconds: figure.seconds) }
-        return [
-            Result(suite: "gbdt", name: "LightGBM \(peer.lightgbm) fit, 1 thread", unit: "s⁻¹", work: 1, timing: timing(peer.fit),
-                   extra: ["seconds": peer.fit.median]),
-            Result(suite: "gbdt", name: "LightGBM predict", unit: "M rows/s", work: Double(rows) / 1e6, timing: timing(peer.predict)),
-            Result(suite: "gbdt", name: "LightGBM pred_contrib (TreeSHAP)", unit: "rows/s", work: Double(peer.explainRows), timing: timing(peer.explain)),
-        ]
-    }
-
-    private struct PeerReport: Decodable {
-        struct Figure: Decodable {
-            var median: Double
-            var seconds: [Double]
-        }
-        var lightgbm: String
-        var explainRows: Int
-        var fit: Figure
-        var predict: Figure
-        var explain: Figure
-
-        enum CodingKeys: String, CodingKey {
-            case lightgbm, fit, predict, explain
-            case explainRows = "explain_rows"
-        }
+    /// Starts the LightGBM peer on the same table, written for it as raw float64.
+    private static func lightGBM(python: String, x: Matrix, target: Target, explainRows: Int) throws -> PeerProcess {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = FileManager.default.temporaryDirectory
+        let (xPath, yPath) = (directory.appendingPathComponent("gbdt-x-\(getpid()).f64"), directory.appendingPathComponent("gbdt-y-\(getpid()).f64"))
+        try x.storage.withUnsafeBytes { try Data($0).write(to: xPath) }
+        try target.values.withUnsafeBytes { try Data($0).write(to: yPath) }
+        return try PeerProcess(python: python, script: repository.appendingPathComponent("bench/peers/gbdt_lightgbm.py").path,
+                               arguments: ["--x", xPath.path, "--y", yPath.path, "--columns", "\(x.columns)", "--explain-rows", "\(explainRows)"])
     }
 }

@@ -1,7 +1,7 @@
 /// How much a model relies on one feature, measured on held-out rows.
 public struct FeatureImportance: Sendable, Codable, Equatable {
     public var feature: String
-    /// The mean increase of the primary metric (RMSE, or log loss) on the held-out rows of each
+    /// The mean increase of the error (RMSE, or log loss) on the held-out rows of each
     /// fold when this feature's values are shuffled among them: 0 or less means unused.
     public var permutation: Double
     /// The spread of that increase over folds and repeats.
@@ -18,7 +18,7 @@ public struct FeatureImportance: Sendable, Codable, Equatable {
 /// Permutation importance (Breiman 2001; scikit-learn's `permutation_importance`): shuffle one
 /// feature's values among held-out rows, all of its encoded columns together, and measure how much
 /// worse the model's predictions get.
-struct PermutationImportance {
+public struct PermutationImportance {
     /// Shuffles per feature and fold.
     static let repeats = 3
 
@@ -27,7 +27,12 @@ struct PermutationImportance {
     let groups: [Int]
     let featureCount: Int
 
-    /// The primary metric (lower is better) of `output` against `actual`.
+    /// The error whose increase is measured: RMSE, or log loss (smoother than accuracy on few rows).
+    public static func metric(for task: Task) -> String {
+        task == .regression ? "rmse" : "log_loss"
+    }
+
+    /// That error of `output` against `actual`.
     func error(_ output: Matrix, _ actual: [Double]) -> Double {
         switch task {
         case .regression: return RegressionMetrics.compute(actual: actual, predicted: output.storage)["rmse"]!

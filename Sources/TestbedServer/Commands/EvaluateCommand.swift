@@ -56,7 +56,7 @@ struct EvaluateCommand: ParsableCommand {
                 Console.leaderboardLines(leaderboard, metric: ModelSearch.primaryMetric(for: report.task)).forEach { print($0) }
             }
             if let importance = report.importance {
-                Console.importanceLines(importance, metric: ModelSearch.primaryMetric(for: report.task)).forEach { print($0) }
+                Console.importanceLines(importance, metric: PermutationImportance.metric(for: report.task)).forEach { print($0) }
             }
         }
     }

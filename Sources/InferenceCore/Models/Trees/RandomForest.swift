@@ -32,7 +32,7 @@ public enum RandomForest {
             maxDepth: depth == 0 ? Int.max : depth, minSamplesLeaf: Int(parameters["min_samples_leaf"]!),
             featuresPerSplit: max(1, featuresPerSplit))
         let binner = FeatureBinner(fitting: x, maxBins: 255)
-        let binned = binner.bin(x)
+        let binned = binner.binned
         let channels = classification ? target.classes.count : 1
         let bootstrap = parameters["bootstrap"]! == 1
         let trees = binned.withUnsafeBufferPointer { binned in

@@ -11,6 +11,8 @@ struct TreeGrower {
         var learningRate: Double
         /// As scikit-learn: a child needs at least this hessian sum.
         var minHessian = 1e-3
+        /// Every hessian is 1 (squared error): histograms then count rows instead of summing them.
+        var unitHessians = false
     }
 
     /// Gradient statistics of a set of rows.
@@ -38,11 +40,14 @@ struct TreeGrower {
         var start: Int
         var end: Int
         var sums: Sums
-        var histogram: [Sums]
+        /// Per feature and bin: gradient, row count and hessian, side by side.
+        var histogram: [Double]
         var split: Split?
     }
 
-    let binned: UnsafeBufferPointer<UInt8>
+    /// The bins, column-major: one feature's bins (a byte per row, so a column stays in cache)
+    /// are read for a leaf's rows at a time, as LightGBM's column-wise histograms.
+    let columnBins: [UInt8]
     let rowCount: Int
     /// Non-missing bins per feature; bin `binCounts[f]` holds feature f's missing values.
     let binCounts: [Int]
@@ -52,8 +57,8 @@ struct TreeGrower {
     let offsets: [Int]
     let histogramSize: Int
 
-    init(binned: UnsafeBufferPointer<UInt8>, rowCount: Int, binCounts: [Int], thresholds: [[Double]], settings: Settings) {
-        self.binned = binned
+    /// - Parameter binned: the bins of every value, column-major (see ``FeatureBinner/bin(_:)``).
+    init(binned: [UInt8], rowCount: Int, binCounts: [Int], thresholds: [[Double]], settings: Settings) {
         self.rowCount = rowCount
         self.binCounts = binCounts
         self.thresholds = thresholds
@@ -66,27 +71,33 @@ struct TreeGrower {
         }
         self.offsets = offsets
         self.histogramSize = total
+        columnBins = binned
     }
 
-    /// Grows a tree over `rows` (indices into the binned data) and adds each leaf's output to
-    /// `scores[row * stride + offset]` of the rows in it.
-    func grow(gradients: [Double], hessians: [Double], rows: inout [Int32],
-              scores: inout [Double], stride: Int, offset: Int) -> FlatTree {
+    /// Grows a tree over every row and adds each leaf's output to `scores[row * stride + offset]`
+    /// of the rows in it.
+    func grow(gradients: [Double], hessians: [Double], scores: inout [Double], stride: Int, offset: Int) -> FlatTree {
         var tree = FlatTree()
-        var rootHistogram = histogram(rows[...], gradients, hessians)
-        let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + rootHistogram[$1] }
-        var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums, histogram: [], split: nil)]
-        leaves[0].split = bestSplit(rootHistogram, leaves[0].sums)
-        leaves[0].histogram = rootHistogram
-        rootHistogram = []
+        // Leaves hold ranges of this array; partitions keep rows in ascending order within them, so
+        // that histograms read gradients and bins roughly in memory order.
+        var rows = (0..<Int32(rowCount)).map { $0 }
+        let rootHistogram = histogram(rows[...], gradients, hessians)
+        let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(rootHistogram, $1) }
+        var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums,
+                               histogram: rootHistogram, split: bestSplit(rootHistogram, rootSums))]
         var scratch = [Int32](repeating: 0, count: rows.count)
 
         while leaves.count < settings.maxLeafNodes {
             guard let index = leaves.indices.filter({ leaves[$0].split != nil }).max(by: { leaves[$0].split!.gain < leaves[$1].split!.gain }) else { break }
+            // Taken out of the leaf first, so that it is the only reference and becomes the larger child's in place.
+            var largeHistogram = leaves[index].histogram
+            leaves[index].histogram = []
             let parent = leaves[index]
             let split = parent.split!
-            let middle = BinnedRows.partition(&rows, parent.start, parent.end, column: binned.baseAddress! + split.feature * rowCount,
-                                              split: (split.bin, missingBin: binCounts[split.feature], split.missingLeft), scratch: &scratch)
+            let middle = columnBins.withUnsafeBufferPointer { bins in
+                BinnedRows.partition(&rows, parent.start, parent.end, column: bins.baseAddress! + split.feature * rowCount,
+                                     split: (split.bin, missingBin: binCounts[split.feature], split.missingLeft), scratch: &scratch)
+            }
             let (leftNode, rightNode) = tree.split(
                 parent.node, feature: split.feature, threshold: BinnedRows.threshold(after: split.bin, thresholds[split.feature]),
                 missingLeft: split.missingLeft, gain: split.gain,
@@ -97,7 +108,7 @@ struct TreeGrower {
             let leftIsSmaller = middle - parent.start <= parent.end - middle
             let small = leftIsSmaller ? left : right
             let smallHistogram = histogram(rows[small.start..<small.end], gradients, hessians)
-            let largeHistogram = zip(parent.histogram, smallHistogram).map { $0 - $1 }
+            for index in largeHistogram.indices { largeHistogram[index] -= smallHistogram[index] }
             left.histogram = leftIsSmaller ? smallHistogram : largeHistogram
             right.histogram = leftIsSmaller ? largeHistogram : smallHistogram
             left.split = bestSplit(left.histogram, left.sums)
@@ -116,32 +127,51 @@ struct TreeGrower {
     }
 
     /// Gradient sums per feature and bin over `rows`.
-    private func histogram(_ rows: ArraySlice<Int32>, _ gradients: [Double], _ hessians: [Double]) -> [Sums] {
-        var histogram = [Sums](repeating: Sums(), count: histogramSize)
-        histogram.withUnsafeMutableBufferPointer { bins in
-            gradients.withUnsafeBufferPointer { g in
-                hessians.withUnsafeBufferPointer { h in
-                    rows.withUnsafeBufferPointer { rows in
-                        for feature in 0..<binCounts.count {
-                            let column = binned.baseAddress! + feature * rowCount
-                            let base = bins.baseAddress! + offsets[feature]
-                            for row in rows {
-                                let slot = base + Int(column[Int(row)])
-                                slot.pointee.gradient += g[Int(row)]
-                                slot.pointee.hessian += h[Int(row)]
-                                slot.pointee.count += 1
-                            }
-                        }
+    private func histogram(_ rows: ArraySlice<Int32>, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
+        var histogram = [Double](repeating: 0, count: 3 * histogramSize)
+        // The rows' gradients gathered once in leaf order ("ordered gradients"), then read in sequence for every feature.
+        let orderedGradients = rows.map { gradients[Int($0)] }
+        let orderedHessians = settings.unitHessians ? [] : rows.map { hessians[Int($0)] }
+        histogram.withUnsafeMutableBufferPointer { histogram in
+        columnBins.withUnsafeBufferPointer { bins in
+        rows.withUnsafeBufferPointer { rows in
+        orderedGradients.withUnsafeBufferPointer { g in
+        orderedHessians.withUnsafeBufferPointer { h in
+            for feature in 0..<binCounts.count {
+                let column = bins.baseAddress! + feature * rowCount
+                let slots = histogram.baseAddress! + 3 * offsets[feature]
+                // Two loops rather than a test per value: the unit-hessian one is the inner loop of regression.
+                if settings.unitHessians {
+                    for (position, row) in rows.enumerated() {
+                        let slot = slots + 3 * Int(column[Int(row)])
+                        slot[0] += g[position]
+                        slot[1] += 1
+                    }
+                } else {
+                    for (position, row) in rows.enumerated() {
+                        let slot = slots + 3 * Int(column[Int(row)])
+                        slot[0] += g[position]
+                        slot[1] += 1
+                        slot[2] += h[position]
                     }
                 }
             }
+        }}}}}
+        if settings.unitHessians {
+            for slot in 0..<histogramSize { histogram[3 * slot + 2] = histogram[3 * slot + 1] }
         }
         return histogram
     }
 
+    /// The statistics of one histogram slot.
+    @inline(__always)
+    private static func sums(_ histogram: [Double], _ slot: Int) -> Sums {
+        Sums(gradient: histogram[3 * slot], hessian: histogram[3 * slot + 2], count: Int(histogram[3 * slot + 1]))
+    }
+
     /// The split of largest gain, trying missing values on either side; `nil` when no split
     /// gains or every split leaves a child too small.
-    private func bestSplit(_ histogram: [Sums], _ total: Sums) -> Split? {
+    private func bestSplit(_ histogram: [Double], _ total: Sums) -> Split? {
         guard total.count >= 2 * settings.minSamplesLeaf else { return nil }
         let l2 = settings.l2
         func score(_ sums: Sums) -> Double { sums.gradient * sums.gradient / (sums.hessian + l2) }
@@ -151,7 +181,7 @@ struct TreeGrower {
         var bestGain = 1e-12
         for feature in 0..<binCounts.count {
             let base = offsets[feature]
-            let missing = histogram[base + binCounts[feature]]
+            let missing = Self.sums(histogram, base + binCounts[feature])
             var left = Sums()
             func consider(_ candidate: Sums, bin: Int, missingLeft: Bool) {
                 let other = total - candidate
@@ -164,7 +194,10 @@ struct TreeGrower {
                 best = Split(feature: feature, bin: bin, missingLeft: learnedLeft, gain: gain, left: candidate)
             }
             for bin in 0..<binCounts[feature] {
-                left = left + histogram[base + bin]
+                let binSums = Self.sums(histogram, base + bin)
+                // An empty bin gives the same split as the bin before it, which then wins the tie.
+                if binSums.count == 0 && bin > 0 { continue }
+                left = left + binSums
                 // The last bin can only split off the missing values.
                 let isLast = bin == binCounts[feature] - 1
                 if isLast && missing.count == 0 { break }
