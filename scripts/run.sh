@@ -18,12 +18,12 @@ step $testbed evaluate --data datasets/Servo.csv --target Class --algorithm line
 step $testbed evaluate --data datasets/Servo.csv --target Class --algorithm auto --folds 10
 step $testbed train --data datasets/Servo.csv --target Class --algorithm auto --out "$work/servo.json"
 printf 'Motor,Screw,Pgain,Vgain\nA,A,3,1\nE,D,6,5\n' > "$work/new-settings.csv"
-step $testbed predict --model "$work/servo.json" --data "$work/new-settings.csv"
+step $testbed predict --model "$work/servo.json" --data "$work/new-settings.csv" --explain
 
 echo
 echo "== A quality lab: glass type from its oxide composition"
 step $testbed evaluate --data datasets/Glass.csv --target Type --folds 10
-step $testbed train --data datasets/Glass.csv --target Type --out "$work/glass.json"
+step $testbed train --data datasets/Glass.csv --target Type --algorithm random_forest --out "$work/glass.json"
 head -4 datasets/Glass.csv > "$work/samples.csv"
-step $testbed predict --model "$work/glass.json" --data "$work/samples.csv"
+step $testbed predict --model "$work/glass.json" --data "$work/samples.csv" --explain --top 2
 step $testbed evaluate --model "$work/glass.json" --data datasets/Glass.csv

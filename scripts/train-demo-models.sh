@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release --product testbed
 testbed=.build/release/testbed
-$testbed train --data datasets/Servo.csv --target Class --algorithm ridge --folds 10 --seed 1 --out models/servo-rise-time.json
-$testbed train --data datasets/Glass.csv --target Type --algorithm logistic --folds 10 --seed 1 --out models/glass-type.json
+$testbed train --data datasets/Servo.csv --target Class --algorithm gbdt --folds 10 --seed 1 --out models/servo-rise-time.json
+$testbed train --data datasets/Glass.csv --target Type --algorithm random_forest --folds 10 --seed 1 --out models/glass-type.json
 $testbed train --data datasets/oils.csv --target class --algorithm logistic --folds 5 --seed 1 --out models/oil-type.json

@@ -21,6 +21,9 @@ public struct FeatureImportance: Sendable, Codable, Equatable {
 public struct PermutationImportance {
     /// Shuffles per feature and fold.
     static let repeats = 3
+    /// Held-out rows used per fold at most, so that wide, long tables stay affordable
+    /// (each feature costs `repeats` predictions of them).
+    static let maxRows = 2_000
 
     let task: Task
     /// For each encoded column, the feature it belongs to.
@@ -40,10 +43,17 @@ public struct PermutationImportance {
         }
     }
 
-    /// Per feature, the increase in error for each repeat, on one fold's held-out rows `x`.
-    func increases(_ model: any FittedModel, _ x: Matrix, actual: [Double], seed: UInt64) -> [[Double]] {
-        let baseline = error(model.predict(x), actual)
+    /// Per feature, the increase in error for each repeat, on (at most ``maxRows`` of) one fold's held-out rows.
+    func increases(_ model: any FittedModel, _ heldOut: Matrix, actual heldOutActual: [Double], seed: UInt64) -> [[Double]] {
         var generator = SeededGenerator(seed: seed)
+        var sample = Array(0..<heldOut.rows)
+        if sample.count > Self.maxRows {
+            generator.shuffle(&sample)
+            sample = Array(sample.prefix(Self.maxRows))
+        }
+        let x = sample.count < heldOut.rows ? heldOut.selectingRows(sample) : heldOut
+        let actual = sample.map { heldOutActual[$0] }
+        let baseline = error(model.predict(x), actual)
         return (0..<featureCount).map { feature in
             let columns = groups.indices.filter { groups[$0] == feature }
             return (0..<Self.repeats).map { _ in

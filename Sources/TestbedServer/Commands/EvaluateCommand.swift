@@ -17,6 +17,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the result as one JSON object.")
     var json = false
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Measure permutation (and, for trees, gain) importance of every feature on the held-out rows; it costs a few predictions per feature and fold.")
+    var importance = true
+
     /// The JSON result of `evaluate`.
     struct Report: Encodable {
         var task: Task
@@ -66,7 +69,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("evaluate needs --target COLUMN (or --model MODEL.json to measure a saved model)")
         }
         let table = try input.read(textColumns: [target])
-        let choice = try ModelChoice(table, spec: options.spec(target: target), crossValidate: true, importance: true,
+        let choice = try ModelChoice(table, spec: options.spec(target: target), crossValidate: true, importance: importance,
                                      timeBudget: options.timeBudget, progress: Console.progress)
         choice.notes.forEach(Console.note)
         let (prepared, parameters, leaderboard, result) = (choice.prepared, choice.parameters, choice.leaderboard, choice.evaluation!)

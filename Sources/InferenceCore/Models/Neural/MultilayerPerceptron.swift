@@ -93,10 +93,10 @@ public enum MultilayerPerceptron {
         var delta = activations.last!
         let rows = Double(x.rows)
         var loss = 0.0
+        let scores = UnsafeMutableBufferPointer<Double>.allocate(capacity: delta.columns)
+        defer { scores.deallocate() }
         for row in 0..<x.rows {
             if network.softmax {
-                let scores = UnsafeMutableBufferPointer<Double>.allocate(capacity: delta.columns)
-                defer { scores.deallocate() }
                 for k in 0..<delta.columns { scores[k] = delta[row, k] }
                 let logSum = Softmax.normalize(scores)
                 for k in 0..<delta.columns {

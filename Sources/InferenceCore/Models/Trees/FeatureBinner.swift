@@ -95,14 +95,14 @@ enum BinnedRows {
     }
 
     /// Reorders `rows[start..<end]` so that the rows going left come first, in their order, and
-    /// returns where the right ones begin. A row goes left when its bin (`column[row * stride]`) is
-    /// at most `split.bin`, or when it is the missing bin and `split.missingLeft` is set.
-    static func partition<Bin: FixedWidthInteger>(_ rows: inout [Int32], _ start: Int, _ end: Int, column: UnsafePointer<Bin>, stride: Int = 1,
+    /// returns where the right ones begin. A row goes left when its bin (in `column`) is at most
+    /// `split.bin`, or when it is the missing bin and `split.missingLeft` is set.
+    static func partition(_ rows: inout [Int32], _ start: Int, _ end: Int, column: UnsafePointer<UInt8>,
                           split: (bin: Int, missingBin: Int, missingLeft: Bool), scratch: inout [Int32]) -> Int {
         var leftCount = 0, rightCount = 0
         for position in start..<end {
             let row = rows[position]
-            let bin = Int(column[Int(row) * stride])
+            let bin = Int(column[Int(row)])
             let goesLeft = bin == split.missingBin ? split.missingLeft : bin <= split.bin
             if goesLeft { rows[start + leftCount] = row; leftCount += 1 } else { scratch[rightCount] = row; rightCount += 1 }
         }

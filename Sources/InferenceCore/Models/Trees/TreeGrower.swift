@@ -80,7 +80,7 @@ struct TreeGrower {
         var tree = FlatTree()
         // Leaves hold ranges of this array; partitions keep rows in ascending order within them, so
         // that histograms read gradients and bins roughly in memory order.
-        var rows = (0..<Int32(rowCount)).map { $0 }
+        var rows = Array(0..<Int32(rowCount))
         let rootHistogram = histogram(rows[...], gradients, hessians)
         let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(rootHistogram, $1) }
         var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums,
