@@ -66,3 +66,40 @@ public struct PermutationImportance {
         }
     }
 }
+
+/// Importances gathered fold by fold during a cross-validation.
+struct ImportanceTally {
+    let features: [String]
+    let task: Task
+    let folds: Int
+    /// Per feature, every fold's and repeat's increase in error.
+    private var increases: [[Double]]
+    /// Per feature, the mean share of the split gain over folds (tree models only).
+    private var gains: [Double]?
+
+    init(features: [String], task: Task, folds: Int) {
+        (self.features, self.task, self.folds) = (features, task, folds)
+        increases = [[Double]](repeating: [], count: features.count)
+    }
+
+    /// Measures a fold's model on its held-out rows; `groups` maps encoded columns to features.
+    mutating func add(_ model: any FittedModel, groups: [Int], heldOut: Matrix, actual: [Double], seed: UInt64) {
+        let permutation = PermutationImportance(task: task, groups: groups, featureCount: features.count)
+        for (feature, values) in permutation.increases(model, heldOut, actual: actual, seed: seed).enumerated() {
+            increases[feature] += values
+        }
+        if let trees = model as? any GainImportanceModel {
+            var total = gains ?? [Double](repeating: 0, count: features.count)
+            for (column, share) in trees.gainImportance().enumerated() { total[groups[column]] += share / Double(folds) }
+            gains = total
+        }
+    }
+
+    /// Every feature's importance, most important first.
+    var importances: [FeatureImportance] {
+        features.indices.map { index in
+            let (mean, std) = increases[index].meanAndStandardDeviation()
+            return FeatureImportance(feature: features[index], permutation: mean, permutationStd: std, gain: gains?[index])
+        }.sorted { $0.permutation > $1.permutation }
+    }
+}

@@ -83,8 +83,7 @@ public struct PreparedData: Sendable {
         var confusion: [[Int]]? = target.task == .classification
             ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
         var outOfFold = Matrix(rows: target.task == .classification ? target.values.count : 0, columns: target.classes.count)
-        var increases = [[Double]](repeating: [], count: features.count)
-        var gains: [Double]?
+        var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds) : nil
         for (fold, testRows) in testFolds.enumerated() {
             let testSet = Set(testRows)
             let trainRows = (0..<target.values.count).filter { !testSet.contains($0) }
@@ -92,18 +91,7 @@ public struct PreparedData: Sendable {
             let testX = try preprocessor.transform(table.selectingRows(testRows))
             let output = try model.checkedPredict(testX)
             let actual = testRows.map { target.values[$0] }
-            if importance {
-                let groups = preprocessor.outputFeatureIndex
-                let permutation = PermutationImportance(task: target.task, groups: groups, featureCount: features.count)
-                for (feature, values) in permutation.increases(model, testX, actual: actual, seed: seed &+ UInt64(fold)).enumerated() {
-                    increases[feature] += values
-                }
-                if let trees = model as? any GainImportanceModel {
-                    var total = gains ?? [Double](repeating: 0, count: features.count)
-                    for (column, share) in trees.gainImportance().enumerated() { total[groups[column]] += share / Double(folds) }
-                    gains = total
-                }
-            }
+            tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: actual, seed: seed &+ UInt64(fold))
             switch target.task {
             case .regression:
                 perFold.append(RegressionMetrics.compute(actual: actual, predicted: output.storage))
@@ -119,12 +107,8 @@ public struct PreparedData: Sendable {
             }
         }
         let reliability = target.task == .classification ? Calibration.reliabilityTable(actual: target.classIndices, probabilities: outOfFold) : nil
-        let importances = importance ? features.indices.map { index in
-            let (mean, std) = increases[index].meanAndStandardDeviation()
-            return FeatureImportance(feature: features[index].name, permutation: mean, permutationStd: std, gain: gains?[index])
-        }.sorted { $0.permutation > $1.permutation } : nil
         return CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, reliability: reliability,
-                                     importance: importances, notes: notes)
+                                     importance: tally?.importances, notes: notes)
     }
 }
 
