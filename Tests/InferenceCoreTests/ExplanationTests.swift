@@ -63,7 +63,7 @@ struct ExplanationTests {
             for row in stride(from: 0, to: design.matrix.rows, by: 17) {
                 let input = design.matrix.row(row)
                 var phi = [Double](repeating: 0, count: columns)
-                let workspace = TreeSHAP.workspace(depth: tree.depth)
+                let workspace = TreeSHAP.Workspace(depth: tree.depth)
                 defer { workspace.deallocate() }
                 input.withUnsafeBufferPointer { input in
                     phi.withUnsafeMutableBufferPointer { TreeSHAP.add(tree, row: input.baseAddress!, width: columns, scale: 1, into: $0.baseAddress!, workspace: workspace) }

@@ -16,21 +16,35 @@ struct TreeSHAP {
     private let width: Int
     private let row: UnsafePointer<Double>
     private let scale: Double
+    /// `reciprocal[k] == 1 / k`, for every `k` a path can need.
+    private let reciprocal: UnsafePointer<Double>
 
-    /// Room for the paths of trees up to `depth` splits deep; the caller deallocates it.
-    static func workspace(depth: Int) -> UnsafeMutableBufferPointer<PathElement> {
-        let path = UnsafeMutableBufferPointer<PathElement>.allocate(capacity: (depth + 2) * (depth + 3) / 2)
-        path.initialize(repeating: PathElement(feature: -1, zeroFraction: 0, oneFraction: 0, weight: 0))
-        return path
+    /// Room for the paths of trees up to `depth` splits deep, and the reciprocals they need.
+    struct Workspace {
+        let path: UnsafeMutableBufferPointer<PathElement>
+        let reciprocal: UnsafeMutableBufferPointer<Double>
+
+        init(depth: Int) {
+            path = .allocate(capacity: (depth + 2) * (depth + 3) / 2)
+            path.initialize(repeating: PathElement(feature: -1, zeroFraction: 0, oneFraction: 0, weight: 0))
+            reciprocal = .allocate(capacity: depth + 3)
+            for k in reciprocal.indices { reciprocal[k] = 1 / Double(k) }
+        }
+
+        func deallocate() {
+            path.deallocate()
+            reciprocal.deallocate()
+        }
     }
 
     /// Adds `scale` times the SHAP values of `tree` for `row` into `phi` (`tree.outputs` blocks of
-    /// `width`), using `workspace` from ``workspace(depth:)`` for a depth at least the tree's.
+    /// `width`), using a workspace for a depth at least the tree's.
     static func add(_ tree: FlatTree, row: UnsafePointer<Double>, width: Int, scale: Double,
-                    into phi: UnsafeMutablePointer<Double>, workspace: UnsafeMutableBufferPointer<PathElement>) {
+                    into phi: UnsafeMutablePointer<Double>, workspace: Workspace) {
         tree.withNodes { nodes in
-            let explainer = TreeSHAP(nodes: nodes, phi: phi, width: width, row: row, scale: scale)
-            explainer.recurse(node: 0, parentPath: workspace.baseAddress!, uniqueDepth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
+            let explainer = TreeSHAP(nodes: nodes, phi: phi, width: width, row: row, scale: scale,
+                                     reciprocal: workspace.reciprocal.baseAddress!)
+            explainer.recurse(node: 0, parentPath: workspace.path.baseAddress!, uniqueDepth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
         }
     }
 
@@ -78,27 +92,32 @@ struct TreeSHAP {
                 zeroFraction: nodes.cover[cold] / cover * incomingZero, oneFraction: 0, feature: splitFeature)
     }
 
+    // The three path operations of the paper, with every division by a whole number replaced by a
+    // multiplication with `reciprocal` (they ran at the speed of the divider otherwise).
+
     private func extend(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ zero: Double, _ one: Double, _ feature: Int) {
         path[depth] = PathElement(feature: feature, zeroFraction: zero, oneFraction: one, weight: depth == 0 ? 1 : 0)
-        let total = Double(depth + 1)
+        let inverseTotal = reciprocal[depth + 1]
         for i in stride(from: depth - 1, through: 0, by: -1) {
-            path[i + 1].weight += one * path[i].weight * Double(i + 1) / total
-            path[i].weight = zero * path[i].weight * Double(depth - i) / total
+            path[i + 1].weight += one * path[i].weight * Double(i + 1) * inverseTotal
+            path[i].weight = zero * path[i].weight * Double(depth - i) * inverseTotal
         }
     }
 
     private func unwind(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) {
         let one = path[index].oneFraction, zero = path[index].zeroFraction
-        let total = Double(depth + 1)
-        var next = path[depth].weight
-        for i in stride(from: depth - 1, through: 0, by: -1) {
-            if one != 0 {
+        let total = Double(depth + 1), inverseTotal = reciprocal[depth + 1]
+        if one != 0 {
+            var next = path[depth].weight
+            let scale = total / one
+            for i in stride(from: depth - 1, through: 0, by: -1) {
                 let previous = path[i].weight
-                path[i].weight = next * total / (Double(i + 1) * one)
-                next = previous - path[i].weight * zero * Double(depth - i) / total
-            } else {
-                path[i].weight = path[i].weight * total / (zero * Double(depth - i))
+                path[i].weight = next * scale * reciprocal[i + 1]
+                next = previous - path[i].weight * zero * Double(depth - i) * inverseTotal
             }
+        } else {
+            let scale = total / zero
+            for i in stride(from: depth - 1, through: 0, by: -1) { path[i].weight *= scale * reciprocal[depth - i] }
         }
         for i in index..<depth {
             path[i].feature = path[i + 1].feature
@@ -111,16 +130,18 @@ struct TreeSHAP {
     private func unwoundSum(_ path: UnsafeMutablePointer<PathElement>, _ depth: Int, _ index: Int) -> Double {
         let one = path[index].oneFraction, zero = path[index].zeroFraction
         let total = Double(depth + 1)
-        var next = path[depth].weight
         var sum = 0.0
-        for i in stride(from: depth - 1, through: 0, by: -1) {
-            if one != 0 {
-                let weight = next * total / (Double(i + 1) * one)
+        if one != 0 {
+            var next = path[depth].weight
+            let scale = total / one, fall = zero * reciprocal[depth + 1]
+            for i in stride(from: depth - 1, through: 0, by: -1) {
+                let weight = next * scale * reciprocal[i + 1]
                 sum += weight
-                next = path[i].weight - weight * zero * Double(depth - i) / total
-            } else if zero != 0 {
-                sum += path[i].weight / zero / (Double(depth - i) / total)
+                next = path[i].weight - weight * fall * Double(depth - i)
             }
+        } else if zero != 0 {
+            let scale = total / zero
+            for i in stride(from: depth - 1, through: 0, by: -1) { sum += path[i].weight * scale * reciprocal[depth - i] }
         }
         return sum
     }
@@ -167,7 +188,7 @@ extension ForestModel: ExplainableModel, GainImportanceModel {
 /// Adds every tree's SHAP values for every row; tree `t` writes from output `outputOf(t)` on.
 private func addContributions(of trees: [FlatTree], _ x: Matrix, outputOf: (Int) -> Int, scale: Double, into result: inout Contributions) {
     let (width, outputs) = (result.width, result.outputs)
-    let workspace = TreeSHAP.workspace(depth: trees.map(\.depth).max() ?? 0)
+    let workspace = TreeSHAP.Workspace(depth: trees.map(\.depth).max() ?? 0)
     defer { workspace.deallocate() }
     x.storage.withUnsafeBufferPointer { inputs in
         result.values.withUnsafeMutableBufferPointer { values in
