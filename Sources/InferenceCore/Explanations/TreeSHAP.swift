@@ -64,7 +64,7 @@ struct TreeSHAP {
         path.update(from: parentPath, count: uniqueDepth + 1)
         extend(path, uniqueDepth, zeroFraction, oneFraction, feature)
 
-        if nodes.feature[node] < 0 {
+        if nodes.isLeaf(node) {
             guard uniqueDepth > 0 else { return }
             for i in 1...uniqueDepth {
                 let element = path[i]
@@ -73,9 +73,9 @@ struct TreeSHAP {
             }
             return
         }
-        let splitFeature = Int(nodes.feature[node])
+        let splitFeature = nodes.feature(node)
         let hot = nodes.child(node, row)
-        let cold = hot == Int(nodes.left[node]) ? Int(nodes.right[node]) : Int(nodes.left[node])
+        let cold = hot == nodes.left(node) ? nodes.right(node) : nodes.left(node)
         var depth = uniqueDepth
         var incomingZero = 1.0, incomingOne = 1.0
         // A feature met again on the path is undone first, so it counts once.

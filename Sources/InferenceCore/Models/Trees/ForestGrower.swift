@@ -82,6 +82,7 @@ struct ForestGrower {
             stack.append((rightNode, middle, end, depth + 1))
             stack.append((leftNode, start, middle, depth + 1))
         }
+        tree.pack()
         return tree
     }
 

@@ -123,6 +123,7 @@ struct TreeGrower {
             tree.value[leaf.node] = output
             for position in leaf.start..<leaf.end { scores[Int(rows[position]) * stride + offset] += output }
         }
+        tree.pack()
         return tree
     }
 
