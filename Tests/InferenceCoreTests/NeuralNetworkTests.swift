@@ -19,23 +19,23 @@ struct NeuralNetworkTests {
         let alpha = 0.01
         let analytic = MultilayerPerceptron.lossAndGradients(network, x, y, alpha: alpha).gradients
         let step = 1e-6
+        /// The central difference of the loss when `nudge` moves one parameter by ±step.
+        func numeric(_ nudge: (inout NeuralNetwork, Double) -> Void) -> Double {
+            var plus = network, minus = network
+            nudge(&plus, step)
+            nudge(&minus, -step)
+            return (MultilayerPerceptron.lossAndGradients(plus, x, y, alpha: alpha, gradients: false).loss
+                - MultilayerPerceptron.lossAndGradients(minus, x, y, alpha: alpha, gradients: false).loss) / (2 * step)
+        }
         var worst = 0.0
         for layer in network.layers.indices {
             for index in network.layers[layer].weights.storage.indices {
-                var plus = network, minus = network
-                plus.layers[layer].weights.storage[index] += step
-                minus.layers[layer].weights.storage[index] -= step
-                let numeric = (MultilayerPerceptron.lossAndGradients(plus, x, y, alpha: alpha, gradients: false).loss
-                    - MultilayerPerceptron.lossAndGradients(minus, x, y, alpha: alpha, gradients: false).loss) / (2 * step)
-                worst = max(worst, abs(numeric - analytic[layer].weights.storage[index]))
+                let difference = numeric { $0.layers[layer].weights.storage[index] += $1 }
+                worst = max(worst, abs(difference - analytic[layer].weights.storage[index]))
             }
             for index in network.layers[layer].biases.indices {
-                var plus = network, minus = network
-                plus.layers[layer].biases[index] += step
-                minus.layers[layer].biases[index] -= step
-                let numeric = (MultilayerPerceptron.lossAndGradients(plus, x, y, alpha: alpha, gradients: false).loss
-                    - MultilayerPerceptron.lossAndGradients(minus, x, y, alpha: alpha, gradients: false).loss) / (2 * step)
-                worst = max(worst, abs(numeric - analytic[layer].biases[index]))
+                let difference = numeric { $0.layers[layer].biases[index] += $1 }
+                worst = max(worst, abs(difference - analytic[layer].biases[index]))
             }
         }
         #expect(worst < 1e-7, "largest gradient error \(worst)")

@@ -156,30 +156,21 @@ def markdown(comparison):
         f"scikit-learn {sklearn.__version__}, LightGBM {lightgbm.__version__}, Python {platform.python_version()}.",
         "Figures are mean ± standard deviation over the folds: RMSE for regression (lower is better),",
         "accuracy for classification (higher is better). `auto` ranks its candidates on the same metric.",
-        "",
-        "## Peers",
-        "",
     ]
-    peer_names = ["Ridge / LogisticRegression", "KNeighbors", "RandomForest", "HistGradientBoosting", "MLP", "LightGBM"]
-    lines += ["| dataset | metric | " + " | ".join(peer_names) + " |", "|---" * (len(peer_names) + 2) + "|"]
-    for entry in comparison:
-        metric = entry["metric"]
-        cells = []
-        for label, result in entry["peers"].items():
-            figure = result["metrics"][metric]
-            cells.append(f"{figure['mean']:.4f} ± {figure['std']:.4f}")
-        lines.append(f"| {entry['dataset']} | {metric} | " + " | ".join(cells) + " |")
-    lines += ["", "## Testbed", ""]
-    ours = ["default (ridge / logistic)", "knn", "gbdt", "random_forest", "mlp", "auto (winner)"]
-    lines += ["| dataset | metric | " + " | ".join(ours) + " |", "|---" * (len(ours) + 2) + "|"]
-    for entry in comparison:
-        metric = entry["metric"]
-        cells = []
-        for label, result in entry["ours"].items():
-            figure = result["metrics"][metric]
-            winner = f" ({result['algorithm']})" if label == "testbed auto" else ""
-            cells.append(f"{figure['mean']:.4f} ± {figure['std']:.4f}{winner}")
-        lines.append(f"| {entry['dataset']} | {metric} | " + " | ".join(cells) + " |")
+    def table(title, key, columns):
+        rows = ["", f"## {title}", "", "| dataset | metric | " + " | ".join(columns) + " |", "|---" * (len(columns) + 2) + "|"]
+        for entry in comparison:
+            metric = entry["metric"]
+            cells = []
+            for label, result in entry[key].items():
+                figure = result["metrics"][metric]
+                winner = f" ({result['algorithm']})" if label == "testbed auto" else ""
+                cells.append(f"{figure['mean']:.4f} ± {figure['std']:.4f}{winner}")
+            rows.append(f"| {entry['dataset']} | {metric} | " + " | ".join(cells) + " |")
+        return rows
+
+    lines += table("Peers", "peers", ["Ridge / LogisticRegression", "KNeighbors", "RandomForest", "HistGradientBoosting", "MLP", "LightGBM"])
+    lines += table("Testbed", "ours", ["default (ridge / logistic)", "knn", "gbdt", "random_forest", "mlp", "auto (winner)"])
     lines += ["", "## Verdicts", "",
               "`gbdt` against HistGradientBoosting: within the fold-to-fold noise when the difference of the means is at",
               "most HistGradientBoosting's standard deviation over the folds. `auto` against the best default peer: better,",
