@@ -52,6 +52,20 @@ struct ModelFileTests {
         #expect(throws: TestbedError(.invalidModelFile, "the model file lacks 'target'")) { try TrainedModel(jsonData: data) }
     }
 
+    @Test func treeWithInconsistentNodeArraysIsRefused() throws {
+        let model = try TrainedModel.train(TestData.table("Servo.csv", target: "Class"),
+                                           spec: TrainingSpec(target: "Class", algorithm: "gbdt", parameters: ["max_iter": 3], folds: 0))
+        var document = try json(model)
+        var fitted = document["model"] as! [String: Any]
+        var trees = fitted["trees"] as! [[String: Any]]
+        trees[1]["left"] = (trees[1]["left"] as! [Any]).dropLast().map { $0 }
+        fitted["trees"] = trees
+        document["model"] = fitted
+        let error = try #require(throws: TestbedError.self) { try TrainedModel(jsonData: JSONSerialization.data(withJSONObject: document)) }
+        #expect(error.code == .invalidModelFile)
+        #expect(error.message.hasSuffix("a tree's node arrays differ in length or point outside the tree"))
+    }
+
     @Test func unknownAlgorithmInFileIsRefused() throws {
         let data = try rewritten { $0["algorithm"] = "quantum" }
         let error = try #require(throws: TestbedError.self) { try TrainedModel(jsonData: data) }
