@@ -147,19 +147,6 @@ struct TreeSHAP {
     }
 }
 
-extension FlatTree {
-    /// The number of splits on the longest path from the root.
-    var depth: Int {
-        var deepest = 0
-        var stack = [(0, 0)]
-        while let (node, level) = stack.popLast() {
-            deepest = Swift.max(deepest, level)
-            if feature[node] >= 0 { stack += [(Int(left[node]), level + 1), (Int(right[node]), level + 1)] }
-        }
-        return deepest
-    }
-}
-
 extension BoostedTrees: ExplainableModel, GainImportanceModel {
     public func contributions(_ x: Matrix) -> Contributions {
         var base = baseline

@@ -18,6 +18,8 @@ public struct FlatTree: Sendable, Codable, Equatable {
     /// What a walk from root to leaf reads of each node, packed side by side (one cache line holds
     /// two or three nodes instead of a line per array). Derived from the arrays above by ``pack()``.
     private(set) var packed: [PackedNode] = []
+    /// The number of splits on the longest path from the root (sizes TreeSHAP's workspace). Set by ``pack()``.
+    private(set) var depth = 0
 
     enum CodingKeys: String, CodingKey {
         case outputs, feature, threshold, left, right, value, cover, gain
@@ -42,17 +44,27 @@ public struct FlatTree: Sendable, Codable, Equatable {
         let counts = [threshold.count, missingLeft.count, left.count, right.count, cover.count, gain.count]
         let nodes = feature.count
         guard outputs >= 1, counts.allSatisfy({ $0 == nodes }), value.count == nodes * outputs, nodes > 0,
-              zip(feature, zip(left, right)).allSatisfy({ $0 < 0 || (0..<Int32(nodes) ~= $1.0 && 0..<Int32(nodes) ~= $1.1) }) else {
+              (0..<nodes).allSatisfy({ node in
+                  // Children come after their parent (as trees are grown), which also rules out cycles.
+                  feature[node] < 0 || ((node + 1..<nodes) ~= Int(left[node]) && (node + 1..<nodes) ~= Int(right[node]))
+              }) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a tree's node arrays differ in length or point outside the tree"))
         }
         pack()
     }
 
-    /// Builds ``packed`` from the node arrays; called once a tree is complete.
+    /// Builds ``packed`` and ``depth`` from the node arrays; called once a tree is complete.
     mutating func pack() {
         packed = (0..<feature.count).map { node in
             PackedNode(threshold: threshold[node], feature: feature[node], left: left[node], right: right[node], missingLeft: missingLeft[node])
         }
+        var levels = [Int](repeating: 0, count: feature.count)
+        // Children always come after their parent, so one pass in node order sees every parent first.
+        for node in 0..<feature.count where feature[node] >= 0 {
+            levels[Int(left[node])] = levels[node] + 1
+            levels[Int(right[node])] = levels[node] + 1
+        }
+        depth = levels.max() ?? 0
     }
 
     public var nodeCount: Int { feature.count }

@@ -47,7 +47,6 @@ public enum GradientBoosting {
         let validationTargets = validation.map { target.values[$0] }
 
         let binner = FeatureBinner(fitting: training, maxBins: Int(parameters["max_bins"]!))
-        let binned = binner.binned
         let baseline = BoostedTrees.baseline(loss, trainTargets, classCount: target.classes.count)
         var model = BoostedTrees(loss: loss, outputs: outputs, baseline: baseline, trees: [], inputWidth: x.columns)
         var scores = model.baselineScores(rows: training.rows)
@@ -59,25 +58,23 @@ public enum GradientBoosting {
             l2: parameters["l2_regularization"]!, maxLeafOutput: loss == .squaredError ? .infinity : maxClassificationLeafOutput,
             learningRate: parameters["learning_rate"]!, unitHessians: loss == .squaredError)
         var bestLoss = Double.infinity, bestRounds = 0
-        do {
-            let grower = TreeGrower(binned: binned, rowCount: training.rows, binCounts: binner.binCounts,
-                                    thresholds: binner.thresholds, settings: settings)
-            var gradients = [Double](repeating: 0, count: training.rows), hessians = gradients
-            for round in 0..<Int(parameters["max_iter"]!) {
-                let probabilities = model.link(scores)
-                for k in 0..<outputs {
-                    BoostedTrees.gradients(loss, probabilities, trainTargets, output: k, outputs: outputs, into: &gradients, &hessians)
-                    let tree = grower.grow(gradients: gradients, hessians: hessians, scores: &scores, stride: outputs, offset: k)
-                    model.trees.append(tree)
-                    FlatTree.accumulate([tree], validationX, into: &validationScores, stride: outputs) { _ in k }
-                }
-                guard earlyStopping else { continue }
-                let current = model.loss(validationScores, validationTargets)
-                if current < bestLoss - 1e-7 {
-                    (bestLoss, bestRounds) = (current, round + 1)
-                } else if round + 1 - bestRounds >= 10 {
-                    break
-                }
+        let grower = TreeGrower(binned: binner.binned, rowCount: training.rows, binCounts: binner.binCounts,
+                                thresholds: binner.thresholds, settings: settings)
+        var gradients = [Double](repeating: 0, count: training.rows), hessians = gradients
+        for round in 0..<Int(parameters["max_iter"]!) {
+            let probabilities = model.link(scores)
+            for k in 0..<outputs {
+                BoostedTrees.gradients(loss, probabilities, trainTargets, output: k, outputs: outputs, into: &gradients, &hessians)
+                let tree = grower.grow(gradients: gradients, hessians: hessians, scores: &scores, stride: outputs, offset: k)
+                model.trees.append(tree)
+                FlatTree.accumulate([tree], validationX, into: &validationScores, stride: outputs) { _ in k }
+            }
+            guard earlyStopping else { continue }
+            let current = model.loss(validationScores, validationTargets)
+            if current < bestLoss - 1e-7 {
+                (bestLoss, bestRounds) = (current, round + 1)
+            } else if round + 1 - bestRounds >= 10 {
+                break
             }
         }
         if earlyStopping { model.trees = Array(model.trees.prefix(bestRounds * outputs)) }

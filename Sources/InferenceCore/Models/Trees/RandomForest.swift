@@ -32,10 +32,9 @@ public enum RandomForest {
             maxDepth: depth == 0 ? Int.max : depth, minSamplesLeaf: Int(parameters["min_samples_leaf"]!),
             featuresPerSplit: max(1, featuresPerSplit))
         let binner = FeatureBinner(fitting: x, maxBins: 255)
-        let binned = binner.binned
         let channels = classification ? target.classes.count : 1
         let bootstrap = parameters["bootstrap"]! == 1
-        let trees = binned.withUnsafeBufferPointer { binned in
+        let trees = binner.binned.withUnsafeBufferPointer { binned in
             let grower = ForestGrower(binned: binned, rowCount: x.rows, binCounts: binner.binCounts, thresholds: binner.thresholds,
                                       targets: target.values, channels: channels, settings: settings)
             return (0..<Int(parameters["n_estimators"]!)).map { index in
