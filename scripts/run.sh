@@ -1,29 +1,11 @@
 #!/usr/bin/env bash
-# The main job, for now: builds `testbed` and demonstrates it on bundled real data —
-# profile a file, cross-validate, train and save a model, predict with it.
-# (The HTTP server with its dashboard will take this over.)
+# The main job: builds `testbed` and runs the server on the embedded store (SQLite under ./data)
+# with the demonstration models from ./models, on http://127.0.0.1:8080 (TESTBED_PORT=0 picks a
+# free port). The admin key is TESTBED_ADMIN_KEY, or else created in ./data/admin.key on first start.
+# Stop it with Ctrl-C: requests in flight finish and a running training job is marked interrupted.
+# Options after the command go to `testbed serve` (see `testbed serve --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release --product testbed
-testbed=.build/release/testbed
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-
-echo "== A mechanical engineering firm: servo rise time from motor, screw and gain settings"
-step $testbed profile --data datasets/Servo.csv
-step $testbed evaluate --data datasets/Servo.csv --target Class --algorithm linear --folds 10
-step $testbed evaluate --data datasets/Servo.csv --target Class --algorithm auto --folds 10
-step $testbed train --data datasets/Servo.csv --target Class --algorithm auto --out "$work/servo.json"
-printf 'Motor,Screw,Pgain,Vgain\nA,A,3,1\nE,D,6,5\n' > "$work/new-settings.csv"
-step $testbed predict --model "$work/servo.json" --data "$work/new-settings.csv" --explain
-
-echo
-echo "== A quality lab: glass type from its oxide composition"
-step $testbed evaluate --data datasets/Glass.csv --target Type --folds 10
-step $testbed train --data datasets/Glass.csv --target Type --algorithm random_forest --out "$work/glass.json"
-head -4 datasets/Glass.csv > "$work/samples.csv"
-step $testbed predict --model "$work/glass.json" --data "$work/samples.csv" --explain --top 2
-step $testbed evaluate --model "$work/glass.json" --data datasets/Glass.csv
+exec .build/release/testbed serve "$@"

@@ -25,7 +25,7 @@ struct BenchmarkCommand: ParsableCommand {
     var json: String?
 
     enum Suite: String, CaseIterable {
-        case csv, blas, ridge, predict, gbdt, forest, gemm
+        case csv, blas, ridge, predict, gbdt, forest, gemm, server
     }
 
     func run() throws {
@@ -49,6 +49,7 @@ struct BenchmarkCommand: ParsableCommand {
             case .gbdt: results = try TreeBenchmark.run(context)
             case .forest: results = try TreeBenchmark.runForest(context)
             case .gemm: results = try GEMMModelBenchmark.run(context)
+            case .server: results = try ServerBenchmark.run(context)
             }
             results.forEach { print($0.line) }
             report.results += results

@@ -6,11 +6,15 @@ struct ModelSearchTests {
     @Test func leaderboardIsRankedOnThePrimaryMetricAndTheWinnerIsSaved() throws {
         let table = try TestData.table("Servo.csv", target: "Class")
         let spec = TrainingSpec(target: "Class", algorithm: "auto", seed: 2, folds: 5)
-        var progress: [String] = []
-        let model = try TrainedModel.train(table, spec: spec, progress: { progress.append($0) })
+        let steps = StepLog()
+        let model = try TrainedModel.train(table, spec: spec, progress: steps.record)
         let leaderboard = try #require(model.training.leaderboard)
         #expect(leaderboard.count == ModelSearch.candidates(for: .regression).count)
-        #expect(progress.count == leaderboard.count)
+        #expect(steps.all.compactMap(\.finished).count == leaderboard.count)
+        let fractions = steps.all.map(\.fraction)
+        #expect(fractions == fractions.sorted() && fractions.first! >= 0 && fractions.last! <= 1)
+        // Every fold of every candidate, then the winner's folds again (for importances), then the final fit.
+        #expect(steps.all.count == leaderboard.count * 6 + 5 + 1)
         let scores = leaderboard.map { $0.metrics["rmse"]! }
         #expect(scores == scores.sorted())
         #expect(model.algorithm == leaderboard[0].algorithm && model.parameters == leaderboard[0].params)
@@ -18,6 +22,19 @@ struct ModelSearchTests {
         #expect(model.training.evaluation?.metrics == leaderboard[0].metrics)
         #expect(leaderboard.allSatisfy { $0.fitSeconds >= 0 && Set($0.metricsStd.keys) == ["rmse", "mae", "r2"] })
         #expect(Set(leaderboard.map(\.algorithm)) == ["ridge", "knn", "gbdt", "random_forest", "mlp"])
+    }
+
+    @Test func throwingFromProgressStopsTraining() throws {
+        struct Stop: Error {}
+        let table = try TestData.table("Glass.csv", target: "Type")
+        let steps = StepLog()
+        #expect(throws: Stop.self) {
+            try TrainedModel.train(table, spec: TrainingSpec(target: "Type", algorithm: "auto", folds: 3)) { step in
+                steps.record(step)
+                if steps.all.count == 4 { throw Stop() }
+            }
+        }
+        #expect(steps.all.count == 4)
     }
 
     @Test func aTinyBudgetStillFinishesOneCandidateAndSaysSo() throws {
@@ -37,4 +54,10 @@ struct ModelSearchTests {
             try TrainedModel.train(table, spec: TrainingSpec(target: "Type", algorithm: "auto", folds: 0))
         }
     }
+}
+
+/// Collects the steps a training run reports.
+private final class StepLog {
+    private(set) var all: [TrainingProgress] = []
+    func record(_ step: TrainingProgress) { all.append(step) }
 }

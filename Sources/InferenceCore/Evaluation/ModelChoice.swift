@@ -16,16 +16,16 @@ public struct ModelChoice: Sendable {
     ///   - crossValidate: whether to cross-validate with `spec.folds` folds; `auto` always does.
     ///   - importance: measure feature importances during the cross-validation.
     ///   - timeBudget: seconds for an `auto` search.
-    ///   - progress: called with a line per finished `auto` candidate.
+    ///   - progress: called at every fold and every finished `auto` candidate; throwing from it stops.
     public init(_ table: DataTable, spec: TrainingSpec, crossValidate: Bool, importance: Bool = false, timeBudget: Double = 300,
-                progress: (String) -> Void = { _ in }) throws {
+                progress: @escaping TrainingProgressHandler = { _ in }) throws {
         var spec = spec
         var searchNotes: [String] = []
         if spec.algorithm == "auto" {
             guard crossValidate else {
                 throw TestbedError(.invalidParameter, "auto compares algorithms by cross-validation: folds == \(spec.folds), must be >= 2")
             }
-            let search = try ModelSearch(timeBudget: timeBudget).run(table, spec: spec, progress: progress)
+            let search = try ModelSearch(timeBudget: timeBudget).run(table, spec: spec, progress: TrainingProgress.scaled(progress, to: 0...0.8))
             (spec.algorithm, spec.parameters) = (search.winner.algorithm, search.winner.parameters)
             (leaderboard, evaluation, searchNotes) = (search.leaderboard, search.evaluation, search.notes)
         }
@@ -33,7 +33,9 @@ public struct ModelChoice: Sendable {
         parameters = try prepared.algorithm.resolve(spec.parameters)
         // The search ranks without importances; the winner is measured again (same folds) to get them.
         if crossValidate && (evaluation == nil || (importance && evaluation?.importance == nil)) {
-            evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed, importance: importance)
+            let range = leaderboard != nil ? 0.8...0.95 : 0...0.95
+            evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed, importance: importance,
+                                                    progress: TrainingProgress.scaled(progress, to: range))
         }
         notes = prepared.notes + (evaluation?.notes ?? []) + searchNotes
     }

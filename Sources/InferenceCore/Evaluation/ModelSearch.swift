@@ -59,6 +59,19 @@ public struct ModelSearch: Sendable {
         ]
     }
 
+    /// The grid restricted to `families` (`nil`: all); a family without a grid entry is tried
+    /// with its defaults. Families that do not do `task` are left out.
+    public static func candidates(for task: Task, families: Set<String>?) throws -> [Candidate] {
+        guard let families else { return candidates(for: task) }
+        let usable = families.intersection(AlgorithmRegistry.names(for: task))
+        guard !usable.isEmpty else {
+            throw TestbedError(.unknownAlgorithm, "none of \(families.sorted().joined(separator: ", ")) does \(task.rawValue); algorithms for \(task.rawValue): \(AlgorithmRegistry.names(for: task).joined(separator: ", "))")
+        }
+        let grid = candidates(for: task).filter { usable.contains($0.algorithm) }
+        let ungridded = usable.subtracting(grid.map(\.algorithm)).sorted().map { Candidate($0) }
+        return ungridded + grid
+    }
+
     public var timeBudget: Double
 
     public init(timeBudget: Double) {
@@ -66,15 +79,16 @@ public struct ModelSearch: Sendable {
     }
 
     /// Runs the search. The budget is checked before each candidate, so at least one finishes;
-    /// the leaderboard is sorted best first.
-    public func run(_ table: DataTable, spec: TrainingSpec, progress: (String) -> Void = { _ in })
+    /// the leaderboard is sorted best first. `progress` hears of every fold and every finished
+    /// candidate; throwing from it stops the search.
+    public func run(_ table: DataTable, spec: TrainingSpec, progress: @escaping TrainingProgressHandler = { _ in })
         throws -> (leaderboard: [LeaderboardEntry], winner: Candidate, evaluation: CrossValidationResult, notes: [String]) {
         guard timeBudget > 0 else {
             throw TestbedError(.invalidParameter, "time budget == \(formatNumber(timeBudget)) seconds, must be > 0")
         }
         let task = try Target(table.column(named: spec.target), task: spec.task).task
         let metric = Self.primaryMetric(for: task)
-        let candidates = Self.candidates(for: task)
+        let candidates = try Self.candidates(for: task, families: spec.searchFamilies)
         let start = Date()
         var results: [(entry: LeaderboardEntry, candidate: Candidate, evaluation: CrossValidationResult)] = []
         var notes: [String] = []
@@ -90,13 +104,19 @@ public struct ModelSearch: Sendable {
             let prepared = try PreparedData(table, spec: candidateSpec)
             let parameters = try prepared.algorithm.resolve(candidate.parameters)
             let began = Date()
-            let evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed)
+            let share = 1 / Double(candidates.count)
+            let evaluation = try prepared.crossValidate(
+                folds: spec.folds, parameters: parameters, seed: spec.seed,
+                progress: TrainingProgress.scaled(progress, to: Double(index) * share...Double(index + 1) * share))
             let seconds = Date().timeIntervalSince(began) / Double(spec.folds)
             let entry = LeaderboardEntry(algorithm: candidate.algorithm, params: parameters, metrics: evaluation.metrics,
                                          metricsStd: evaluation.metricsStd, fitSeconds: seconds)
             results.append((entry, candidate, evaluation))
             let score = evaluation.metrics[metric].map { String(format: "%.4f ± %.4f", $0, evaluation.metricsStd[metric] ?? 0) } ?? "n/a"
-            progress("[\(index + 1)/\(candidates.count)] \(Self.describe(candidate)): \(metric) \(score) (\(String(format: "%.2f", seconds)) s per fold)")
+            try progress(TrainingProgress(
+                fraction: Double(index + 1) * share,
+                message: "[\(index + 1)/\(candidates.count)] \(Self.describe(candidate)): \(metric) \(score) (\(String(format: "%.2f", seconds)) s per fold)",
+                finished: entry))
         }
         if results.count == 1 && candidates.count > 1 {
             notes.append("the time budget allowed only one candidate, \(Self.describe(results[0].candidate))")

@@ -12,6 +12,8 @@ public struct TrainingSpec: Sendable {
     public var excludedColumns: Set<String>
     /// Add missing-indicator columns for numeric features with missing cells.
     public var missingIndicators: Bool
+    /// With `auto`: search only these families (`nil`: all of them).
+    public var searchFamilies: Set<String>?
 
     public init(target: String, task: Task? = nil, algorithm: String? = nil, parameters: Hyperparameters = [:],
                 seed: UInt64 = 0, folds: Int = 5, excludedColumns: Set<String> = [], missingIndicators: Bool = false) {
@@ -77,7 +79,9 @@ public struct PreparedData: Sendable {
     /// k-fold cross-validation: every figure is measured on rows the fold's model did not see.
     /// - Parameter importance: also measure each feature's permutation importance on the held-out
     ///   rows (and gain importance, for trees); it costs a few predictions per feature and fold.
-    public func crossValidate(folds: Int, parameters: Hyperparameters, seed: UInt64, importance: Bool = false) throws -> CrossValidationResult {
+    /// - Parameter progress: called before each fold; throwing from it stops the cross-validation.
+    public func crossValidate(folds: Int, parameters: Hyperparameters, seed: UInt64, importance: Bool = false,
+                              progress: TrainingProgressHandler = { _ in }) throws -> CrossValidationResult {
         let (testFolds, notes) = try FoldSplitter(folds: folds, seed: seed).split(target)
         var perFold: [[String: Double]] = []
         var confusion: [[Int]]? = target.task == .classification
@@ -85,6 +89,8 @@ public struct PreparedData: Sendable {
         var outOfFold = Matrix(rows: target.task == .classification ? target.values.count : 0, columns: target.classes.count)
         var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds) : nil
         for (fold, testRows) in testFolds.enumerated() {
+            try progress(TrainingProgress(fraction: Double(fold) / Double(testFolds.count),
+                                          message: "\(algorithm.name): fold \(fold + 1) of \(testFolds.count)"))
             let testSet = Set(testRows)
             let trainRows = (0..<target.values.count).filter { !testSet.contains($0) }
             let (preprocessor, model) = try fit(rows: trainRows, parameters: parameters, seed: seed)

@@ -12,10 +12,11 @@ extension TrainedModel {
     /// With `spec.algorithm == "auto"`, a ``ModelSearch`` within `timeBudget` seconds picks the
     /// algorithm, and the model carries its leaderboard.
     public static func train(_ table: DataTable, spec: TrainingSpec, sourceFile: String? = nil, sourceSHA256: String? = nil,
-                             timeBudget: Double = 300, progress: (String) -> Void = { _ in }) throws -> TrainedModel {
+                             timeBudget: Double = 300, progress: @escaping TrainingProgressHandler = { _ in }) throws -> TrainedModel {
         let choice = try ModelChoice(table, spec: spec, crossValidate: spec.folds >= 2, importance: true,
                                      timeBudget: timeBudget, progress: progress)
         let (prepared, parameters) = (choice.prepared, choice.parameters)
+        try progress(TrainingProgress(fraction: 0.95, message: "fitting \(prepared.algorithm.name) on all \(prepared.table.rowCount) rows"))
         let (preprocessor, model) = try prepared.fit(parameters: parameters, seed: spec.seed)
         let record = TrainingRecord(
             rows: prepared.table.rowCount, sourceFile: sourceFile, sourceSHA256: sourceSHA256, seed: spec.seed,

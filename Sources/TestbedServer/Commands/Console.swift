@@ -8,9 +8,9 @@ enum Console {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 
-    /// A progress line on standard error.
-    static func progress(_ message: String) {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    /// A line on standard error for each finished `auto` candidate.
+    static func progress(_ step: TrainingProgress) {
+        if step.finished != nil { FileHandle.standardError.write(Data("\(step.message)\n".utf8)) }
     }
 
     /// The leaderboard of `--algorithm auto`, best first.

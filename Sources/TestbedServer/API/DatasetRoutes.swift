@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import Hummingbird
+import InferenceCore
+import NIOPosix
+
+/// `/api/v1/datasets`: a tenant's uploaded tables and their profiles.
+struct DatasetRoutes {
+    let services: Services
+
+    struct DatasetView: ResponseEncodable {
+        var id: String
+        var name: String
+        var rows: Int
+        var columns: Int
+        var bytes: Int
+        var sha256: String
+        var createdAt: Date
+        /// Only when one dataset is shown.
+        var profile: DatasetProfile?
+        enum CodingKeys: String, CodingKey { case id, name, rows, columns, bytes, sha256, profile; case createdAt = "created_at" }
+
+        init(_ record: DatasetRecord, withProfile: Bool) throws {
+            (id, name, rows, columns, bytes, sha256, createdAt) = (record.id, record.name, record.rowCount, record.columnCount,
+                                                                    record.byteCount, record.sha256, record.createdAt)
+            profile = withProfile ? try JSONDecoder().decode(DatasetProfile.self, from: record.profile) : nil
+        }
+    }
+
+    func add(to router: RouterGroup<TestbedContext>) {
+        router.post("datasets") { request, context -> Created<DatasetView> in
+            let tenant = try context.tenant()
+            let name = request.query("name") ?? "dataset-\(Int(Date().timeIntervalSince1970))"
+            try ResourceName.validate(name, of: "dataset")
+            let record = try await upload(request, name: name, tenant: tenant)
+            context.logger.info("dataset uploaded", metadata: ["dataset": "\(record.id)", "rows": "\(record.rowCount)", "bytes": "\(record.byteCount)"])
+            return Created(body: try DatasetView(record, withProfile: true))
+        }
+        router.get("datasets") { _, context -> [DatasetView] in
+            let tenant = try context.tenant()
+            return try await services.store.pool.read { db in
+                try DatasetRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db)
+            }.map { try DatasetView($0, withProfile: false) }
+        }
+        router.get("datasets/{id}") { _, context -> DatasetView in
+            try DatasetView(try await find(context.parameters.require("id"), tenant: context.tenant()), withProfile: true)
+        }
+        router.delete("datasets/{id}") { _, context -> HTTPResponse.Status in
+            let tenant = try context.tenant()
+            let record = try await find(context.parameters.require("id"), tenant: tenant)
+            try await services.store.pool.write { db in
+                _ = try DatasetRecord.deleteOne(db, key: record.id)
+                try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "dataset.deleted", subject: record.id)
+            }
+            services.files.remove(services.files.datasetPath(record.fileName))
+            return .noContent
+        }
+    }
+
+    /// The tenant's dataset `id`, or 404 as if no such dataset existed anywhere.
+    func find(_ id: String, tenant: String) async throws -> DatasetRecord {
+        guard let record = try await services.store.pool.read({ db in
+            try DatasetRecord.filter(key: id).filter(Column("tenantId") == tenant).fetchOne(db)
+        }) else {
+            throw APIError.notFound("there is no dataset '\(id)'; GET /api/v1/datasets lists yours")
+        }
+        return record
+    }
+
+    /// Streams the body to a temporary file, reads and profiles it off the event loop, and only
+    /// then moves it into place and records it: what is acknowledged is complete and readable.
+    private func upload(_ request: Request, name: String, tenant: String) async throws -> DatasetRecord {
+        let limits = services.limits
+        let file = try services.files.temporaryFile()
+        do {
+            for try await chunk in request.body {
+                guard file.byteCount + chunk.readableBytes <= limits.maxUploadBytes else {
+                    throw APIError.tooLarge("the upload is larger than \(limits.maxUploadBytes) bytes, the most this server accepts (--max-upload-bytes)")
+                }
+                try file.write(chunk)
+            }
+            guard file.byteCount > 0 else {
+                throw APIError.badRequest("the body is empty; send the CSV file as the request body (curl --data-binary @file.csv)", code: "malformed_csv")
+            }
+            let path = file.path
+            let (table, digest) = try await NIOThreadPool.singleton.runIfActive {
+                (try CSVReader().read(file: path), try FileDigest.sha256(ofFile: path))
+            }
+            guard table.columns.count <= limits.maxColumns else {
+                throw APIError.badRequest("the table has \(table.columns.count) columns; this server accepts at most \(limits.maxColumns) (--max-columns)")
+            }
+            let profile = try JSONEncoder().encode(DatasetProfile(table))
+            let id = UUID().uuidString.lowercased()
+            let record = DatasetRecord(id: id, tenantId: tenant, name: name, fileName: "\(id).csv", byteCount: file.byteCount,
+                                       rowCount: table.rowCount, columnCount: table.columns.count, sha256: digest,
+                                       profile: profile, createdAt: Date())
+            try file.commit(to: services.files.datasetPath(record.fileName))
+            do {
+                try await services.store.pool.write { db in
+                    try record.insert(db)
+                    try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "dataset.uploaded", subject: id)
+                }
+            } catch {
+                services.files.remove(services.files.datasetPath(record.fileName))
+                throw error
+            }
+            return record
+        } catch {
+            file.discard()
+            throw error
+        }
+    }
+}

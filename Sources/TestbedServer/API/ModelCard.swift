@@ -1,0 +1,120 @@
+import Foundation
+import Hummingbird
+import InferenceCore
+
+/// What a model is, how good it is and what it expects: the model card of `GET /api/v1/models/{name}`.
+struct ModelCard: ResponseEncodable {
+    struct Metric: Encodable {
+        var mean: Double
+        var std: Double?
+    }
+    struct Feature: Encodable {
+        var name: String
+        var kind: String
+        var missingShare: Double?
+        var min: Double?
+        var max: Double?
+        var mean: Double?
+        /// Categorical features: the training categories, most frequent first.
+        var categories: [String]?
+        enum CodingKeys: String, CodingKey { case name, kind, min, max, mean, categories; case missingShare = "missing_share" }
+    }
+    struct Source: Encodable {
+        var dataset: String?
+        var file: String?
+        var sha256: String?
+        var job: String?
+        var rows: Int
+    }
+
+    var name: String
+    var demonstration: Bool
+    var story: String?
+    var task: String
+    var target: String
+    var algorithm: String
+    var parameters: Hyperparameters
+    var classes: [String]?
+    var primaryMetric: String
+    /// Cross-validated: mean and standard deviation over the folds.
+    var metrics: [String: Metric]
+    var folds: Int?
+    var leaderboard: [LeaderboardEntry]?
+    var features: [Feature]
+    var importance: [FeatureImportance]?
+    var confusionMatrix: [[Int]]?
+    var reliability: [ReliabilityBin]?
+    var explainable: Bool
+    var notes: [String]
+    var source: Source
+    var createdAt: String
+    var libraryVersion: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, demonstration, story, task, target, algorithm, parameters, classes, metrics, folds, leaderboard, features
+        case importance, reliability, explainable, notes, source
+        case primaryMetric = "primary_metric"
+        case confusionMatrix = "confusion_matrix"
+        case createdAt = "created_at"
+        case libraryVersion = "library_version"
+    }
+
+    init(_ served: ServedModel) {
+        let model = served.model
+        let evaluation = model.training.evaluation
+        let summaries = Dictionary(model.training.featureSummaries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        name = served.name
+        demonstration = served.isDemonstration
+        story = served.story
+        task = model.task.rawValue
+        target = model.target
+        algorithm = model.algorithm
+        parameters = model.parameters
+        classes = model.task == .classification ? model.classes : nil
+        primaryMetric = ModelSearch.primaryMetric(for: model.task)
+        metrics = (evaluation?.metrics ?? [:]).mapValues { Metric(mean: $0, std: nil) }
+        for (metric, spread) in evaluation?.metricsStd ?? [:] { metrics[metric]?.std = spread }
+        folds = evaluation?.folds
+        leaderboard = model.training.leaderboard
+        features = model.features.map { feature in
+            let summary = summaries[feature.name]
+            let categories = summary?.categoryCounts.map { counts in counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key) }
+            return Feature(name: feature.name, kind: feature.kind.rawValue, missingShare: summary?.missingShare,
+                           min: summary?.min, max: summary?.max, mean: summary?.mean, categories: categories)
+        }
+        importance = evaluation?.importance
+        confusionMatrix = evaluation?.confusionMatrix
+        reliability = evaluation?.reliability
+        explainable = model.isExplainable
+        notes = model.training.notes
+        source = Source(dataset: served.record?.datasetId, file: model.training.sourceFile, sha256: model.training.sourceSHA256,
+                        job: served.record?.jobId, rows: model.training.rows)
+        createdAt = model.createdAt
+        libraryVersion = model.libraryVersion
+    }
+}
+
+/// A line of `GET /api/v1/models`.
+struct ModelSummary: ResponseEncodable {
+    var name: String
+    var demonstration: Bool
+    var task: String
+    var target: String
+    var algorithm: String
+    var primaryMetric: String
+    var score: Double?
+    var createdAt: String
+    enum CodingKeys: String, CodingKey {
+        case name, demonstration, task, target, algorithm, score
+        case primaryMetric = "primary_metric"
+        case createdAt = "created_at"
+    }
+
+    init(_ served: ServedModel) {
+        let model = served.model
+        (name, demonstration, task, target, algorithm) = (served.name, served.isDemonstration, model.task.rawValue, model.target, model.algorithm)
+        primaryMetric = ModelSearch.primaryMetric(for: model.task)
+        score = model.training.evaluation?.metrics[primaryMetric]
+        createdAt = model.createdAt
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Hummingbird
+import InferenceCore
+
+/// `/api/v1/models`: model cards, predictions with decisions and reasons, and what-if curves.
+struct ModelRoutes {
+    let services: Services
+
+    struct PredictRequest: Decodable {
+        var rows: [[String: JSONCell]]
+        var threshold: Double?
+        var costs: [[Double]]?
+        var explain: Bool?
+        var top: Int?
+    }
+
+    struct PredictResponse: ResponseEncodable {
+        var model: String
+        var task: String
+        var classes: [String]?
+        /// What the contributions are measured in, when explained.
+        var contributionScale: String?
+        var predictions: [ScoredRow]
+        enum CodingKeys: String, CodingKey { case model, task, classes, predictions; case contributionScale = "contribution_scale" }
+    }
+
+    struct WhatIfRequest: Decodable {
+        struct Range: Decodable {
+            var from: Double
+            var to: Double
+            var step: Double
+        }
+        var row: [String: JSONCell]
+        var feature: String
+        var values: [JSONCell]?
+        var range: Range?
+    }
+
+    struct WhatIfResponse: ResponseEncodable {
+        struct Point: Encodable {
+            var value: PredictedValue
+            var prediction: PredictedValue
+            var probabilities: [String: Double]?
+        }
+        var model: String
+        var feature: String
+        var points: [Point]
+    }
+
+    static let maxWhatIfPoints = 1000
+
+    func add(to router: RouterGroup<TestbedContext>) {
+        router.get("models") { _, context -> [ModelSummary] in
+            try await services.registry.list(for: context.tenant()).map(ModelSummary.init)
+        }
+        router.get("models/{name}") { _, context -> ModelCard in
+            ModelCard(try await services.registry.find(context.parameters.require("name"), for: context.tenant()))
+        }
+        router.delete("models/{name}") { _, context -> HTTPResponse.Status in
+            try await services.registry.delete(context.parameters.require("name"), for: context.tenant())
+            return .noContent
+        }
+        router.post("models/{name}/predict") { request, context -> Response in
+            let served = try await services.registry.find(context.parameters.require("name"), for: context.tenant())
+            return try await predict(request, context: context, served: served)
+        }
+        router.post("models/{name}/whatif") { request, context -> WhatIfResponse in
+            let served = try await services.registry.find(context.parameters.require("name"), for: context.tenant())
+            let body = try await request.decodeJSON(WhatIfRequest.self, limit: services.limits.maxRequestBytes,
+                                                    expected: #"{"row": {…}, "feature": "<column>", "values": [...]}"#)
+            return try await whatIf(body, served: served)
+        }
+    }
+
+    /// JSON rows or a CSV body in; JSON out, or CSV when the client accepts only `text/csv`.
+    private func predict(_ request: Request, context: TestbedContext, served: ServedModel) async throws -> Response {
+        let model = served.model
+        let table: DataTable, extra: [[String]], options: Scoring.Options
+        if request.sendsCSV {
+            let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
+            table = try CSVReader(options: CSVReadOptions(textColumns: model.textColumns)).read(bytes: Array(buffer.readableBytesView))
+            guard table.rowCount <= services.limits.maxRowsPerRequest else {
+                throw APIError.tooLarge("\(table.rowCount) rows in one request; this server scores at most \(services.limits.maxRowsPerRequest) per request (--max-rows); split the file")
+            }
+            extra = TableInput.extraColumnWarnings(table, model: model)
+            let threshold = try request.query("threshold").map { text -> Double in
+                guard let value = Double(text) else { throw APIError.badRequest("threshold '\(text)' is not a number", code: "invalid_parameter") }
+                return value
+            }
+            let explain = request.query("explain") == "true"
+            options = Scoring.Options(decision: try DecisionPolicy(threshold: threshold, costs: nil, model: model),
+                                      explainTop: explain ? try top(request.query("top").flatMap(Int.init), model: model) : nil)
+        } else {
+            let body = try await request.decodeJSON(PredictRequest.self, limit: services.limits.maxRequestBytes,
+                                                    expected: #"{"rows": [{"column": value, …}]} (or a CSV body with Content-Type: text/csv)"#)
+            table = try TableInput.table(fromRows: body.rows, limits: services.limits)
+            extra = TableInput.extraColumnWarnings(body.rows, model: model)
+            options = Scoring.Options(decision: try DecisionPolicy(threshold: body.threshold, costs: body.costs, model: model),
+                                      explainTop: body.explain == true ? try top(body.top, model: model) : nil)
+        }
+        if options.explainTop != nil, !model.isExplainable {
+            throw TestbedError(.unsupported, "\(model.algorithm) models have no per-prediction contributions; predict without explain, or use a linear, gbdt or random_forest model")
+        }
+        let rows = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
+        if let accept = request.headers[.accept], accept.contains("text/csv"), !accept.contains("json") {
+            return csvResponse(rows, model: model)
+        }
+        let scale = options.explainTop == nil ? nil : (model.task == .regression ? "value" : model.algorithm == "random_forest" ? "probability" : "log_odds")
+        let response = PredictResponse(model: served.name, task: model.task.rawValue,
+                                       classes: model.task == .classification ? model.classes : nil,
+                                       contributionScale: scale, predictions: rows)
+        return try response.response(from: request, context: context)
+    }
+
+    private func top(_ requested: Int?, model: TrainedModel) throws -> Int {
+        let top = requested ?? 5
+        guard top >= 1 else { throw APIError.badRequest("top == \(top); expected 1 or more contributions per row", code: "invalid_parameter") }
+        return min(top, model.features.count)
+    }
+
+    private func csvResponse(_ rows: [ScoredRow], model: TrainedModel) -> Response {
+        let classes = model.task == .classification ? model.classes : []
+        var lines = [(["prediction"] + classes.map { "proba_\($0)" } + (classes.isEmpty ? [] : ["decision"]) + ["warnings"])
+            .map(PredictionCSV.quoted).joined(separator: ",")]
+        for row in rows {
+            var fields: [String]
+            switch row.prediction {
+            case .number(let value): fields = ["\(value)"]
+            case .label(let label): fields = [PredictionCSV.quoted(label)]
+            }
+            fields += classes.map { "\(row.probabilities?[$0] ?? .nan)" }
+            if !classes.isEmpty { fields.append(PredictionCSV.quoted(row.decision ?? "")) }
+            fields.append(PredictionCSV.quoted(row.warnings.joined(separator: "; ")))
+            lines.append(fields.joined(separator: ","))
+        }
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+    }
+
+    /// The prediction for each value of one feature, the rest of the row held fixed.
+    private func whatIf(_ body: WhatIfRequest, served: ServedModel) async throws -> WhatIfResponse {
+        let model = served.model
+        guard let feature = model.features.first(where: { $0.name == body.feature }) else {
+            throw TestbedError(.unknownColumn, "'\(body.feature)' is not a feature of this model; its features are: \(model.features.map { "'\($0.name)'" }.joined(separator: ", "))")
+        }
+        let values = try whatIfValues(body, feature: feature, model: model)
+        var rows = [[String: JSONCell]](repeating: body.row, count: values.count)
+        for index in rows.indices { rows[index][feature.name] = values[index] }
+        let table = try TableInput.table(fromRows: rows, limits: services.limits)
+        let (predictions, _) = try await Scoring.predict(served, table)
+        let points = values.indices.map { row -> WhatIfResponse.Point in
+            let value: PredictedValue = if case .number(let number) = values[row] { .number(number) } else { .label(values[row].text ?? "") }
+            guard model.task == .classification, let probabilities = predictions.probabilities?.row(row) else {
+                return .init(value: value, prediction: .number(predictions.values[row]))
+            }
+            return .init(value: value, prediction: .label(predictions.labels[row]),
+                         probabilities: Dictionary(uniqueKeysWithValues: zip(model.classes, probabilities)))
+        }
+        return WhatIfResponse(model: served.name, feature: feature.name, points: points)
+    }
+
+    /// The values asked for; without any, the training categories or 21 points over the training range.
+    private func whatIfValues(_ body: WhatIfRequest, feature: FeatureSpec, model: TrainedModel) throws -> [JSONCell] {
+        if body.values != nil && body.range != nil {
+            throw APIError.badRequest("give either 'values' or 'range', not both", code: "invalid_parameter")
+        }
+        if let values = body.values {
+            guard !values.isEmpty, values.count <= Self.maxWhatIfPoints else {
+                throw APIError.badRequest("'values' has \(values.count) entries; expected 1 to \(Self.maxWhatIfPoints)", code: "invalid_parameter")
+            }
+            return values
+        }
+        if let range = body.range {
+            guard range.from.isFinite, range.to.isFinite, range.step.isFinite, range.step > 0, range.to >= range.from else {
+                throw APIError.badRequest("range needs from <= to and step > 0 (finite numbers); got from \(range.from), to \(range.to), step \(range.step)", code: "invalid_parameter")
+            }
+            let count = Int(((range.to - range.from) / range.step + 1e-9).rounded(.down)) + 1
+            guard count <= Self.maxWhatIfPoints else {
+                throw APIError.badRequest("the range gives \(count) points; at most \(Self.maxWhatIfPoints); use a larger step", code: "invalid_parameter")
+            }
+            return (0..<count).map { .number(range.from + Double($0) * range.step) }
+        }
+        let summary = model.training.featureSummaries.first { $0.name == feature.name }
+        if let counts = summary?.categoryCounts {
+            return counts.keys.sorted().map { .string($0) }
+        }
+        guard let low = summary?.min, let high = summary?.max else {
+            throw APIError.badRequest("give 'values' or 'range' for '\(feature.name)'", code: "invalid_parameter")
+        }
+        return (0...20).map { .number(low + (high - low) * Double($0) / 20) }
+    }
+}

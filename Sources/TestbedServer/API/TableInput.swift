@@ -1,0 +1,86 @@
+import Foundation
+import InferenceCore
+
+/// One cell of a JSON row: a number, a string, true/false or null.
+enum JSONCell: Decodable, Sendable {
+    case null
+    case number(Double)
+    case string(String)
+    case bool(Bool)
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null; return }
+        if let number = try? container.decode(Double.self) { self = .number(number); return }
+        if let text = try? container.decode(String.self) { self = .string(text); return }
+        if let flag = try? container.decode(Bool.self) { self = .bool(flag); return }
+        throw DecodingError.typeMismatch(JSONCell.self, .init(codingPath: decoder.codingPath,
+            debugDescription: "expected a number, a string, true/false or null, not an array or object"))
+    }
+
+    /// The cell as CSV would hold it; `nil` when missing.
+    var text: String? {
+        switch self {
+        case .null: return nil
+        case .number(let value): return formatNumber(value)
+        case .string(let text): return text
+        case .bool(let flag): return flag ? "true" : "false"
+        }
+    }
+}
+
+/// Builds the core's ``DataTable`` from rows sent as JSON objects.
+enum TableInput {
+    /// Columns are the union of the rows' keys; a key absent from a row is a missing cell. A
+    /// column whose present cells are all numbers is numeric, otherwise text.
+    static func table(fromRows rows: [[String: JSONCell]], limits: Limits) throws -> DataTable {
+        guard !rows.isEmpty else { throw APIError.badRequest("'rows' is empty; send at least one row as {\"column\": value, …}") }
+        guard rows.count <= limits.maxRowsPerRequest else {
+            throw APIError.tooLarge("\(rows.count) rows in one request; this server scores at most \(limits.maxRowsPerRequest) per request (--max-rows); split the batch")
+        }
+        var names: [String] = []
+        var seen: Set<String> = []
+        for row in rows { for key in row.keys.sorted() where seen.insert(key).inserted { names.append(key) } }
+        guard names.count <= limits.maxColumns else {
+            throw APIError.badRequest("the rows have \(names.count) columns; this server accepts at most \(limits.maxColumns) (--max-columns)")
+        }
+        let columns = names.map { name -> Column in
+            var numbers = [Double](repeating: .nan, count: rows.count)
+            var allNumbers = true
+            for (index, row) in rows.enumerated() {
+                switch row[name] {
+                case .number(let value)?: numbers[index] = value
+                case .null?, nil: break
+                default: allNumbers = false
+                }
+                if !allNumbers { break }
+            }
+            if allNumbers { return Column(name: name, values: .numeric(numbers)) }
+            var levels: [String] = [], codes = [Int32](repeating: -1, count: rows.count), index: [String: Int32] = [:]
+            for (position, row) in rows.enumerated() {
+                guard let text = row[name]?.text, !MissingValue.isMissing(text) else { continue }
+                if let code = index[text] { codes[position] = code; continue }
+                index[text] = Int32(levels.count)
+                codes[position] = Int32(levels.count)
+                levels.append(text)
+            }
+            return Column(name: name, values: .text(codes: codes, levels: levels))
+        }
+        return DataTable(columns: columns)
+    }
+
+    /// Per row, a warning for each key the model does not use.
+    static func extraColumnWarnings(_ rows: [[String: JSONCell]], model: TrainedModel) -> [[String]] {
+        let used = Set(model.preprocessor.inputColumns)
+        return rows.map { row in
+            row.keys.filter { !used.contains($0) && $0 != model.target }.sorted().map { "\($0): not used by the model; ignored" }
+        }
+    }
+
+    /// The same warnings for a table read from CSV, where every row has the same columns.
+    static func extraColumnWarnings(_ table: DataTable, model: TrainedModel) -> [[String]] {
+        let used = Set(model.preprocessor.inputColumns)
+        let extra = table.columnNames.filter { !used.contains($0) && $0 != model.target }.map { "\($0): not used by the model; ignored" }
+        return [[String]](repeating: extra, count: table.rowCount)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import Hummingbird
+
+/// Admin routes: tenants (one per SME pilot), their keys, and the audit log.
+struct TenantRoutes {
+    let services: Services
+
+    struct CreateTenant: Decodable {
+        var id: String
+        var displayName: String?
+        enum CodingKeys: String, CodingKey { case id; case displayName = "display_name" }
+    }
+
+    struct IssuedKey: ResponseEncodable {
+        var tenant: String
+        var keyID: String
+        /// Shown once; only its digest is stored.
+        var apiKey: String
+        enum CodingKeys: String, CodingKey { case tenant; case keyID = "key_id"; case apiKey = "api_key" }
+    }
+
+    struct TenantView: ResponseEncodable {
+        struct Key: Encodable {
+            var id: String
+            var createdAt: Date
+            var revokedAt: Date?
+            enum CodingKeys: String, CodingKey { case id; case createdAt = "created_at"; case revokedAt = "revoked_at" }
+        }
+        var id: String
+        var displayName: String
+        var createdAt: Date
+        var keys: [Key]
+        enum CodingKeys: String, CodingKey { case id, keys; case displayName = "display_name"; case createdAt = "created_at" }
+    }
+
+    struct AuditView: ResponseEncodable {
+        var id: Int64
+        var at: Date
+        var tenant: String?
+        var actor: String
+        var action: String
+        var subject: String
+    }
+
+    func add(to router: RouterGroup<TestbedContext>) {
+        router.post("tenants") { request, context -> Created<IssuedKey> in
+            try context.requireAdmin()
+            let body = try await request.decodeJSON(CreateTenant.self, limit: services.limits.maxRequestBytes, expected: #"{"id": "sawmill-north", "display_name": "…"}"#)
+            try ResourceName.validate(body.id, of: "tenant")
+            let tenant = TenantRecord(id: body.id, displayName: body.displayName ?? body.id, createdAt: Date())
+            let (key, record) = try await services.store.pool.write { db in
+                guard try TenantRecord.fetchOne(db, key: tenant.id) == nil else {
+                    throw APIError.conflict("a tenant '\(tenant.id)' already exists; issue it a new key with POST /api/v1/tenants/\(tenant.id)/keys")
+                }
+                try tenant.insert(db)
+                try MetadataStore.audit(db, tenant: tenant.id, actor: "admin", action: "tenant.created", subject: tenant.id)
+                return try services.keys.issue(for: tenant.id, in: db)
+            }
+            services.keys.activate(record)
+            return Created(body: IssuedKey(tenant: tenant.id, keyID: key.id, apiKey: key.token))
+        }
+        router.get("tenants") { _, context -> [TenantView] in
+            try context.requireAdmin()
+            return try await services.store.pool.read { db in
+                let keys = Dictionary(grouping: try APIKeyRecord.order(Column("createdAt")).fetchAll(db), by: \.tenantId)
+                return try TenantRecord.order(Column("createdAt")).fetchAll(db).map { tenant in
+                    TenantView(id: tenant.id, displayName: tenant.displayName, createdAt: tenant.createdAt,
+                               keys: (keys[tenant.id] ?? []).map { .init(id: $0.id, createdAt: $0.createdAt, revokedAt: $0.revokedAt) })
+                }
+            }
+        }
+        router.post("tenants/{tenant}/keys") { _, context -> Created<IssuedKey> in
+            try context.requireAdmin()
+            let tenant = try context.parameters.require("tenant")
+            let (key, record) = try await services.store.pool.write { db in
+                guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant)'") }
+                let issued = try services.keys.issue(for: tenant, in: db)
+                try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "key.issued", subject: issued.1.id)
+                return issued
+            }
+            services.keys.activate(record)
+            return Created(body: IssuedKey(tenant: tenant, keyID: key.id, apiKey: key.token))
+        }
+        router.delete("tenants/{tenant}/keys/{key}") { _, context -> HTTPResponse.Status in
+            try context.requireAdmin()
+            let (tenant, keyID) = (try context.parameters.require("tenant"), try context.parameters.require("key"))
+            try await services.store.pool.write { db in
+                guard var key = try APIKeyRecord.filter(key: keyID).filter(Column("tenantId") == tenant).fetchOne(db) else {
+                    throw APIError.notFound("tenant '\(tenant)' has no key '\(keyID)'")
+                }
+                if key.revokedAt == nil {
+                    key.revokedAt = Date()
+                    try key.update(db)
+                    try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "key.revoked", subject: keyID)
+                }
+            }
+            services.keys.revoke(keyID)
+            return .noContent
+        }
+        router.get("audit") { request, context -> [AuditView] in
+            try context.requireAdmin()
+            let limit = min(max(Int(request.query("limit") ?? "") ?? 100, 1), 10_000)
+            return try await services.store.pool.read { db in
+                try AuditRecord.order(Column("id").desc).limit(limit).fetchAll(db).map {
+                    AuditView(id: $0.id!, at: $0.at, tenant: $0.tenantId, actor: $0.actor, action: $0.action, subject: $0.subject)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import NIOConcurrencyHelpers
+
+/// Who is calling: the hub's administrator or one tenant, through one of its keys.
+enum Caller: Sendable, Equatable {
+    case admin
+    case tenant(id: String, keyID: String)
+}
+
+/// The keys the server accepts, held in memory so that checking a request costs no database
+/// read; every change is written to the database first and then applied here.
+final class KeyRing: Sendable {
+    private struct Entry: Sendable {
+        var tenantID: String
+        var digest: Data
+        var revoked: Bool
+    }
+
+    private let adminDigest: Data
+    private let entries: NIOLockedValueBox<[String: Entry]>
+
+    init(adminKey: String, store: MetadataStore) throws {
+        adminDigest = APIKey.digest(adminKey)
+        let records = try store.pool.read { try APIKeyRecord.fetchAll($0) }
+        entries = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: records.map {
+            ($0.id, Entry(tenantID: $0.tenantId, digest: $0.secretDigest, revoked: $0.revokedAt != nil))
+        }))
+    }
+
+    /// The caller a bearer token stands for, or why it is refused.
+    func authenticate(_ token: String) -> Result<Caller, APIError> {
+        // One digest per request: a tenant's key is found by its id, anything else may be the admin key.
+        guard let key = APIKey(token: token), let entry = entries.withLockedValue({ $0[key.id] }) else {
+            if APIKey.constantTimeEquals(APIKey.digest(token), adminDigest) { return .success(.admin) }
+            return .failure(.unauthorized("the API key is not valid; send a key issued by the hub as 'Authorization: Bearer <key>'"))
+        }
+        guard APIKey.constantTimeEquals(key.digest, entry.digest) else {
+            return .failure(.unauthorized("the API key is not valid; send a key issued by the hub as 'Authorization: Bearer <key>'"))
+        }
+        if entry.revoked { return .failure(.unauthorized("this API key was revoked; ask the hub for a new one")) }
+        return .success(.tenant(id: entry.tenantID, keyID: key.id))
+    }
+
+    /// Stores a new key for `tenant` and returns it; the secret exists only in the return value.
+    func issue(for tenant: String, in db: Database) throws -> (APIKey, APIKeyRecord) {
+        let key = APIKey.generate()
+        let record = APIKeyRecord(id: key.id, tenantId: tenant, secretDigest: key.digest, createdAt: Date(), revokedAt: nil)
+        try record.insert(db)
+        return (key, record)
+    }
+
+    /// Makes a key stored by ``issue(for:in:)`` usable, once its transaction has committed.
+    func activate(_ record: APIKeyRecord) {
+        entries.withLockedValue { $0[record.id] = Entry(tenantID: record.tenantId, digest: record.secretDigest, revoked: false) }
+    }
+
+    func revoke(_ keyID: String) {
+        entries.withLockedValue { $0[keyID]?.revoked = true }
+    }
+}
+
+/// The admin key: `TESTBED_ADMIN_KEY` when set, else the one in `<data-dir>/admin.key`, created
+/// on first start with a random value and permissions that let only its owner read it.
+enum AdminKey {
+    static func resolve(environment: String?, dataDirectory: String) throws -> (key: String, source: String) {
+        if let environment, !environment.isEmpty { return (environment, "TESTBED_ADMIN_KEY") }
+        let path = dataDirectory + "/admin.key"
+        if let stored = try? String(contentsOfFile: path, encoding: .utf8) {
+            let key = stored.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !key.isEmpty { return (key, path) }
+        }
+        let key = "tb_admin_" + APIKey.randomHex(bytes: 32)
+        guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw StorageError("cannot write the admin key to \(path)")
+        }
+        return (key, path)
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `testbed serve`: the HTTP server. Every option can also be set by an environment variable.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP server: pilot API, Open Inference Protocol, metrics.",
+        discussion: """
+            Each option falls back to an environment variable (TESTBED_HOST, TESTBED_PORT, TESTBED_DATA_DIR, \
+            TESTBED_MODELS_DIR, TESTBED_JOB_CONCURRENCY, TESTBED_EVENT_LOOPS, TESTBED_MAX_REQUEST_BYTES, TESTBED_MAX_UPLOAD_BYTES, \
+            TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_LOG_LEVEL). \
+            The admin key is TESTBED_ADMIN_KEY, or else generated on first start into <data-dir>/admin.key.
+            """
+    )
+
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one and logs it (default 8080).") var port: Int?
+    @Option(help: "Where datasets, models and the database are kept (default ./data).") var dataDir: String?
+    @Option(help: "Demonstration models to serve read-only (default ./models).") var modelsDir: String?
+    @Option(help: "Training jobs that run at the same time (default 1).") var jobConcurrency: Int?
+    @Option(help: "Threads for network I/O (default 1).") var eventLoops: Int?
+    @Option(help: "Largest API request body in bytes (default 33554432).") var maxRequestBytes: Int?
+    @Option(help: "Largest dataset upload in bytes (default 1073741824).") var maxUploadBytes: Int?
+    @Option(help: "Most rows in one prediction request (default 100000).") var maxRows: Int?
+    @Option(help: "Most columns in an upload or prediction request (default 1000).") var maxColumns: Int?
+    @Option(help: "Most queued or running jobs per tenant (default 2).") var maxJobsPerTenant: Int?
+    @Option(help: "Requests per second per key, 0 for no limit (default 50000).") var rateLimit: Double?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func setting<T: LosslessStringConvertible>(_ option: T?, _ name: String) throws -> T? {
+            if let option { return option }
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = T(text) else { throw ValidationError("\(name)='\(text)' is not a valid value") }
+            return value
+        }
+        var configuration = ServerConfiguration()
+        configuration.host = try setting(host, "TESTBED_HOST") ?? configuration.host
+        configuration.port = try setting(port, "TESTBED_PORT") ?? configuration.port
+        configuration.dataDirectory = try setting(dataDir, "TESTBED_DATA_DIR") ?? configuration.dataDirectory
+        configuration.modelsDirectory = try setting(modelsDir, "TESTBED_MODELS_DIR") ?? configuration.modelsDirectory
+        configuration.jobConcurrency = try setting(jobConcurrency, "TESTBED_JOB_CONCURRENCY") ?? configuration.jobConcurrency
+        configuration.eventLoops = try setting(eventLoops, "TESTBED_EVENT_LOOPS") ?? configuration.eventLoops
+        configuration.adminKey = environment["TESTBED_ADMIN_KEY"]
+        var limits = configuration.limits
+        limits.maxRequestBytes = try setting(maxRequestBytes, "TESTBED_MAX_REQUEST_BYTES") ?? limits.maxRequestBytes
+        limits.maxUploadBytes = try setting(maxUploadBytes, "TESTBED_MAX_UPLOAD_BYTES") ?? limits.maxUploadBytes
+        limits.maxRowsPerRequest = try setting(maxRows, "TESTBED_MAX_ROWS") ?? limits.maxRowsPerRequest
+        limits.maxColumns = try setting(maxColumns, "TESTBED_MAX_COLUMNS") ?? limits.maxColumns
+        limits.maxJobsPerTenant = try setting(maxJobsPerTenant, "TESTBED_MAX_JOBS_PER_TENANT") ?? limits.maxJobsPerTenant
+        limits.requestsPerSecond = try setting(rateLimit, "TESTBED_RATE_LIMIT") ?? limits.requestsPerSecond
+        configuration.limits = limits
+        guard (0...65535).contains(configuration.port) else { throw ValidationError("port \(configuration.port) is not 0 to 65535") }
+        guard configuration.jobConcurrency >= 1 else { throw ValidationError("job concurrency must be at least 1") }
+        guard configuration.eventLoops >= 1 else { throw ValidationError("event loops must be at least 1") }
+        let levelName = try setting(logLevel, "TESTBED_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ValidationError("log level '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        try await TestbedApplication.run(configuration, logLevel: level)
+    }
+}

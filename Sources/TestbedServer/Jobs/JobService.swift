@@ -1,0 +1,236 @@
+import Foundation
+import GRDB
+import InferenceCore
+import Logging
+import Metrics
+import NIOPosix
+import ServiceLifecycle
+
+/// The training queue, run as a service of its own: jobs wait in the order they were created
+/// and run `concurrency` at a time on threads of their own, never on the event loop.
+///
+/// Every state change is written to the database before it is acted on. On shutdown the
+/// running jobs are stopped at their next fold and marked `interrupted`; queued jobs stay queued
+/// and run after the next start. A job found `running` at start (the server died) is marked
+/// `interrupted` as well: never left looking alive.
+actor JobService: Service {
+    private let store: MetadataStore
+    private let files: FileStore
+    private let registry: ModelRegistry
+    private let concurrency: Int
+    private let maxJobsPerTenant: Int
+    private let logger: Logger
+    private let threads: NIOThreadPool
+    private var waiting: [String] = []
+    private var running: [String: JobProgressReporter] = [:]
+    private var wakeup: CheckedContinuation<Void, Never>?
+    private var stopping = false
+    private let queueLength = Gauge(label: "testbed_job_queue_length")
+
+    init(store: MetadataStore, files: FileStore, registry: ModelRegistry, concurrency: Int, maxJobsPerTenant: Int, logger: Logger) {
+        self.store = store
+        self.files = files
+        self.registry = registry
+        self.concurrency = max(1, concurrency)
+        self.maxJobsPerTenant = maxJobsPerTenant
+        self.logger = logger
+        self.threads = NIOThreadPool(numberOfThreads: max(1, concurrency))
+    }
+
+    func run() async throws {
+        try await recover()
+        threads.start()
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                while let id = await self.nextJob() {
+                    group.addTask { await self.execute(id) }
+                }
+            }
+        } onGracefulShutdown: {
+            _Concurrency.Task { await self.beginShutdown() }
+        }
+        try await threads.shutdownGracefully()
+        logger.info("job queue stopped", metadata: ["queued": "\(waiting.count)"])
+    }
+
+    /// Stores a new job and queues it; refused when the tenant already has its limit of jobs.
+    func submit(_ job: JobRecord) async throws {
+        let limit = maxJobsPerTenant
+        try await store.pool.write { db in
+            let active = try JobRecord.filter(Column("tenantId") == job.tenantId && ["queued", "running"].contains(Column("state"))).fetchCount(db)
+            guard active < limit else {
+                throw APIError.tooManyRequests("this tenant already has \(active) queued or running job\(active == 1 ? "" : "s") (the limit is \(limit)); wait for one to finish or cancel one", retryAfter: 10)
+            }
+            try job.insert(db)
+            try MetadataStore.audit(db, tenant: job.tenantId, actor: job.tenantId, action: "job.created", subject: job.id)
+        }
+        waiting.append(job.id)
+        queueLength.record(waiting.count)
+        logger.info("job queued", metadata: ["job": "\(job.id)", "tenant": "\(job.tenantId)"])
+        signal()
+    }
+
+    /// Cancels a queued job at once, or asks a running one to stop at its next fold.
+    func cancel(_ jobID: String, tenant: String) async throws -> JobRecord {
+        let job = try await store.pool.write { db -> JobRecord in
+            guard var job = try JobRecord.filter(Column("tenantId") == tenant).filter(key: jobID).fetchOne(db) else {
+                throw APIError.notFound("there is no job '\(jobID)'")
+            }
+            guard !job.state.isFinal else {
+                throw APIError.conflict("the job has already finished (\(job.state.rawValue)); nothing to cancel")
+            }
+            if job.state == .queued {
+                job.state = .cancelled
+                job.message = "cancelled before it started"
+                job.finishedAt = Date()
+                try job.update(db)
+            } else {
+                job.message = "cancelling: the training stops at its next fold"
+                try job.update(db, columns: ["message"])
+            }
+            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "job.cancelled", subject: jobID)
+            return job
+        }
+        if job.state == .cancelled {
+            waiting.removeAll { $0 == jobID }
+            queueLength.record(waiting.count)
+            Counter(label: "testbed_jobs_total", dimensions: [("outcome", "cancelled")]).increment()
+        }
+        running[jobID]?.stop(.cancelled)
+        return job
+    }
+
+    private func recover() async throws {
+        let (queued, stale) = try await store.pool.write { db -> ([String], Int) in
+            let stale = try JobRecord.filter(Column("state") == "running").fetchAll(db)
+            for var job in stale {
+                job.state = .interrupted
+                job.message = "the server stopped while this job ran; create a new job to train again"
+                job.finishedAt = Date()
+                try job.update(db)
+            }
+            let queued = try JobRecord.filter(Column("state") == "queued").order(Column("createdAt")).fetchAll(db).map(\.id)
+            return (queued, stale.count)
+        }
+        waiting = queued
+        queueLength.record(waiting.count)
+        if stale > 0 || !queued.isEmpty {
+            logger.info("jobs recovered", metadata: ["requeued": "\(queued.count)", "marked_interrupted": "\(stale)"])
+        }
+    }
+
+    private func beginShutdown() {
+        stopping = true
+        for reporter in running.values { reporter.stop(.interrupted) }
+        signal()
+    }
+
+    /// Waits for a free slot and a queued job; `nil` once the service is stopping.
+    private func nextJob() async -> String? {
+        while true {
+            if stopping { return nil }
+            if running.count < concurrency, !waiting.isEmpty {
+                let id = waiting.removeFirst()
+                queueLength.record(waiting.count)
+                running[id] = JobProgressReporter(jobID: id, store: store)
+                return id
+            }
+            await withCheckedContinuation { wakeup = $0 }
+        }
+    }
+
+    private func signal() {
+        wakeup?.resume()
+        wakeup = nil
+    }
+
+    private func finished(_ id: String) {
+        running[id] = nil
+        signal()
+    }
+
+    private func execute(_ id: String) async {
+        let reporter = running[id]!
+        defer { finished(id) }
+        let began = Date()
+        do {
+            guard var job = try await start(id) else { return }
+            let outcome = await train(job, reporter: reporter)
+            job = try await store.pool.write { db -> JobRecord in
+                var current = try JobRecord.fetchOne(db, key: id)!
+                current.state = outcome.state
+                current.message = outcome.message
+                current.error = outcome.error
+                if let leaderboard = outcome.leaderboard { current.leaderboard = leaderboard }
+                if outcome.state == .succeeded { current.progress = 1 }
+                current.finishedAt = Date()
+                try current.update(db)
+                try MetadataStore.audit(db, tenant: current.tenantId, actor: "job \(id)", action: "job.\(outcome.state.rawValue)", subject: id)
+                return current
+            }
+            let seconds = Date().timeIntervalSince(began)
+            Counter(label: "testbed_jobs_total", dimensions: [("outcome", job.state.rawValue)]).increment()
+            Metrics.Timer(label: "testbed_job_duration_seconds", dimensions: [("outcome", job.state.rawValue)], preferredDisplayUnit: .seconds)
+                .recordSeconds(seconds)
+            logger.info("job finished", metadata: ["job": "\(id)", "state": "\(job.state.rawValue)", "seconds": "\(String(format: "%.2f", seconds))"])
+        } catch {
+            logger.error("job bookkeeping failed", metadata: ["job": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Marks a queued job running; `nil` when it was cancelled while it waited.
+    private func start(_ id: String) async throws -> JobRecord? {
+        try await store.pool.write { db -> JobRecord? in
+            guard var job = try JobRecord.fetchOne(db, key: id), job.state == .queued else { return nil }
+            job.state = .running
+            job.startedAt = Date()
+            job.message = "reading the dataset"
+            try job.update(db)
+            return job
+        }
+    }
+
+    private struct Outcome {
+        var state: JobRecord.State
+        var message: String
+        var error: String?
+        var leaderboard: Data?
+    }
+
+    private func train(_ job: JobRecord, reporter: JobProgressReporter) async -> Outcome {
+        do {
+            guard let dataset = try await store.pool.read({ try DatasetRecord.fetchOne($0, key: job.datasetId) }) else {
+                return Outcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted before the job started")
+            }
+            let path = files.datasetPath(dataset.fileName)
+            let spec = job.trainingSpec
+            let model = try await threads.runIfActive {
+                let table = try CSVReader(options: CSVReadOptions(textColumns: [job.target])).read(file: path)
+                return try TrainedModel.train(table, spec: spec, sourceFile: dataset.name, sourceSHA256: dataset.sha256,
+                                              timeBudget: job.timeBudgetSeconds, progress: reporter.report)
+            }
+            _ = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id)
+            let leaderboard = try model.training.leaderboard.map { try JSONEncoder().encode($0) }
+            return Outcome(state: .succeeded, message: "model '\(job.modelName)' is ready", leaderboard: leaderboard)
+        } catch JobStop.cancelled {
+            return Outcome(state: .cancelled, message: "cancelled while training; no model was registered")
+        } catch JobStop.interrupted {
+            return Outcome(state: .interrupted, message: "the server shut down while this job ran; create a new job to train again")
+        } catch {
+            let reason = APIError(error, requestID: job.id).message
+            return Outcome(state: .failed, message: "failed", error: reason)
+        }
+    }
+}
+
+extension JobRecord {
+    /// The core's training choices for this job.
+    var trainingSpec: TrainingSpec {
+        let families = algorithm.split(separator: ",").map(String.init)
+        var spec = TrainingSpec(target: target, task: task.flatMap(Task.init(rawValue:)),
+                                algorithm: families.count == 1 ? families[0] : "auto",
+                                seed: UInt64(seed), folds: folds)
+        if families.count > 1 { spec.searchFamilies = Set(families) }
+        return spec
+    }
+}

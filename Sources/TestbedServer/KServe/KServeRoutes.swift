@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import InferenceCore
+
+/// The Open Inference Protocol (KServe V2) over REST, with the model repository extension, so
+/// that clients written for KServe, MLServer or Triton work unchanged.
+struct KServeRoutes {
+    typealias P = InferenceProtocol
+    let services: Services
+
+    /// `/v2/health/*`: no key needed, as load balancers and orchestrators call them.
+    func addHealth(to router: Router<TestbedContext>) {
+        router.get("v2/health/live") { _, _ in P.LiveState(live: true) }
+        router.get("v2/health/ready") { _, _ in P.ReadyState(name: nil, ready: true) }
+    }
+
+    func add(to router: RouterGroup<TestbedContext>) {
+        router.get("") { _, _ in
+            P.ServerMetadata(name: "applied-ai-testbed", version: TestbedVersion.current, extensions: ["model_repository"])
+        }
+        for prefix in ["models/{model}", "models/{model}/versions/{version}"] {
+            router.get(RouterPath(prefix)) { _, context in
+                try metadata(try await model(context, ready: false))
+            }
+            router.get(RouterPath(prefix + "/ready")) { _, context in
+                let served = try await model(context, ready: false)
+                guard services.registry.isLoaded(served.name, for: try context.tenant()) else {
+                    throw APIError.unavailable("model '\(served.name)' is not loaded; POST /v2/repository/models/\(served.name)/load loads it")
+                }
+                return P.ReadyState(name: served.name, ready: true)
+            }
+            router.post(RouterPath(prefix + "/infer")) { request, context in
+                let served = try await model(context, ready: true)
+                let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
+                let body = try P.InferenceRequest(buffer.withUnsafeReadableBytes { try JSONParser.parse($0) })
+                return try await infer(body, served: served)
+            }
+        }
+        router.post("repository/index") { _, context -> [P.RepositoryEntry] in
+            let tenant = try context.tenant()
+            return try await services.registry.list(for: tenant).map { served in
+                let loaded = services.registry.isLoaded(served.name, for: tenant)
+                return P.RepositoryEntry(name: served.name, version: P.version, state: loaded ? "READY" : "UNAVAILABLE",
+                                         reason: loaded ? "" : "unloaded")
+            }
+        }
+        router.post("repository/models/{model}/load") { _, context -> P.Empty in
+            try await services.registry.load(context.parameters.require("model"), for: context.tenant())
+            return P.Empty()
+        }
+        router.post("repository/models/{model}/unload") { _, context -> P.Empty in
+            try await services.registry.unload(context.parameters.require("model"), for: context.tenant())
+            return P.Empty()
+        }
+    }
+
+    /// The model named in the path; its version, if given, must be the one version there is.
+    private func model(_ context: TestbedContext, ready: Bool) async throws -> ServedModel {
+        let (tenant, name) = (try context.tenant(), try context.parameters.require("model"))
+        let served = try await services.registry.find(name, for: tenant)
+        if let version = context.parameters.get("version"), version != P.version {
+            throw APIError.notFound("model '\(name)' has no version '\(version)'; its only version is \(P.version)")
+        }
+        if ready, !services.registry.isLoaded(name, for: tenant) {
+            throw APIError.unavailable("model '\(name)' is not loaded; POST /v2/repository/models/\(name)/load loads it")
+        }
+        return served
+    }
+
+    private func metadata(_ served: ServedModel) throws -> P.ModelMetadata {
+        let model = served.model
+        let inputs = model.preprocessor.inputColumns.map { name -> P.TensorMetadata in
+            let kind = model.features.first { $0.name == name }?.kind
+            return P.TensorMetadata(name: name, datatype: kind == .numeric ? "FP64" : "BYTES", shape: [-1, 1])
+        }
+        var outputs = [P.TensorMetadata(name: "predict", datatype: labelType(model), shape: [-1])]
+        if model.task == .classification {
+            outputs.append(P.TensorMetadata(name: "predict_proba", datatype: "FP64", shape: [-1, model.classes.count]))
+        }
+        var parameters = ["task": model.task.rawValue, "target": model.target, "algorithm": model.algorithm,
+                          "feature_order": model.preprocessor.inputColumns.joined(separator: ",")]
+        if model.task == .classification { parameters["classes"] = model.classes.joined(separator: ",") }
+        return P.ModelMetadata(name: served.name, versions: [P.version], platform: "applied-ai-testbed",
+                               inputs: inputs, outputs: outputs, parameters: parameters)
+    }
+
+    private func infer(_ request: P.InferenceRequest, served: ServedModel) async throws -> P.InferenceResponse {
+        let model = served.model
+        let available = model.task == .classification ? ["predict", "predict_proba"] : ["predict"]
+        let requested = request.outputs ?? available
+        if let unknown = requested.first(where: { !available.contains($0) }) {
+            throw APIError.badRequest("output '\(unknown)' is not known; this model's outputs are \(available)")
+        }
+        let table = try TensorInput.table(request.inputs, model: model, limits: services.limits)
+        let (predictions, _) = try await Scoring.predict(served, table)
+        let rows = predictions.values.count
+        let outputs = requested.map { name -> P.OutputTensor in
+            if name == "predict_proba", let probabilities = predictions.probabilities {
+                return P.OutputTensor(name: name, shape: [rows, model.classes.count], datatype: "FP64",
+                                      parameters: ["classes": model.classes.joined(separator: ",")], data: .numbers(probabilities.storage))
+            }
+            switch (model.task, labelType(model)) {
+            case (.regression, _): return P.OutputTensor(name: name, shape: [rows], datatype: "FP64", data: .numbers(predictions.values))
+            case (_, "INT64"): return P.OutputTensor(name: name, shape: [rows], datatype: "INT64", data: .integers(predictions.labels.map { Int64($0)! }))
+            default: return P.OutputTensor(name: name, shape: [rows], datatype: "BYTES", data: .strings(predictions.labels))
+            }
+        }
+        return P.InferenceResponse(modelName: served.name, modelVersion: P.version, id: request.id, outputs: outputs)
+    }
+
+    /// Class labels that are all integers travel as INT64 (as scikit-learn's would), others as BYTES.
+    private func labelType(_ model: TrainedModel) -> String {
+        if model.task == .regression { return "FP64" }
+        return model.classes.allSatisfy { Int64($0) != nil } ? "INT64" : "BYTES"
+    }
+}

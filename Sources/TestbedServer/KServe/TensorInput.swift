@@ -1,0 +1,115 @@
+import InferenceCore
+
+/// Reads the input tensors of an inference request as the model's input table, in either form
+/// the protocol allows: one `[N, F]` tensor in feature order, or one tensor per column named
+/// after it (BYTES for text, as MLServer's `pd` content type sends them).
+enum TensorInput {
+    typealias P = InferenceProtocol
+
+    static func table(_ inputs: [P.InputTensor], model: TrainedModel, limits: Limits) throws -> DataTable {
+        let features = model.preprocessor.inputColumns
+        guard !inputs.isEmpty else {
+            throw APIError.badRequest("'inputs' is empty; send one [N, \(features.count)] tensor in the order \(features) or one tensor per column")
+        }
+        for input in inputs { try check(input) }
+        if inputs.count == 1, !features.contains(inputs[0].name) {
+            return try matrixTable(inputs[0], features: features, limits: limits)
+        }
+        return try columnTable(inputs, features: features, limits: limits)
+    }
+
+    /// Datatype known, shape non-negative and equal to the amount of data, data of the datatype.
+    private static func check(_ input: P.InputTensor) throws {
+        guard P.allTypes.contains(input.datatype) else {
+            throw APIError.badRequest("input '\(input.name)': datatype '\(input.datatype)' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
+        }
+        guard !input.shape.isEmpty, input.shape.allSatisfy({ $0 >= 0 }) else {
+            throw APIError.badRequest("input '\(input.name)': shape \(input.shape) is not a tensor shape; expected non-negative sizes such as [1, 4]")
+        }
+        let expected = input.shape.reduce(1, *)
+        guard expected == input.data.count else {
+            throw APIError.badRequest("input '\(input.name)': shape \(input.shape) holds \(expected) values but data has \(input.data.count)")
+        }
+        for (index, cell) in input.data.enumerated() {
+            switch (input.datatype, cell) {
+            case ("BYTES", .string), ("BYTES", .null), ("BOOL", .bool):
+                continue
+            case (let type, .number(let value)) where P.numericTypes.contains(type):
+                guard value.isFinite else { throw APIError.badRequest("input '\(input.name)', element \(index): \(value) is not a finite number") }
+                if P.integerTypes.contains(type) && value.rounded() != value {
+                    throw APIError.badRequest("input '\(input.name)', element \(index): \(value) is not an integer, but the datatype is \(type)")
+                }
+            default:
+                throw APIError.badRequest("input '\(input.name)', element \(index): \(describe(cell)) does not match datatype \(input.datatype)")
+            }
+        }
+    }
+
+    private static func matrixTable(_ input: P.InputTensor, features: [String], limits: Limits) throws -> DataTable {
+        guard input.shape.count == 2, input.shape[1] == features.count, input.datatype != "BYTES" else {
+            throw APIError.badRequest("input '\(input.name)' is not a column of the model, so it must be one numeric tensor of shape [N, \(features.count)] in the order \(features); got \(input.datatype) \(input.shape)")
+        }
+        let rows = input.shape[0]
+        try checkRows(rows, limits: limits)
+        let values = input.data.map(number)
+        let columns = features.enumerated().map { column, name in
+            Column(name: name, values: .numeric((0..<rows).map { values[$0 * features.count + column] }))
+        }
+        return DataTable(columns: columns)
+    }
+
+    private static func columnTable(_ inputs: [P.InputTensor], features: [String], limits: Limits) throws -> DataTable {
+        var seen = Set<String>()
+        let rows = inputs[0].shape[0]
+        try checkRows(rows, limits: limits)
+        let columns = try inputs.map { input -> Column in
+            guard features.contains(input.name) else {
+                throw APIError.badRequest("input '\(input.name)' is not a column of the model; its inputs are \(features) (or send one [N, \(features.count)] tensor)")
+            }
+            guard seen.insert(input.name).inserted else { throw APIError.badRequest("input '\(input.name)' is given twice") }
+            guard input.shape == [rows] || input.shape == [rows, 1] else {
+                throw APIError.badRequest("input '\(input.name)' has shape \(input.shape); every column tensor must be [\(rows)] or [\(rows), 1], like the first")
+            }
+            if input.datatype == "BYTES" {
+                var levels: [String] = [], index: [String: Int32] = [:]
+                let codes = input.data.map { cell -> Int32 in
+                    guard case .string(let text) = cell, !MissingValue.isMissing(text) else { return -1 }
+                    if let code = index[text] { return code }
+                    index[text] = Int32(levels.count)
+                    levels.append(text)
+                    return Int32(levels.count - 1)
+                }
+                return Column(name: input.name, values: .text(codes: codes, levels: levels))
+            }
+            return Column(name: input.name, values: .numeric(input.data.map(number)))
+        }
+        let absent = features.filter { !seen.contains($0) }
+        guard absent.isEmpty else {
+            throw APIError.badRequest("the inputs lack the column\(absent.count == 1 ? "" : "s") \(absent); the model needs \(features)")
+        }
+        return DataTable(columns: columns)
+    }
+
+    private static func checkRows(_ rows: Int, limits: Limits) throws {
+        guard rows <= limits.maxRowsPerRequest else {
+            throw APIError.tooLarge("\(rows) rows in one request; this server scores at most \(limits.maxRowsPerRequest) per request (--max-rows)")
+        }
+    }
+
+    private static func number(_ cell: JSONCell) -> Double {
+        switch cell {
+        case .number(let value): return value
+        case .bool(let flag): return flag ? 1 : 0
+        default: return .nan
+        }
+    }
+
+    private static func describe(_ cell: JSONCell) -> String {
+        switch cell {
+        case .null: return "null"
+        case .number(let value): return "the number \(formatNumber(value))"
+        case .string(let text): return "the string \"\(text.prefix(40))\""
+        case .bool(let flag): return "\(flag)"
+        }
+    }
+}

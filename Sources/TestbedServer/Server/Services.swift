@@ -1,0 +1,14 @@
+import Logging
+
+/// Everything a route needs, built once at start.
+struct Services: Sendable {
+    let configuration: ServerConfiguration
+    let store: MetadataStore
+    let files: FileStore
+    let keys: KeyRing
+    let registry: ModelRegistry
+    let jobs: JobService
+    let logger: Logger
+
+    var limits: Limits { configuration.limits }
+}

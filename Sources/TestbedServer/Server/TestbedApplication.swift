@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import InferenceCore
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+
+/// Puts the server together: storage, keys, models, the job queue, the routes.
+enum TestbedApplication {
+    /// Opens (or creates) the data directory and everything kept in it.
+    static func makeServices(_ configuration: ServerConfiguration, logger: Logger) throws -> Services {
+        let files = FileStore(root: configuration.dataDirectory)
+        try files.prepare()
+        let store = try MetadataStore(path: configuration.dataDirectory + "/testbed.sqlite")
+        let admin = try AdminKey.resolve(environment: configuration.adminKey, dataDirectory: configuration.dataDirectory)
+        logger.info("admin key ready", metadata: ["from": "\(admin.source)"])
+        let keys = try KeyRing(adminKey: admin.key, store: store)
+        let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
+        let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
+                              maxJobsPerTenant: configuration.limits.maxJobsPerTenant, logger: logger)
+        return Services(configuration: configuration, store: store, files: files, keys: keys, registry: registry, jobs: jobs, logger: logger)
+    }
+
+    /// Every route, behind the middleware that every request passes: request id, metrics, JSON
+    /// errors; all but health and the API description also behind the key check.
+    static func makeRouter(_ services: Services, metrics: PrometheusCollectorRegistry) throws -> Router<TestbedContext> {
+        let router = Router(context: TestbedContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ErrorMiddleware())
+
+        let kserve = KServeRoutes(services: services)
+        kserve.addHealth(to: router)
+        let openAPI = try OpenAPIDocument.json()
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+        }
+
+        let secured = router.group().add(middleware: AuthMiddleware(keys: services.keys, limiter: RateLimiter(rate: services.limits.requestsPerSecond)))
+        MetricsRoute(registry: metrics).add(to: secured)
+        let api = secured.group("api/v1")
+        let datasets = DatasetRoutes(services: services)
+        TenantRoutes(services: services).add(to: api)
+        datasets.add(to: api)
+        JobRoutes(services: services, datasets: datasets).add(to: api)
+        ModelRoutes(services: services).add(to: api)
+        kserve.add(to: secured.group("v2"))
+        try router.validate()
+        return router
+    }
+
+    /// Runs until SIGTERM or SIGINT, then lets in-flight requests finish and stops running jobs
+    /// (marked `interrupted`).
+    static func run(_ configuration: ServerConfiguration, logLevel: Logger.Level) async throws {
+        let metrics = Observability.bootstrap(level: logLevel)
+        let logger = Logger(label: "testbed")
+        let services = try makeServices(configuration, logger: logger)
+        let router = try makeRouter(services, metrics: metrics)
+        let host = configuration.host
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "testbed/\(TestbedVersion.current)"),
+            services: [services.jobs],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                logger.notice("listening on http://\(host):\(port)", metadata: ["port": "\(port)", "data_dir": "\(configuration.dataDirectory)"])
+            },
+            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)),
+            logger: logger
+        )
+        try await app.runService()
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+/// One SME pilot: its datasets, jobs and models are visible to its keys only.
+struct TenantRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "tenant"
+    /// A short name chosen by the hub (letters, digits, '-', '_'), used in URLs and logs.
+    var id: String
+    var displayName: String
+    var createdAt: Date
+}
+
+/// An API key. Only a SHA-256 digest of its secret part is stored.
+struct APIKeyRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "apiKey"
+    /// The public part of the key, which finds the record without revealing the secret.
+    var id: String
+    var tenantId: String
+    var secretDigest: Data
+    var createdAt: Date
+    var revokedAt: Date?
+}
+
+/// An uploaded table, stored as the bytes that were sent.
+struct DatasetRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "dataset"
+    var id: String
+    var tenantId: String
+    var name: String
+    var fileName: String
+    var byteCount: Int
+    var rowCount: Int
+    var columnCount: Int
+    var sha256: String
+    /// The ``DatasetProfile`` as JSON, computed once at upload.
+    var profile: Data
+    var createdAt: Date
+}
+
+/// A training run and everything a client may ask about it while it runs and after.
+struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "job"
+    enum State: String, Codable, Sendable, CaseIterable {
+        case queued, running, succeeded, failed, cancelled, interrupted
+        var isFinal: Bool { self != .queued && self != .running }
+    }
+    var id: String
+    var tenantId: String
+    var datasetId: String
+    var target: String
+    var task: String?
+    var algorithm: String
+    var folds: Int
+    var seed: Int
+    var timeBudgetSeconds: Double
+    /// The name the model gets when the job succeeds.
+    var modelName: String
+    var state: State
+    var progress: Double
+    var message: String
+    /// Finished `auto` candidates as JSON (`[LeaderboardEntry]`), in the order they finished.
+    var leaderboard: Data?
+    var error: String?
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+}
+
+/// A model trained for a tenant; the model file itself is on disk.
+struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "model"
+    var id: String
+    var tenantId: String
+    var name: String
+    var fileName: String
+    var datasetId: String?
+    var jobId: String?
+    var createdAt: Date
+}
+
+/// Who did what, when: every change to tenants, keys, datasets, jobs and models.
+struct AuditRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "auditLog"
+    var id: Int64?
+    var at: Date
+    var tenantId: String?
+    var actor: String
+    var action: String
+    var subject: String
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

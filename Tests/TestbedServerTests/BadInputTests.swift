@@ -1,0 +1,110 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// Every kind of bad input gets a 4xx that says what to fix, and changes nothing stored.
+@Suite("bad input over HTTP", .serialized)
+struct BadInputTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var method: HTTPMethod = .POST
+        var path: String
+        var body: String?
+        /// A body that is not text at all.
+        var bytes: [UInt8]?
+        var contentType = "application/json"
+        /// `nil`: the tenant's key; otherwise the Authorization header's key.
+        var key: String?
+        var status: Int
+        var message: String
+        var testDescription: String { name }
+    }
+
+    static let tensor = #""name": "input-0", "datatype": "FP64""#
+    static let glassRow = "[1.52, 13.6, 4.5, 1.1, 71.8, 0.06, 8.75, 0, 0]"
+
+    static let cases: [Case] = [
+        Case(name: "malformed JSON", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5,]}"#, status: 400, message: "not valid JSON"),
+        Case(name: "rows not an array", path: "/api/v1/models/glass-type/predict", body: #"{"rows": 3}"#, status: 400, message: "rows: expected an array"),
+        Case(name: "no rows", path: "/api/v1/models/glass-type/predict", body: #"{"rows": []}"#, status: 400, message: "'rows' is empty"),
+        Case(name: "text in a numeric column", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": "high"}]}"#, status: 422, message: "'high' is not a number"),
+        Case(name: "threshold on six classes", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "threshold": 0.3}"#, status: 400, message: "two classes"),
+        Case(name: "costs of the wrong size", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "costs": [[0, 1], [1, 0]]}"#, status: 400, message: "6 × 6 matrix"),
+        Case(name: "explaining k-NN-free demo with bad top", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "explain": true, "top": 0}"#, status: 400, message: "top == 0"),
+        Case(name: "what-if on an unknown feature", path: "/api/v1/models/glass-type/whatif", body: #"{"row": {"RI": 1.5}, "feature": "colour", "values": [1]}"#, status: 400, message: "'colour' is not a feature"),
+        Case(name: "upload that is not CSV", path: "/api/v1/datasets?name=x",
+             bytes: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0xFF, 0xD8], contentType: "text/csv",
+             status: 400, message: "UTF-8"),
+        Case(name: "empty upload", path: "/api/v1/datasets?name=x", body: "", contentType: "text/csv", status: 400, message: "the body is empty"),
+        Case(name: "ragged CSV", path: "/api/v1/datasets?name=x", body: "a,b,c\n1,2,3\n4,5\n", contentType: "text/csv", status: 400, message: "line 3: found 2 fields, expected 3"),
+        Case(name: "bad dataset name", path: "/api/v1/datasets?name=../etc", body: "a,b\n1,2\n", contentType: "text/csv", status: 400, message: "name '../etc' is not allowed"),
+        Case(name: "job on an unknown dataset", path: "/api/v1/jobs", body: #"{"dataset": "nope", "target": "Type"}"#, status: 404, message: "no dataset 'nope'"),
+        Case(name: "job without target", path: "/api/v1/jobs", body: #"{"dataset": "DATASET"}"#, status: 400, message: "lacks the field 'target'"),
+        Case(name: "job on an unknown target", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Colour"}"#, status: 400, message: "no column 'Colour'; its columns are: 'RI'"),
+        Case(name: "job with an unknown algorithm", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "algorithms": ["xgboost"]}"#, status: 400, message: "not all known"),
+        Case(name: "job with one fold", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "folds": 1}"#, status: 400, message: "folds == 1"),
+        Case(name: "job with a taken model name", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "model_name": "glass-type"}"#, status: 409, message: "already exists"),
+        Case(name: "wrong tensor shape", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [1, 8], "data": \#(glassRow)}]}"#, status: 400, message: "shape [1, 8] holds 8 values but data has 9"),
+        Case(name: "tensor of the wrong width", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [3, 3], "data": \#(glassRow)}]}"#, status: 400, message: "must be one numeric tensor of shape [N, 9]"),
+        Case(name: "strings in an FP64 tensor", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [1], "data": ["a"]}]}"#, status: 400, message: "does not match datatype FP64"),
+        Case(name: "unknown datatype", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{"name": "x", "datatype": "FP128", "shape": [1], "data": [1]}]}"#, status: 400, message: "datatype 'FP128' is not supported"),
+        Case(name: "non-finite number", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [1, 9], "data": [1e999, 13.6, 4.5, 1.1, 71.8, 0.06, 8.75, 0, 0]}]}"#, status: 400, message: "too large to be finite"),
+        Case(name: "fraction in an INT64 tensor", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{"name": "x", "datatype": "INT64", "shape": [1, 9], "data": \#(glassRow)}]}"#, status: 400, message: "is not an integer"),
+        Case(name: "unknown output", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [1, 9], "data": \#(glassRow)}], "outputs": [{"name": "scores"}]}"#, status: 400, message: "output 'scores' is not known"),
+        Case(name: "inputs missing", path: "/v2/models/glass-type/infer", body: #"{"id": "a"}"#, status: 400, message: "lacks 'inputs'"),
+        Case(name: "unknown model", path: "/v2/models/turbine/infer", body: #"{"inputs": []}"#, status: 404, message: "no model 'turbine'"),
+        Case(name: "unknown version", method: .GET, path: "/v2/models/glass-type/versions/7", status: 404, message: "no version '7'"),
+        Case(name: "no key", method: .GET, path: "/api/v1/models", key: "", status: 401, message: "needs an API key"),
+        Case(name: "wrong key", method: .GET, path: "/api/v1/models", key: "tb_0123456789abcdef_00", status: 401, message: "not valid"),
+        Case(name: "tenant key on admin route", method: .GET, path: "/api/v1/tenants", status: 403, message: "only the admin key"),
+        Case(name: "unknown route", method: .GET, path: "/api/v1/nothing", status: 404, message: "no route GET /api/v1/nothing; /openapi.json lists them"),
+    ]
+
+    /// One server for all cases, with a tenant that owns a dataset and a model.
+    actor Fixture {
+        static let shared = Fixture()
+        private var state: (server: ServerProcess, key: String, dataset: String)?
+
+        func get() async throws -> (server: ServerProcess, key: String, dataset: String) {
+            if let state { return state }
+            let server = try ServerProcess()
+            let key = try await server.createTenant("quality-lab")
+            let dataset = try await server.upload("Glass.csv", name: "glass", key: key)
+            state = (server, key, dataset)
+            return state!
+        }
+    }
+
+    @Test(arguments: cases)
+    func isRefusedWithAClearMessage(_ bad: Case) async throws {
+        let (server, key, dataset) = try await Fixture.shared.get()
+        let stored = { () async throws -> [String] in
+            try await server.send(.GET, "/api/v1/datasets", key: key).array.map { "\($0["id"] ?? "") \($0["sha256"] ?? "")" }
+        }
+        let before = try await stored()
+        let reply = try await server.send(bad.method, bad.path.replacingOccurrences(of: "DATASET", with: dataset),
+                                          key: bad.key.map { $0.isEmpty ? nil : $0 } ?? key,
+                                          body: bad.bytes.map { Data($0) } ?? bad.body.map { Data($0.replacingOccurrences(of: "DATASET", with: dataset).utf8) },
+                                          contentType: bad.contentType)
+        #expect(reply.status == bad.status, "\(reply.text)")
+        #expect(!reply.error.isEmpty && reply.error.contains(bad.message), "\(reply.text)")
+        #expect(reply.object["code"] is String)
+        #expect(try await stored() == before && before.count == 1)
+        #expect(try await server.send(.GET, "/api/v1/jobs", key: key).array.isEmpty)
+    }
+
+    @Test func aRevokedKeyStopsWorking() async throws {
+        let (server, _, _) = try await Fixture.shared.get()
+        let issued = try await server.send(.POST, "/api/v1/tenants", key: server.adminKey, json: ["id": "short-pilot"]).object
+        let key = try #require(issued["api_key"] as? String), id = try #require(issued["key_id"] as? String)
+        #expect(try await server.send(.GET, "/api/v1/models", key: key).status == 200)
+        #expect(try await server.send(.DELETE, "/api/v1/tenants/short-pilot/keys/\(id)", key: server.adminKey).status == 204)
+        let refused = try await server.send(.GET, "/api/v1/models", key: key)
+        #expect(refused.status == 401 && refused.error.contains("revoked"))
+        let tenants = try await server.send(.GET, "/api/v1/tenants", key: server.adminKey).array
+        let keys = try #require(tenants.first { $0["id"] as? String == "short-pilot" }?["keys"] as? [[String: Any]])
+        #expect(keys.count == 1 && keys[0]["revoked_at"] is String)
+        let audit = try await server.send(.GET, "/api/v1/audit", key: server.adminKey).array.map { $0["action"] as? String }
+        #expect(audit.contains("key.revoked") && audit.contains("tenant.created"))
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+/// The whole pilot, over real HTTP, as an SME and the hub would go through it.
+@Suite("pilot over HTTP", .serialized)
+struct PilotFlowTests {
+    static var servoRows: [[String: Any]] { [
+        ["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4],
+        ["Motor": "B", "Screw": "D", "Pgain": 6, "Vgain": 5],
+        ["Motor": "C", "Screw": "A", "Pgain": 3, "Vgain": 2],
+    ] }
+
+    @Test func uploadTrainExplainPredictAndRestart() async throws {
+        let server = try ServerProcess()
+        let key = try await server.createTenant("machine-shop")
+
+        // Upload and profile.
+        let dataset = try await server.upload("Servo.csv", name: "servo", key: key)
+        let shown = try await server.send(.GET, "/api/v1/datasets/\(dataset)", key: key).object
+        let profile = try #require(shown["profile"] as? [String: Any])
+        let columns = try #require(profile["columns"] as? [[String: Any]])
+        #expect(shown["rows"] as? Int == 167 && columns.map { $0["name"] as? String } == ["Motor", "Screw", "Pgain", "Vgain", "Class"])
+        #expect(columns.map { $0["kind"] as? String } == ["categorical", "categorical", "numeric", "numeric", "numeric"])
+
+        // Train with auto and watch it.
+        let created = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": dataset, "target": "Class", "model_name": "servo-rise"])
+        #expect(created.status == 202 && created.object["state"] as? String == "queued")
+        let job = try #require(created.object["id"] as? String)
+        let states = try await server.watchJob(job, key: key) { ["succeeded", "failed"].contains($0["state"] as? String) }
+        let final = try #require(states.last)
+        #expect(final["state"] as? String == "succeeded", "\(final)")
+        #expect(final["model"] as? String == "servo-rise")
+        let progress = states.compactMap { $0.number("progress") }
+        #expect(progress == progress.sorted() && progress.last == 1)
+        #expect((final["leaderboard"] as? [[String: Any]])?.count == 10)
+
+        // The model card.
+        let card = try await server.send(.GET, "/api/v1/models/servo-rise", key: key).object
+        #expect(card["task"] as? String == "regression" && card["target"] as? String == "Class" && card["demonstration"] as? Bool == false)
+        let rmse = try #require((card["metrics"] as? [String: [String: Double]])?["rmse"])
+        #expect(rmse["mean"]! > 0 && rmse["mean"]! < 10 && rmse["std"]! > 0)
+        let features = try #require(card["features"] as? [[String: Any]])
+        #expect(features.first { $0["name"] as? String == "Pgain" }?.number("max") == 6)
+        #expect((features.first { $0["name"] as? String == "Motor" }?["categories"] as? [String])?.sorted() == ["A", "B", "C", "D", "E"])
+        #expect((card["importance"] as? [[String: Any]])?.count == 4)
+        #expect((card["source"] as? [String: Any])?["dataset"] as? String == dataset)
+
+        // Predict with reasons: base value plus contributions is the prediction.
+        let predicted = try await server.send(.POST, "/api/v1/models/servo-rise/predict", key: key,
+                                              json: ["rows": Self.servoRows, "explain": true, "top": 4])
+        #expect(predicted.status == 200, "\(predicted.text)")
+        let rows = try #require(predicted.object["predictions"] as? [[String: Any]])
+        #expect(rows.count == 3)
+        var values: [Double] = []
+        for row in rows {
+            let value = try #require(row.number("prediction"))
+            let reasons = try #require(row["contributions"] as? [[String: Any]])
+            #expect(reasons.count == 4)
+            #expect(abs(row.number("base_value")! + reasons.compactMap { $0.number("contribution") }.reduce(0, +) - value) < 1e-9)
+            values.append(value)
+        }
+
+        // What-if over Pgain: the point at the row's own value is the same prediction.
+        let whatIf = try await server.send(.POST, "/api/v1/models/servo-rise/whatif", key: key,
+                                           json: ["row": Self.servoRows[0], "feature": "Pgain", "values": [3, 4, 5, 6]])
+        let points = try #require(whatIf.object["points"] as? [[String: Any]])
+        #expect(points.count == 4 && points[2].number("value") == 5 && points[2].number("prediction") == values[0])
+
+        // The same model through the Open Inference Protocol: the same numbers.
+        let inputs: [[String: Any]] = [
+            ["name": "Motor", "shape": [3], "datatype": "BYTES", "data": Self.servoRows.map { $0["Motor"]! }],
+            ["name": "Screw", "shape": [3, 1], "datatype": "BYTES", "data": Self.servoRows.map { [$0["Screw"]!] }],
+            ["name": "Pgain", "shape": [3], "datatype": "INT64", "data": Self.servoRows.map { $0["Pgain"]! }],
+            ["name": "Vgain", "shape": [3], "datatype": "FP32", "data": Self.servoRows.map { $0["Vgain"]! }],
+        ]
+        let inferred = try await server.send(.POST, "/v2/models/servo-rise/versions/1/infer", key: key, json: ["id": "r-1", "inputs": inputs])
+        #expect(inferred.status == 200, "\(inferred.text)")
+        #expect(inferred.object["id"] as? String == "r-1" && inferred.object["model_name"] as? String == "servo-rise")
+        let outputs = try #require(inferred.object["outputs"] as? [[String: Any]])
+        #expect(outputs.count == 1 && outputs[0]["name"] as? String == "predict" && outputs[0]["shape"] as? [Int] == [3])
+        #expect((outputs[0]["data"] as? [Double]) == values)
+        let metadata = try await server.send(.GET, "/v2/models/servo-rise", key: key).object
+        #expect((metadata["inputs"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Motor", "Screw", "Pgain", "Vgain"])
+
+        // Another tenant sees none of it, exactly as if it did not exist.
+        let other = try await server.createTenant("sawmill")
+        for (method, path) in [("GET", "/api/v1/datasets/\(dataset)"), ("GET", "/api/v1/jobs/\(job)"), ("GET", "/api/v1/models/servo-rise"),
+                               ("DELETE", "/api/v1/models/servo-rise"), ("DELETE", "/api/v1/datasets/\(dataset)"),
+                               ("POST", "/api/v1/jobs/\(job)/cancel"), ("GET", "/v2/models/servo-rise")] {
+            let reply = try await server.send(.init(rawValue: method), path, key: other)
+            #expect(reply.status == 404, "\(method) \(path) answered \(reply.status) to another tenant")
+        }
+        let foreignInfer = try await server.send(.POST, "/v2/models/servo-rise/infer", key: other, json: ["inputs": inputs])
+        #expect(foreignInfer.status == 404 && foreignInfer.error.contains("no model 'servo-rise'"))
+        #expect(try await server.send(.GET, "/api/v1/datasets", key: other).array.isEmpty)
+        #expect(try await server.send(.GET, "/api/v1/jobs", key: other).array.isEmpty)
+        let othersModels = try await server.send(.GET, "/api/v1/models", key: other).array
+        #expect(othersModels.allSatisfy { $0["demonstration"] as? Bool == true } && othersModels.count == 3)
+
+        // A restart keeps everything that was acknowledged.
+        #expect(server.stop() == 0)
+        try server.start()
+        #expect(try await server.send(.GET, "/api/v1/datasets/\(dataset)", key: key).object["rows"] as? Int == 167)
+        #expect(try await server.send(.GET, "/api/v1/jobs/\(job)", key: key).object["state"] as? String == "succeeded")
+        let again = try await server.send(.POST, "/api/v1/models/servo-rise/predict", key: key, json: ["rows": Self.servoRows])
+        #expect((again.object["predictions"] as? [[String: Any]])?.compactMap { $0.number("prediction") } == values)
+
+        // Deleting erases the files: the pilot's data belongs to the SME.
+        let stored = { (folder: String) in (try? FileManager.default.contentsOfDirectory(atPath: "\(server.dataDirectory)/\(folder)")) ?? [] }
+        #expect(stored("datasets").count == 1 && stored("models").count == 1)
+        #expect(try await server.send(.DELETE, "/api/v1/datasets/\(dataset)", key: key).status == 204)
+        #expect(try await server.send(.DELETE, "/api/v1/models/servo-rise", key: key).status == 204)
+        #expect(stored("datasets").isEmpty && stored("models").isEmpty)
+        #expect(try await server.send(.GET, "/api/v1/models/servo-rise", key: key).status == 404)
+        #expect(try await server.send(.DELETE, "/api/v1/models/glass-type", key: key).status == 403)
+    }
+
+    @Test func binaryDecisionsFollowTheThresholdAndTheCosts() async throws {
+        let server = try ServerProcess()
+        let key = try await server.createTenant("clinic-lab")
+        let dataset = try await server.upload("PimaIndiansDiabetes2.csv", name: "pima", key: key)
+        let created = try await server.send(.POST, "/api/v1/jobs", key: key,
+                                            json: ["dataset": dataset, "target": "diabetes", "algorithms": "logistic", "model_name": "pima"])
+        let job = try #require(created.object["id"] as? String)
+        let final = try await server.watchJob(job, key: key) { ["succeeded", "failed"].contains($0["state"] as? String) }.last!
+        #expect(final["state"] as? String == "succeeded", "\(final)")
+
+        let rows: [[String: Any]] = [
+            ["pregnant": 6, "glucose": 148, "pressure": 72, "triceps": 35, "mass": 33.6, "pedigree": 0.627, "age": 50],
+            ["pregnant": 1, "glucose": 85, "pressure": 66, "triceps": 29, "mass": 26.6, "pedigree": 0.351, "age": 31],
+            ["pregnant": 3, "glucose": 120, "pressure": 70, "triceps": 25, "insulin": 100, "mass": 30, "pedigree": 0.4, "age": 35],
+        ]
+        func decisions(_ extra: [String: Any]) async throws -> (probabilities: [Double], decisions: [String], warnings: [[String]]) {
+            let reply = try await server.send(.POST, "/api/v1/models/pima/predict", key: key, json: extra.merging(["rows": rows]) { $1 })
+            let scored = try #require(reply.object["predictions"] as? [[String: Any]], "\(reply.text)")
+            return (scored.map { ($0["probabilities"] as! [String: Double])["pos"]! }, scored.map { $0["decision"] as! String },
+                    scored.map { $0["warnings"] as! [String] })
+        }
+        let plain = try await decisions([:])
+        #expect(plain.decisions == plain.probabilities.map { $0 >= 0.5 ? "pos" : "neg" })
+        #expect(plain.warnings[0].contains("insulin: missing value imputed"))
+        for threshold in [0.1, 0.3, 0.9] {
+            let decided = try await decisions(["threshold": threshold])
+            #expect(decided.decisions == plain.probabilities.map { $0 >= threshold ? "pos" : "neg" })
+        }
+        // Missing a diabetic costs 10 times a false alarm: "pos" from p(pos) > 1/11.
+        let costly = try await decisions(["costs": [[0, 1], [10, 0]]])
+        #expect(costly.decisions == plain.probabilities.map { $0 * 10 > (1 - $0) ? "pos" : "neg" })
+
+        // The V2 protocol: one [N, F] tensor in feature order, probabilities as predict_proba.
+        let metadata = try await server.send(.GET, "/v2/models/pima", key: key).object
+        let order = try #require((metadata["parameters"] as? [String: String])?["feature_order"]?.split(separator: ",").map(String.init))
+        let matrix = rows.map { row in order.map { (row[$0] as? NSNumber)?.doubleValue ?? 0 } }
+        // The third row has every feature: a tensor cannot leave a cell missing.
+        let tensor: [String: Any] = ["name": "input-0", "shape": [1, order.count], "datatype": "FP64", "data": matrix[2]]
+        let inferred = try await server.send(.POST, "/v2/models/pima/infer", key: key, json: ["inputs": [tensor], "outputs": [["name": "predict_proba"]]])
+        let outputs = try #require(inferred.object["outputs"] as? [[String: Any]], "\(inferred.text)")
+        #expect(outputs.count == 1 && outputs[0]["shape"] as? [Int] == [1, 2])
+        #expect((outputs[0]["data"] as? [Double])?[1] == plain.probabilities[2])
+    }
+}

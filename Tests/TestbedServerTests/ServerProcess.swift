@@ -1,0 +1,182 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// A `testbed serve` started as its users start it: the built executable, port 0, its own data
+/// directory. Tests talk to it over real HTTP.
+final class ServerProcess: @unchecked Sendable {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let executable: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("testbed").path) && directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("testbed")
+    }()
+
+    static func dataset(_ name: String) -> URL { repositoryRoot.appendingPathComponent("datasets/\(name)") }
+
+    let dataDirectory: String
+    let adminKey: String?
+    let arguments: [String]
+    private(set) var port = 0
+    private var process: Process?
+    private let log = LockedLog()
+
+    /// - Parameters:
+    ///   - adminKey: passed as `TESTBED_ADMIN_KEY`; `nil` lets the server create its own.
+    ///   - arguments: extra `serve` options (limits).
+    init(dataDirectory: String? = nil, adminKey: String? = "admin-secret-for-tests", arguments: [String] = []) throws {
+        self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
+        self.adminKey = adminKey
+        self.arguments = arguments
+        try start()
+    }
+
+    deinit {
+        if let process, process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    /// Starts the executable and waits for the line that says where it listens.
+    func start() throws {
+        log.clear()
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory,
+                             "--models-dir", Self.repositoryRoot.appendingPathComponent("models").path] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["TESTBED_ADMIN_KEY"] = adminKey
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let log = self.log
+        errors.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let match = log.text.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/) {
+                port = Int(match.1)!
+                return
+            }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ServerFailure("the server did not start; its log:\n\(log.text)")
+    }
+
+    /// Sends SIGTERM and waits for the process to end; returns its exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        guard let process else { return -1 }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    var logText: String { log.text }
+
+    // MARK: HTTP
+
+    struct Reply {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: Data
+
+        var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+        var error: String { object["error"] as? String ?? "" }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, key: String?, body: Data? = nil, contentType: String = "application/json",
+              headers extra: [(String, String)] = []) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(bytes.readableBytesView))
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, key: String?, json: Any) async throws -> Reply {
+        try await send(method, path, key: key, body: try JSONSerialization.data(withJSONObject: json))
+    }
+
+    /// Creates a tenant with the admin key and returns its API key.
+    func createTenant(_ id: String) async throws -> String {
+        let reply = try await send(.POST, "/api/v1/tenants", key: adminKey, json: ["id": id])
+        guard reply.status == 201, let key = reply.object["api_key"] as? String else {
+            throw ServerFailure("creating tenant \(id) answered \(reply.status): \(reply.text)")
+        }
+        return key
+    }
+
+    /// Uploads a file from `datasets/` and returns the dataset's id.
+    func upload(_ file: String, name: String, key: String) async throws -> String {
+        let reply = try await send(.POST, "/api/v1/datasets?name=\(name)", key: key,
+                                   body: try Data(contentsOf: Self.dataset(file)), contentType: "text/csv")
+        guard reply.status == 201, let id = reply.object["id"] as? String else {
+            throw ServerFailure("uploading \(file) answered \(reply.status): \(reply.text)")
+        }
+        return id
+    }
+
+    /// Polls a job until `done` holds for it (or two minutes pass); returns every state seen.
+    func watchJob(_ id: String, key: String, until done: ([String: Any]) -> Bool) async throws -> [[String: Any]] {
+        var seen: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let job = try await send(.GET, "/api/v1/jobs/\(id)", key: key).object
+            seen.append(job)
+            if done(job) { return seen }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ServerFailure("job \(id) did not get there in time; last seen: \(seen.last ?? [:])")
+    }
+}
+
+struct ServerFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The server's standard error, collected as it is written.
+final class LockedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func clear() {
+        lock.lock()
+        data.removeAll()
+        lock.unlock()
+    }
+
+    func append(_ chunk: Data) {
+        lock.lock()
+        data.append(chunk)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func number(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
+}
