@@ -8,12 +8,21 @@ enum JSONNode: Sendable {
     case number(Double)
     case string(String)
     case array([JSONNode])
+    /// An array holding only numbers, kept flat: tensors of thousands of numbers cost one allocation.
+    case numbers([Double])
     /// Members in document order; objects here are small, so a lookup is a scan.
     case object([(String, JSONNode)])
 
     subscript(key: String) -> JSONNode? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
+    }
+
+    var isArray: Bool {
+        switch self {
+        case .array, .numbers: return true
+        default: return false
+        }
     }
 
     /// What kind of value this is, for error messages.
@@ -23,7 +32,7 @@ enum JSONNode: Sendable {
         case .bool: return "true/false"
         case .number: return "a number"
         case .string: return "a string"
-        case .array: return "an array"
+        case .array, .numbers: return "an array"
         case .object: return "an object"
         }
     }
@@ -108,6 +117,7 @@ struct JSONParser {
         var elements: [JSONNode] = []
         skipSpace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(elements) }
+        if let numbers = try numbersOnly() { return .numbers(numbers) }
         while true {
             skipSpace()
             elements.append(try value(depth: depth + 1))
@@ -118,6 +128,26 @@ struct JSONParser {
             position += 1
             return .array(elements)
         }
+    }
+
+    /// Reads the rest of an array when it holds only numbers; otherwise leaves the position where
+    /// it was and returns `nil`, for the general path.
+    private mutating func numbersOnly() throws -> [Double]? {
+        let start = position
+        var numbers: [Double] = []
+        while position < bytes.count {
+            let byte = bytes[position]
+            guard byte == UInt8(ascii: "-") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) else { break }
+            numbers.append(try number())
+            skipSpace()
+            guard position < bytes.count else { break }
+            if bytes[position] == UInt8(ascii: "]") { position += 1; return numbers }
+            guard bytes[position] == UInt8(ascii: ",") else { break }
+            position += 1
+            skipSpace()
+        }
+        position = start
+        return nil
     }
 
     private mutating func number() throws -> Double {

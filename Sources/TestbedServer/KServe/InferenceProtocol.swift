@@ -161,15 +161,15 @@ extension InferenceProtocol.InputTensor {
     init(index: Int, _ json: JSONNode) throws {
         let field = "inputs[\(index)]"
         guard case .string(let name)? = json["name"] else { throw P.InferenceRequest.error("\(field).name", "a string", json["name"] ?? .null) }
-        guard case .array(let dimensions)? = json["shape"] else { throw P.InferenceRequest.error("\(field).shape", "an array of sizes", json["shape"] ?? .null) }
-        shape = try dimensions.map { dimension in
-            guard case .number(let size) = dimension, size.rounded() == size, abs(size) < 1e15 else {
-                throw P.InferenceRequest.error("\(field).shape", "whole numbers", dimension)
-            }
-            return Int(size)
+        let dimensions: [Double]
+        switch json["shape"] {
+        case .numbers(let sizes)? where sizes.allSatisfy({ $0.rounded() == $0 && abs($0) < 1e15 }): dimensions = sizes
+        case .array(let sizes)? where sizes.isEmpty: dimensions = []
+        case let other: throw P.InferenceRequest.error("\(field).shape", "an array of whole numbers", other ?? .null)
         }
+        shape = dimensions.map { Int($0) }
         guard case .string(let datatype)? = json["datatype"] else { throw P.InferenceRequest.error("\(field).datatype", "a string such as \"FP64\"", json["datatype"] ?? .null) }
-        guard let data = json["data"], case .array = data else { throw P.InferenceRequest.error("\(field).data", "an array", json["data"] ?? .null) }
+        guard let data = json["data"], data.isArray else { throw P.InferenceRequest.error("\(field).data", "an array", json["data"] ?? .null) }
         var flat: [JSONCell] = []
         try Self.flatten(data, into: &flat, field: field)
         (self.name, self.datatype, self.data) = (name, datatype, flat)
@@ -178,6 +178,7 @@ extension InferenceProtocol.InputTensor {
     private static func flatten(_ node: JSONNode, into flat: inout [JSONCell], field: String) throws {
         switch node {
         case .array(let elements): for element in elements { try flatten(element, into: &flat, field: field) }
+        case .numbers(let values): flat.append(contentsOf: values.lazy.map(JSONCell.number))
         case .number(let value): flat.append(.number(value))
         case .string(let text): flat.append(.string(text))
         case .bool(let flag): flat.append(.bool(flag))

@@ -30,15 +30,17 @@ enum TensorInput {
         guard expected == input.data.count else {
             throw APIError.badRequest("input '\(input.name)': shape \(input.shape) holds \(expected) values but data has \(input.data.count)")
         }
+        // The datatype is looked up once; the loop runs over every element of large batches.
+        let (numeric, integer) = (P.numericTypes.contains(input.datatype), P.integerTypes.contains(input.datatype))
         for (index, cell) in input.data.enumerated() {
-            switch (input.datatype, cell) {
-            case ("BYTES", .string), ("BYTES", .null), ("BOOL", .bool):
-                continue
-            case (let type, .number(let value)) where P.numericTypes.contains(type):
+            switch cell {
+            case .number(let value) where numeric:
                 guard value.isFinite else { throw APIError.badRequest("input '\(input.name)', element \(index): \(value) is not a finite number") }
-                if P.integerTypes.contains(type) && value.rounded() != value {
-                    throw APIError.badRequest("input '\(input.name)', element \(index): \(value) is not an integer, but the datatype is \(type)")
+                if integer && value.rounded() != value {
+                    throw APIError.badRequest("input '\(input.name)', element \(index): \(value) is not an integer, but the datatype is \(input.datatype)")
                 }
+            case .string where input.datatype == "BYTES", .null where input.datatype == "BYTES", .bool where input.datatype == "BOOL":
+                continue
             default:
                 throw APIError.badRequest("input '\(input.name)', element \(index): \(describe(cell)) does not match datatype \(input.datatype)")
             }
