@@ -78,6 +78,28 @@ struct OperationsTests {
         #expect(metrics.contains("testbed_job_queue_length 0"))
     }
 
+    @Test func theRepositoryExtensionUnloadsAndLoadsAModelInATenantsView() async throws {
+        let server = try ServerProcess()
+        let (key, other) = (try await server.createTenant("unloader"), try await server.createTenant("bystander"))
+        let metadata = try await server.send(.GET, "/v2", key: key).object
+        #expect(metadata["name"] as? String == "applied-ai-testbed" && metadata["extensions"] as? [String] == ["model_repository"])
+        #expect(try await server.send(.GET, "/v2/health/ready", key: nil).object["ready"] as? Bool == true)
+        let infer: [String: Any] = ["inputs": [["name": "x", "shape": [1, 9], "datatype": "FP64", "data": [1.52, 13.6, 4.5, 1.1, 71.8, 0.06, 8.75, 0, 0]]]]
+
+        #expect(try await server.send(.POST, "/v2/repository/models/glass-type/unload", key: key).status == 200)
+        let notReady = try await server.send(.GET, "/v2/models/glass-type/ready", key: key)
+        #expect(notReady.status == 503 && notReady.error.contains("not loaded"))
+        #expect(try await server.send(.POST, "/v2/models/glass-type/infer", key: key, json: infer).status == 503)
+        let index = try await server.send(.POST, "/v2/repository/index", key: key).array
+        #expect(index.first { $0["name"] as? String == "glass-type" }?["state"] as? String == "UNAVAILABLE")
+        #expect(try await server.send(.GET, "/v2/models/glass-type/ready", key: other).status == 200)
+        #expect(try await server.send(.POST, "/v2/repository/models/turbine/load", key: key).status == 404)
+
+        #expect(try await server.send(.POST, "/v2/repository/models/glass-type/load", key: key).status == 200)
+        #expect(try await server.send(.GET, "/v2/models/glass-type/versions/1/ready", key: key).object["ready"] as? Bool == true)
+        #expect(try await server.send(.POST, "/v2/models/glass-type/infer", key: key, json: infer).status == 200)
+    }
+
     @Test func anAdminKeyIsCreatedReadableOnlyByItsOwner() async throws {
         let server = try ServerProcess(adminKey: nil)
         let path = server.dataDirectory + "/admin.key"
