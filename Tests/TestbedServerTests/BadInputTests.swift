@@ -26,6 +26,7 @@ struct BadInputTests {
     static let cases: [Case] = [
         Case(name: "malformed JSON", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5,]}"#, status: 400, message: "not valid JSON"),
         Case(name: "rows not an array", path: "/api/v1/models/glass-type/predict", body: #"{"rows": 3}"#, status: 400, message: "rows: expected an array"),
+        Case(name: "a cell that is an array", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": [1.5]}]}"#, status: 400, message: "rows[0].RI: expected a number, a string, true/false or null"),
         Case(name: "no rows", path: "/api/v1/models/glass-type/predict", body: #"{"rows": []}"#, status: 400, message: "'rows' is empty"),
         Case(name: "text in a numeric column", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": "high"}]}"#, status: 422, message: "'high' is not a number"),
         Case(name: "threshold on six classes", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "threshold": 0.3}"#, status: 400, message: "two classes"),

@@ -6,12 +6,60 @@ import InferenceCore
 struct ModelRoutes {
     let services: Services
 
-    struct PredictRequest: Decodable {
+    struct PredictRequest {
         var rows: [[String: JSONCell]]
         var threshold: Double?
         var costs: [[Double]]?
-        var explain: Bool?
+        var explain: Bool
         var top: Int?
+
+        /// Read by hand from the parsed body: the hot path of single-row predictions.
+        init(_ json: JSONNode) throws {
+            func fail(_ field: String, _ expected: String, _ found: JSONNode?) -> APIError {
+                APIError.badRequest("\(field): expected \(expected), found \(found?.kind ?? "nothing")", code: "invalid_json")
+            }
+            guard case .object = json else { throw fail("the body", #"an object {"rows": [{"column": value, …}]}"#, json) }
+            guard case .array(let rows)? = json["rows"] else {
+                if json["rows"] == nil { throw APIError.badRequest(#"the body lacks 'rows', an array of objects such as [{"column": value, …}]"#, code: "invalid_json") }
+                throw fail("rows", "an array of objects", json["rows"])
+            }
+            self.rows = try rows.enumerated().map { index, row in
+                guard case .object(let members) = row else { throw fail("rows[\(index)]", "an object of column: value", row) }
+                return try Dictionary(members.map { name, value -> (String, JSONCell) in
+                    switch value {
+                    case .null: return (name, .null)
+                    case .number(let number): return (name, .number(number))
+                    case .string(let text): return (name, .string(text))
+                    case .bool(let flag): return (name, .bool(flag))
+                    default: throw fail("rows[\(index)].\(name)", "a number, a string, true/false or null", value)
+                    }
+                }, uniquingKeysWith: { _, last in last })
+            }
+            switch json["threshold"] {
+            case nil, .null?: threshold = nil
+            case .number(let value)?: threshold = value
+            case let other?: throw fail("threshold", "a number", other)
+            }
+            switch json["costs"] {
+            case nil, .null?: costs = nil
+            case .array(let lines)?:
+                costs = try lines.map { line in
+                    guard case .numbers(let values) = line else { throw fail("costs", "an array of arrays of numbers", line) }
+                    return values
+                }
+            case let other?: throw fail("costs", "an array of arrays of numbers", other)
+            }
+            switch json["explain"] {
+            case nil, .null?: explain = false
+            case .bool(let flag)?: explain = flag
+            case let other?: throw fail("explain", "true or false", other)
+            }
+            switch json["top"] {
+            case nil, .null?: top = nil
+            case .number(let value)? where value.rounded() == value && abs(value) < 1e9: top = Int(value)
+            case let other?: throw fail("top", "a whole number", other)
+            }
+        }
     }
 
     struct PredictResponse: ResponseEncodable {
@@ -91,12 +139,15 @@ struct ModelRoutes {
             options = Scoring.Options(decision: try DecisionPolicy(threshold: threshold, costs: nil, model: model),
                                       explainTop: explain ? try top(request.query("top").flatMap(Int.init), model: model) : nil)
         } else {
-            let body = try await request.decodeJSON(PredictRequest.self, limit: services.limits.maxRequestBytes,
-                                                    expected: #"{"rows": [{"column": value, …}]} (or a CSV body with Content-Type: text/csv)"#)
+            let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
+            guard buffer.readableBytes > 0 else {
+                throw APIError.badRequest(#"the body is empty; expected {"rows": [{"column": value, …}]} (or a CSV body with Content-Type: text/csv)"#, code: "invalid_json")
+            }
+            let body = try PredictRequest(buffer.withUnsafeReadableBytes { try JSONParser.parse($0) })
             table = try TableInput.table(fromRows: body.rows, limits: services.limits)
             extra = TableInput.extraColumnWarnings(body.rows, model: model)
             options = Scoring.Options(decision: try DecisionPolicy(threshold: body.threshold, costs: body.costs, model: model),
-                                      explainTop: body.explain == true ? try top(body.top, model: model) : nil)
+                                      explainTop: body.explain ? try top(body.top, model: model) : nil)
         }
         if options.explainTop != nil, !model.isExplainable {
             throw TestbedError(.unsupported, "\(model.algorithm) models have no per-prediction contributions; predict without explain, or use a linear, gbdt or random_forest model")
