@@ -127,9 +127,7 @@ struct ModelRoutes {
         if request.sendsCSV {
             let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
             table = try CSVReader(options: CSVReadOptions(textColumns: model.textColumns)).read(bytes: Array(buffer.readableBytesView))
-            guard table.rowCount <= services.limits.maxRowsPerRequest else {
-                throw APIError.tooLarge("\(table.rowCount) rows in one request; this server scores at most \(services.limits.maxRowsPerRequest) per request (--max-rows); split the file")
-            }
+            try services.limits.checkRows(table.rowCount)
             extra = TableInput.extraColumnWarnings(table, model: model)
             let threshold = try request.query("threshold").map { text -> Double in
                 guard let value = Double(text) else { throw APIError.badRequest("threshold '\(text)' is not a number", code: "invalid_parameter") }
@@ -149,17 +147,13 @@ struct ModelRoutes {
             options = Scoring.Options(decision: try DecisionPolicy(threshold: body.threshold, costs: body.costs, model: model),
                                       explainTop: body.explain ? try top(body.top, model: model) : nil)
         }
-        if options.explainTop != nil, !model.isExplainable {
-            throw TestbedError(.unsupported, "\(model.algorithm) models have no per-prediction contributions; predict without explain, or use a linear, gbdt or random_forest model")
-        }
-        let rows = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
+        let (rows, scale) = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
         if let accept = request.headers[.accept], accept.contains("text/csv"), !accept.contains("json") {
             return csvResponse(rows, model: model)
         }
-        let scale = options.explainTop == nil ? nil : (model.task == .regression ? "value" : model.algorithm == "random_forest" ? "probability" : "log_odds")
         let response = PredictResponse(model: served.name, task: model.task.rawValue,
                                        classes: model.task == .classification ? model.classes : nil,
-                                       contributionScale: scale, predictions: rows)
+                                       contributionScale: scale?.rawValue, predictions: rows)
         return try response.response(from: request, context: context)
     }
 

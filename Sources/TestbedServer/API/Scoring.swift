@@ -115,11 +115,12 @@ enum Scoring {
         return result
     }
 
-    /// The rows of a `/predict` answer.
-    static func rows(_ served: ServedModel, _ table: DataTable, extraWarnings: [[String]], options: Options) async throws -> [ScoredRow] {
+    /// The rows of a `/predict` answer, and what the contributions are measured in when explained.
+    static func rows(_ served: ServedModel, _ table: DataTable, extraWarnings: [[String]], options: Options) async throws
+        -> (rows: [ScoredRow], scale: ContributionScale?) {
         let model = served.model
         let (predictions, explanation) = try await predict(served, table, explain: options.explainTop != nil)
-        return predictions.values.indices.map { row in
+        let rows = predictions.values.indices.map { row in
             var scored = ScoredRow(prediction: .number(predictions.values[row]), warnings: predictions.warnings[row] + extraWarnings[row])
             if model.task == .classification, let probabilities = predictions.probabilities?.row(row) {
                 scored.prediction = .label(predictions.labels[row])
@@ -132,5 +133,6 @@ enum Scoring {
             }
             return scored
         }
+        return (rows, explanation?.scale)
     }
 }

@@ -35,9 +35,7 @@ enum TableInput {
     /// column whose present cells are all numbers is numeric, otherwise text.
     static func table(fromRows rows: [[String: JSONCell]], limits: Limits) throws -> DataTable {
         guard !rows.isEmpty else { throw APIError.badRequest("'rows' is empty; send at least one row as {\"column\": value, …}") }
-        guard rows.count <= limits.maxRowsPerRequest else {
-            throw APIError.tooLarge("\(rows.count) rows in one request; this server scores at most \(limits.maxRowsPerRequest) per request (--max-rows); split the batch")
-        }
+        try limits.checkRows(rows.count)
         var names: [String] = []
         var seen: Set<String> = []
         for row in rows { for key in row.keys.sorted() where seen.insert(key).inserted { names.append(key) } }
@@ -55,18 +53,23 @@ enum TableInput {
                 }
                 if !allNumbers { break }
             }
-            if allNumbers { return Column(name: name, values: .numeric(numbers)) }
-            var levels: [String] = [], codes = [Int32](repeating: -1, count: rows.count), index: [String: Int32] = [:]
-            for (position, row) in rows.enumerated() {
-                guard let text = row[name]?.text, !MissingValue.isMissing(text) else { continue }
-                if let code = index[text] { codes[position] = code; continue }
-                index[text] = Int32(levels.count)
-                codes[position] = Int32(levels.count)
-                levels.append(text)
-            }
-            return Column(name: name, values: .text(codes: codes, levels: levels))
+            return Column(name: name, values: allNumbers ? .numeric(numbers) : textValues(rows.map { $0[name]?.text }))
         }
         return DataTable(columns: columns)
+    }
+
+    /// Text cells as codes into levels in order of first appearance; `nil` and the spellings of
+    /// "missing" are missing cells.
+    static func textValues(_ cells: [String?]) -> ColumnValues {
+        var levels: [String] = [], index: [String: Int32] = [:]
+        let codes = cells.map { cell -> Int32 in
+            guard let text = cell, !MissingValue.isMissing(text) else { return -1 }
+            if let code = index[text] { return code }
+            index[text] = Int32(levels.count)
+            levels.append(text)
+            return Int32(levels.count - 1)
+        }
+        return .text(codes: codes, levels: levels)
     }
 
     /// Per row, a warning for each key the model does not use.

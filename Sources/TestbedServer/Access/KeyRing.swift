@@ -31,13 +31,11 @@ final class KeyRing: Sendable {
     /// The caller a bearer token stands for, or why it is refused.
     func authenticate(_ token: String) -> Result<Caller, APIError> {
         // One digest per request: a tenant's key is found by its id, anything else may be the admin key.
+        let invalid = APIError.unauthorized("the API key is not valid; send a key issued by the hub as 'Authorization: Bearer <key>'")
         guard let key = APIKey(token: token), let entry = entries.withLockedValue({ $0[key.id] }) else {
-            if APIKey.constantTimeEquals(APIKey.digest(token), adminDigest) { return .success(.admin) }
-            return .failure(.unauthorized("the API key is not valid; send a key issued by the hub as 'Authorization: Bearer <key>'"))
+            return APIKey.constantTimeEquals(APIKey.digest(token), adminDigest) ? .success(.admin) : .failure(invalid)
         }
-        guard APIKey.constantTimeEquals(key.digest, entry.digest) else {
-            return .failure(.unauthorized("the API key is not valid; send a key issued by the hub as 'Authorization: Bearer <key>'"))
-        }
+        guard APIKey.constantTimeEquals(key.digest, entry.digest) else { return .failure(invalid) }
         if entry.revoked { return .failure(.unauthorized("this API key was revoked; ask the hub for a new one")) }
         return .success(.tenant(id: entry.tenantID, keyID: key.id))
     }

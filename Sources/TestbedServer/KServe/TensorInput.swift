@@ -52,7 +52,7 @@ enum TensorInput {
             throw APIError.badRequest("input '\(input.name)' is not a column of the model, so it must be one numeric tensor of shape [N, \(features.count)] in the order \(features); got \(input.datatype) \(input.shape)")
         }
         let rows = input.shape[0]
-        try checkRows(rows, limits: limits)
+        try limits.checkRows(rows)
         let values = input.data.map(number)
         let columns = features.enumerated().map { column, name in
             Column(name: name, values: .numeric((0..<rows).map { values[$0 * features.count + column] }))
@@ -63,7 +63,7 @@ enum TensorInput {
     private static func columnTable(_ inputs: [P.InputTensor], features: [String], limits: Limits) throws -> DataTable {
         var seen = Set<String>()
         let rows = inputs[0].shape[0]
-        try checkRows(rows, limits: limits)
+        try limits.checkRows(rows)
         let columns = try inputs.map { input -> Column in
             guard features.contains(input.name) else {
                 throw APIError.badRequest("input '\(input.name)' is not a column of the model; its inputs are \(features) (or send one [N, \(features.count)] tensor)")
@@ -73,15 +73,9 @@ enum TensorInput {
                 throw APIError.badRequest("input '\(input.name)' has shape \(input.shape); every column tensor must be [\(rows)] or [\(rows), 1], like the first")
             }
             if input.datatype == "BYTES" {
-                var levels: [String] = [], index: [String: Int32] = [:]
-                let codes = input.data.map { cell -> Int32 in
-                    guard case .string(let text) = cell, !MissingValue.isMissing(text) else { return -1 }
-                    if let code = index[text] { return code }
-                    index[text] = Int32(levels.count)
-                    levels.append(text)
-                    return Int32(levels.count - 1)
-                }
-                return Column(name: input.name, values: .text(codes: codes, levels: levels))
+                return Column(name: input.name, values: TableInput.textValues(input.data.map { cell in
+                    if case .string(let text) = cell { text } else { nil }
+                }))
             }
             return Column(name: input.name, values: .numeric(input.data.map(number)))
         }
@@ -90,12 +84,6 @@ enum TensorInput {
             throw APIError.badRequest("the inputs lack the column\(absent.count == 1 ? "" : "s") \(absent); the model needs \(features)")
         }
         return DataTable(columns: columns)
-    }
-
-    private static func checkRows(_ rows: Int, limits: Limits) throws {
-        guard rows <= limits.maxRowsPerRequest else {
-            throw APIError.tooLarge("\(rows) rows in one request; this server scores at most \(limits.maxRowsPerRequest) per request (--max-rows)")
-        }
     }
 
     private static func number(_ cell: JSONCell) -> Double {

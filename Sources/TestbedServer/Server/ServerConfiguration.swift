@@ -28,4 +28,11 @@ struct Limits: Sendable {
     var maxJobsPerTenant = 2
     /// Requests per second per key, bursts included (429 with `Retry-After` above it; 0 = no limit).
     var requestsPerSecond = 50_000.0
+
+    /// Refuses a batch of more rows than ``maxRowsPerRequest`` (413).
+    func checkRows(_ rows: Int) throws {
+        guard rows <= maxRowsPerRequest else {
+            throw APIError.tooLarge("\(rows) rows in one request; this server scores at most \(maxRowsPerRequest) per request (--max-rows); split the batch")
+        }
+    }
 }
