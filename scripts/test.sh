@@ -7,3 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift test -c release
+# The dashboard in a real browser (headless Chromium), against the testbed just built.
+Tests/DashboardE2E/run.sh

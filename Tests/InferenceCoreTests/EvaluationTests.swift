@@ -80,4 +80,21 @@ struct EvaluationTests {
         let value = try #require(result.metrics[metric])
         #expect(abs(value - expected) <= tolerance, "\(metric) \(value), reference \(expected)")
     }
+
+    @Test func outOfFoldPredictionsAreThoseTheFoldsWereScoredOn() throws {
+        // 160 rows in 5 folds of 32: the mean of the folds' MAE is then the MAE over all rows, so
+        // the recorded points must be the held-out predictions, not fits of the rows learned from.
+        let lines = try String(contentsOfFile: TestData.datasetPath("Servo.csv"), encoding: .utf8).split(separator: "\n")
+        let table = try TestData.table(csv: lines.prefix(161).joined(separator: "\n") + "\n")
+        let prepared = try PreparedData(table, spec: TrainingSpec(target: "Class", algorithm: "gbdt"))
+        let result = try prepared.crossValidate(folds: 5, parameters: prepared.algorithm.resolve([:]), seed: 3)
+        let points = try #require(result.predictedVsActual)
+        #expect(points.count == 160)
+        #expect(points.map(\.actual) == prepared.target.values)
+        let mae = points.reduce(0) { $0 + abs($1.actual - $1.predicted) } / Double(points.count)
+        #expect(isClose(mae, try #require(result.metrics["mae"]), tolerance: 1e-9))
+
+        let many = OutOfFoldPoint.sample(actual: (0..<2000).map(Double.init), predicted: (0..<2000).map { Double($0) * 2 })
+        #expect(many.count == OutOfFoldPoint.maxCount && many.first?.actual == 0 && many.last?.actual == 1996)
+    }
 }

@@ -40,4 +40,36 @@ struct ProfileTests {
         let profile = DatasetProfile(try TestData.table(csv: csv))
         #expect(profile.warnings.contains("machine: has 150 distinct values; the 99 most frequent are kept as categories and the rest grouped as 'other'"))
     }
+
+    @Test func histogramsBinAsNumPy() throws {
+        // numpy.histogram(range(21), bins=20): nineteen bins of one value, the last closed on both sides.
+        let table = try TestData.table(csv: "x\n" + (0...20).map(String.init).joined(separator: "\n") + "\n")
+        let histogram = try #require(DatasetProfile(table).columns[0].histogram)
+        #expect(histogram.counts == [Int](repeating: 1, count: 19) + [2])
+        #expect(histogram.lower == 0 && histogram.upper == 20)
+
+        let ozone = DatasetProfile(try TestData.table("Ozone.csv"))
+        let v9 = try #require(ozone.columns.first { $0.name == "V9" })
+        #expect(v9.histogram?.counts.reduce(0, +) == 366 - 139)
+        #expect(DatasetProfile(try TestData.table(csv: "a\n5\n5\n")).columns[0].histogram?.counts == [2])
+    }
+
+    @Test func eachColumnSaysWhatItWouldBeAsATarget() throws {
+        let table = try TestData.table("mlc_churn.csv")
+        let churn = DatasetProfile(table)
+        let tasks = Dictionary(uniqueKeysWithValues: churn.columns.map { ($0.name, $0.targetTask) })
+        #expect(tasks["churn"] == .classification)
+        #expect(tasks["state"] == .classification)
+        #expect(tasks["account_length"] == .regression)
+        // Ten whole numbers are taken for class codes.
+        #expect(tasks["number_customer_service_calls"] == .classification)
+        // The profile says what training will infer.
+        for column in churn.columns {
+            #expect(try Target(table.column(named: column.name), task: nil).task == column.targetTask, "\(column.name)")
+        }
+        let codes = DatasetProfile(try TestData.table(csv: "grade,x\n1,0.5\n2,0.25\n3,1.5\n1,2.5\n"))
+        #expect(codes.columns.map(\.targetTask) == [.classification, .regression])
+        let biomass = DatasetProfile(try TestData.table("biomass.csv"))
+        #expect(biomass.columns.first { $0.name == "sample" }?.targetTask == nil)
+    }
 }

@@ -87,6 +87,7 @@ public struct PreparedData: Sendable {
         var confusion: [[Int]]? = target.task == .classification
             ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
         var outOfFold = Matrix(rows: target.task == .classification ? target.values.count : 0, columns: target.classes.count)
+        var predicted = [Double](repeating: .nan, count: target.task == .regression ? target.values.count : 0)
         var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds) : nil
         for (fold, testRows) in testFolds.enumerated() {
             try progress(TrainingProgress(fraction: Double(fold) / Double(testFolds.count),
@@ -101,6 +102,7 @@ public struct PreparedData: Sendable {
             switch target.task {
             case .regression:
                 perFold.append(RegressionMetrics.compute(actual: actual, predicted: output.storage))
+                for (position, row) in testRows.enumerated() { predicted[row] = output.storage[position] }
             case .classification:
                 let labels = actual.map { Int($0) }
                 perFold.append(ClassificationMetrics.compute(actual: labels, probabilities: output))
@@ -113,8 +115,12 @@ public struct PreparedData: Sendable {
             }
         }
         let reliability = target.task == .classification ? Calibration.reliabilityTable(actual: target.classIndices, probabilities: outOfFold) : nil
-        return CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, reliability: reliability,
-                                     importance: tally?.importances, notes: notes)
+        var result = CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, reliability: reliability,
+                                           importance: tally?.importances, notes: notes)
+        if target.task == .regression {
+            result.predictedVsActual = OutOfFoldPoint.sample(actual: target.values, predicted: predicted)
+        }
+        return result
     }
 }
 
@@ -129,10 +135,14 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
     public var reliability: [ReliabilityBin]?
     /// When asked for: each feature's importance on held-out rows, most important first.
     public var importance: [FeatureImportance]?
+    /// Regression: out-of-fold predictions against the actual values, for a plot (at most
+    /// `OutOfFoldPoint.maxCount` rows, evenly spaced over the table).
+    public var predictedVsActual: [OutOfFoldPoint]?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
         case folds, metrics, notes, reliability, importance
+        case predictedVsActual = "predicted_vs_actual"
         case metricsStd = "metrics_std"
         case confusionMatrix = "confusion_matrix"
     }
@@ -154,5 +164,23 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
         self.reliability = reliability
         self.importance = importance
         self.notes = notes
+    }
+}
+
+/// One row's actual value and the prediction of the fold model that did not see it.
+public struct OutOfFoldPoint: Sendable, Codable, Equatable {
+    public var actual: Double
+    public var predicted: Double
+
+    /// Enough points for a scatter plot, little enough to keep in every model file.
+    public static let maxCount = 500
+
+    /// Every row, or `maxCount` rows evenly spaced over the table.
+    static func sample(actual: [Double], predicted: [Double]) -> [OutOfFoldPoint] {
+        let count = min(actual.count, maxCount)
+        return (0..<count).map { index in
+            let row = index * actual.count / count
+            return OutOfFoldPoint(actual: actual[row], predicted: predicted[row])
+        }
     }
 }

@@ -40,7 +40,8 @@ public struct Target: Sendable, Equatable {
         let task: Task
         if let requestedTask {
             task = requestedTask
-        } else if numeric && !(usedLevels.count <= 10 && usedLevels.allSatisfy { numbers[Int($0)]!.rounded() == numbers[Int($0)]! }) {
+        } else if Self.inferredTask(numeric: numeric, distinctValues: usedLevels.count,
+                                    allIntegers: numeric && usedLevels.allSatisfy { numbers[Int($0)]!.rounded() == numbers[Int($0)]! }) == .regression {
             task = .regression
             notes.append("task: regression (the target '\(name)' is numeric with \(usedLevels.count) distinct values); use --task classification to change it")
         } else {
@@ -68,6 +69,12 @@ public struct Target: Sendable, Equatable {
             values = rows.map { Double(classOf[Int(codes[$0])]) }
         }
         self.notes = notes
+    }
+
+    /// The task a target with these values means when none is asked for: regression for numbers,
+    /// unless there are at most ten distinct whole numbers (class codes); classification for text.
+    public static func inferredTask(numeric: Bool, distinctValues: Int, allIntegers: Bool) -> Task {
+        numeric && !(distinctValues <= 10 && allIntegers) ? .regression : .classification
     }
 
     /// A target with given values, for tests and internal use.

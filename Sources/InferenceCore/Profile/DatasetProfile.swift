@@ -15,6 +15,11 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         public var summary: NumericSummary?
         /// For text columns: the most frequent values, at most ten.
         public var topCategories: [CategoryCount]?
+        /// For numeric columns: how the present values spread over the range.
+        public var histogram: Histogram?
+        /// What a model predicting this column would do, as inferred when no task is given;
+        /// `nil` for columns that cannot be a target (identifiers, empty columns).
+        public var targetTask: Task?
         public var notes: [String]
 
         enum CodingKeys: String, CodingKey {
@@ -23,6 +28,27 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
             case missingShare = "missing_share"
             case distinctCount = "distinct_count"
             case topCategories = "top_categories"
+            case histogram
+            case targetTask = "target_task"
+        }
+    }
+
+    /// Counts of values in equal-width bins from `lower` to `upper` (the last bin includes `upper`).
+    public struct Histogram: Sendable, Codable, Equatable {
+        public var lower: Double
+        public var upper: Double
+        public var counts: [Int]
+
+        /// The histogram of the present values of `values`, in `bins` bins (one when all are equal).
+        init?(_ values: [Double], summary: NumericSummary?, bins: Int = 20) {
+            guard let summary else { return nil }
+            (lower, upper) = (summary.min, summary.max)
+            let width = (upper - lower) / Double(bins)
+            counts = [Int](repeating: 0, count: width > 0 ? bins : 1)
+            for value in values where !value.isNaN {
+                let bin = width > 0 ? min(Int((value - lower) / width), bins - 1) : 0
+                counts[bin] += 1
+            }
         }
     }
 
@@ -53,10 +79,15 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         var notes: [String] = []
         var summary: NumericSummary?
         var top: [CategoryCount]?
+        var histogram: Histogram?
+        var targetTask: Task?
         var distinct = 0
         switch column.values {
         case .numeric(let values):
             (summary, distinct) = NumericSummary.withDistinctCount(values)
+            histogram = Histogram(values, summary: summary)
+            targetTask = Target.inferredTask(numeric: true, distinctValues: distinct,
+                                             allIntegers: values.allSatisfy { $0.isNaN || $0.rounded() == $0 })
             if distinct == 1 { notes.append("has a single value; it carries no information") }
         case .text(let codes, let levels):
             var counts = [Int](repeating: 0, count: levels.count)
@@ -64,6 +95,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
             distinct = levels.count
             top = zip(levels, counts).sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
                 .prefix(10).map { CategoryCount(value: $0.0, count: $0.1) }
+            if kind == .boolean || kind == .categorical { targetTask = .classification }
             if kind == .identifier { notes.append("a different value in (almost) every row, as an identifier; left out of the features") }
             if kind == .categorical && distinct > maxCategories {
                 notes.append("has \(distinct) distinct values; the \(maxCategories - 1) most frequent are kept as categories and the rest grouped as 'other'")
@@ -76,6 +108,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
             notes.append("\(Int((share * 100).rounded()))% of its cells are missing; they are imputed")
         }
         return ColumnProfile(name: column.name, kind: kind, missingCount: missing, missingShare: share,
-                             distinctCount: distinct, summary: summary, topCategories: top, notes: notes)
+                             distinctCount: distinct, summary: summary, topCategories: top, histogram: histogram,
+                             targetTask: kind == .empty || distinct < 2 ? nil : targetTask, notes: notes)
     }
 }

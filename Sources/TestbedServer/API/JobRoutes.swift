@@ -100,10 +100,19 @@ struct JobRoutes {
             }) else { throw APIError.notFound("there is no job '\(id)'; GET /api/v1/jobs lists yours") }
             return JobView(job)
         }
+        router.get("algorithms") { _, _ -> [AlgorithmView] in
+            AlgorithmRegistry.all.map { AlgorithmView(name: $0.name, tasks: Task.allCases.filter($0.tasks.contains).map(\.rawValue)) }
+        }
         router.post("jobs/{id}/cancel") { _, context -> Created<JobView> in
             let job = try await services.jobs.cancel(try context.parameters.require("id"), tenant: try context.tenant())
             return Created(status: .accepted, body: JobView(job))
         }
+    }
+
+    /// A line of `GET /api/v1/algorithms`: what `algorithms` of a job may name.
+    struct AlgorithmView: ResponseEncodable {
+        var name: String
+        var tasks: [String]
     }
 
     /// Checks everything that can be checked before queueing, so that a mistake is answered at

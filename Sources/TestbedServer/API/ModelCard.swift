@@ -44,6 +44,8 @@ struct ModelCard: ResponseEncodable {
     var importance: [FeatureImportance]?
     var confusionMatrix: [[Int]]?
     var reliability: [ReliabilityBin]?
+    /// Regression: out-of-fold predictions against actual values (a sample of the rows).
+    var predictedVsActual: [OutOfFoldPoint]?
     var explainable: Bool
     var notes: [String]
     var source: Source
@@ -55,6 +57,7 @@ struct ModelCard: ResponseEncodable {
         case importance, reliability, explainable, notes, source
         case primaryMetric = "primary_metric"
         case confusionMatrix = "confusion_matrix"
+        case predictedVsActual = "predicted_vs_actual"
         case createdAt = "created_at"
         case libraryVersion = "library_version"
     }
@@ -85,6 +88,7 @@ struct ModelCard: ResponseEncodable {
         importance = evaluation?.importance
         confusionMatrix = evaluation?.confusionMatrix
         reliability = evaluation?.reliability
+        predictedVsActual = evaluation?.predictedVsActual
         explainable = model.isExplainable
         notes = model.training.notes
         source = Source(dataset: served.record?.datasetId, file: model.training.sourceFile, sha256: model.training.sourceSHA256,

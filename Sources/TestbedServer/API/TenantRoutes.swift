@@ -34,6 +34,15 @@ struct TenantRoutes {
         enum CodingKeys: String, CodingKey { case id, keys; case displayName = "display_name"; case createdAt = "created_at" }
     }
 
+    /// Who a key belongs to, for clients such as the dashboard that adapt to it.
+    struct Identity: ResponseEncodable {
+        var role: String
+        var tenant: String?
+        var displayName: String?
+        var keyID: String?
+        enum CodingKeys: String, CodingKey { case role, tenant; case displayName = "display_name"; case keyID = "key_id" }
+    }
+
     struct AuditView: ResponseEncodable {
         var id: Int64
         var at: Date
@@ -59,6 +68,11 @@ struct TenantRoutes {
             }
             services.keys.activate(record)
             return Created(body: IssuedKey(tenant: tenant.id, keyID: key.id, apiKey: key.token))
+        }
+        router.get("me") { _, context -> Identity in
+            guard case .tenant(let id, let keyID)? = context.caller else { return Identity(role: "admin") }
+            let tenant = try await services.store.pool.read { db in try TenantRecord.fetchOne(db, key: id) }
+            return Identity(role: "tenant", tenant: id, displayName: tenant?.displayName, keyID: keyID)
         }
         router.get("tenants") { _, context -> [TenantView] in
             try context.requireAdmin()

@@ -14,7 +14,7 @@ enum TestbedApplication {
         try files.prepare()
         let store = try MetadataStore(path: configuration.dataDirectory + "/testbed.sqlite")
         let admin = try AdminKey.resolve(environment: configuration.adminKey, dataDirectory: configuration.dataDirectory)
-        logger.info("admin key ready", metadata: ["from": "\(admin.source)"])
+        logger.notice("admin key ready; sign in with it at / (the dashboard) to make pilot workspaces", metadata: ["from": "\(admin.source)"])
         let keys = try KeyRing(adminKey: admin.key, store: store)
         let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
@@ -23,7 +23,7 @@ enum TestbedApplication {
     }
 
     /// Every route, behind the middleware that every request passes: request id, metrics, JSON
-    /// errors; all but health and the API description also behind the key check.
+    /// errors; all but health, the API description and the dashboard's files also behind the key check.
     static func makeRouter(_ services: Services, metrics: PrometheusCollectorRegistry) throws -> Router<TestbedContext> {
         let router = Router(context: TestbedContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -37,6 +37,8 @@ enum TestbedApplication {
         router.get("openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
         }
+
+        try DashboardRoutes().add(to: router)
 
         let secured = router.group().add(middleware: AuthMiddleware(keys: services.keys, limiter: RateLimiter(rate: services.limits.requestsPerSecond)))
         MetricsRoute(registry: metrics).add(to: secured)

@@ -1,0 +1,187 @@
+// Data: upload a CSV with a progress bar, see its profile, and start training on it.
+import { api } from './api.js';
+import { attempt } from './feedback.js';
+import { fill, h, table, section, formatNumber, formatPercent, formatBytes, formatDate, resourceName, algorithmTitles } from './dom.js';
+import { sparkHistogram, sparkCategories } from './charts.js';
+
+export async function datasetsPage(main) {
+  const datasets = await api.get('/api/v1/datasets');
+  fill(main,
+    h('h1', {}, 'Your data'),
+    h('p', { class: 'lead' }, 'Start with a table exported from your own systems: a CSV file with one row per case (a batch, a shift, a measurement) and one column per property. One of the columns is what you want to predict.'),
+    uploadCard(),
+    section('Uploaded tables', datasets.length === 0
+      ? h('p', { class: 'muted' }, 'Nothing uploaded yet.')
+      : h('div', { class: 'scroll' }, table(['Name', 'Rows', 'Columns', 'Size', 'Uploaded', ''], datasets.map((dataset) => [
+        h('a', { href: `#/datasets/${encodeURIComponent(dataset.id)}` }, dataset.name),
+        String(dataset.rows), String(dataset.columns), formatBytes(dataset.bytes), formatDate(dataset.created_at),
+        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${dataset.name}`, onclick: () => remove(dataset, main) }, 'Delete'),
+      ])))));
+}
+
+async function remove(dataset, main) {
+  if (!confirm(`Delete the table '${dataset.name}' and erase its file? Models trained on it stay.`)) return;
+  await attempt(async () => {
+    await api.delete(`/api/v1/datasets/${encodeURIComponent(dataset.id)}`);
+    await datasetsPage(main);
+  });
+}
+
+function uploadCard() {
+  const input = h('input', { id: 'upload-file', type: 'file', accept: '.csv,.txt,text/csv' });
+  const name = h('input', { id: 'upload-name', type: 'text', maxlength: 64, pattern: '[A-Za-z0-9_\\-][A-Za-z0-9._\\-]*' });
+  const bar = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+  const status = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit', disabled: true }, 'Upload');
+  const drop = h('div', { class: 'drop' },
+    h('p', {}, 'Drop a CSV file here, or choose one:'),
+    h('label', { for: 'upload-file', class: 'inline' }, 'CSV file'), input);
+  const choose = (file) => {
+    if (!file) return;
+    const transfer = new DataTransfer();
+    transfer.items.add(file);
+    input.files = transfer.files;
+    name.value = resourceName(file.name);
+    status.textContent = `${file.name}, ${formatBytes(file.size)}`;
+    button.disabled = false;
+  };
+  input.addEventListener('change', () => choose(input.files[0]));
+  drop.addEventListener('dragover', (event) => { event.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('over');
+    choose(event.dataTransfer.files[0]);
+  });
+  const form = h('form', { class: 'card', id: 'upload-form' }, h('h2', {}, 'Upload a table'), drop,
+    h('label', { for: 'upload-name' }, 'Name ', h('span', { class: 'hint' }, '(letters, digits, - _ .)')), name,
+    h('div', { class: 'actions' }, button), bar, status);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = input.files[0];
+    if (!file) return;
+    button.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    await attempt(async () => {
+      const dataset = await api.upload(`/api/v1/datasets?name=${encodeURIComponent(name.value)}`, file, (share) => {
+        bar.value = share;
+        status.textContent = share < 1 ? `Sending… ${formatPercent(share, 0)}` : 'Sent; the testbed is reading and profiling the table…';
+      });
+      location.hash = `#/datasets/${encodeURIComponent(dataset.id)}`;
+    });
+    button.disabled = false;
+    status.textContent = '';
+    bar.hidden = true;
+  });
+  return form;
+}
+
+const kindTitles = { numeric: 'number', boolean: 'yes/no', categorical: 'category', identifier: 'identifier (not used)', empty: 'empty (not used)' };
+
+function distribution(column, rows) {
+  if (column.histogram) {
+    return sparkHistogram(column.histogram, `Distribution of ${column.name} from ${formatNumber(column.histogram.lower)} to ${formatNumber(column.histogram.upper)}`);
+  }
+  if (column.top_categories?.length) return sparkCategories(column.top_categories, rows, `Most frequent values of ${column.name}`);
+  return '';
+}
+
+function rangeOrCategories(column) {
+  if (column.summary) return `${formatNumber(column.summary.min)} to ${formatNumber(column.summary.max)} (median ${formatNumber(column.summary.median)})`;
+  if (column.top_categories?.length) {
+    const shown = column.top_categories.slice(0, 4).map((entry) => `${entry.value} (${entry.count})`).join(', ');
+    return column.distinct_count > 4 ? `${shown}, … ${column.distinct_count} in all` : shown;
+  }
+  return '';
+}
+
+export async function datasetPage(main, id) {
+  const dataset = await api.get(`/api/v1/datasets/${encodeURIComponent(id)}`);
+  const { profile } = dataset;
+  const algorithms = await api.get('/api/v1/algorithms');
+  fill(main,
+    h('p', {}, h('a', { href: '#/datasets' }, '← Your data')),
+    h('h1', {}, dataset.name),
+    h('p', { class: 'lead' }, `${dataset.rows} rows and ${dataset.columns} columns, ${formatBytes(dataset.bytes)}; separated by '${profile.delimiter}', decimal mark '${profile.decimal_mark}'.`),
+    profile.warnings.length ? h('div', { class: 'notice' }, h('strong', {}, 'Worth knowing before you train:'),
+      h('ul', { class: 'warnings' }, profile.warnings.map((warning) => h('li', {}, warning)))) : null,
+    trainingForm(dataset, algorithms),
+    section('What is in the table',
+      h('div', { class: 'scroll' }, table(['Column', 'Type', 'Missing', 'Range or most frequent values', 'Distribution'], profile.columns.map((column) => [
+        h('strong', {}, column.name),
+        kindTitles[column.kind] ?? column.kind,
+        formatPercent(column.missing_share),
+        rangeOrCategories(column),
+        distribution(column, profile.rows),
+      ]), { id: 'profile-table' }))));
+}
+
+const taskTitles = { regression: 'predict a number (regression)', classification: 'predict a category (classification)' };
+
+function trainingForm(dataset, algorithms) {
+  const candidates = dataset.profile.columns.filter((column) => column.target_task);
+  const target = h('select', { id: 'train-target' }, candidates.map((column) => h('option', { value: column.name }, column.name)));
+  target.value = candidates.at(-1)?.name ?? '';
+  const task = h('select', { id: 'train-task' }, Object.entries(taskTitles).map(([value, title]) => h('option', { value }, title)));
+  const inferred = h('span', { class: 'hint', id: 'task-inferred' });
+  const automatic = h('input', { type: 'radio', name: 'algorithm-choice', id: 'algorithms-auto', value: 'auto', checked: true });
+  const chosen = h('input', { type: 'radio', name: 'algorithm-choice', id: 'algorithms-chosen', value: 'chosen' });
+  const boxes = h('div', { id: 'algorithm-boxes' });
+  const budget = h('input', { id: 'train-budget', type: 'number', min: 1, max: 86400, step: 1, value: 60 });
+  const modelName = h('input', { id: 'train-model-name', type: 'text', maxlength: 64, placeholder: `${dataset.name}-<target>` });
+  const button = h('button', { type: 'submit', id: 'train-start' }, 'Train');
+
+  const drawAlgorithms = () => {
+    const names = algorithms.filter((algorithm) => algorithm.tasks.includes(task.value)).map((algorithm) => algorithm.name);
+    fill(boxes, ...names.map((name) => h('label', { class: 'inline' },
+      h('input', { type: 'checkbox', value: name, disabled: automatic.checked, onchange: () => { chosen.checked = true; } }),
+      `${algorithmTitles[name] ?? name} `, h('code', { class: 'hint' }, name))));
+  };
+  const targetChanged = () => {
+    const column = candidates.find((candidate) => candidate.name === target.value);
+    if (!column) return;
+    task.value = column.target_task;
+    inferred.textContent = column.target_task === 'regression'
+      ? `inferred: '${column.name}' holds numbers with ${column.distinct_count} distinct values`
+      : `inferred: '${column.name}' has ${column.distinct_count} distinct values`;
+    drawAlgorithms();
+  };
+  target.addEventListener('change', targetChanged);
+  task.addEventListener('change', drawAlgorithms);
+  for (const radio of [automatic, chosen]) {
+    radio.addEventListener('change', () => boxes.querySelectorAll('input').forEach((box) => { box.disabled = automatic.checked; }));
+  }
+  targetChanged();
+
+  const form = h('form', { class: 'card', id: 'train-form' }, h('h2', {}, 'Train a model'),
+    candidates.length === 0 ? h('p', { class: 'notice' }, 'No column of this table can be predicted: each is empty, constant or an identifier.') : null,
+    h('div', { class: 'fields' },
+      h('div', {}, h('label', { for: 'train-target' }, 'What to predict'), target),
+      h('div', {}, h('label', { for: 'train-task' }, 'Kind of prediction'), task, h('div', {}, inferred))),
+    h('fieldset', {}, h('legend', {}, 'Algorithms'),
+      h('label', { class: 'inline', for: 'algorithms-auto' }, automatic, algorithmTitles.auto),
+      h('label', { class: 'inline', for: 'algorithms-chosen' }, chosen, 'Only these:'), boxes),
+    h('div', { class: 'fields' },
+      h('div', {}, h('label', { for: 'train-budget' }, 'Time budget ', h('span', { class: 'hint' }, '(seconds)')), budget),
+      h('div', {}, h('label', { for: 'train-model-name' }, 'Model name ', h('span', { class: 'hint' }, '(optional)')), modelName)),
+    h('p', { class: 'hint' }, 'Every candidate is measured by cross-validation: on rows it did not learn from.'),
+    h('div', { class: 'actions' }, button));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const picked = [...boxes.querySelectorAll('input:checked')].map((box) => box.value);
+    const body = {
+      dataset: dataset.id, target: target.value, task: task.value,
+      algorithms: automatic.checked ? 'auto' : picked,
+      time_budget_seconds: Number(budget.value),
+    };
+    if (modelName.value.trim()) body.model_name = modelName.value.trim();
+    button.disabled = true;
+    await attempt(async () => {
+      const job = await api.post('/api/v1/jobs', body);
+      location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+    });
+    button.disabled = false;
+  });
+  return form;
+}

@@ -1,0 +1,418 @@
+"""End-to-end test of the web dashboard in headless Chromium (Debian's chromium and chromium-driver,
+driven by Selenium). It starts the built `testbed serve` on port 0 with its own data directory and
+walks the pilot flow a person would: sign in, make a workspace, upload a real CSV, train, open the
+model, predict, vary one input, score a file, browse the demonstrations, sign out. Every number the
+page shows is compared with what the API answers for the same request, screenshots of each page are
+saved, and any error in the browser console fails the test.
+
+    python dashboard_e2e.py [--testbed .build/release/testbed] [--screenshots DIR]
+"""
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASET = ROOT / "datasets" / "Servo.csv"
+TARGET = "Class"
+
+
+class Failure(AssertionError):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def close(shown, expected, relative=1e-3):
+    return abs(shown - expected) <= relative * max(abs(expected), 1e-9)
+
+
+def first_number(text):
+    match = re.search(r"[-−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)
+    check(match, f"no number in {text!r}")
+    return float(match.group(0).replace("−", "-"))
+
+
+class Server:
+    """`testbed serve` on a free port with a fresh data directory."""
+
+    def __init__(self, executable, models):
+        self.data = tempfile.mkdtemp(prefix="testbed-e2e-")
+        self.admin_key = f"tb_{secrets.token_hex(8)}_{secrets.token_hex(32)}"
+        env = dict(os.environ, TESTBED_ADMIN_KEY=self.admin_key)
+        self.process = subprocess.Popen(
+            [executable, "serve", "--port", "0", "--data-dir", self.data, "--models-dir", str(models)],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
+        deadline = time.time() + 60
+        self.url = None
+        while time.time() < deadline and self.url is None:
+            line = self.process.stderr.readline()
+            if not line:
+                raise Failure(f"testbed serve exited before listening (code {self.process.poll()})")
+            match = re.search(r'"listening on (http://[^"]+)"', line)
+            if match:
+                self.url = match.group(1)
+        check(self.url, "testbed serve did not say where it listens within 60 s")
+        self.log = open(Path(self.data) / "server.log", "w")
+        # Keep draining the server's log so that it never blocks on a full pipe.
+        import threading
+        threading.Thread(target=lambda: shutil.copyfileobj(self.process.stderr, self.log), daemon=True).start()
+
+    def call(self, method, path, key, body=None, content_type="application/json", accept="application/json"):
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Authorization": f"Bearer {key}", "Content-Type": content_type, "Accept": accept})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                payload = response.read()
+                return response.status, (json.loads(payload) if accept == "application/json" else payload.decode())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+class Browser:
+    def __init__(self, screenshots, width, height):
+        options = webdriver.ChromeOptions()
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}"]:
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+        self.driver = webdriver.Chrome(service=Service(driver_path), options=options)
+        self.wait = WebDriverWait(self.driver, 30)
+        self.screenshots = Path(screenshots)
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        self.console = []
+
+    def find(self, selector):
+        return self.wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, selector)))
+
+    def all(self, selector):
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def find_all_visible(self, selector):
+        return [element for element in self.all(selector) if element.is_displayed()]
+
+    def text(self, selector):
+        return self.find(selector).text
+
+    def go(self, url):
+        self.driver.get(url)
+
+    def shot(self, name):
+        # The whole page, not only the window: long pages are what people scroll through.
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        width = self.driver.get_window_size()["width"]
+        self.driver.set_window_size(width, max(height + 120, 700))
+        self.driver.save_screenshot(str(self.screenshots / f"{name}.png"))
+        self.driver.set_window_size(width, 900)
+
+    def console_errors(self, allow_network=False):
+        """Console entries at level SEVERE since the last call; network ones only when allowed."""
+        entries = self.driver.get_log("browser")
+        self.console.extend(entries)
+        return [entry for entry in entries if entry["level"] == "SEVERE"
+                and not (allow_network and entry.get("source") == "network")]
+
+    def quit(self):
+        self.driver.quit()
+
+
+def step(browser, name, action, allow_network=False):
+    print(f"· {name}", flush=True)
+    action()
+    errors = browser.console_errors(allow_network=allow_network)
+    check(not errors, f"JavaScript console errors during '{name}': {json.dumps(errors, indent=1)}")
+
+
+def run(arguments):
+    server = Server(arguments.testbed, ROOT / "models")
+    browser = Browser(arguments.screenshots, 1366, 900)
+    state = {}
+    b = browser
+    try:
+        def sign_in_as_admin():
+            b.go(server.url + "/")
+            b.find("#api-key").send_keys(server.admin_key, Keys.ENTER)
+            b.find("#tenant-id")
+
+        def wrong_key_is_refused():
+            b.driver.execute_script("sessionStorage.clear()")
+            b.go(server.url + "/")
+            b.find("#api-key").send_keys("tb_0000000000000000_" + "0" * 64, Keys.ENTER)
+            shown = b.text("#error .message")
+            status, body = server.call("GET", "/api/v1/me", "tb_0000000000000000_" + "0" * 64)
+            check(status == 401 and shown == body["error"], f"the banner says {shown!r}; the API said {status} {body}")
+            b.find("#api-key").clear()
+
+        def create_workspace():
+            b.find("#api-key").send_keys(server.admin_key, Keys.ENTER)
+            b.find("#tenant-id").send_keys("e2e-sawmill")
+            b.find("#tenant-name").send_keys("Sawmill North (browser test)")
+            b.find("#tenant-create").click()
+            state["key"] = b.text("#issued-api-key")
+            check(state["key"].startswith("tb_"), f"no key shown: {state['key']!r}")
+            b.shot("01-workspaces")
+            b.find("#sign-in-as").click()
+            b.find("#upload-file")
+            check("e2e-sawmill" in b.text("#nav") or "Sawmill North" in b.text("#nav"), "the header does not name the workspace")
+
+        def bad_upload_shows_the_api_error():
+            empty = Path(server.data) / "only-a-header.csv"
+            empty.write_text("a,b,c\n")
+            b.find("#upload-file").send_keys(str(empty))
+            b.find("#upload-form button[type=submit]").click()
+            shown = b.text("#error .message")
+            status, body = server.call("POST", "/api/v1/datasets?name=check", state["key"], empty.read_bytes(), content_type="text/csv")
+            check(status >= 400 and shown == body["error"], f"the banner says {shown!r}; the API said {status} {body}")
+            status, listed = server.call("GET", "/api/v1/datasets", state["key"])
+            check(listed == [], f"a refused upload left a dataset behind: {listed}")
+
+        def drag_and_drop_picks_the_file():
+            b.driver.execute_script("""
+                const file = new File(['a,b\\n1,2\\n'], 'line 7 (export).csv', {type: 'text/csv'});
+                const transfer = new DataTransfer();
+                transfer.items.add(file);
+                document.querySelector('.drop').dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            """)
+            check(b.find("#upload-name").get_attribute("value") == "line-7-export-", "a dropped file does not fill in the name")
+            check(b.find("#upload-form button[type=submit]").is_enabled(), "a dropped file does not enable the upload")
+            check(b.driver.execute_script("return document.querySelector('#upload-file').files[0].name") == "line 7 (export).csv",
+                  "the dropped file is not the one to upload")
+
+        def upload():
+            b.find("#upload-file").send_keys(str(DATASET))
+            check(b.find("#upload-name").get_attribute("value") == "Servo", "the name is not taken from the file name")
+            b.find("#upload-form button[type=submit]").click()
+            b.find("#profile-table")
+            status, datasets = server.call("GET", "/api/v1/datasets", state["key"])
+            check(len(datasets) == 1, f"expected one dataset, the API lists {datasets}")
+            state["dataset"] = datasets[0]
+            rows = b.all("#profile-table tbody tr")
+            check(len(rows) == datasets[0]["columns"], f"{len(rows)} profile rows for {datasets[0]['columns']} columns")
+            check(f"{datasets[0]['rows']} rows" in b.text("main .lead"), "the row count shown differs from the API's")
+            check(len(b.all("#profile-table svg.spark")) == datasets[0]["columns"], "not every column has a distribution chart")
+            b.shot("02-dataset-profile")
+
+        def train():
+            Select(b.find("#train-target")).select_by_value(TARGET)
+            check(Select(b.find("#train-task")).first_selected_option.get_attribute("value") == "regression",
+                  "the task inferred for Class is not regression")
+            b.find("#algorithms-chosen").click()
+            for name in ["ridge", "gbdt"]:
+                b.find(f"#algorithm-boxes input[value={name}]").click()
+            budget = b.find("#train-budget")
+            budget.clear()
+            budget.send_keys("120")
+            b.find("#train-start").click()
+            b.find("#job-progress")
+            try:
+                WebDriverWait(b.driver, 300).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#open-model")))
+            except TimeoutException:
+                raise Failure(f"training did not finish in 300 s; the page says {b.text('#job-state')!r}, {b.text('#job-message')!r}")
+            check(float(b.find("#job-progress").get_attribute("value")) == 1.0, "the progress bar did not reach the end")
+            status, jobs = server.call("GET", "/api/v1/jobs", state["key"])
+            job = jobs[0]
+            check(job["state"] == "succeeded", f"the API says the job is {job['state']}")
+            shown = len(b.all("#job-leaderboard tbody tr"))
+            check(shown == len(job["leaderboard"]), f"{shown} leaderboard rows shown, the API has {len(job['leaderboard'])}")
+            state["model"], state["job"] = job["model"], job["id"]
+            b.shot("03-training")
+
+        def cancel_training():
+            status, dataset = server.call("POST", "/api/v1/datasets?name=satellite", state["key"],
+                                          (ROOT / "datasets" / "Satellite.csv").read_bytes(), content_type="text/csv")
+            check(status == 201, f"uploading Satellite.csv: {status} {dataset}")
+            b.go(server.url + f"/#/datasets/{dataset['id']}")
+            Select(b.find("#train-target")).select_by_value("classes")
+            b.find("#train-start").click()
+            b.find("#job-cancel").click()
+            WebDriverWait(b.driver, 60).until(lambda d: "Cancelled" in d.find_element(By.CSS_SELECTOR, "#job-state").text)
+            check(not b.find_all_visible("#job-cancel"), "the cancel button stays after cancelling")
+            status, jobs = server.call("GET", "/api/v1/jobs", state["key"])
+            check(jobs[0]["state"] == "cancelled", f"the API says the job is {jobs[0]['state']}")
+
+        def model_page():
+            b.go(server.url + f"/#/jobs/{state['job']}")
+            b.find("#open-model").click()
+            summary = b.text("#model-summary")
+            status, card = server.call("GET", f"/api/v1/models/{state['model']}", state["key"])
+            state["card"] = card
+            rmse = card["metrics"]["rmse"]["mean"]
+            shown = first_number(summary.split("Typical error ±")[1])
+            check(close(shown, rmse), f"the page says a typical error of {shown}, the API's RMSE is {rmse}")
+            check(TARGET in summary, "the summary does not name what is predicted")
+            dots = len(b.all("svg.chart circle.dot"))
+            check(dots == len(card["predicted_vs_actual"]), f"{dots} dots for {len(card['predicted_vs_actual'])} out-of-fold points")
+            check(len(b.all("svg.chart rect.bar")) == min(15, len(card["importance"])), "importance bars missing")
+            b.shot("04-model")
+
+        def try_it():
+            b.find("#try-link").click()
+            value = b.find("#prediction-value")
+            row = read_form(b, state["card"])
+            status, answer = server.call("POST", f"/api/v1/models/{state['model']}/predict", state["key"],
+                                         {"rows": [row], "explain": True, "top": len(state["card"]["features"])})
+            expected = answer["predictions"][0]
+            check(float(value.get_attribute("data-value")) == expected["prediction"],
+                  f"the page predicts {value.get_attribute('data-value')}, the API {expected['prediction']} for {row}")
+            check(close(first_number(value.text), expected["prediction"]), f"shown {value.text!r} for {expected['prediction']}")
+            bars = len(b.all("#answer svg.chart rect.bar"))
+            check(bars == len(expected["contributions"]), f"{bars} contribution bars for {len(expected['contributions'])} contributions")
+            final = first_number(b.text("#contribution-note").split("move it to")[1])
+            check(close(final, expected["prediction"]), f"the contributions add up to {final} on the page, the prediction is {expected['prediction']}")
+            b.find("#whatif-chart svg")
+            state["before"] = value.get_attribute("data-value")
+
+        def what_if():
+            feature = next(f["name"] for f in state["card"]["features"] if not f.get("categories"))
+            Select(b.find("#whatif-feature")).select_by_value(feature)
+            WebDriverWait(b.driver, 10).until(lambda d: feature in d.find_element(By.CSS_SELECTOR, "label[for=whatif-slider]").text)
+            slider = b.find("#whatif-slider")
+            slider.send_keys(Keys.END)
+            WebDriverWait(b.driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#prediction-value").get_attribute("data-value") != state["before"])
+            row = read_form(b, state["card"])
+            check(close(float(row[feature]), float(slider.get_attribute("max"))), f"the slider did not move {feature} to the end of its range: {row}")
+            status, answer = server.call("POST", f"/api/v1/models/{state['model']}/predict", state["key"], {"rows": [row]})
+            shown = float(b.find("#prediction-value").get_attribute("data-value"))
+            check(shown == answer["predictions"][0]["prediction"], f"after the slider the page says {shown}, the API {answer['predictions'][0]['prediction']}")
+            check(len(b.all("#whatif-chart circle.marker")) == 1, "the what-if curve has no marker for the current value")
+            b.shot("05-try")
+
+        def batch():
+            b.find("#batch-file").send_keys(str(DATASET))
+            b.find("#batch-score").click()
+            b.find("#batch-download")
+            status, csv = server.call("POST", f"/api/v1/models/{state['model']}/predict", state["key"], DATASET.read_bytes(),
+                                      content_type="text/csv", accept="text/csv")
+            lines = csv.strip().split("\n")
+            check(f"{len(lines) - 1} rows scored" in b.text("#batch-result"), f"the page does not say {len(lines) - 1} rows were scored")
+            first_cell = b.find("#batch-result tbody tr td").text
+            check(first_cell == lines[1].split(",")[0], f"first prediction shown {first_cell!r}, the API's CSV has {lines[1]!r}")
+
+        def gallery():
+            b.go(server.url + "/#/gallery")
+            b.find(".gallery article")
+            status, models = server.call("GET", "/api/v1/models", state["key"])
+            demos = [model for model in models if model["demonstration"]]
+            check(len(b.all(".gallery article")) == len(demos), "the gallery does not show every demonstration model")
+            b.shot("06-gallery")
+            b.go(server.url + "/#/models/glass-type")
+            b.find("table.confusion")
+            status, card = server.call("GET", "/api/v1/models/glass-type", state["key"])
+            cells = [int(cell.text) for cell in b.all("table.confusion tbody td")]
+            check(cells == [count for row in card["confusion_matrix"] for count in row], "the confusion matrix differs from the API's")
+            accuracy = first_number(b.text("#model-summary").split("Right in")[1]) / 100
+            check(abs(accuracy - card["metrics"]["accuracy"]["mean"]) <= 0.005, f"accuracy shown {accuracy}, API {card['metrics']['accuracy']['mean']}")
+            b.shot("07-model-classification")
+            b.go(server.url + "/#/models/glass-type/try")
+            b.find("#probabilities")
+            b.shot("08-try-classification")
+
+        def unknown_model_is_explained():
+            b.go(server.url + "/#/models/no-such-model")
+            shown = b.text("#error .message")
+            status, body = server.call("GET", "/api/v1/models/no-such-model", state["key"])
+            check(status == 404 and shown == body["error"], f"the banner says {shown!r}; the API said {status} {body}")
+            check(b.find("main a").text == "Back to the start", "the page under the error is blank")
+
+        def projector_size():
+            b.driver.set_window_size(1024, 768)
+            for page, ready in [(f"/#/models/{state['model']}", "#model-summary"), (f"/#/models/{state['model']}/try", "#prediction-value"),
+                                (f"/#/datasets/{state['dataset']['id']}", "#profile-table"), ("/#/gallery", ".gallery article")]:
+                b.go(server.url + page)
+                b.find(ready)
+                overflow = b.driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth")
+                check(not overflow, f"{page} scrolls sideways at 1024×768")
+            b.driver.set_window_size(1366, 900)
+
+        def keyboard():
+            b.go(server.url + "/#/datasets")
+            b.find("#upload-file")
+            reached = set()
+            for _ in range(40):
+                ActionChains(b.driver).send_keys(Keys.TAB).perform()
+                reached.add(b.driver.execute_script("return document.activeElement.id || document.activeElement.textContent.trim()"))
+            for expected in ["upload-file", "Models", "Sign out"]:
+                check(expected in reached, f"'{expected}' cannot be reached with the Tab key; reached {sorted(reached)}")
+
+        def sign_out():
+            b.find("#nav button").click()
+            b.find("#api-key")
+            check(b.driver.execute_script("return sessionStorage.length") == 0, "the key stays in the browser after signing out")
+
+        step(b, "sign in with the admin key", sign_in_as_admin)
+        step(b, "a wrong key is refused in the API's words", wrong_key_is_refused, allow_network=True)
+        step(b, "create a workspace and sign in to it", create_workspace)
+        step(b, "a table without rows is refused in the API's words", bad_upload_shows_the_api_error, allow_network=True)
+        step(b, "drag and drop picks the file", drag_and_drop_picks_the_file)
+        step(b, "upload Servo.csv and see its profile", upload)
+        step(b, "train on it and watch the leaderboard", train)
+        step(b, "cancel a training job", cancel_training)
+        step(b, "the model page", model_page)
+        step(b, "try it: prediction and reasons", try_it)
+        step(b, "what-if slider", what_if)
+        step(b, "score a whole file", batch)
+        step(b, "the demonstrations", gallery)
+        step(b, "an unknown model is explained in the API's words", unknown_model_is_explained, allow_network=True)
+        step(b, "at projector resolution", projector_size)
+        step(b, "reachable by keyboard", keyboard)
+        step(b, "sign out", sign_out)
+        print(f"dashboard end-to-end: all steps passed; screenshots in {arguments.screenshots}")
+    except Exception:
+        try:
+            b.shot("failure")
+            print(f"the page at the failure: {b.driver.current_url}\n{b.driver.find_element(By.TAG_NAME, 'body').text[:3000]}", file=sys.stderr)
+        except Exception:
+            pass
+        raise
+    finally:
+        browser.quit()
+        server.stop()
+
+
+def read_form(browser, card):
+    row = {}
+    for feature in card["features"]:
+        element = browser.driver.find_element(By.ID, f"feature-{feature['name']}")
+        value = element.get_attribute("value")
+        row[feature["name"]] = float(value) if element.get_attribute("data-kind") == "number" else value
+    return row
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--testbed", default=str(ROOT / ".build" / "release" / "testbed"))
+    parser.add_argument("--screenshots", default=str(ROOT / ".build" / "dashboard-screenshots"))
+    run(parser.parse_args())
