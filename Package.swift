@@ -67,6 +67,10 @@ let package = Package(
             dependencies: ["TestbedServer"]
         ),
         .testTarget(
+            name: "BenchmarkTests",
+            dependencies: ["benchmark"]
+        ),
+        .testTarget(
             name: "TestbedServerTests",
             dependencies: [
                 "TestbedServer",

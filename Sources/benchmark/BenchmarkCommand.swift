@@ -2,30 +2,38 @@ import ArgumentParser
 import Foundation
 import InferenceCore
 
-/// `swift run -c release benchmark`: micro benchmarks of the core, each figure the median of
-/// several timed repetitions after a warm-up, with its spread.
+/// `swift run -c release benchmark`: the machine's ceiling, CSV ingest, training, inference and the
+/// server, each figure the median of several repetitions after a warm-up with its spread, the
+/// peers' figures for the same work measured in turn with ours, and a report to read.
 @main
 struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "benchmark", abstract: "Measure CSV ingest, BLAS throughput, model training, prediction and explanation speed on this machine.")
+        commandName: "benchmark",
+        abstract: "Measure BLAS, CSV ingest, training, inference and the HTTP server on this machine, side by side with scikit-learn, LightGBM, ONNX Runtime and pandas.")
 
     @Option(name: .long, help: "Comma-separated suites: \(Suite.allCases.map(\.rawValue).joined(separator: ",")).")
     var suite: String = Suite.allCases.map(\.rawValue).joined(separator: ",")
 
-    @Flag(name: .long, help: "Smaller sizes and fewer repetitions (about a minute).")
+    @Flag(name: .long, help: "Small sizes and few repetitions: about a minute.")
     var quick = false
 
-    @Option(name: .long, help: "Timed repetitions per figure (after one warm-up).")
+    @Option(name: .long, help: "Timed repetitions per figure where the suite does not choose (after one warm-up).")
     var repetitions: Int?
 
-    @Option(name: .long, help: "A Python with LightGBM (e.g. .venv-reference/bin/python): the gbdt suite then times LightGBM on the same table and prints our speed as a multiple of its.")
+    @Option(name: .long, help: "The Python with the peers (default .venv-bench/bin/python, made by bench/peers/setup.sh).")
     var peerPython: String?
 
-    @Option(name: .long, help: "Also write the results as JSON to this file.")
+    @Flag(name: .long, help: "Measure only the testbed, even where the peers are installed.")
+    var noPeers = false
+
+    @Option(name: .long, help: "Write the results as JSON to this file.")
     var json: String?
 
+    @Option(name: .long, help: "Write a Markdown report to this file, with SVG plots beside it.")
+    var markdown: String?
+
     enum Suite: String, CaseIterable {
-        case csv, blas, ridge, predict, gbdt, forest, gemm, server
+        case blas, csv, train, infer, server
     }
 
     func run() throws {
@@ -35,35 +43,61 @@ struct BenchmarkCommand: ParsableCommand {
             }
             return suite
         }
-        let context = BenchmarkContext(quick: quick, repetitions: repetitions ?? (quick ? 3 : 5), peerPython: peerPython)
-        var report = Report(machine: MachineDescription.current())
-        print(report.machine.summary)
-        // CSV first: its peak-memory figure is read before the other suites allocate.
-        for suite in Suite.allCases where suites.contains(suite) {
-            let results: [Result]
-            switch suite {
-            case .csv: results = try CSVBenchmark.run(context)
-            case .blas: results = BLASBenchmark.run(context)
-            case .ridge: results = try RidgeBenchmark.run(context)
-            case .predict: results = PredictBenchmark.run(context)
-            case .gbdt: results = try TreeBenchmark.run(context)
-            case .forest: results = try TreeBenchmark.runForest(context)
-            case .gemm: results = try GEMMModelBenchmark.run(context)
-            case .server: results = try ServerBenchmark.run(context)
+        // A report that cannot be written should fail now, not after the run.
+        for path in [json, markdown].compactMap({ $0 }) {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+                throw ValidationError("cannot create the directory \(directory.path) for \(path): \(error.localizedDescription)")
             }
-            results.forEach { print($0.line) }
-            report.results += results
         }
+        let context = BenchmarkContext(quick: quick, repetitions: repetitions ?? (quick ? 2 : 5))
+        let peer = try startPeer()
+        var report = Report(machine: MachineDescription.current(), mode: quick ? "quick" : "full", peers: peer?.versions ?? [:])
+        print(report.machine.summary)
+        if peer == nil { report.notes.append(noPeers ? "Peers not measured (--no-peers)." : "Peers not installed (bench/peers/setup.sh installs them); only the testbed was measured.") }
+        print(report.notes.last ?? "peers: \(report.peers.keys.sorted().map { "\($0) \(report.peers[$0]!)" }.joined(separator: ", "))")
+        let started = Date()
+        for suite in Suite.allCases where suites.contains(suite) {
+            let suiteStarted = Date()
+            defer { print("\(suite.rawValue): \(Int(Date().timeIntervalSince(suiteStarted))) s") }
+            switch suite {
+            case .blas: report.results += BLASBenchmark.run(context)
+            case .csv: report.results += try CSVBenchmark.run(context, peer: peer)
+            case .train: report.results += try ModelSuites.train(context, peer: peer)
+            case .infer: report.results += try ModelSuites.infer(context, peer: peer, ceiling: BLASBenchmark.ceiling(report.results))
+            case .server: report.results += try ServerBenchmark.run(context, python: noPeers ? nil : peerPython ?? Peer.defaultPython())
+            }
+        }
+        report.notes += context.notes
+        report.seconds = Date().timeIntervalSince(started)
+        print("finished in \(Int(report.seconds)) s")
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
         }
+        if let markdown { try ReportWriter(report: report).write(to: URL(fileURLWithPath: markdown)) }
+    }
+
+    private func startPeer() throws -> Peer? {
+        guard !noPeers, let python = peerPython ?? Peer.defaultPython() else { return nil }
+        return try Peer(python: python)
     }
 }
 
-struct BenchmarkContext {
-    var quick: Bool
-    var repetitions: Int
-    var peerPython: String?
+/// The run's settings, and what the suites could not measure (printed, and kept for the report).
+final class BenchmarkContext {
+    let quick: Bool
+    let repetitions: Int
+    private(set) var notes: [String] = []
+
+    init(quick: Bool, repetitions: Int) {
+        self.quick = quick
+        self.repetitions = repetitions
+    }
+
+    func note(_ text: String) {
+        print(text)
+        notes.append(text)
+    }
 }

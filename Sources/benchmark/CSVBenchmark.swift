@@ -1,53 +1,71 @@
 import Foundation
 import InferenceCore
 
-/// Ingest of a numeric sensor-log-like CSV: throughput and peak memory against the parsed matrix.
+/// Ingest of an industrial-like CSV export (sensor readings, a timestamp, machine, shift, supplier
+/// and batch codes, some missing cells): throughput, rows per second and peak memory against the
+/// parsed table, and pandas.read_csv on the same file in turn with ours.
 enum CSVBenchmark {
-    static func run(_ context: BenchmarkContext) throws -> [Result] {
-        let megabytes = context.quick ? 20 : 100
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-bench-\(megabytes)mb.csv").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let (rows, columns) = try writeNumericCSV(path: path, megabytes: megabytes)
-        let bytes = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
-        let matrixBytes = Double(rows * columns * 8)
+    static func run(_ context: BenchmarkContext, peer: Peer?) throws -> [Result] {
+        var results: [Result] = []
+        for megabytes in context.quick ? [10] : [10, 100] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-bench-\(megabytes)mb.csv").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let (rows, columns) = try writeIndustrialCSV(path: path, megabytes: megabytes)
+            let bytes = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
 
-        // Measured on the process's first read, so that no memory kept from an earlier read by
-        // the allocator hides in the baseline. Without a resettable peak the figure is the whole
-        // process's peak, an upper bound.
-        let resettable = Memory.resetPeak()
-        let baseline = resettable ? Memory.resident().current : 0
-        var table: DataTable? = try CSVReader().read(file: path)
-        let peakIncrease = Memory.resident().peak - baseline
-        precondition(table?.rowCount == rows, "the benchmark file did not read back whole")
-        table = nil
+            // The peak is read on the first read of each file, before repetitions let the allocator keep memory.
+            let resettable = Memory.resetPeak()
+            let baseline = resettable ? Memory.resident().current : 0
+            var table: DataTable? = try CSVReader().read(file: path)
+            let peakIncrease = Memory.resident().peak - baseline
+            precondition(table?.rowCount == rows, "the benchmark file did not read back whole")
+            let parsedBytes = Double(table!.columns.reduce(0) { total, column in
+                switch column.values {
+                case .numeric(let values): return total + values.count * 8
+                case .text(let codes, let levels): return total + codes.count * 4 + levels.reduce(0) { $0 + $1.utf8.count + 16 }
+                }
+            })
+            table = nil
 
-        let timing = try Timing.measure(repetitions: context.repetitions) { _ = try CSVReader().read(file: path) }
-        let megabytesRead = bytes / 1e6
-        return [
-            Result(suite: "csv", name: "ingest \(Int(megabytesRead)) MB numeric (\(rows) × \(columns))", unit: "MB/s", work: megabytesRead, timing: timing,
-                   extra: ["rows/s (M)": Double(rows) / timing.median / 1e6,
-                           "peak memory / parsed matrix": peakIncrease / matrixBytes,
-                           "parsed matrix MB": matrixBytes / 1e6]),
-        ]
+            let peers: [() throws -> Double] = peer.map { peer in [{ try peer.seconds(["op": "read_csv", "path": path]) }] } ?? []
+            let (ours, theirs) = try Timing.alternate(repetitions: context.repetitions, warmUp: false, ours: {
+                _ = try CSVReader().read(file: path)
+            }, peers: peers)
+            let megabytesRead = bytes / 1e6
+            var result = Result(suite: "csv", name: "ingest \(Int(megabytesRead.rounded())) MB (\(rows) rows × \(columns))", unit: "MB/s",
+                                work: megabytesRead, timing: ours, parameters: ["megabytes": "\(megabytes)"],
+                                extra: ["M rows/s": Double(rows) / ours.median / 1e6,
+                                        "peak memory MB": peakIncrease / 1e6,
+                                        "peak memory / parsed table": peakIncrease / parsedBytes])
+            if let timing = theirs.first { result.addPeer("pandas \(peer!.versions["pandas"] ?? "")", timing) }
+            print(result.line)
+            results.append(result)
+        }
+        return results
     }
 
-    /// Writes a table of sensor readings (six decimals, some missing cells) in 1 MB pieces.
-    static func writeNumericCSV(path: String, megabytes: Int) throws -> (rows: Int, columns: Int) {
-        let columns = 20
+    /// Writes an export of a production line in 1 MB pieces: a timestamp, four text codes (machine,
+    /// shift, supplier, batch), sixteen sensor readings with six decimals; one cell in 200 empty.
+    static func writeIndustrialCSV(path: String, megabytes: Int) throws -> (rows: Int, columns: Int) {
+        let sensors = 16
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var generator = SeededGenerator(seed: 42)
-        var chunk = (0..<columns).map { "sensor_\($0)" }.joined(separator: ",") + "\n"
+        let machines = (1...12).map { "press-\($0)" }, shifts = ["early", "late", "night"], suppliers = ["Nordstahl", "Baltic Steel", "Ferro AB", "Stålverket"]
+        var chunk = (["timestamp", "machine", "shift", "supplier", "batch"] + (0..<sensors).map { "sensor_\($0)" }).joined(separator: ",") + "\n"
         var written = 0, rows = 0
+        let start = 1_767_225_600  // 2026-01-01
         while written + chunk.utf8.count < megabytes * 1_000_000 {
-            for column in 0..<columns {
-                let value = Double(generator.next() % 2_000_000_000) / 1e6 - 1000
-                if generator.next() % 200 == 0 { chunk += "" } else { chunk += String(format: "%.6f", value) }
-                chunk += column == columns - 1 ? "\n" : ","
+            let seconds = start + rows * 10
+            chunk += "\(seconds),\(machines[Int(generator.next() % 12)]),\(shifts[(rows / 2880) % 3]),\(suppliers[Int(generator.next() % 4)]),B\(rows / 500)"
+            for _ in 0..<sensors {
+                chunk += ","
+                if generator.next() % 200 != 0 { chunk += String(format: "%.6f", Double(generator.next() % 2_000_000_000) / 1e6 - 1000) }
             }
+            chunk += "\n"
             rows += 1
             if chunk.utf8.count > 1 << 20 {
                 try handle.write(contentsOf: Data(chunk.utf8))
@@ -56,6 +74,6 @@ enum CSVBenchmark {
             }
         }
         try handle.write(contentsOf: Data(chunk.utf8))
-        return (rows, columns)
+        return (rows, sensors + 5)
     }
 }

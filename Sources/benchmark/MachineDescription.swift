@@ -9,6 +9,7 @@ struct MachineDescription: Codable {
     var openBLAS: String
     var blasThreads: String
     var build: String
+    var swift: String
 
     static func current() -> MachineDescription {
         let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
@@ -23,15 +24,34 @@ struct MachineDescription: Codable {
             cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount,
             memoryGiB: Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30),
             openBLAS: BLAS.configuration, blasThreads: ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "1 (testbed default)",
-            build: build)
+            build: build, swift: swiftVersion())
     }
 
     var summary: String {
-        "machine: \(cpu), \(cores) cores, \(String(format: "%.1f", memoryGiB)) GiB; OpenBLAS \(openBLAS), threads \(blasThreads); \(build) build"
+        "machine: \(cpu), \(cores) cores, \(String(format: "%.1f", memoryGiB)) GiB; OpenBLAS \(openBLAS), threads \(blasThreads); \(swift), \(build) build"
+    }
+
+    /// The compiler's own words (`swift --version`), or the language mode compiled against.
+    private static func swiftVersion() -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swift", "--version"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        guard (try? process.run()) != nil else { return "Swift (version unknown)" }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.split(separator: "\n").first.map { String($0).replacingOccurrences(of: "Swift version ", with: "Swift ") } ?? "Swift"
     }
 }
 
-struct Report: Codable {
+struct Report: Encodable {
     var machine: MachineDescription
+    var mode: String
+    /// The peer libraries and their versions; empty when none were measured.
+    var peers: [String: String]
     var results: [Result] = []
+    var notes: [String] = []
+    var seconds: Double = 0
 }

@@ -26,15 +26,25 @@ struct Timing: Codable {
         cpuSeconds.append(Self.now(CLOCK_THREAD_CPUTIME_ID) - cpuStart)
     }
 
-    /// Times several bodies in turn, `repetitions` rounds after a warm-up round, so that a machine
-    /// whose speed drifts affects each alike; one timing per body.
-    static func measureAlternating(repetitions: Int, _ bodies: [() -> Void]) -> [Timing] {
-        bodies.forEach { $0() }
-        var timings = bodies.map { _ in Timing(seconds: [], cpuSeconds: []) }
-        for _ in 0..<repetitions {
-            for (index, body) in bodies.enumerated() { timings[index].record(body) }
+    /// Our work and each peer's (which report their own seconds) in turn, round after round, so
+    /// that a machine whose speed drifts affects all sides alike; one timing per side.
+    static func alternate(repetitions: Int, warmUp: Bool, ours: () throws -> Void,
+                          peers: [() throws -> Double]) throws -> (ours: Timing, peers: [Timing]) {
+        if warmUp {
+            try ours()
+            for peer in peers { _ = try peer() }
         }
-        return timings
+        var mine = Timing(seconds: [], cpuSeconds: [])
+        var theirs = peers.map { _ in Timing(seconds: [], cpuSeconds: []) }
+        for _ in 0..<repetitions {
+            try mine.record(ours)
+            for (index, peer) in peers.enumerated() {
+                let seconds = try peer()
+                theirs[index].seconds.append(seconds)
+                theirs[index].cpuSeconds.append(seconds)
+            }
+        }
+        return (mine, theirs)
     }
 
     private static func now(_ clock: clockid_t) -> Double {
@@ -49,30 +59,112 @@ struct Timing: Codable {
     }
 }
 
-/// One reported figure: a rate (work per second) derived from a timing, with its spread.
-struct Result: Codable {
+extension Timing {
+    /// A timing from seconds measured elsewhere (a peer, a load generator).
+    init(measured seconds: [Double]) {
+        self.init(seconds: seconds, cpuSeconds: seconds)
+    }
+}
+
+/// One reported figure: a rate (work per second) or a duration derived from a timing, with its
+/// spread, the peers' figures for the same work measured in turn with it, and the held-out
+/// quality of both sides where models are compared.
+struct Result {
     var suite: String
     var name: String
     var unit: String
-    /// Work units per run; the rate is `work / seconds`.
+    /// Work units per run; the rate is `work / seconds`. Unused for durations.
     var work: Double
     var timing: Timing
+    /// A duration (lower is better) rather than a rate (higher is better).
+    var isDuration = false
+    /// What the figure varies over, for tables and plots: algorithm, rows, batch, concurrency.
+    var parameters: [String: String] = [:]
+    var peers: [PeerResult] = []
+    /// Held-out quality, by side: "testbed" and each peer's name.
+    var quality: [String: Double] = [:]
+    var qualityMetric: String?
     var extra: [String: Double] = [:]
 
-    var median: Double { work / timing.median }
-    /// The rate at the slowest and fastest repetition.
-    var range: (low: Double, high: Double) { (work / timing.maximum, work / timing.minimum) }
+    /// The figure: seconds (times `durationScale`) for durations, work per second for rates.
+    var value: Double { isDuration ? timing.median * durationScale : work / timing.median }
+    var range: (low: Double, high: Double) {
+        isDuration ? (timing.minimum * durationScale, timing.maximum * durationScale) : (work / timing.maximum, work / timing.minimum)
+    }
+    var durationScale: Double { unit == "ms" ? 1e3 : unit == "µs" ? 1e6 : 1 }
+
+    /// A peer's figure for the same work, and the speed ratio ours ÷ peer: the median over the
+    /// repetitions of (peer seconds / our seconds) of the same round, above 1 when the testbed is faster.
+    mutating func addPeer(_ name: String, _ peer: Timing) {
+        var other = self
+        other.timing = peer
+        let ratios = zip(peer.seconds, timing.seconds).map { $0 / $1 }
+        peers.append(PeerResult(name: name, value: other.value, low: other.range.low, high: other.range.high,
+                                seconds: peer.seconds, speedRatio: ratios.isEmpty ? .nan : Timing.median(ratios)))
+    }
 
     var line: String {
-        let extras = extra.keys.sorted().map { "\($0) \(format(extra[$0]!))" }.joined(separator: ", ")
-        return "\(suite.padding(toLength: 8, withPad: " ", startingAt: 0)) \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) "
-            + "\(format(median)) \(unit) (range \(format(range.low))–\(format(range.high)); median \(String(format: "%.4f", timing.median)) s)"
-            + (extras.isEmpty ? "" : "  [\(extras)]")
+        let extras = extra.keys.sorted().map { "\($0) \(formatFigure(extra[$0]!))" }
+        let others = peers.map { "\($0.name) \(formatFigure($0.value)) (ours ÷ peer speed \(String(format: "%.2f", $0.speedRatio))×)" }
+        let qualities = quality.keys.sorted().map { "\($0) \(qualityMetric ?? "") \(String(format: "%.4f", quality[$0]!))" }
+        let notes = extras + others + qualities
+        return "\(suite.padding(toLength: 7, withPad: " ", startingAt: 0)) \(name.padding(toLength: 46, withPad: " ", startingAt: 0)) "
+            + "\(formatFigure(value)) \(unit) (\(formatFigure(range.low))–\(formatFigure(range.high)))"
+            + (notes.isEmpty ? "" : "  [\(notes.joined(separator: "; "))]")
     }
+}
 
-    private func format(_ value: Double) -> String {
-        value >= 100 ? String(format: "%.0f", value) : String(format: "%.3g", value)
+struct PeerResult: Codable {
+    var name: String
+    var value: Double
+    var low: Double
+    var high: Double
+    var seconds: [Double]
+    var speedRatio: Double
+
+    enum CodingKeys: String, CodingKey { case name, value, low, high, seconds; case speedRatio = "speed_ratio" }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(value, forKey: .value)
+        try container.encode(low, forKey: .low)
+        try container.encode(high, forKey: .high)
+        if seconds.count <= 50 { try container.encode(seconds, forKey: .seconds) }
+        try container.encode(speedRatio, forKey: .speedRatio)
     }
+}
+
+extension Result: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case suite, name, unit, value, low, high, seconds, parameters, peers, quality, extra
+        case qualityMetric = "quality_metric"
+        case isDuration = "is_duration"
+    }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(suite, forKey: .suite)
+        try container.encode(name, forKey: .name)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(value, forKey: .value)
+        try container.encode(range.low, forKey: .low)
+        try container.encode(range.high, forKey: .high)
+        // Every repetition's seconds, unless there are thousands (single-row latency): the report keeps their percentiles.
+        if timing.seconds.count <= 50 { try container.encode(timing.seconds, forKey: .seconds) }
+        try container.encode(isDuration, forKey: .isDuration)
+        try container.encode(parameters, forKey: .parameters)
+        try container.encode(peers, forKey: .peers)
+        try container.encode(quality, forKey: .quality)
+        try container.encodeIfPresent(qualityMetric, forKey: .qualityMetric)
+        try container.encode(extra, forKey: .extra)
+    }
+}
+
+/// Three significant digits, no exponent for everyday sizes.
+func formatFigure(_ value: Double) -> String {
+    guard value.isFinite else { return "–" }
+    if abs(value) >= 1000 { return String(format: "%.0f", value) }
+    return String(format: "%.3g", value)
 }
 
 /// Memory readings from the kernel.

@@ -2,46 +2,71 @@ import ArgumentParser
 import Foundation
 import InferenceCore
 
-/// The `server` suite: `testbed serve` started on loopback, loaded by `wrk` (Debian's package)
+/// The `server` suite: `testbed serve` started on loopback, loaded by `wrk` (Debian's package, whose
+/// latency distribution is an HdrHistogram; one thread, on the same machine)
 /// with keep-alive connections; requests per second with latency percentiles, batch scoring
 /// against the model's own compute time, and the server's resident memory.
 enum ServerBenchmark {
-    static func run(_ context: BenchmarkContext) throws -> [Result] {
+    static func run(_ context: BenchmarkContext, python: String?) throws -> [Result] {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("testbed")
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            print("server   skipped: \(executable.path) is not built (swift build -c release)")
+            context.note("server suite skipped: \(executable.path) is not built (swift build -c release)")
             return []
         }
         guard let wrk = which("wrk") else {
-            print("server   skipped: wrk is not installed (apt-get install wrk)")
+            context.note("server suite skipped: wrk is not installed (bench/peers/setup.sh installs it)")
             return []
         }
         let server = try TestbedProcess(executable: executable)
         defer { server.stop() }
+        var mlserver: MLServerProcess?
+        if let python {
+            do { mlserver = try MLServerProcess(python: python) } catch { context.note("server: no MLServer figures: \(error)") }
+        }
+        defer { mlserver?.stop() }
+        let peer = mlserver.map { (name: "MLServer \($0.version)", port: $0.port) }
         let idle = server.residentBytes()
         let key = try server.createTenant()
-        let seconds = context.quick ? 3 : 10
+        let seconds = context.quick ? 1 : 5
         let glassRow = "[1.52101,13.64,4.49,1.1,71.78,0.06,8.75,0.0,0.0]"
-        let v2Single = #"{"inputs":[{"name":"input-0","shape":[1,9],"datatype":"FP64","data":\#(glassRow)}]}"#
+        // Both servers asked for the class labels only ("predict"), what MLServer's scikit-learn runtime gives.
+        let v2Single = #"{"inputs":[{"name":"input-0","shape":[1,9],"datatype":"FP64","data":\#(glassRow)}],"outputs":[{"name":"predict"}]}"#
         let v1Single = #"{"rows":[{"RI":1.52101,"Na":13.64,"Mg":4.49,"Al":1.1,"Si":71.78,"K":0.06,"Ca":8.75,"Ba":0.0,"Fe":0.0}]}"#
         let oilSingle = #"{"inputs":[{"name":"input-0","shape":[1,7],"datatype":"FP64","data":[9.7,5.2,31,52.7,0.4,0.4,0.1]}]}"#
-        let batchRows = 10_000
-        let batch = #"{"inputs":[{"name":"input-0","shape":[\#(batchRows),9],"datatype":"FP64","data":[\#(Array(repeating: glassRow, count: batchRows).joined(separator: ","))]}]}"#
+        let batchRows = 1_000
+        let batch = #"{"inputs":[{"name":"input-0","shape":[\#(batchRows),9],"datatype":"FP64","data":[\#(Array(repeating: glassRow, count: batchRows).joined(separator: ","))]}],"outputs":[{"name":"predict"}]}"#
 
         var results: [Result] = []
-        let load = WrkLoad(wrk: wrk, port: server.port, key: key, seconds: seconds, repetitions: context.repetitions)
-        for connections in [1, 64] {
-            results.append(try load.measure("v2 infer 1 row, random forest, \(connections) conn", path: "/v2/models/glass-type/infer", body: v2Single, connections: connections))
+        let load = WrkLoad(wrk: wrk, port: server.port, key: key, seconds: seconds, repetitions: context.quick ? 1 : 3)
+        let levels = context.quick ? [1, 64] : [1, 8, 64, 256]
+        let routes: [(api: String, path: String, body: String, rows: Int)] = [
+            ("v2 infer", "/v2/models/glass-type/infer", v2Single, 1),
+            ("v1 predict", "/api/v1/models/glass-type/predict", v1Single, 1),
+            ("v2 infer", "/v2/models/glass-type/infer", batch, batchRows),
+        ]
+        for route in routes {
+            for connections in route.rows == 1 ? (route.api == "v1 predict" && context.quick ? [64] : levels) : (context.quick ? [1] : [1, 8]) {
+                var result = try load.measure("\(route.api) \(route.rows) row\(route.rows == 1 ? "" : "s"), random forest, \(connections) conn",
+                                              path: route.path, body: route.body, connections: connections, peer: route.api == "v2 infer" ? peer : nil)
+                result.parameters = ["api": route.api, "rows": "\(route.rows)", "concurrency": "\(connections)"]
+                if route.rows > 1 && connections == 1 {
+                    result.extra["compute_ms"] = try computeMilliseconds(rows: batchRows, row: glassRow, repetitions: context.repetitions)
+                    result.extra["compute_share"] = result.extra["compute_ms"]! / (result.timing.median * 1000)
+                }
+                print(result.line)
+                results.append(result)
+            }
         }
-        results.append(try load.measure("v2 infer 1 row, logistic, 64 conn", path: "/v2/models/oil-type/infer", body: oilSingle, connections: 64))
-        results.append(try load.measure("v1 predict 1 row, random forest, 64 conn", path: "/api/v1/models/glass-type/predict", body: v1Single, connections: 64))
-        var batchResult = try load.measure("v2 infer \(batchRows) rows, random forest, 1 conn", path: "/v2/models/glass-type/infer", body: batch, connections: 1)
-        batchResult.extra["compute_ms"] = try computeMilliseconds(rows: batchRows, row: glassRow, repetitions: context.repetitions)
-        batchResult.extra["compute_share"] = batchResult.extra["compute_ms"]! / (batchResult.timing.median * 1000)
-        results.append(batchResult)
+        var logistic = try load.measure("v2 infer 1 row, logistic, 64 conn", path: "/v2/models/oil-type/infer", body: oilSingle, connections: 64)
+        logistic.parameters = ["api": "v2 infer (logistic)", "rows": "1", "concurrency": "64"]
+        print(logistic.line)
+        results.append(logistic)
         let loaded = server.residentBytes()
-        results.append(Result(suite: "server", name: "resident memory, idle / after load", unit: "MB", work: idle / 1e6,
-                              timing: Timing(seconds: [1], cpuSeconds: [1]), extra: ["after_load_MB": loaded / 1e6]))
+        var memory = Result(suite: "server", name: "resident memory, idle / after load", unit: "MB", work: idle / 1e6,
+                            timing: Timing(measured: [1]), extra: ["after_load_MB": loaded / 1e6])
+        if let mlserver { memory.extra["MLServer after load MB"] = mlserver.residentBytes() / 1e6 }
+        results.append(memory)
+        print(results.last!.line)
         return results
     }
 
@@ -73,7 +98,7 @@ struct WrkLoad {
     /// `repetitions` runs of `seconds` each after a short warm-up; the timing is seconds per
     /// request (so the rate is requests per second) and the latency percentiles are the medians
     /// over the runs, in milliseconds.
-    func measure(_ name: String, path: String, body: String, connections: Int) throws -> Result {
+    func measure(_ name: String, path: String, body: String, connections: Int, peer: (name: String, port: Int)? = nil) throws -> Result {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("wrk-\(UUID()).lua")
         let escaped = body.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
         try """
@@ -83,20 +108,29 @@ struct WrkLoad {
             wrk.headers["Authorization"] = "Bearer \(key)"
             """.write(to: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: script) }
-        _ = try run(script: script.path, path: path, connections: connections, seconds: 1)
-        var timing = Timing(seconds: [], cpuSeconds: [])
-        var percentiles: [String: [Double]] = [:]
+        let ports = [port] + (peer.map { [$0.port] } ?? [])
+        for port in ports { _ = try run(script: script.path, port: port, path: path, connections: connections, seconds: 1) }
+        // Ours and the peer server in turn, run after run, under the same load generator.
+        var timings = ports.map { _ in Timing(seconds: [], cpuSeconds: []) }
+        var percentiles = ports.map { _ in [String: [Double]]() }
         for _ in 0..<repetitions {
-            let summary = try run(script: script.path, path: path, connections: connections, seconds: seconds)
-            timing.seconds.append(1 / summary.rate)
-            timing.cpuSeconds.append(1 / summary.rate)
-            for (label, value) in summary.latency { percentiles[label, default: []].append(value) }
+            for (index, port) in ports.enumerated() {
+                let summary = try run(script: script.path, port: port, path: path, connections: connections, seconds: seconds)
+                timings[index].seconds.append(1 / summary.rate)
+                timings[index].cpuSeconds.append(1 / summary.rate)
+                for (label, value) in summary.latency { percentiles[index][label, default: []].append(value) }
+            }
         }
-        return Result(suite: "server", name: name, unit: "req/s", work: 1, timing: timing,
-                      extra: percentiles.mapValues { Timing.median($0) })
+        var result = Result(suite: "server", name: name, unit: "req/s", work: 1, timing: timings[0],
+                            extra: percentiles[0].mapValues { Timing.median($0) })
+        if let peer {
+            result.addPeer(peer.name, timings[1])
+            for (label, values) in percentiles[1] { result.extra["\(peer.name) \(label)"] = Timing.median(values) }
+        }
+        return result
     }
 
-    private func run(script: String, path: String, connections: Int, seconds: Int) throws -> (rate: Double, latency: [String: Double]) {
+    private func run(script: String, port: Int, path: String, connections: Int, seconds: Int) throws -> (rate: Double, latency: [String: Double]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
         process.arguments = ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)\(path)"]

@@ -41,6 +41,23 @@ struct NeuralNetworkTests {
         #expect(worst < 1e-7, "largest gradient error \(worst)")
     }
 
+    /// Batches larger than a block go through the network block by block; the answer must be the
+    /// one each row gets on its own.
+    @Test func largeBatchesPredictAsSingleRowsDo() throws {
+        let design = try TestData.design("Satellite.csv", target: "classes", exclude: [])
+        #expect(design.matrix.rows > 2 * NeuralNetwork.predictionBlockRows)
+        let network = try #require(MultilayerPerceptron.algorithm.fit(
+            design.matrix, design.target, parameters: ["hidden_units": 16, "max_iter": 2], seed: 3) as? NeuralNetwork)
+        let batch = network.predict(design.matrix)
+        #expect(batch.rows == design.matrix.rows && batch.columns == design.target.classes.count)
+        var worst = 0.0
+        for row in 0..<design.matrix.rows {
+            let single = network.predict(design.matrix.selectingRows([row]))
+            for column in 0..<batch.columns { worst = max(worst, abs(single[0, column] - batch[row, column])) }
+        }
+        #expect(worst < 1e-12, "largest difference \(worst)")
+    }
+
     @Test func earlyStoppingKeepsTheBestEpochAndStops() throws {
         let design = try TestData.design("Satellite.csv", target: "classes", exclude: [])
         let parameters = try MultilayerPerceptron.algorithm.resolve(["max_iter": 500, "early_stopping": 1])

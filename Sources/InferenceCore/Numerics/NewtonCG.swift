@@ -16,6 +16,8 @@ struct NewtonCG {
     /// Near the optimum Newton's method at least halves the gradient each step; when it stops
     /// doing so for this many steps, rounding has taken over and further steps are noise.
     var stagnationLimit = 3
+    /// A predicted decrease below this, relative to the value, is treated as beyond measuring.
+    var unmeasurableDecrease = 1e-10
 
     /// The minimiser, starting from `start`, and the number of Newton steps taken.
     func minimize(from start: [Double], _ evaluate: ([Double]) -> Evaluation, value: ([Double]) -> Double) -> (point: [Double], iterations: Int) {
@@ -32,6 +34,17 @@ struct NewtonCG {
             let direction = conjugateGradient(current.hessianTimes, rightHandSide: current.gradient.map { -$0 },
                                               tolerance: min(0.5, gradientNorm.squareRoot()) * norm(current.gradient))
             let slope = zip(current.gradient, direction).reduce(0) { $0 + $1.0 * $1.1 }
+            if -slope <= unmeasurableDecrease * max(1, abs(current.value)) {
+                // The decrease this step promises is below the rounding of a sum over many rows, so
+                // comparing values would only halve the step again and again. This close to the
+                // optimum the full Newton step is right; it is kept while it shrinks the gradient.
+                let candidate = zip(point, direction).map { $0 + $1 }
+                let next = evaluate(candidate)
+                guard (next.gradient.map(abs).max() ?? 0) < gradientNorm else { return (point, iteration) }
+                point = candidate
+                current = next
+                continue
+            }
             // Backtracking on the sufficient-decrease condition; a full step is almost always taken.
             var step = 1.0
             var accepted = false

@@ -26,7 +26,22 @@ public struct NeuralNetwork: FittedModel, Equatable {
 
     public var inputWidth: Int { layers[0].weights.rows }
 
+    /// Rows per forward pass when predicting: large batches go through in blocks so that a hidden
+    /// layer's activations stay in cache (65,536 rows × 100 units would be 52 MB per layer).
+    static let predictionBlockRows = 2048
+
     public func predict(_ x: Matrix) -> Matrix {
+        let block = Self.predictionBlockRows
+        guard x.rows > block else { return predictBlock(x) }
+        var storage: [Double] = []
+        storage.reserveCapacity(x.rows * layers[layers.count - 1].weights.columns)
+        for start in stride(from: 0, to: x.rows, by: block) {
+            storage += predictBlock(x.selectingRows(start ..< min(start + block, x.rows))).storage
+        }
+        return Matrix(rows: x.rows, columns: layers[layers.count - 1].weights.columns, storage: storage)
+    }
+
+    private func predictBlock(_ x: Matrix) -> Matrix {
         var output = forward(x).last!
         if softmax {
             output.storage.withUnsafeMutableBufferPointer { buffer in
@@ -35,7 +50,9 @@ public struct NeuralNetwork: FittedModel, Equatable {
                 }
             }
         } else {
-            for index in output.storage.indices { output.storage[index] = output.storage[index] * targetScale + targetMean }
+            output.storage.withUnsafeMutableBufferPointer { values in
+                for index in values.indices { values[index] = values[index] * targetScale + targetMean }
+            }
         }
         return output
     }
@@ -45,11 +62,19 @@ public struct NeuralNetwork: FittedModel, Equatable {
         var activations: [Matrix] = []
         var input = x
         for (index, layer) in layers.enumerated() {
-            var output = Matrix(rows: x.rows, columns: layer.weights.columns)
-            for row in 0..<x.rows { for column in 0..<output.columns { output.storage[row * output.columns + column] = layer.biases[column] } }
+            // Each row starts as the biases; GEMM adds input · weights to it.
+            let width = layer.weights.columns
+            var output = Matrix(rows: x.rows, columns: width, storage: [Double](unsafeUninitializedCapacity: x.rows * width) { buffer, count in
+                layer.biases.withUnsafeBufferPointer { biases in
+                    for row in 0..<x.rows { _ = UnsafeMutableBufferPointer(rebasing: buffer[row * width ..< (row + 1) * width]).initialize(fromContentsOf: biases) }
+                }
+                count = x.rows * width
+            })
             BLAS.gemm(input, layer.weights, beta: 1, into: &output)
             if index < layers.count - 1 {
-                for position in output.storage.indices where output.storage[position] < 0 { output.storage[position] = 0 }
+                output.storage.withUnsafeMutableBufferPointer { values in
+                    for position in values.indices { values[position] = max(values[position], 0) }
+                }
             }
             activations.append(output)
             input = output

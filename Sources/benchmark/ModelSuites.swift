@@ -1,0 +1,219 @@
+import Foundation
+import InferenceCore
+
+/// The `train` and `infer` suites: every algorithm on a synthetic sensor table (numeric, no missing
+/// cells, so that every peer takes it as it is), ours and the peers' in turn on the same rows, with
+/// the held-out quality of both sides.
+enum ModelSuites {
+    static let columns = 20
+    /// The algorithms, the task each is compared on, and the training sizes where they are sensible.
+    static let algorithms: [(name: String, task: Task, sizes: [Int])] = [
+        ("ridge", .regression, [10_000, 100_000, 1_000_000]),
+        ("logistic", .classification, [10_000, 100_000, 1_000_000]),
+        // k-NN keeps its points: fitting it is a copy, so it has no training figures.
+        ("knn", .regression, []),
+        ("gbdt", .regression, [10_000, 100_000, 1_000_000]),
+        ("random_forest", .regression, [10_000, 100_000]),
+        ("mlp", .regression, [10_000, 100_000]),
+    ]
+    /// The same work on both sides: no early stopping (a fixed 100 boosting rounds), ten epochs of the network.
+    static let parameters: [String: Hyperparameters] = ["gbdt": ["early_stopping": 0], "mlp": ["max_iter": 10, "early_stopping": 0]]
+    static let epochs = 10
+    /// Training rows in `--quick` mode, for both suites: small enough that the peers' random forest
+    /// fits in seconds.
+    static let quickRows = 2_000
+
+    /// Rows from one generator: numeric readings in [-1, 1], a target with interactions and noise;
+    /// classification is the sign of the same score.
+    struct Tables {
+        var x: Matrix
+        var regression: [Double]
+        var classes: [Double]
+        var testX: Matrix
+        var testRegression: [Double]
+        var testClasses: [Double]
+
+        init(rows: Int, testRows: Int) {
+            (x, regression) = Self.generate(rows: rows, seed: 11)
+            (testX, testRegression) = Self.generate(rows: testRows, seed: 12)
+            classes = regression.map { $0 > 0 ? 1 : 0 }
+            testClasses = testRegression.map { $0 > 0 ? 1 : 0 }
+        }
+
+        private static func generate(rows: Int, seed: UInt64) -> (Matrix, [Double]) {
+            let x = randomMatrix(rows: rows, columns: columns, seed: seed)
+            var noise = SeededGenerator(seed: seed + 100)
+            let y = (0..<rows).map { row in
+                sin(3 * x[row, 0]) + x[row, 1] * x[row, 2] + (x[row, 3] > 0 ? 0.5 : -0.5) + 0.3 * x[row, 4] - 0.2
+                    + 0.2 * (Double(noise.next() >> 11) / Double(1 << 53) - 0.5)
+            }
+            return (x, y)
+        }
+
+        func target(_ task: Task, rows: Int) -> Target {
+            task == .regression ? Target(task: .regression, values: Array(regression.prefix(rows)))
+                : Target(task: .classification, values: Array(classes.prefix(rows)), classes: ["0", "1"])
+        }
+
+        /// R² or accuracy of `model` on the test rows.
+        func quality(_ model: any FittedModel, task: Task, rows: Int) -> Double {
+            let output = model.predict(testX.selectingRows(0..<rows))
+            if task == .regression {
+                return RegressionMetrics.compute(actual: Array(testRegression.prefix(rows)), predicted: output.storage)["r2"] ?? .nan
+            }
+            let predicted = ClassificationMetrics.predictedClasses(output)
+            return Double(zip(predicted, testClasses).filter { Double($0) == $1 }.count) / Double(rows)
+        }
+
+        /// Writes the tables as raw float64 for the peer and loads them there for `task`.
+        func load(into peer: Peer, task: Task) throws {
+            let directory = FileManager.default.temporaryDirectory
+            func write(_ values: [Double], _ name: String) throws -> String {
+                let url = directory.appendingPathComponent("bench-\(getpid())-\(name).f64")
+                try values.withUnsafeBytes { try Data($0).write(to: url) }
+                return url.path
+            }
+            _ = try peer.call([
+                "op": "load", "columns": columns, "task": task.rawValue, "epochs": epochs,
+                "x": try write(x.storage, "x"), "y": try write(task == .regression ? regression : classes, "y"),
+                "test_x": try write(testX.storage, "test-x"), "test_y": try write(task == .regression ? testRegression : testClasses, "test-y"),
+            ])
+        }
+    }
+
+    static let qualityRows = 5_000
+
+    /// Fit time of each algorithm at growing sizes.
+    static func train(_ context: BenchmarkContext, peer: Peer?) throws -> [Result] {
+        let largest = context.quick ? quickRows : 1_000_000
+        let tables = Tables(rows: largest, testRows: qualityRows)
+        var results: [Result] = []
+        var loadedTask: Task?
+        for algorithm in algorithms {
+            let sizes = algorithm.sizes.isEmpty ? [] : context.quick ? [quickRows] : algorithm.sizes
+            if let peer, loadedTask != algorithm.task {
+                try tables.load(into: peer, task: algorithm.task)
+                loadedTask = algorithm.task
+            }
+            for rows in sizes {
+                let x = rows == tables.x.rows ? tables.x : tables.x.selectingRows(0..<rows)
+                let target = tables.target(algorithm.task, rows: rows)
+                let family = try AlgorithmRegistry.named(algorithm.name)
+                var model: (any FittedModel)?
+                var peerName: String?
+                let peerFit: [() throws -> Double] = peer.map { peer in [{
+                    let answer = try peer.call(["op": "fit", "algorithm": algorithm.name, "rows": rows])
+                    peerName = answer["library"] as? String
+                    return answer["seconds"] as? Double ?? .nan
+                }] } ?? []
+                let repetitions = context.quick || rows >= 100_000 && algorithm.name == "random_forest" ? 1 : rows >= 1_000_000 ? 2 : 3
+                let (ours, theirs) = try Timing.alternate(repetitions: repetitions, warmUp: rows <= 10_000 && !context.quick, ours: {
+                    model = try family.fit(x, target, parameters: parameters[algorithm.name] ?? [:], seed: 1)
+                }, peers: peerFit)
+                var result = Result(suite: "train", name: "\(algorithm.name) fit \(rows) × \(columns)", unit: "s", work: 1, timing: ours,
+                                    isDuration: true, parameters: ["algorithm": algorithm.name, "rows": "\(rows)"])
+                result.qualityMetric = algorithm.task == .regression ? "r2" : "accuracy"
+                result.quality["testbed"] = tables.quality(model!, task: algorithm.task, rows: qualityRows)
+                if let peer, let timing = theirs.first, let name = peerName {
+                    let label = "\(name) \(peer.versions[name] ?? "")"
+                    result.addPeer(label, timing)
+                    result.quality[label] = try peer.call(["op": "score", "algorithm": algorithm.name, "rows": qualityRows])["value"] as? Double
+                }
+                print(result.line)
+                results.append(result)
+            }
+        }
+        return results
+    }
+
+    /// Rows per second at growing batch sizes and single-row latency, for models fitted on 10,000 rows
+    /// (`quickRows` in quick mode).
+    static func infer(_ context: BenchmarkContext, peer: Peer?, ceiling: Double?) throws -> [Result] {
+        let trainRows = context.quick ? quickRows : 10_000, batches = [1, 16, 256, 4096, 65536]
+        let tables = Tables(rows: trainRows, testRows: 65536)
+        var results: [Result] = []
+        var loadedTask: Task?
+        for algorithm in algorithms {
+            if let peer, loadedTask != algorithm.task {
+                try tables.load(into: peer, task: algorithm.task)
+                loadedTask = algorithm.task
+            }
+            let model = try AlgorithmRegistry.named(algorithm.name).fit(tables.x, tables.target(algorithm.task, rows: trainRows),
+                                                                        parameters: parameters[algorithm.name] ?? [:], seed: 1)
+            // The peers: the Python library's own model, and the scikit-learn one converted to ONNX.
+            var sides: [(label: String, library: String)] = []
+            var quality = ["testbed": tables.quality(model, task: algorithm.task, rows: qualityRows)]
+            if let peer {
+                let fitted = try peer.call(["op": "fit", "algorithm": algorithm.name, "rows": trainRows])
+                let name = fitted["library"] as? String ?? "peer"
+                sides.append(("\(name) \(peer.versions[name] ?? "")", "python"))
+                quality[sides[0].label] = try peer.call(["op": "score", "algorithm": algorithm.name, "rows": qualityRows])["value"] as? Double
+                if name == "scikit-learn" {
+                    do {
+                        _ = try peer.call(["op": "convert", "algorithm": algorithm.name])
+                        sides.append(("ONNX Runtime \(peer.versions["ONNX Runtime"] ?? "")", "onnxruntime"))
+                    } catch {
+                        context.note("infer: no ONNX Runtime figures for \(algorithm.name): \(error)")
+                    }
+                }
+            }
+            // k-NN compares each row with every training point: its batches stop at 4,096 rows.
+            let rowsPerMeasurement = algorithm.name == "knn" ? (context.quick ? 512 : 4096) : context.quick ? 16384 : 65536
+            for batch in batches where batch <= rowsPerMeasurement {
+                let calls = max(1, min(rowsPerMeasurement / batch, context.quick ? 20 : 200))
+                // Call after call moves on through the test rows (bench/peers/peer.py's batch_starts
+                // does the same), so that small batches are not timed on tree paths left in cache.
+                let slices = (0..<calls).map { call in
+                    let start = (call * batch) % (tables.testX.rows - batch + 1)
+                    return tables.testX.selectingRows(start ..< start + batch)
+                }
+                let (ours, theirs) = try Timing.alternate(repetitions: context.quick ? 2 : 5, warmUp: true, ours: {
+                    for rows in slices { _ = model.predict(rows) }
+                }, peers: sides.map { side in { try peer!.seconds(["op": "predict", "algorithm": algorithm.name, "library": side.library, "batch": batch, "calls": calls]) } })
+                var result = Result(suite: "infer", name: "\(algorithm.name) predict, batch \(batch)", unit: "rows/s", work: Double(batch * calls), timing: ours,
+                                    parameters: ["algorithm": algorithm.name, "batch": "\(batch)"])
+                for (side, timing) in zip(sides, theirs) { result.addPeer(side.label, timing) }
+                result.qualityMetric = algorithm.task == .regression ? "r2" : "accuracy"
+                result.quality = quality
+                if (algorithm.name == "ridge" || algorithm.name == "logistic") && batch == 65536 {
+                    // One multiply-add per input value (plus the link for logistic): a memory-bound GEMV.
+                    let seconds = ours.median / Double(calls)
+                    result.extra["GFLOP/s"] = 2 * Double(batch * columns) / seconds / 1e9
+                    result.extra["GB/s read"] = Double(batch * columns * 8) / seconds / 1e9
+                    if let ceiling { result.extra["share of dgemm ceiling"] = result.extra["GFLOP/s"]! / ceiling }
+                }
+                print(result.line)
+                results.append(result)
+            }
+            results.append(try latency(model, algorithm: algorithm.name, tables: tables, sides: sides, peer: peer, quick: context.quick))
+            print(results.last!.line)
+        }
+        return results
+    }
+
+    /// Single-row predictions one after another: p50 and p99 of each call, in microseconds.
+    private static func latency(_ model: any FittedModel, algorithm: String, tables: Tables, sides: [(label: String, library: String)],
+                                peer: Peer?, quick: Bool) throws -> Result {
+        let count = quick ? 100 : 2000
+        let rows = (0..<count).map { tables.testX.selectingRows($0..<($0 + 1)) }
+        for row in rows.prefix(50) { _ = model.predict(row) }
+        var ours = Timing(seconds: [], cpuSeconds: [])
+        for row in rows { ours.record { _ = model.predict(row) } }
+        func percentile(_ seconds: [Double], _ share: Double) -> Double {
+            let sorted = seconds.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * share).rounded(.down)))] * 1e6
+        }
+        var result = Result(suite: "infer", name: "\(algorithm) single-row latency", unit: "µs", work: 1, timing: ours, isDuration: true,
+                            parameters: ["algorithm": algorithm, "latency": "single row"],
+                            extra: ["p50 µs": percentile(ours.seconds, 0.5), "p99 µs": percentile(ours.seconds, 0.99)])
+        for side in sides {
+            _ = try peer!.call(["op": "latency", "algorithm": algorithm, "library": side.library, "count": 50])
+            let seconds = try peer!.call(["op": "latency", "algorithm": algorithm, "library": side.library, "count": count])["seconds"] as? [Double] ?? []
+            result.addPeer(side.label, Timing(measured: seconds))
+            // Calls are not paired one to one across sides: the ratio is of the medians.
+            result.peers[result.peers.count - 1].speedRatio = Timing.median(seconds) / ours.median
+            result.extra["\(side.label) p99 µs"] = percentile(seconds, 0.99)
+        }
+        return result
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+
+/// The Markdown report: the machine, how to read the figures, a table per suite, plots beside the
+/// file, and a plain list of where the testbed is behind a peer or far from the machine's ceiling.
+struct ReportWriter {
+    let report: Report
+
+    func write(to url: URL) throws {
+        let directory = url.deletingLastPathComponent()
+        let stem = url.deletingPathExtension().lastPathComponent
+        var plots: [String: String] = [:]
+        for (suite, plot) in self.plots() {
+            let name = "\(stem)-\(suite).svg"
+            try plot.render().write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            plots[suite] = name
+        }
+        try markdown(plots: plots).write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    private var results: [Result] { report.results }
+    private func suite(_ name: String) -> [Result] { results.filter { $0.suite == name } }
+
+    func markdown(plots: [String: String]) -> String {
+        let machine = report.machine
+        var lines = [
+            "# Benchmark report (\(report.mode) run)", "",
+            "- Machine: \(machine.cpu), \(machine.cores) cores, \(String(format: "%.1f", machine.memoryGiB)) GiB",
+            "- OpenBLAS \(machine.openBLAS), threads \(machine.blasThreads); \(machine.swift), \(machine.build) build",
+            "- Peers: " + (report.peers.isEmpty ? "none measured" : report.peers.keys.sorted().map { "\($0) \(report.peers[$0]!)" }.joined(separator: ", ")),
+            "- The whole run took \(Int(report.seconds)) s.", "",
+        ]
+        lines += report.notes.flatMap { ["> \($0)", ""] }
+        lines += [
+            "Every figure is the median of several timed repetitions after a warm-up, with the range (slowest–fastest) beside it.",
+            "Where a peer did the same work, ours and the peer's ran in turn, round after round, on the same data in the same run;",
+            "**speed ours ÷ peer** is the median over the rounds of (peer time / our time): above 1 the testbed is faster.",
+            "The models on both sides run on one thread (OpenBLAS, OpenMP, LightGBM and ONNX Runtime set to one),",
+            "and both are given the same numeric matrix: no preprocessing is timed on either side.", "",
+        ]
+        lines += behind()
+        if !suite("blas").isEmpty {
+            lines += ["## blas: the machine's ceiling", "", "| routine | GFLOP/s | range |", "|---|---:|---|"]
+            lines += suite("blas").map { "| \($0.name) | \(formatFigure($0.value)) | \(range($0)) |" }
+            lines.append("")
+        }
+        if !suite("csv").isEmpty {
+            lines += ["## csv: ingest of an industrial export", "",
+                      "A generated export of a production line: timestamp, machine, shift, supplier and batch codes, 16 sensor readings, one cell in 200 empty.", "",
+                      "| file | MB/s | range | M rows/s | peak memory | peak ÷ parsed table | pandas MB/s | speed ours ÷ pandas |", "|---|---:|---|---:|---:|---:|---:|---:|"]
+            lines += suite("csv").map { result in
+                let peer = result.peers.first
+                return "| \(result.name) | \(formatFigure(result.value)) | \(range(result)) | \(formatFigure(result.extra["M rows/s"] ?? .nan)) | \(formatFigure(result.extra["peak memory MB"] ?? .nan)) MB | \(formatFigure(result.extra["peak memory / parsed table"] ?? .nan)) | \(peer.map { formatFigure($0.value) } ?? "–") | \(peer.map { ratio($0.speedRatio) } ?? "–") |"
+            }
+            lines.append("")
+        }
+        if !suite("train").isEmpty {
+            lines += ["## train: time to fit", "",
+                      "A synthetic sensor table of 20 numeric columns; regression (R² on 5,000 held-out rows) except logistic (accuracy). gbdt: 100 rounds of 31 leaves, no early stopping; mlp: 100 hidden units, 10 epochs; random forest: 100 trees.", ""]
+            lines += comparisonTable(suite("train"), first: "rows", unit: "seconds")
+            if let plot = plots["train"] { lines += ["", "![Training time against rows](\(plot))"] }
+            lines.append("")
+        }
+        if !suite("infer").isEmpty {
+            lines += ["## infer: rows per second and single-row latency", "",
+                      "Models fitted on \(report.mode == "quick" ? "2,000" : "10,000") rows, predicting batches of test rows in process, each call the next rows of a 65,536-row test set on both sides (ONNX Runtime: the scikit-learn model converted with skl2onnx, float32 input; gbdt's peer is LightGBM, which skl2onnx does not convert, so it has no ONNX Runtime figures). Quality on the first 5,000 test rows.", ""]
+            lines += comparisonTable(suite("infer").filter { $0.parameters["batch"] != nil }, first: "batch", unit: "rows/s")
+            lines += ["", "Single-row latency (one call after another):", "", "| algorithm | testbed p50 | testbed p99 | peers p50 (speed ours ÷ peer) |", "|---|---:|---:|---|"]
+            lines += suite("infer").filter { $0.parameters["latency"] != nil }.map { result in
+                "| \(result.parameters["algorithm"]!) | \(formatFigure(result.extra["p50 µs"]!)) µs | \(formatFigure(result.extra["p99 µs"]!)) µs | "
+                    + result.peers.map { "\($0.name): \(formatFigure($0.value)) µs (\(ratio($0.speedRatio)))" }.joined(separator: "; ") + " |"
+            }
+            let linear = suite("infer").filter { $0.extra["GFLOP/s"] != nil }
+            if !linear.isEmpty {
+                lines += ["", "The linear models at 65,536 rows against the machine: "
+                          + linear.map { "\($0.parameters["algorithm"]!) \(formatFigure($0.extra["GFLOP/s"]!)) GFLOP/s, \(formatFigure($0.extra["GB/s read"]!)) GB/s read"
+                              + ($0.extra["share of dgemm ceiling"].map { String(format: " (%.1f%% of single-thread DGEMM: a matrix-vector product is bound by memory, not arithmetic)", $0 * 100) } ?? "") }.joined(separator: "; ") + "."]
+            }
+            if let plot = plots["infer"] { lines += ["", "![Rows per second against batch size](\(plot))"] }
+            lines.append("")
+        }
+        if !suite("server").isEmpty {
+            lines += ["## server: end to end over HTTP", "",
+                      "`testbed serve` on loopback with the demonstration models, loaded by wrk (one thread, keep-alive connections, on the same two cores; its latency figures come from an HdrHistogram). The glass-type random forest (100 trees, 9 inputs).", "",
+                      "MLServer (its scikit-learn runtime, default settings, a scikit-learn random forest of 100 trees fitted on the same Glass.csv) gets the same V2 requests at the same load, run in turn with ours; both are asked for the class labels only (`outputs: predict`).", "",
+                      "| route | rows | connections | req/s | range | p50 ms | p90 ms | p99 ms | max ms | MLServer req/s | speed ours ÷ MLServer | MLServer p50 / p99 ms |",
+                      "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+            for result in suite("server") where result.parameters["concurrency"] != nil {
+                let p = result.parameters, e = result.extra
+                let peer = result.peers.first
+                let peerLatency = peer.map { peer in "\(formatFigure(e["\(peer.name) p50_ms"] ?? .nan)) / \(formatFigure(e["\(peer.name) p99_ms"] ?? .nan))" } ?? "–"
+                lines.append("| \(p["api"]!) | \(p["rows"]!) | \(p["concurrency"]!) | \(formatFigure(result.value)) | \(range(result)) | \(formatFigure(e["p50_ms"] ?? .nan)) | \(formatFigure(e["p90_ms"] ?? .nan)) | \(formatFigure(e["p99_ms"] ?? .nan)) | \(formatFigure(e["max_ms"] ?? .nan)) | \(peer.map { formatFigure($0.value) } ?? "–") | \(peer.map { ratio($0.speedRatio) } ?? "–") | \(peerLatency) |")
+            }
+            if let batch = suite("server").first(where: { $0.extra["compute_share"] != nil }) {
+                lines += ["", String(format: "A %@-row batch: %.1f ms per request, of which %.1f ms (%.0f%%) is the model itself in process.", batch.parameters["rows"]!, 1000 / batch.value, batch.extra["compute_ms"]!, batch.extra["compute_share"]! * 100)]
+            }
+            if let memory = suite("server").first(where: { $0.extra["after_load_MB"] != nil }) {
+                lines += ["", "Resident memory of the server: \(formatFigure(memory.value)) MB idle, \(formatFigure(memory.extra["after_load_MB"]!)) MB after the load"
+                          + (memory.extra["MLServer after load MB"].map { "; MLServer with its inference worker: \(formatFigure($0)) MB after the load." } ?? ".")]
+            }
+            if let plot = plots["server"] { lines += ["", "![Latency against connections](\(plot))"] }
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One row per figure: ours with its range, each peer with the speed ratio, and the quality of each side.
+    private func comparisonTable(_ rows: [Result], first: String, unit: String) -> [String] {
+        let peerNames = Array(Set(rows.flatMap { $0.peers.map { peerKind($0.name) } })).sorted()
+        var lines = ["| algorithm | \(first) | testbed \(unit) | range | " + peerNames.map { "\($0) \(unit) | speed ours ÷ \($0)" }.joined(separator: " | ") + " | quality (testbed / peers) |",
+                     "|---|---:|---:|---|" + peerNames.map { _ in "---:|---:" }.joined(separator: "|") + (peerNames.isEmpty ? "" : "|") + "---|"]
+        for result in rows {
+            var cells = [result.parameters["algorithm"] ?? "", result.parameters[first] ?? "", formatFigure(result.value), range(result)]
+            for name in peerNames {
+                let peer = result.peers.first { peerKind($0.name) == name }
+                let library = name == "Python library" ? peer.map { " (\($0.name.split(separator: " ").first!))" } ?? "" : ""
+                cells += [peer.map { formatFigure($0.value) + library } ?? "–", peer.map { ratio($0.speedRatio) } ?? "–"]
+            }
+            let testbed = result.quality["testbed"].map { String(format: "%.4f", $0) } ?? "–"
+            let others = result.quality.keys.filter { $0 != "testbed" }.sorted().map { String(format: "%.4f", result.quality[$0]!) }
+            cells.append(([testbed] + others).joined(separator: " / ") + (result.qualityMetric.map { " \($0)" } ?? ""))
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        return lines
+    }
+
+    /// "scikit-learn 1.9.1" and "LightGBM 4.7.0" share a column as the Python library; ONNX Runtime has its own.
+    private func peerKind(_ name: String) -> String { name.hasPrefix("ONNX Runtime") ? "ONNX Runtime" : "Python library" }
+
+    private func range(_ result: Result) -> String { "\(formatFigure(result.range.low))–\(formatFigure(result.range.high))" }
+    private func ratio(_ value: Double) -> String { value.isFinite ? String(format: value >= 1 ? "**%.2f×**" : "%.2f×", value) : "–" }
+
+    /// Said plainly: every figure where a peer is faster, and by how much.
+    private func behind() -> [String] {
+        let slower = results.flatMap { result in result.peers.filter { $0.speedRatio < 1 }.map { (result, $0) } }
+        let faster = results.flatMap { result in result.peers.filter { $0.speedRatio >= 1 }.map { (result, $0) } }
+        guard !slower.isEmpty || !faster.isEmpty else { return [] }
+        var lines = ["## Where the testbed stands", "",
+                     "Of \(slower.count + faster.count) comparisons the testbed is faster in \(faster.count) and slower in \(slower.count)."]
+        if !slower.isEmpty {
+            lines += ["", "Behind a peer (peer's speed ÷ ours):", ""]
+            lines += slower.sorted { $0.1.speedRatio < $1.1.speedRatio }.map { result, peer in
+                "- \(result.suite) \(result.name): \(peer.name) is \(String(format: "%.2f", 1 / peer.speedRatio))× as fast"
+            }
+        }
+        let qualityGaps = results.filter { $0.suite == "train" }.compactMap { result -> String? in
+            guard let ours = result.quality["testbed"], let best = result.quality.filter({ $0.key != "testbed" }).values.max(), best - ours > 0.01 else { return nil }
+            return "- \(result.name): held-out \(result.qualityMetric ?? "") \(String(format: "%.4f", ours)) against the peer's \(String(format: "%.4f", best))"
+        }
+        if !qualityGaps.isEmpty { lines += ["", "Lower held-out quality than the peer by more than 0.01:", ""] + qualityGaps }
+        return lines + [""]
+    }
+
+    /// Plots where a reader would rather look than read.
+    private func plots() -> [String: SVGPlot] {
+        var plots: [String: SVGPlot] = [:]
+        func panels(_ rows: [Result], x: String, y: (Result) -> Double, peerY: (PeerResult) -> Double) -> [SVGPlot.Panel] {
+            let algorithms = rows.compactMap { $0.parameters["algorithm"] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            return algorithms.map { algorithm in
+                let mine = rows.filter { $0.parameters["algorithm"] == algorithm }
+                var series = [SVGPlot.Series(label: "testbed", points: mine.map { (Double($0.parameters[x]!)!, y($0)) })]
+                let names = mine.flatMap { $0.peers.map(\.name) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                for name in names {
+                    series.append(SVGPlot.Series(label: name, points: mine.compactMap { result in
+                        result.peers.first { $0.name == name }.map { (Double(result.parameters[x]!)!, peerY($0)) }
+                    }))
+                }
+                return SVGPlot.Panel(title: algorithm, series: series)
+            }
+        }
+        let train = suite("train")
+        if !train.isEmpty {
+            plots["train"] = SVGPlot(title: "Time to fit against training rows (lower is better)", xLabel: "rows", yLabel: "seconds",
+                                     panels: panels(train, x: "rows", y: \.value, peerY: \.value))
+        }
+        let infer = suite("infer").filter { $0.parameters["batch"] != nil }
+        if !infer.isEmpty {
+            plots["infer"] = SVGPlot(title: "Rows per second against batch size (higher is better)", xLabel: "batch size", yLabel: "rows/s",
+                                     panels: panels(infer, x: "batch", y: \.value, peerY: \.value))
+        }
+        let server = suite("server").filter { $0.parameters["rows"] == "1" && $0.parameters["api"]?.hasPrefix("v") == true && $0.parameters["api"]?.contains("logistic") == false }
+        if !server.isEmpty {
+            let apis = server.compactMap { $0.parameters["api"] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            plots["server"] = SVGPlot(title: "Single-row latency against connections (lower is better)", xLabel: "connections", yLabel: "milliseconds",
+                                      panels: apis.map { api in
+                let rows = server.filter { $0.parameters["api"] == api }
+                let peers = Array(Set(rows.flatMap { $0.peers.map(\.name) })).sorted()
+                let sides = [("testbed", "")] + peers.map { ($0, "\($0) ") }
+                return SVGPlot.Panel(title: "\(api), 1 row", series: sides.flatMap { side, prefix in ["p50_ms", "p99_ms"].map { key in
+                    SVGPlot.Series(label: "\(side) \(key.replacingOccurrences(of: "_ms", with: ""))",
+                                   points: rows.map { (Double($0.parameters["concurrency"]!)!, $0.extra[prefix + key] ?? .nan) })
+                } })
+            })
+        }
+        return plots
+    }
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""The peer side of `benchmark --suite train,infer,csv`: scikit-learn, LightGBM, ONNX Runtime (models
+converted with skl2onnx) and pandas doing the same work as the testbed on the same data, one
+operation at a time, so that the harness can alternate them with its own and report ratios.
+
+Protocol: one JSON object per line on standard input, one JSON answer per line on standard output.
+  {"op": "versions"}
+  {"op": "load", "x", "y", "test_x", "test_y": float64 row-major files, "columns": n, "task": "regression"|"classification"}
+  {"op": "fit", "algorithm", "rows"}            fit on the first `rows` rows; answers {"seconds"}
+  {"op": "score", "algorithm", "rows"}          held-out figure on the first test rows: {"metric", "value"}
+  {"op": "convert", "algorithm"}                the fitted scikit-learn model to ONNX, for "onnxruntime"
+  {"op": "predict", "algorithm", "library", "batch", "calls"}   {"seconds"} for `calls` predictions of `batch` rows
+  {"op": "latency", "algorithm", "library", "count"}            {"seconds": [...]} of single-row predictions
+  {"op": "read_csv", "path"}                    pandas.read_csv: {"seconds", "rows"}
+Everything runs on one thread (the harness sets OMP/OpenBLAS threads to 1 and the libraries' own
+thread settings are 1), as the testbed's models do.
+"""
+import json
+import sys
+import time
+import warnings
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+
+def estimator(algorithm, task, epochs):
+    regression = task == "regression"
+    if algorithm == "ridge":
+        from sklearn.linear_model import Ridge
+        return "scikit-learn", Ridge(alpha=1.0)
+    if algorithm == "logistic":
+        from sklearn.linear_model import LogisticRegression
+        return "scikit-learn", LogisticRegression(C=1.0, max_iter=1000)
+    if algorithm == "knn":
+        from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+        return "scikit-learn", (KNeighborsRegressor if regression else KNeighborsClassifier)(n_neighbors=5, n_jobs=1)
+    if algorithm == "gbdt":
+        import lightgbm
+        settings = dict(n_estimators=100, num_leaves=31, min_child_samples=20, min_child_weight=1e-3, max_bin=255,
+                        learning_rate=0.1, reg_lambda=0.0, subsample=1.0, colsample_bytree=1.0, num_threads=1, verbose=-1)
+        return "LightGBM", (lightgbm.LGBMRegressor if regression else lightgbm.LGBMClassifier)(**settings)
+    if algorithm == "random_forest":
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+        forest = RandomForestRegressor if regression else RandomForestClassifier
+        return "scikit-learn", forest(n_estimators=100, n_jobs=1, random_state=0)
+    if algorithm == "mlp":
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+        network = MLPRegressor if regression else MLPClassifier
+        # A fixed number of epochs, as the harness asks of the testbed's network: the same work.
+        return "scikit-learn", network(hidden_layer_sizes=(100,), max_iter=epochs, tol=0.0, n_iter_no_change=10**6,
+                                       early_stopping=False, random_state=0)
+    raise ValueError(f"no peer for the algorithm '{algorithm}'")
+
+
+class Peer:
+    def __init__(self):
+        self.models = {}
+        self.onnx = {}
+
+    def versions(self, _):
+        found = {"python": sys.version.split()[0], "numpy": np.__version__}
+        for module, name in [("sklearn", "scikit-learn"), ("lightgbm", "LightGBM"), ("onnxruntime", "ONNX Runtime"),
+                             ("skl2onnx", "skl2onnx"), ("pandas", "pandas")]:
+            try:
+                found[name] = __import__(module).__version__
+            except ImportError:
+                pass
+        return found
+
+    def load(self, command):
+        columns = command["columns"]
+        self.x = np.fromfile(command["x"], dtype="<f8").reshape(-1, columns)
+        self.y = np.fromfile(command["y"], dtype="<f8")
+        self.test_x = np.fromfile(command["test_x"], dtype="<f8").reshape(-1, columns)
+        self.test_y = np.fromfile(command["test_y"], dtype="<f8")
+        self.task = command["task"]
+        self.epochs = command.get("epochs", 10)
+        self.models, self.onnx = {}, {}
+        return {"rows": len(self.y)}
+
+    def fit(self, command):
+        library, model = estimator(command["algorithm"], self.task, self.epochs)
+        rows = command["rows"]
+        x, y = self.x[:rows], self.y[:rows]
+        start = time.perf_counter()
+        model.fit(x, y)
+        seconds = time.perf_counter() - start
+        self.models[command["algorithm"]] = model
+        return {"seconds": seconds, "library": library}
+
+    def score(self, command):
+        rows = command["rows"]
+        x, y = self.test_x[:rows], self.test_y[:rows]
+        predicted = self.models[command["algorithm"]].predict(x)
+        if self.task == "regression":
+            residual = np.sum((y - predicted) ** 2)
+            return {"metric": "r2", "value": 1 - residual / np.sum((y - y.mean()) ** 2)}
+        return {"metric": "accuracy", "value": float(np.mean(predicted == y))}
+
+    def convert(self, command):
+        import onnxruntime
+        from skl2onnx import to_onnx
+        model = self.models[command["algorithm"]]
+        onnx_model = to_onnx(model, self.x[:1].astype(np.float32), target_opset=17, options={"zipmap": False} if self.task == "classification" else None)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        self.onnx[command["algorithm"]] = (session, session.get_inputs()[0].name)
+        return {"library": "ONNX Runtime"}
+
+    def predictor(self, command):
+        if command["library"] == "onnxruntime":
+            session, name = self.onnx[command["algorithm"]]
+            return lambda rows: session.run(None, {name: rows.astype(np.float32)})
+        model = self.models[command["algorithm"]]
+        if command["algorithm"] == "gbdt":
+            return lambda rows: model.predict(rows, num_threads=1)
+        return model.predict
+
+    def predict(self, command):
+        predict = self.predictor(command)
+        # ONNX Runtime takes float32: converting the batch is part of serving it, inside the timing.
+        batches = [self.test_x[start:start + command["batch"]] for start in batch_starts(command["batch"], command["calls"], len(self.test_x))]
+        start = time.perf_counter()
+        for batch in batches:
+            predict(batch)
+        return {"seconds": time.perf_counter() - start}
+
+    def latency(self, command):
+        predict = self.predictor(command)
+        rows = [self.test_x[index:index + 1] for index in range(command["count"])]
+        seconds = []
+        for row in rows:
+            start = time.perf_counter()
+            predict(row)
+            seconds.append(time.perf_counter() - start)
+        return {"seconds": seconds}
+
+    def read_csv(self, command):
+        import pandas
+        start = time.perf_counter()
+        frame = pandas.read_csv(command["path"])
+        return {"seconds": time.perf_counter() - start, "rows": len(frame)}
+
+
+def batch_starts(batch, calls, rows):
+    """Where each call's batch begins: call after call moves on through the test rows (as the
+    harness's own side does), so that no call finds the previous one's tree paths in cache."""
+    return [(call * batch) % (rows - batch + 1) for call in range(calls)]
+
+
+def main():
+    peer = Peer()
+    for line in sys.stdin:
+        command = json.loads(line)
+        try:
+            answer = getattr(peer, command["op"])(command)
+        except Exception as error:  # the harness reports it and goes on without this peer figure
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()
