@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 
 /// MLServer with its scikit-learn runtime serving the equivalent of the glass-type model
@@ -39,11 +38,7 @@ final class MLServerProcess {
     /// Resident memory of MLServer and its worker processes, in bytes.
     func residentBytes() -> Double {
         let children = (try? Self.runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
-        return ([process.processIdentifier] + children).reduce(0) { total, pid in
-            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return total }
-            return total + (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
-        }
+        return ([process.processIdentifier] + children).reduce(0) { $0 + Memory.resident(of: "\($1)").current }
     }
 
     func stop() {

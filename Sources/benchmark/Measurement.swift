@@ -100,7 +100,7 @@ struct Result {
         other.timing = peer
         let ratios = zip(peer.seconds, timing.seconds).map { $0 / $1 }
         peers.append(PeerResult(name: name, value: other.value, low: other.range.low, high: other.range.high,
-                                seconds: peer.seconds, speedRatio: ratios.isEmpty ? .nan : Timing.median(ratios)))
+                                seconds: peer.seconds.count <= 50 ? peer.seconds : nil, speedRatio: ratios.isEmpty ? .nan : Timing.median(ratios)))
     }
 
     var line: String {
@@ -119,20 +119,11 @@ struct PeerResult: Codable {
     var value: Double
     var low: Double
     var high: Double
-    var seconds: [Double]
+    /// Every repetition's seconds, unless there are thousands (single-row latency).
+    var seconds: [Double]?
     var speedRatio: Double
 
     enum CodingKeys: String, CodingKey { case name, value, low, high, seconds; case speedRatio = "speed_ratio" }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(value, forKey: .value)
-        try container.encode(low, forKey: .low)
-        try container.encode(high, forKey: .high)
-        if seconds.count <= 50 { try container.encode(seconds, forKey: .seconds) }
-        try container.encode(speedRatio, forKey: .speedRatio)
-    }
 }
 
 extension Result: Encodable {
@@ -174,9 +165,9 @@ enum Memory {
         (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
     }
 
-    /// Peak (`VmHWM`) and current (`VmRSS`) resident size in bytes.
-    static func resident() -> (peak: Double, current: Double) {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    /// Peak (`VmHWM`) and current (`VmRSS`) resident size in bytes of a process (this one by default).
+    static func resident(of process: String = "self") -> (peak: Double, current: Double) {
+        guard let status = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8) else { return (0, 0) }
         func field(_ name: String) -> Double {
             guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
             return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024

@@ -203,11 +203,7 @@ final class TestbedProcess {
     }
 
     /// The server's resident set (`VmRSS`) in bytes.
-    func residentBytes() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
-    }
+    func residentBytes() -> Double { Memory.resident(of: "\(process.processIdentifier)").current }
 
     func stop() {
         process.terminate()
