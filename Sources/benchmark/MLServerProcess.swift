@@ -14,8 +14,8 @@ final class MLServerProcess {
         let mlserver = bin.appendingPathComponent("mlserver")
         guard FileManager.default.isExecutableFile(atPath: mlserver.path) else { throw PeerError("MLServer is not installed beside \(python)") }
         port = 30_000 + Int(getpid() % 10_000)
-        try Self.runToEnd(python, [FileManager.default.currentDirectoryPath + "/bench/peers/mlserver_model.py", directory.path, "\(port)", "\(port + 1)"])
-        version = try Self.runToEnd(python, ["-c", "import mlserver; print(mlserver.__version__)"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try runToEnd(python, [FileManager.default.currentDirectoryPath + "/bench/peers/mlserver_model.py", directory.path, "\(port)", "\(port + 1)"])
+        version = try runToEnd(python, ["-c", "import mlserver; print(mlserver.__version__)"]).trimmingCharacters(in: .whitespacesAndNewlines)
         process.executableURL = mlserver
         process.arguments = ["start", directory.path]
         var environment = ProcessInfo.processInfo.environment
@@ -27,7 +27,7 @@ final class MLServerProcess {
         try process.run()
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            if (try? Self.runToEnd("/usr/bin/curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/v2/models/glass-type/ready"])) != nil { return }
+            if (try? runToEnd("/usr/bin/curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/v2/models/glass-type/ready"])) != nil { return }
             guard process.isRunning else { throw PeerError("MLServer stopped before it was ready") }
             Thread.sleep(forTimeInterval: 0.5)
         }
@@ -37,7 +37,7 @@ final class MLServerProcess {
 
     /// Resident memory of MLServer and its worker processes, in bytes.
     func residentBytes() -> Double {
-        let children = (try? Self.runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
+        let children = (try? runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
         return ([process.processIdentifier] + children).reduce(0) { $0 + Memory.resident(of: "\($1)").current }
     }
 
@@ -46,20 +46,5 @@ final class MLServerProcess {
         process.interrupt()
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    @discardableResult
-    private static func runToEnd(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PeerError("\(executable) \(arguments.first ?? "") failed") }
-        return text
     }
 }

@@ -31,17 +31,9 @@ struct MachineDescription: Codable {
         "machine: \(cpu), \(cores) cores, \(String(format: "%.1f", memoryGiB)) GiB; OpenBLAS \(openBLAS), threads \(blasThreads); \(swift), \(build) build"
     }
 
-    /// The compiler's own words (`swift --version`), or the language mode compiled against.
+    /// The compiler's own words (`swift --version`).
     private static func swiftVersion() -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "--version"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        guard (try? process.run()) != nil else { return "Swift (version unknown)" }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        guard let text = try? runToEnd("/usr/bin/env", ["swift", "--version"]) else { return "Swift (version unknown)" }
         return text.split(separator: "\n").first.map { String($0).replacingOccurrences(of: "Swift version ", with: "Swift ") } ?? "Swift"
     }
 }

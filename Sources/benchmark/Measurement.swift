@@ -1,29 +1,25 @@
 import Foundation
 
-/// Timings of repeated runs: the median and the spread, in wall-clock time and in the CPU time
-/// of the measuring thread (which leaves out time a shared virtual machine's CPU was taken away).
-struct Timing: Codable {
-    var seconds: [Double]
-    var cpuSeconds: [Double]
+/// Wall-clock seconds of repeated runs: the median and the spread.
+struct Timing {
+    var seconds: [Double] = []
     var median: Double { Self.median(seconds) }
     var minimum: Double { seconds.min()! }
     var maximum: Double { seconds.max()! }
-    var cpuMedian: Double { Self.median(cpuSeconds) }
 
     /// Runs `body` once to warm up, then `repetitions` times timed.
     static func measure(repetitions: Int, _ body: () throws -> Void) rethrows -> Timing {
         try body()
-        var timing = Timing(seconds: [], cpuSeconds: [])
+        var timing = Timing()
         for _ in 0..<repetitions { try timing.record(body) }
         return timing
     }
 
-    /// Runs `body` once and adds its wall-clock and CPU time.
+    /// Runs `body` once and adds its wall-clock time.
     mutating func record(_ body: () throws -> Void) rethrows {
-        let (start, cpuStart) = (Self.now(CLOCK_MONOTONIC), Self.now(CLOCK_THREAD_CPUTIME_ID))
+        let start = Self.now()
         try body()
-        seconds.append(Self.now(CLOCK_MONOTONIC) - start)
-        cpuSeconds.append(Self.now(CLOCK_THREAD_CPUTIME_ID) - cpuStart)
+        seconds.append(Self.now() - start)
     }
 
     /// Our work and each peer's (which report their own seconds) in turn, round after round, so
@@ -34,35 +30,24 @@ struct Timing: Codable {
             try ours()
             for peer in peers { _ = try peer() }
         }
-        var mine = Timing(seconds: [], cpuSeconds: [])
-        var theirs = peers.map { _ in Timing(seconds: [], cpuSeconds: []) }
+        var mine = Timing()
+        var theirs = peers.map { _ in Timing() }
         for _ in 0..<repetitions {
             try mine.record(ours)
-            for (index, peer) in peers.enumerated() {
-                let seconds = try peer()
-                theirs[index].seconds.append(seconds)
-                theirs[index].cpuSeconds.append(seconds)
-            }
+            for (index, peer) in peers.enumerated() { theirs[index].seconds.append(try peer()) }
         }
         return (mine, theirs)
     }
 
-    private static func now(_ clock: clockid_t) -> Double {
+    private static func now() -> Double {
         var time = timespec()
-        clock_gettime(clock, &time)
+        clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-}
-
-extension Timing {
-    /// A timing from seconds measured elsewhere (a peer, a load generator).
-    init(measured seconds: [Double]) {
-        self.init(seconds: seconds, cpuSeconds: seconds)
     }
 }
 

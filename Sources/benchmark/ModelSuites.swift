@@ -65,19 +65,21 @@ enum ModelSuites {
             return Double(zip(predicted, testClasses).filter { Double($0) == $1 }.count) / Double(rows)
         }
 
-        /// Writes the tables as raw float64 for the peer and loads them there for `task`.
-        func load(into peer: Peer, task: Task) throws {
-            let directory = FileManager.default.temporaryDirectory
-            func write(_ values: [Double], _ name: String) throws -> String {
-                let url = directory.appendingPathComponent("bench-\(getpid())-\(name).f64")
+        /// Hands the tables to the peer once, both targets included, as raw float64 files that are
+        /// removed once the peer has read them.
+        func load(into peer: Peer) throws {
+            let arrays = ["x": x.storage, "test_x": testX.storage, "y_regression": regression, "y_classification": classes,
+                          "test_y_regression": testRegression, "test_y_classification": testClasses]
+            var command: [String: Any] = ["op": "load", "columns": columns, "epochs": epochs]
+            var files: [URL] = []
+            defer { files.forEach { try? FileManager.default.removeItem(at: $0) } }
+            for (name, values) in arrays {
+                let url = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(getpid())-\(name).f64")
+                files.append(url)
                 try values.withUnsafeBytes { try Data($0).write(to: url) }
-                return url.path
+                command[name] = url.path
             }
-            _ = try peer.call([
-                "op": "load", "columns": columns, "task": task.rawValue, "epochs": epochs,
-                "x": try write(x.storage, "x"), "y": try write(task == .regression ? regression : classes, "y"),
-                "test_x": try write(testX.storage, "test-x"), "test_y": try write(task == .regression ? testRegression : testClasses, "test-y"),
-            ])
+            _ = try peer.call(command)
         }
     }
 
@@ -87,14 +89,10 @@ enum ModelSuites {
     static func train(_ context: BenchmarkContext, peer: Peer?) throws -> [Result] {
         let largest = context.quick ? quickRows : 1_000_000
         let tables = Tables(rows: largest, testRows: qualityRows)
+        if let peer { try tables.load(into: peer) }
         var results: [Result] = []
-        var loadedTask: Task?
         for algorithm in algorithms {
             let sizes = algorithm.sizes.isEmpty ? [] : context.quick ? [quickRows] : algorithm.sizes
-            if let peer, loadedTask != algorithm.task {
-                try tables.load(into: peer, task: algorithm.task)
-                loadedTask = algorithm.task
-            }
             for rows in sizes {
                 let x = rows == tables.x.rows ? tables.x : tables.x.selectingRows(0..<rows)
                 let target = tables.target(algorithm.task, rows: rows)
@@ -102,7 +100,7 @@ enum ModelSuites {
                 var model: (any FittedModel)?
                 var peerName: String?
                 let peerFit: [() throws -> Double] = peer.map { peer in [{
-                    let answer = try peer.call(["op": "fit", "algorithm": algorithm.name, "rows": rows])
+                    let answer = try peer.call(["op": "fit", "algorithm": algorithm.name, "task": algorithm.task.rawValue, "rows": rows])
                     peerName = answer["library"] as? String
                     return answer["seconds"] as? Double ?? .nan
                 }] } ?? []
@@ -131,20 +129,16 @@ enum ModelSuites {
     static func infer(_ context: BenchmarkContext, peer: Peer?, ceiling: Double?) throws -> [Result] {
         let trainRows = context.quick ? quickRows : 10_000, batches = [1, 16, 256, 4096, 65536]
         let tables = Tables(rows: trainRows, testRows: 65536)
+        if let peer { try tables.load(into: peer) }
         var results: [Result] = []
-        var loadedTask: Task?
         for algorithm in algorithms {
-            if let peer, loadedTask != algorithm.task {
-                try tables.load(into: peer, task: algorithm.task)
-                loadedTask = algorithm.task
-            }
             let model = try AlgorithmRegistry.named(algorithm.name).fit(tables.x, tables.target(algorithm.task, rows: trainRows),
                                                                         parameters: parameters[algorithm.name] ?? [:], seed: 1)
             // The peers: the Python library's own model, and the scikit-learn one converted to ONNX.
             var sides: [(label: String, library: String)] = []
             var quality = ["testbed": tables.quality(model, task: algorithm.task, rows: qualityRows)]
             if let peer {
-                let fitted = try peer.call(["op": "fit", "algorithm": algorithm.name, "rows": trainRows])
+                let fitted = try peer.call(["op": "fit", "algorithm": algorithm.name, "task": algorithm.task.rawValue, "rows": trainRows])
                 let name = fitted["library"] as? String ?? "peer"
                 sides.append(("\(name) \(peer.versions[name] ?? "")", "python"))
                 quality[sides[0].label] = try peer.call(["op": "score", "algorithm": algorithm.name, "rows": qualityRows])["value"] as? Double
@@ -197,7 +191,7 @@ enum ModelSuites {
         let count = quick ? 100 : 2000
         let rows = (0..<count).map { tables.testX.selectingRows($0..<($0 + 1)) }
         for row in rows.prefix(50) { _ = model.predict(row) }
-        var ours = Timing(seconds: [], cpuSeconds: [])
+        var ours = Timing()
         for row in rows { ours.record { _ = model.predict(row) } }
         func percentile(_ seconds: [Double], _ share: Double) -> Double {
             let sorted = seconds.sorted()
@@ -209,7 +203,7 @@ enum ModelSuites {
         for side in sides {
             _ = try peer!.call(["op": "latency", "algorithm": algorithm, "library": side.library, "count": 50])
             let seconds = try peer!.call(["op": "latency", "algorithm": algorithm, "library": side.library, "count": count])["seconds"] as? [Double] ?? []
-            result.addPeer(side.label, Timing(measured: seconds))
+            result.addPeer(side.label, Timing(seconds: seconds))
             // Calls are not paired one to one across sides: the ratio is of the medians.
             result.peers[result.peers.count - 1].speedRatio = Timing.median(seconds) / ours.median
             result.extra["\(side.label) p99 µs"] = percentile(seconds, 0.99)

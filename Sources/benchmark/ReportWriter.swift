@@ -153,15 +153,14 @@ struct ReportWriter {
     /// Plots where a reader would rather look than read.
     private func plots() -> [String: SVGPlot] {
         var plots: [String: SVGPlot] = [:]
-        func panels(_ rows: [Result], x: String, y: (Result) -> Double, peerY: (PeerResult) -> Double) -> [SVGPlot.Panel] {
-            let algorithms = rows.compactMap { $0.parameters["algorithm"] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-            return algorithms.map { algorithm in
+        /// One panel per algorithm: the figure against parameter `x`, ours and each peer's.
+        func panels(_ rows: [Result], x: String) -> [SVGPlot.Panel] {
+            inOrder(rows.compactMap { $0.parameters["algorithm"] }).map { algorithm in
                 let mine = rows.filter { $0.parameters["algorithm"] == algorithm }
-                var series = [SVGPlot.Series(label: "testbed", points: mine.map { (Double($0.parameters[x]!)!, y($0)) })]
-                let names = mine.flatMap { $0.peers.map(\.name) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-                for name in names {
+                var series = [SVGPlot.Series(label: "testbed", points: mine.map { (Double($0.parameters[x]!)!, $0.value) })]
+                for name in inOrder(mine.flatMap { $0.peers.map(\.name) }) {
                     series.append(SVGPlot.Series(label: name, points: mine.compactMap { result in
-                        result.peers.first { $0.name == name }.map { (Double(result.parameters[x]!)!, peerY($0)) }
+                        result.peers.first { $0.name == name }.map { (Double(result.parameters[x]!)!, $0.value) }
                     }))
                 }
                 return SVGPlot.Panel(title: algorithm, series: series)
@@ -170,16 +169,17 @@ struct ReportWriter {
         let train = suite("train")
         if !train.isEmpty {
             plots["train"] = SVGPlot(title: "Time to fit against training rows (lower is better)", xLabel: "rows", yLabel: "seconds",
-                                     panels: panels(train, x: "rows", y: \.value, peerY: \.value))
+                                     panels: panels(train, x: "rows"))
         }
         let infer = suite("infer").filter { $0.parameters["batch"] != nil }
         if !infer.isEmpty {
             plots["infer"] = SVGPlot(title: "Rows per second against batch size (higher is better)", xLabel: "batch size", yLabel: "rows/s",
-                                     panels: panels(infer, x: "batch", y: \.value, peerY: \.value))
+                                     panels: panels(infer, x: "batch"))
         }
-        let server = suite("server").filter { $0.parameters["rows"] == "1" && $0.parameters["api"]?.hasPrefix("v") == true && $0.parameters["api"]?.contains("logistic") == false }
+        // The random forest's single-row routes (the logistic model is measured at one load only).
+        let server = suite("server").filter { $0.parameters["rows"] == "1" && $0.parameters["api"] != "v2 infer (logistic)" }
         if !server.isEmpty {
-            let apis = server.compactMap { $0.parameters["api"] }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            let apis = inOrder(server.compactMap { $0.parameters["api"] })
             plots["server"] = SVGPlot(title: "Single-row latency against connections (lower is better)", xLabel: "connections", yLabel: "milliseconds",
                                       panels: apis.map { api in
                 let rows = server.filter { $0.parameters["api"] == api }
@@ -193,4 +193,10 @@ struct ReportWriter {
         }
         return plots
     }
+}
+
+/// The distinct values, in the order they first appear.
+private func inOrder(_ values: [String]) -> [String] {
+    var seen = Set<String>()
+    return values.filter { seen.insert($0).inserted }
 }

@@ -39,13 +39,13 @@ enum ServerBenchmark {
         var results: [Result] = []
         let load = WrkLoad(wrk: wrk, port: server.port, key: key, seconds: seconds, repetitions: context.quick ? 1 : 3)
         let levels = context.quick ? [1, 64] : [1, 8, 64, 256]
-        let routes: [(api: String, path: String, body: String, rows: Int)] = [
-            ("v2 infer", "/v2/models/glass-type/infer", v2Single, 1),
-            ("v1 predict", "/api/v1/models/glass-type/predict", v1Single, 1),
-            ("v2 infer", "/v2/models/glass-type/infer", batch, batchRows),
+        let routes: [(api: String, path: String, body: String, rows: Int, connections: [Int])] = [
+            ("v2 infer", "/v2/models/glass-type/infer", v2Single, 1, levels),
+            ("v1 predict", "/api/v1/models/glass-type/predict", v1Single, 1, context.quick ? [64] : levels),
+            ("v2 infer", "/v2/models/glass-type/infer", batch, batchRows, context.quick ? [1] : [1, 8]),
         ]
         for route in routes {
-            for connections in route.rows == 1 ? (route.api == "v1 predict" && context.quick ? [64] : levels) : (context.quick ? [1] : [1, 8]) {
+            for connections in route.connections {
                 var result = try load.measure("\(route.api) \(route.rows) row\(route.rows == 1 ? "" : "s"), random forest, \(connections) conn",
                                               path: route.path, body: route.body, connections: connections, peer: route.api == "v2 infer" ? peer : nil)
                 result.parameters = ["api": route.api, "rows": "\(route.rows)", "concurrency": "\(connections)"]
@@ -63,7 +63,7 @@ enum ServerBenchmark {
         results.append(logistic)
         let loaded = server.residentBytes()
         var memory = Result(suite: "server", name: "resident memory, idle / after load", unit: "MB", work: idle / 1e6,
-                            timing: Timing(measured: [1]), extra: ["after_load_MB": loaded / 1e6])
+                            timing: Timing(seconds: [1]), extra: ["after_load_MB": loaded / 1e6])
         if let mlserver { memory.extra["MLServer after load MB"] = mlserver.residentBytes() / 1e6 }
         results.append(memory)
         print(results.last!.line)
@@ -111,13 +111,12 @@ struct WrkLoad {
         let ports = [port] + (peer.map { [$0.port] } ?? [])
         for port in ports { _ = try run(script: script.path, port: port, path: path, connections: connections, seconds: 1) }
         // Ours and the peer server in turn, run after run, under the same load generator.
-        var timings = ports.map { _ in Timing(seconds: [], cpuSeconds: []) }
+        var timings = ports.map { _ in Timing() }
         var percentiles = ports.map { _ in [String: [Double]]() }
         for _ in 0..<repetitions {
             for (index, port) in ports.enumerated() {
                 let summary = try run(script: script.path, port: port, path: path, connections: connections, seconds: seconds)
                 timings[index].seconds.append(1 / summary.rate)
-                timings[index].cpuSeconds.append(1 / summary.rate)
                 for (label, value) in summary.latency { percentiles[index][label, default: []].append(value) }
             }
         }
@@ -131,14 +130,7 @@ struct WrkLoad {
     }
 
     private func run(script: String, port: Int, path: String, connections: Int, seconds: Int) throws -> (rate: Double, latency: [String: Double]) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)\(path)"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try runToEnd(wrk, ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)\(path)"])
         guard !text.contains("Non-2xx"), let rate = text.firstMatch(of: /Requests\/sec:\s+([\d.]+)/).flatMap({ Double($0.1) }) else {
             throw ValidationError("wrk against \(path) did not succeed:\n\(text)")
         }
@@ -188,16 +180,9 @@ final class TestbedProcess {
     }
 
     func createTenant() throws -> String {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-H", "Authorization: Bearer \(adminKey)", "-d", #"{"id":"bench"}"#, "http://127.0.0.1:\(port)/api/v1/tenants"]
-        let output = Pipe()
-        curl.standardOutput = output
-        try curl.run()
-        let reply = output.fileHandleForReading.readDataToEndOfFile()
-        curl.waitUntilExit()
-        guard let object = try JSONSerialization.jsonObject(with: reply) as? [String: Any], let key = object["api_key"] as? String else {
-            throw ValidationError("creating a tenant failed: \(String(decoding: reply, as: UTF8.self))")
+        let reply = try runToEnd("/usr/bin/curl", ["-s", "-H", "Authorization: Bearer \(adminKey)", "-d", #"{"id":"bench"}"#, "http://127.0.0.1:\(port)/api/v1/tenants"])
+        guard let object = try? JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any], let key = object["api_key"] as? String else {
+            throw ValidationError("creating a tenant failed: \(reply)")
         }
         return key
     }

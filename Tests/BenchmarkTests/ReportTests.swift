@@ -7,9 +7,9 @@ import Testing
 @Suite("Benchmark report")
 struct ReportTests {
     func result(_ seconds: [Double], peer: [Double], unit: String = "rows/s", work: Double = 1000, duration: Bool = false) -> Result {
-        var result = Result(suite: "infer", name: "gbdt predict, batch 16", unit: unit, work: work, timing: Timing(measured: seconds),
+        var result = Result(suite: "infer", name: "gbdt predict, batch 16", unit: unit, work: work, timing: Timing(seconds: seconds),
                             isDuration: duration, parameters: ["algorithm": "gbdt", "batch": "16"])
-        result.addPeer("LightGBM 4.7.0", Timing(measured: peer))
+        result.addPeer("LightGBM 4.7.0", Timing(seconds: peer))
         return result
     }
 

@@ -5,8 +5,9 @@ operation at a time, so that the harness can alternate them with its own and rep
 
 Protocol: one JSON object per line on standard input, one JSON answer per line on standard output.
   {"op": "versions"}
-  {"op": "load", "x", "y", "test_x", "test_y": float64 row-major files, "columns": n, "task": "regression"|"classification"}
-  {"op": "fit", "algorithm", "rows"}            fit on the first `rows` rows; answers {"seconds"}
+  {"op": "load", "x", "test_x", "y_regression", "y_classification", "test_y_regression", "test_y_classification":
+         float64 row-major files, "columns": n, "epochs": n}
+  {"op": "fit", "algorithm", "task", "rows"}    fit on the first `rows` rows; answers {"seconds", "library"}
   {"op": "score", "algorithm", "rows"}          held-out figure on the first test rows: {"metric", "value"}
   {"op": "convert", "algorithm"}                the fitted scikit-learn model to ONNX, for "onnxruntime"
   {"op": "predict", "algorithm", "library", "batch", "calls"}   {"seconds"} for `calls` predictions of `batch` rows
@@ -56,8 +57,7 @@ def estimator(algorithm, task, epochs):
 
 class Peer:
     def __init__(self):
-        self.models = {}
-        self.onnx = {}
+        self.models, self.tasks, self.onnx = {}, {}, {}
 
     def versions(self, _):
         found = {"python": sys.version.split()[0], "numpy": np.__version__}
@@ -70,31 +70,35 @@ class Peer:
         return found
 
     def load(self, command):
+        def read(key):
+            return np.fromfile(command[key], dtype="<f8")
         columns = command["columns"]
-        self.x = np.fromfile(command["x"], dtype="<f8").reshape(-1, columns)
-        self.y = np.fromfile(command["y"], dtype="<f8")
-        self.test_x = np.fromfile(command["test_x"], dtype="<f8").reshape(-1, columns)
-        self.test_y = np.fromfile(command["test_y"], dtype="<f8")
-        self.task = command["task"]
+        self.x = read("x").reshape(-1, columns)
+        self.test_x = read("test_x").reshape(-1, columns)
+        tasks = ("regression", "classification")
+        self.y = {task: read(f"y_{task}") for task in tasks}
+        self.test_y = {task: read(f"test_y_{task}") for task in tasks}
         self.epochs = command.get("epochs", 10)
-        self.models, self.onnx = {}, {}
-        return {"rows": len(self.y)}
+        self.models, self.tasks, self.onnx = {}, {}, {}
+        return {"rows": len(self.x)}
 
     def fit(self, command):
-        library, model = estimator(command["algorithm"], self.task, self.epochs)
+        task = command["task"]
+        library, model = estimator(command["algorithm"], task, self.epochs)
         rows = command["rows"]
-        x, y = self.x[:rows], self.y[:rows]
+        x, y = self.x[:rows], self.y[task][:rows]
         start = time.perf_counter()
         model.fit(x, y)
         seconds = time.perf_counter() - start
         self.models[command["algorithm"]] = model
+        self.tasks[command["algorithm"]] = task
         return {"seconds": seconds, "library": library}
 
     def score(self, command):
-        rows = command["rows"]
-        x, y = self.test_x[:rows], self.test_y[:rows]
+        rows, task = command["rows"], self.tasks[command["algorithm"]]
+        x, y = self.test_x[:rows], self.test_y[task][:rows]
         predicted = self.models[command["algorithm"]].predict(x)
-        if self.task == "regression":
+        if task == "regression":
             residual = np.sum((y - predicted) ** 2)
             return {"metric": "r2", "value": 1 - residual / np.sum((y - y.mean()) ** 2)}
         return {"metric": "accuracy", "value": float(np.mean(predicted == y))}
@@ -103,7 +107,7 @@ class Peer:
         import onnxruntime
         from skl2onnx import to_onnx
         model = self.models[command["algorithm"]]
-        onnx_model = to_onnx(model, self.x[:1].astype(np.float32), target_opset=17, options={"zipmap": False} if self.task == "classification" else None)
+        onnx_model = to_onnx(model, self.x[:1].astype(np.float32), target_opset=17, options={"zipmap": False} if self.tasks[command["algorithm"]] == "classification" else None)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
