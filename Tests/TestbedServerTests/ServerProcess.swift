@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -84,6 +87,14 @@ final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
         self.process = nil
         return process.terminationStatus
+    }
+
+    /// Ends the server with SIGKILL, as a power cut or the OOM killer would: no shutdown at all.
+    func kill() {
+        guard let process else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
     }
 
     var logText: String { log.text }
@@ -189,3 +200,4 @@ final class LockedLog: @unchecked Sendable {
 extension Dictionary where Key == String, Value == Any {
     func number(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
 }
+

@@ -17,6 +17,9 @@ enum TestbedApplication {
         let files = FileStore(root: configuration.dataDirectory)
         try files.prepare()
         let store = try MetadataStore(path: configuration.dataDirectory + "/testbed.sqlite")
+        let recorded = try store.recordedFileNames()
+        let orphans = files.removeUnrecorded(datasets: recorded.datasets, models: recorded.models)
+        if orphans > 0 { logger.notice("removed files that no record names (a crash came between writing and recording)", metadata: ["files": "\(orphans)"]) }
         let admin = try AdminKey.resolve(environment: configuration.adminKey, dataDirectory: configuration.dataDirectory)
         logger.notice("admin key ready; sign in with it at / (the dashboard) to make pilot workspaces", metadata: ["from": "\(admin.source)"])
         let keys = try KeyRing(adminKey: admin.key, store: store)
