@@ -10,7 +10,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Each option falls back to an environment variable (TESTBED_HOST, TESTBED_PORT, TESTBED_DATA_DIR, \
             TESTBED_MODELS_DIR, TESTBED_JOB_CONCURRENCY, TESTBED_EVENT_LOOPS, TESTBED_MAX_REQUEST_BYTES, TESTBED_MAX_UPLOAD_BYTES, \
-            TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_LOG_LEVEL). \
+            TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_LOG_LEVEL, \
+            TESTBED_WORKER_MEMORY_LIMIT, TESTBED_WORKER_TIME_LIMIT). \
             The admin key is TESTBED_ADMIN_KEY, or else generated on first start into <data-dir>/admin.key.
             """
     )
@@ -28,6 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most queued or running jobs per tenant (default 2).") var maxJobsPerTenant: Int?
     @Option(help: "Requests per second per key, 0 for no limit (default 50000).") var rateLimit: Double?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+    @Option(help: "Memory each profiling or training process may allocate, as bytes or with a unit (4GiB, 512MiB); 0 for no limit (default 4GiB).")
+    var workerMemoryLimit: MemorySize?
+    @Option(help: "Seconds each profiling or training process may run (default: 600 to profile; the job's time budget plus the larger of itself and 600 to train).")
+    var workerTimeLimit: Double?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -53,6 +58,13 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxJobsPerTenant = try setting(maxJobsPerTenant, "TESTBED_MAX_JOBS_PER_TENANT") ?? limits.maxJobsPerTenant
         limits.requestsPerSecond = try setting(rateLimit, "TESTBED_RATE_LIMIT") ?? limits.requestsPerSecond
         configuration.limits = limits
+        if let memory = try setting(workerMemoryLimit, "TESTBED_WORKER_MEMORY_LIMIT") {
+            configuration.workers.memoryLimit = memory.bytes > 0 ? memory : nil
+        }
+        configuration.workers.timeLimit = try setting(workerTimeLimit, "TESTBED_WORKER_TIME_LIMIT")
+        if let seconds = configuration.workers.timeLimit, !(seconds.isFinite && seconds > 0) {
+            throw ValidationError("the worker time limit must be a number of seconds above 0, not \(seconds)")
+        }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("port \(configuration.port) is not 0 to 65535") }
         guard configuration.jobConcurrency >= 1 else { throw ValidationError("job concurrency must be at least 1") }
         guard configuration.eventLoops >= 1 else { throw ValidationError("event loops must be at least 1") }

@@ -12,6 +12,8 @@ struct ServerConfiguration: Sendable {
     /// Taken from `TESTBED_ADMIN_KEY`; when `nil`, read from or created in the data directory.
     var adminKey: String?
     var limits = Limits()
+    /// The memory and time limits of the processes that profile uploads and train models.
+    var workers = WorkerSettings()
 }
 
 /// What one request may ask for; each limit is answered with a clear error when exceeded.
