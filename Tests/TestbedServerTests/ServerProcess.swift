@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -26,6 +29,8 @@ final class ServerProcess: @unchecked Sendable {
     let environment: [String: String]
     private(set) var port = 0
     private var process: Process?
+    /// The write end stays open as long as this process lives; see ``start()``.
+    private var lifeline: Pipe?
     private let log = LockedLog()
 
     /// - Parameters:
@@ -50,8 +55,12 @@ final class ServerProcess: @unchecked Sendable {
         log.clear()
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory,
+        // The server stops when this pipe closes: when the test process ends, however it ends.
+        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--stop-when-input-closes",
                              "--models-dir", Self.repositoryRoot.appendingPathComponent("models").path] + arguments
+        let lifeline = Pipe()
+        process.standardInput = lifeline
+        self.lifeline = lifeline
         var environment = ProcessInfo.processInfo.environment
         environment["TESTBED_ADMIN_KEY"] = adminKey
         environment.merge(self.environment) { $1 }
@@ -85,7 +94,18 @@ final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Ends the server with SIGKILL, as a power cut or the OOM killer would: no shutdown at all.
+    func kill() {
+        guard let process else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
     var logText: String { log.text }
+
+    /// The running server's PID.
+    var processIdentifier: Int32? { process?.processIdentifier }
 
     // MARK: HTTP
 
@@ -185,3 +205,4 @@ final class LockedLog: @unchecked Sendable {
 extension Dictionary where Key == String, Value == Any {
     func number(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
 }
+

@@ -62,7 +62,7 @@ struct DatasetRoutes {
         guard let record = try await services.store.pool.read({ db in
             try DatasetRecord.filter(key: id).filter(Column("tenantId") == tenant).fetchOne(db)
         }) else {
-            throw APIError.notFound("there is no dataset '\(id)'; GET /api/v1/datasets lists yours")
+            throw APIError.notFound("there is no dataset '\(id.clipped())'; GET /api/v1/datasets lists yours")
         }
         return record
     }

@@ -12,6 +12,7 @@ struct ServerConfiguration: Sendable {
     /// Taken from `TESTBED_ADMIN_KEY`; when `nil`, read from or created in the data directory.
     var adminKey: String?
     var limits = Limits()
+    var connections = ConnectionLimits()
     /// The memory and time limits of the processes that profile uploads and train models.
     var workers = WorkerSettings()
 }

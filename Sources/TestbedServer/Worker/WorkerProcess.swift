@@ -50,7 +50,7 @@ final class WorkerProcess: Sendable {
                       errorPath: String, request: Data) throws -> (process: WorkerProcess, input: Int32, output: Int32) {
         guard request.count <= 65_536 else { throw StorageError("a worker request of \(request.count) bytes does not fit in a pipe") }
         let errorFile = open(errorPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard errorFile >= 0 else { throw StorageError("cannot create \(errorPath): \(String(cString: strerror(errno)))") }
+        guard errorFile >= 0 else { throw StorageError("cannot create \(errorPath): \(String(cString: strerror(errno)))", errorNumber: errno) }
         defer { close(errorFile) }
 
         let argv = (["testbed"] + arguments).map { strdup($0) } + [nil]
@@ -88,7 +88,7 @@ final class WorkerProcess: Sendable {
             guard result == 0 else {
                 close(input.write)
                 close(output.read)
-                throw StorageError("cannot start a worker process (\(executable)): \(String(cString: strerror(result)))")
+                throw StorageError("cannot start a worker process (\(executable)): \(String(cString: strerror(result)))", errorNumber: result)
             }
             return (WorkerProcess(pid: pid), input.write, output.read)
         }
@@ -96,7 +96,7 @@ final class WorkerProcess: Sendable {
 
     private static func makePipe() throws -> Pipe {
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw StorageError("cannot make a pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&ends) == 0 else { throw StorageError("cannot make a pipe: \(String(cString: strerror(errno)))", errorNumber: errno) }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         return Pipe(read: ends[0], write: ends[1])
     }
