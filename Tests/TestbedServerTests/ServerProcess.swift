@@ -26,6 +26,7 @@ final class ServerProcess: @unchecked Sendable {
     let dataDirectory: String
     let adminKey: String?
     let arguments: [String]
+    let environment: [String: String]
     private(set) var port = 0
     private var process: Process?
     /// The write end stays open as long as this process lives; see ``start()``.
@@ -35,10 +36,13 @@ final class ServerProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - adminKey: passed as `TESTBED_ADMIN_KEY`; `nil` lets the server create its own.
     ///   - arguments: extra `serve` options (limits).
-    init(dataDirectory: String? = nil, adminKey: String? = "admin-secret-for-tests", arguments: [String] = []) throws {
+    ///   - environment: extra environment variables for the server.
+    init(dataDirectory: String? = nil, adminKey: String? = "admin-secret-for-tests", arguments: [String] = [],
+         environment: [String: String] = [:]) throws {
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
         self.adminKey = adminKey
         self.arguments = arguments
+        self.environment = environment
         try start()
     }
 
@@ -59,6 +63,7 @@ final class ServerProcess: @unchecked Sendable {
         self.lifeline = lifeline
         var environment = ProcessInfo.processInfo.environment
         environment["TESTBED_ADMIN_KEY"] = adminKey
+        environment.merge(self.environment) { $1 }
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors

@@ -25,7 +25,7 @@ enum TestbedApplication {
         let keys = try KeyRing(adminKey: admin.key, store: store)
         let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
-                              maxJobsPerTenant: configuration.limits.maxJobsPerTenant, logger: logger)
+                              maxJobsPerTenant: configuration.limits.maxJobsPerTenant, workers: configuration.workers, logger: logger)
         return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs, logger: logger)
     }
 
