@@ -45,8 +45,10 @@ struct FuzzCommand: ParsableCommand {
         }
         // Set up before libFuzzer starts: model loading and training are not part of any input.
         FuzzDriver.harness = try chosen.makeHarness()
-        // libFuzzer reads argv[0] as the program (it re-runs it for some modes), the rest as its own.
-        let arguments = [CommandLine.arguments[0]] + libFuzzerArguments
+        // libFuzzer takes argv[0] as the program and, for -fork, -merge and -minimize_crash,
+        // re-runs it through the shell with its flags appended: naming the subcommand and target
+        // there makes those child processes fuzz the same target.
+        let arguments = ["\(CommandLine.arguments[0]) fuzz \(target)"] + libFuzzerArguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var argc = Int32(arguments.count)
         let status = cArguments.withUnsafeMutableBufferPointer { buffer -> Int32 in
