@@ -4,7 +4,10 @@
 #   scripts/fuzz.sh TARGET [SECONDS]   build if needed, then fuzz TARGET for SECONDS (default 60)
 #   scripts/fuzz.sh all [SECONDS]      every target in turn, SECONDS each
 #   scripts/fuzz.sh --list             the targets and their maximum input length
+#   scripts/fuzz.sh --triage TARGET    replay each saved input of TARGET: the failure and top frames
 #   --record (before TARGET)           also append a line per run to Tests/Fuzz/RUNS.md
+#   --keep-going (before TARGET)       go on past crashes (libFuzzer's -fork=1, still one process
+#                                      fuzzing at a time) and save each, for long runs
 #
 # The targets are a hidden `testbed fuzz TARGET` subcommand (Sources/TestbedServer/Fuzzing),
 # compiled only into a build with -DFUZZING and the fuzzer and address sanitizers, kept apart
@@ -23,12 +26,20 @@ SANITIZERS=fuzzer,address
 SCRATCH=.build-fuzz
 BINARY=$SCRATCH/release/testbed
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 record=0
-if [ "${1:-}" = "--record" ]; then record=1; shift; fi
+keep_going=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --record) record=1; shift ;;
+        --keep-going) keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
+        *) break ;;
+    esac
+done
 case "${1:-}" in
     --list) for target in "${TARGETS[@]}"; do echo "$target (max_len ${MAX_LEN[$target]})"; done; exit 0 ;;
+    --triage) triage=1; shift ;;
     ""|-h|--help) usage ;;
 esac
 chosen=$1
@@ -71,6 +82,18 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
 # backtracer would take the signal first.
 export SWIFT_BACKTRACE=enable=no
 
+# The failure and first project frames of each saved input, to tell distinct crashes apart.
+if [ "${triage:-0}" = 1 ]; then
+    for input in "$SCRATCH/artifacts/$chosen"/*; do
+        [ -f "$input" ] || continue
+        echo "== $input"
+        "$BINARY" fuzz "$chosen" "$input" 2>&1 | grep -E '^ +#[0-9]+ |ERROR: AddressSanitizer|timeout|out-of-memory' \
+            | grep -E 'runtime failure|/Sources/|AddressSanitizer|timeout|out-of-memory' | grep -v /Fuzzing/ | head -3 \
+            | { swift demangle --simplified 2>/dev/null || cat; } | sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in /  /' || true
+    done
+    exit 0
+fi
+
 failed=()
 for target in "${targets[@]}"; do
     corpus=$SCRATCH/corpus/$target
@@ -79,22 +102,24 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$artifacts"
     cp -n Tests/Fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
     echo "fuzz: $target for ${seconds}s (log $log)" >&2
+    before=$(ls "$artifacts" | wc -l)
     status=0
     nice -n 10 "$BINARY" fuzz "$target" -max_len="${MAX_LEN[$target]}" -timeout=10 -rss_limit_mb=4096 \
         -max_total_time="$seconds" -print_final_stats=1 -detect_leaks=0 \
-        -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || status=$?
+        -artifact_prefix="$artifacts/" ${keep_going[@]+"${keep_going[@]}"} "$corpus" >"$log" 2>&1 || status=$?
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ -z "$executions" ]; then
         executions=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     fi
-    crashes=0
-    if [ "$status" -ne 0 ]; then
-        crashes=1
+    # Inputs saved by this run (with --keep-going there may be several, and the exit status is 0).
+    crashes=$(( $(ls "$artifacts" | wc -l) - before ))
+    if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then
+        [ "$crashes" -gt 0 ] || crashes=1
         failed+=("$target")
         grep -E 'ERROR: libFuzzer|ERROR: AddressSanitizer|Fatal error|SUMMARY' "$log" | head -5 >&2 || true
         grep -E '^ *#[0-9]+ 0x' "$log" | head -14 | { swift demangle --simplified 2>/dev/null || cat; } >&2 || true
         input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
-        echo "fuzz: $target FAILED (exit $status) after ${executions:-?} executions; input: ${input:-none saved}; log: $log" >&2
+        echo "fuzz: $target FAILED (exit $status, $crashes inputs saved in $artifacts) after ${executions:-?} executions; input: ${input:-none saved}; log: $log" >&2
     else
         echo "fuzz: $target ok: ${executions:-?} executions in ${seconds}s" >&2
     fi
