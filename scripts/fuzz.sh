@@ -8,6 +8,7 @@
 #   --record (before TARGET)           also append a line per run to Tests/Fuzz/RUNS.md
 #   --keep-going (before TARGET)       go on past crashes (libFuzzer's -fork=1, still one process
 #                                      fuzzing at a time) and save each, for long runs
+#   --no-build (before TARGET)         use the fuzzing testbed already built
 #
 # The targets are a hidden `testbed fuzz TARGET` subcommand (Sources/TestbedServer/Fuzzing),
 # compiled only into a build with -DFUZZING and the fuzzer and address sanitizers, kept apart
@@ -26,13 +27,14 @@ SANITIZERS=fuzzer,address
 SCRATCH=.build-fuzz
 BINARY=$SCRATCH/release/testbed
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 record=0
 keep_going=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --record) record=1; shift ;;
+        --no-build) no_build=1; shift ;;
         --keep-going) keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
         *) break ;;
     esac
@@ -63,15 +65,20 @@ if ! compgen -G "$toolchain/lib/clang/*/lib/*/libclang_rt.fuzzer*" >/dev/null; t
     exit 1
 fi
 
-scripts/install-deps.sh
 mkdir -p "$SCRATCH/logs"
-# Only the testbed product: the targets live in it, and it is the one that needs building.
-# --undefined keeps libFuzzer's driver in the link: only the fuzz subcommand refers to it, and
-# the executable's own `main` means libFuzzer's `main` (which would pull it in) is not linked.
-echo "fuzz: building the fuzzing testbed (-sanitize=$SANITIZERS) in $SCRATCH..." >&2
-nice -n 10 swift build -c release --scratch-path "$SCRATCH" --product testbed \
-    -Xswiftc -sanitize=$SANITIZERS -Xswiftc -DFUZZING -Xswiftc -use-ld=lld -Xlinker --undefined=LLVMFuzzerRunDriver \
-    >"$SCRATCH/logs/build.log" 2>&1 || { tail -30 "$SCRATCH/logs/build.log" >&2; echo "error: the fuzzing build failed; see $SCRATCH/logs/build.log" >&2; exit 1; }
+if [ "${no_build:-0}" = 1 ]; then
+    [ -x "$BINARY" ] || { echo "error: --no-build, but there is no fuzzing testbed at $BINARY" >&2; exit 1; }
+else
+    scripts/install-deps.sh
+    # Only the testbed product: the targets live in it, and it is the one that needs building.
+    # The executable's own `main` keeps libFuzzer's `main` out of the link; --undefined makes sure
+    # libFuzzer's driver, which the fuzz subcommand calls instead, is linked all the same. lld:
+    # gold fails with an internal error on the address sanitizer's link.
+    echo "fuzz: building the fuzzing testbed (-sanitize=$SANITIZERS) in $SCRATCH..." >&2
+    nice -n 10 swift build -c release --scratch-path "$SCRATCH" --product testbed \
+        -Xswiftc -sanitize=$SANITIZERS -Xswiftc -DFUZZING -Xswiftc -use-ld=lld -Xlinker --undefined=LLVMFuzzerRunDriver \
+        >"$SCRATCH/logs/build.log" 2>&1 || { tail -30 "$SCRATCH/logs/build.log" >&2; echo "error: the fuzzing build failed; see $SCRATCH/logs/build.log" >&2; exit 1; }
+fi
 
 symbolizer=$toolchain/bin/llvm-symbolizer
 [ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
