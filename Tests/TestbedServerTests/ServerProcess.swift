@@ -25,6 +25,8 @@ final class ServerProcess: @unchecked Sendable {
     let arguments: [String]
     private(set) var port = 0
     private var process: Process?
+    /// The write end stays open as long as this process lives; see ``start()``.
+    private var lifeline: Pipe?
     private let log = LockedLog()
 
     /// - Parameters:
@@ -46,8 +48,12 @@ final class ServerProcess: @unchecked Sendable {
         log.clear()
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory,
+        // The server stops when this pipe closes: when the test process ends, however it ends.
+        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--stop-when-input-closes",
                              "--models-dir", Self.repositoryRoot.appendingPathComponent("models").path] + arguments
+        let lifeline = Pipe()
+        process.standardInput = lifeline
+        self.lifeline = lifeline
         var environment = ProcessInfo.processInfo.environment
         environment["TESTBED_ADMIN_KEY"] = adminKey
         process.environment = environment
@@ -81,6 +87,9 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     var logText: String { log.text }
+
+    /// The running server's PID.
+    var processIdentifier: Int32? { process?.processIdentifier }
 
     // MARK: HTTP
 

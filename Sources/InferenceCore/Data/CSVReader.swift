@@ -6,11 +6,20 @@ public struct CSVReadOptions: Sendable {
     public var decimalMark: UInt8?
     /// Columns to keep as text even when every cell is a number (a class label such as `1`).
     public var textColumns: Set<String>
+    /// The most fields a record may have. Checked while the record is split, so a header of
+    /// millions of delimiters is refused before it costs memory.
+    public var maxColumns: Int
 
-    public init(delimiter: UInt8? = nil, decimalMark: UInt8? = nil, textColumns: Set<String> = []) {
+    /// The column limit when the caller sets none: far above any real export, far below what
+    /// would exhaust memory.
+    public static let defaultMaxColumns = 100_000
+
+    public init(delimiter: UInt8? = nil, decimalMark: UInt8? = nil, textColumns: Set<String> = [],
+                maxColumns: Int = CSVReadOptions.defaultMaxColumns) {
         self.delimiter = delimiter
         self.decimalMark = decimalMark
         self.textColumns = textColumns
+        self.maxColumns = maxColumns
     }
 }
 
@@ -54,7 +63,7 @@ public struct CSVReader: Sendable {
             throw TestbedError(.invalidParameter, "the delimiter and the decimal mark are both \(ASCII.name(of: dialect.delimiter)); they must differ (for example ';' with ',')")
         }
         let numberParser = NumberParser(decimalMark: dialect.decimalMark)
-        let recordParser = CSVRecordParser(delimiter: dialect.delimiter, numberParser: numberParser)
+        let recordParser = CSVRecordParser(delimiter: dialect.delimiter, numberParser: numberParser, maxFields: max(options.maxColumns, 1))
         var scratch: [UInt8] = []
         var line = 1
 
@@ -72,8 +81,11 @@ public struct CSVReader: Sendable {
                     throw TestbedError(.malformedCSV, "line \(line): found \(fields.count) fields, expected \(columns.count) as in the header (delimiter \(ASCII.name(of: dialect.delimiter))); a value that contains the delimiter must be quoted")
                 }
                 for column in 0..<fields.count {
-                    guard append(fields[column], of: bytes, to: &columns[column], parser: numberParser, scratch: &scratch) else {
-                        throw Self.invalidUTF8("line \(line), column '\(columns[column].name)'")
+                    switch append(fields[column], of: bytes, to: &columns[column], parser: numberParser, scratch: &scratch) {
+                    case nil: continue
+                    case .invalidUTF8?: throw Self.invalidUTF8("line \(line), column '\(columns[column].name.clipped())'")
+                    case .outOfRange?:
+                        throw TestbedError(.malformedCSV, "line \(line), column '\(columns[column].name.clipped())': the number is beyond the range this testbed computes with (about ±1.8e308)")
                     }
                 }
                 rowCount += 1
@@ -92,16 +104,16 @@ public struct CSVReader: Sendable {
         return (DataTable(columns: builders.map { $0.build() }, dialect: dialect), lossy)
     }
 
-    /// Appends one cell (a number parsed while splitting the record goes straight in). Returns
-    /// `false` when the cell is not valid UTF-8 text.
+    /// Appends one cell (a number parsed while splitting the record goes straight in); returns
+    /// why it could not, if it could not.
     @inline(__always)
     private func append(_ field: FieldRange, of bytes: UnsafeBufferPointer<UInt8>, to column: inout ColumnBuilder,
-                        parser: NumberParser, scratch: inout [UInt8]) -> Bool {
-        if !field.number.isNaN && column.appendParsedNumber(field.number) { return true }
+                        parser: NumberParser, scratch: inout [UInt8]) -> ColumnBuilder.CellProblem? {
+        if !field.number.isNaN && column.appendParsedNumber(field.number) { return nil }
         return withCell(field, of: bytes, scratch: &scratch) { cell in
             if MissingValue.isMissing(cell) {
                 column.appendMissing()
-                return true
+                return nil
             }
             return column.append(cell, parser: parser)
         }
@@ -148,7 +160,7 @@ public struct CSVReader: Sendable {
             }
             let name = raw.trimmingSpaces.isEmpty ? "column_\(index + 1)" : raw.trimmingSpaces
             if let previous = seen[name] {
-                throw TestbedError(.malformedCSV, "line 1 (header): the column name '\(name)' appears twice (columns \(previous + 1) and \(index + 1)); column names must be unique")
+                throw TestbedError(.malformedCSV, "line 1 (header): the column name '\(name.clipped())' appears twice (columns \(previous + 1) and \(index + 1)); column names must be unique")
             }
             seen[name] = index
             names.append(name)

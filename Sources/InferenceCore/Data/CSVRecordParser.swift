@@ -15,6 +15,8 @@ struct FieldRange {
 enum RecordProblem: Error {
     case unterminatedQuote
     case textAfterClosingQuote
+    /// More fields than the reader's column limit.
+    case tooManyFields
 }
 
 /// Splits RFC 4180 records (quoted fields, doubled quotes, delimiters and line breaks inside
@@ -23,6 +25,8 @@ struct CSVRecordParser {
     let delimiter: UInt8
     /// Its decimal mark is never the delimiter (the reader refuses that combination).
     let numberParser: NumberParser
+    /// Splitting stops with ``RecordProblem/tooManyFields`` past this many fields.
+    let maxFields: Int
 
     /// Parses the record that starts at `start`.
     ///
@@ -56,6 +60,7 @@ struct CSVRecordParser {
                     if byte == ASCII.newline { lineBreaks += 1 }
                     cursor += 1
                 }
+                guard fields.count < maxFields else { throw .tooManyFields }
                 fields.append(FieldRange(start: index + 1, end: cursor, quoted: true, escaped: escaped))
                 cursor += 1
                 while cursor < end && (bytes[cursor] == ASCII.space || (bytes[cursor] == ASCII.tab && delimiter != ASCII.tab)) {
@@ -75,6 +80,7 @@ struct CSVRecordParser {
                     if byte == delimiter || (byte < 14 && (byte == ASCII.newline || byte == ASCII.carriageReturn)) { break }
                     cursor += 1
                 }
+                guard fields.count < maxFields else { throw .tooManyFields }
                 fields.append(FieldRange(start: index, end: cursor, quoted: false, escaped: false,
                                          number: cursor == end && !atEndOfInput ? .nan : number))
                 index = cursor

@@ -56,6 +56,8 @@ final class ChunkedInput {
     private func parseRecord(_ parser: CSVRecordParser, _ bytes: UnsafeBufferPointer<UInt8>, line: Int) throws -> (next: Int, lineBreaks: Int)? {
         do {
             return try parser.parse(bytes, from: position, atEndOfInput: endOfInput, into: &fields)
+        } catch RecordProblem.tooManyFields {
+            throw TestbedError(.malformedCSV, "line \(line): more than \(parser.maxFields) fields; at most \(parser.maxFields) columns are accepted (--max-columns)")
         } catch RecordProblem.unterminatedQuote {
             throw TestbedError(.malformedCSV, "line \(line): a quoted field is not closed before the end of the file; expected a closing '\"'")
         } catch {

@@ -35,19 +35,29 @@ struct ColumnBuilder {
         return true
     }
 
-    /// Appends a present cell. Returns `false` when the bytes are not valid UTF-8.
+    /// Why a present cell could not be appended.
+    enum CellProblem {
+        /// The bytes are not valid UTF-8.
+        case invalidUTF8
+        /// A number beyond the range of a double (such as `1e400`): kept as infinity it would
+        /// poison every sum and statistic of the column.
+        case outOfRange
+    }
+
+    /// Appends a present cell; returns why it could not, if it could not.
     @inline(__always)
-    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, parser: NumberParser) -> Bool {
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, parser: NumberParser) -> CellProblem? {
         if !isText {
             if let value = parser.parse(bytes) {
+                guard value.isFinite else { return .outOfRange }
                 numbers.append(value)
-                return true
+                return nil
             }
             switchToText()
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return false }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return .invalidUTF8 }
         codes.append(levels.code(for: text))
-        return true
+        return nil
     }
 
     private mutating func switchToText() {

@@ -88,7 +88,7 @@ public struct DataTable: Sendable, Equatable {
     /// The column called `name`, or an error that lists the columns that exist.
     public func column(named name: String) throws -> Column {
         guard let column = columns.first(where: { $0.name == name }) else {
-            throw TestbedError(.unknownColumn, "there is no column '\(name)'; the columns are: \(columnNames.map { "'\($0)'" }.joined(separator: ", "))")
+            throw TestbedError(.unknownColumn, "there is no column '\(name.clipped())'; the columns are: \(columnNames.map { "'\($0)'" }.joined(separator: ", "))")
         }
         return column
     }

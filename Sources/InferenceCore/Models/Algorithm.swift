@@ -32,7 +32,7 @@ public struct Algorithm: Sendable {
         for (key, value) in overrides {
             guard let spec = parameters.first(where: { $0.name == key }) else {
                 let known = parameters.isEmpty ? "it has none" : "its parameters are: \(parameters.map(\.name).joined(separator: ", "))"
-                throw TestbedError(.invalidParameter, "\(name) has no parameter '\(key)'; \(known)")
+                throw TestbedError(.invalidParameter, "\(name) has no parameter '\(key.clipped())'; \(known)")
             }
             try spec.validate(value, algorithm: name)
             resolved[key] = value
@@ -72,7 +72,7 @@ public enum AlgorithmRegistry {
     /// The family called `name`, or an error that lists the known ones.
     public static func named(_ name: String) throws -> Algorithm {
         guard let algorithm = all.first(where: { $0.name == name }) else {
-            throw TestbedError(.unknownAlgorithm, "unknown algorithm '\(name)'; known algorithms: \(all.map(\.name).joined(separator: ", "))")
+            throw TestbedError(.unknownAlgorithm, "unknown algorithm '\(name.clipped())'; known algorithms: \(all.map(\.name).joined(separator: ", "))")
         }
         return algorithm
     }

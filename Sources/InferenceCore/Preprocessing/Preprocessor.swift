@@ -103,7 +103,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                         let code = Int(codes[row])
                         if let slot = code < 0 ? encoder.missingSlot : slots[code] { output[row * width + offset + slot] = 1 }
                         if code >= 0 && !known.contains(levels[code]) {
-                            warnings?[row].append("\(step.column): category '\(levels[code])' was not among the training categories\(encoder.otherCategory ? "; treated as 'other'" : "; it adds nothing to the prediction")")
+                            warnings?[row].append("\(step.column): category '\(levels[code].clipped())' was not among the training categories\(encoder.otherCategory ? "; treated as 'other'" : "; it adds nothing to the prediction")")
                         }
                     }
                 }
@@ -129,7 +129,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                 guard code >= 0 else { return .nan }
                 guard let value = levelValues[Int(code)] else {
                     let expected = encoder.boolean.map { "'\($0.falseText)' or '\($0.trueText)'" } ?? "a number"
-                    throw TestbedError(.unsuitableData, "column '\(encoder.column)', row \(row + 1): '\(levels[Int(code)])' is not \(expected); the model was trained with \(expected == "a number" ? "numbers" : expected) in this column")
+                    throw TestbedError(.unsuitableData, "column '\(encoder.column)', row \(row + 1): '\(levels[Int(code)].clipped())' is not \(expected); the model was trained with \(expected == "a number" ? "numbers" : expected) in this column")
                 }
                 return value
             }

@@ -28,12 +28,12 @@ public struct Target: Sendable, Equatable {
         rows = codes.indices.filter { codes[$0] >= 0 }
         var notes: [String] = []
         if rows.count < codes.count {
-            notes.append("\(codes.count - rows.count) rows with no value in the target '\(name)' were left out")
+            notes.append("\(codes.count - rows.count) rows with no value in the target '\(name.clipped())' were left out")
         }
         let usedLevels = Set(rows.map { codes[$0] })
         guard usedLevels.count >= 2 else {
-            let value = usedLevels.first.map { "'\(levels[Int($0)])'" } ?? "no value"
-            throw TestbedError(.unsuitableData, "the target '\(name)' has \(value) in all \(rows.count) rows; a target needs at least two distinct values to learn from")
+            let value = usedLevels.first.map { "'\(levels[Int($0)].clipped())'" } ?? "no value"
+            throw TestbedError(.unsuitableData, "the target '\(name.clipped())' has \(value) in all \(rows.count) rows; a target needs at least two distinct values to learn from")
         }
         let numbers = levels.map(NumberParser.parseEitherMark)
         let numeric = usedLevels.allSatisfy { numbers[Int($0)] != nil }
@@ -43,17 +43,17 @@ public struct Target: Sendable, Equatable {
         } else if Self.inferredTask(numeric: numeric, distinctValues: usedLevels.count,
                                     allIntegers: numeric && usedLevels.allSatisfy { numbers[Int($0)]!.rounded() == numbers[Int($0)]! }) == .regression {
             task = .regression
-            notes.append("task: regression (the target '\(name)' is numeric with \(usedLevels.count) distinct values); use --task classification to change it")
+            notes.append("task: regression (the target '\(name.clipped())' is numeric with \(usedLevels.count) distinct values); use --task classification to change it")
         } else {
             task = .classification
-            notes.append("task: classification (the target '\(name)' has \(usedLevels.count) distinct \(numeric ? "integer values" : "values")); use --task regression to change it")
+            notes.append("task: classification (the target '\(name.clipped())' has \(usedLevels.count) distinct \(numeric ? "integer values" : "values")); use --task regression to change it")
         }
         self.task = task
         switch task {
         case .regression:
             guard numeric else {
                 let example = usedLevels.map { levels[Int($0)] }.first { level in numbers[levels.firstIndex(of: level)!] == nil }!
-                throw TestbedError(.unsuitableData, "the target '\(name)' holds text such as '\(example)'; regression needs numbers, use classification for categories")
+                throw TestbedError(.unsuitableData, "the target '\(name.clipped())' holds text such as '\(example.clipped())'; regression needs numbers, use classification for categories")
             }
             values = rows.map { numbers[Int(codes[$0])]! }
             classes = []

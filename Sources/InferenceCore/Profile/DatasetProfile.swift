@@ -43,10 +43,20 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         init?(_ values: [Double], summary: NumericSummary?, bins: Int = 20) {
             guard let summary else { return nil }
             (lower, upper) = (summary.min, summary.max)
-            let width = (upper - lower) / Double(bins)
-            counts = [Int](repeating: 0, count: width > 0 ? bins : 1)
+            guard upper > lower else {
+                counts = [values.count(where: { !$0.isNaN })]
+                return
+            }
+            // Halved when the range itself overflows (values near ±1.8e308): the bin of a value
+            // is the same, and no step of it is infinite or NaN.
+            let halve = !(upper - lower).isFinite
+            let (low, high) = halve ? (lower / 2, upper / 2) : (lower, upper)
+            let width = (high - low) / Double(bins)
+            counts = [Int](repeating: 0, count: bins)
             for value in values where !value.isNaN {
-                let bin = width > 0 ? min(Int((value - lower) / width), bins - 1) : 0
+                let position = ((halve ? value / 2 : value) - low) / width
+                // Clamped before converting: an integer conversion of a value out of range traps.
+                let bin = position.isFinite ? Int(Swift.min(Swift.max(position, 0), Double(bins - 1))) : bins - 1
                 counts[bin] += 1
             }
         }

@@ -38,16 +38,26 @@ public struct NumericSummary: Sendable, Codable, Equatable {
     /// The median of sorted values: the mean of the two middle ones for an even count (as NumPy).
     static func median(ofSorted sorted: [Double]) -> Double {
         let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        guard sorted.count % 2 == 0 else { return sorted[middle] }
+        let sum = sorted[middle - 1] + sorted[middle]
+        // Halved first only where the sum overflows (two values near 1.8e308), to stay as NumPy elsewhere.
+        return sum.isFinite ? sum / 2 : sorted[middle - 1] / 2 + sorted[middle] / 2
     }
 }
 
 extension Array where Element == Double {
-    /// Mean and population standard deviation.
+    /// Mean and population standard deviation. Values near the ends of the double range
+    /// (±1.8e308) would overflow the sums; they are then summed scaled to at most 1 in size,
+    /// so the result is finite whenever the values are.
     func meanAndStandardDeviation() -> (mean: Double, std: Double) {
         guard !isEmpty else { return (.nan, .nan) }
         let mean = reduce(0, +) / Double(count)
         let variance = reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(count)
-        return (mean, variance.squareRoot())
+        if mean.isFinite && variance.isFinite { return (mean, variance.squareRoot()) }
+        let scale = reduce(0) { Swift.max($0, Swift.abs($1)) }
+        guard scale.isFinite, scale > 0 else { return (mean, variance.squareRoot()) }
+        let scaledMean = reduce(0) { $0 + $1 / scale } / Double(count)
+        let scaledVariance = reduce(0) { $0 + ($1 / scale - scaledMean) * ($1 / scale - scaledMean) } / Double(count)
+        return (scaledMean * scale, scaledVariance.squareRoot() * scale)
     }
 }

@@ -62,7 +62,7 @@ struct DatasetRoutes {
         guard let record = try await services.store.pool.read({ db in
             try DatasetRecord.filter(key: id).filter(Column("tenantId") == tenant).fetchOne(db)
         }) else {
-            throw APIError.notFound("there is no dataset '\(id)'; GET /api/v1/datasets lists yours")
+            throw APIError.notFound("there is no dataset '\(id.clipped())'; GET /api/v1/datasets lists yours")
         }
         return record
     }
@@ -84,7 +84,7 @@ struct DatasetRoutes {
             }
             let path = file.path
             let (table, digest) = try await NIOThreadPool.singleton.runIfActive {
-                (try CSVReader().read(file: path), try FileDigest.sha256(ofFile: path))
+                (try CSVReader(options: CSVReadOptions(maxColumns: limits.maxColumns)).read(file: path), try FileDigest.sha256(ofFile: path))
             }
             guard table.columns.count <= limits.maxColumns else {
                 throw APIError.badRequest("the table has \(table.columns.count) columns; this server accepts at most \(limits.maxColumns) (--max-columns)")

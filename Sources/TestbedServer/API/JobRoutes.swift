@@ -97,7 +97,7 @@ struct JobRoutes {
             let (tenant, id) = (try context.tenant(), try context.parameters.require("id"))
             guard let job = try await services.store.pool.read({ db in
                 try JobRecord.filter(key: id).filter(Column("tenantId") == tenant).fetchOne(db)
-            }) else { throw APIError.notFound("there is no job '\(id)'; GET /api/v1/jobs lists yours") }
+            }) else { throw APIError.notFound("there is no job '\(id.clipped())'; GET /api/v1/jobs lists yours") }
             return JobView(job)
         }
         router.get("algorithms") { _, _ -> [AlgorithmView] in
@@ -121,10 +121,10 @@ struct JobRoutes {
         let dataset = try await datasets.find(body.dataset, tenant: tenant)
         let profile = try JSONDecoder().decode(DatasetProfile.self, from: dataset.profile)
         guard profile.columns.contains(where: { $0.name == body.target }) else {
-            throw TestbedError(.unknownColumn, "the dataset has no column '\(body.target)'; its columns are: \(profile.columns.map { "'\($0.name)'" }.joined(separator: ", "))")
+            throw TestbedError(.unknownColumn, "the dataset has no column '\(body.target.clipped())'; its columns are: \(profile.columns.map { "'\($0.name)'" }.joined(separator: ", "))")
         }
         if let task = body.task, Task(rawValue: task) == nil {
-            throw APIError.badRequest("task '\(task)' is not known; expected 'regression' or 'classification' (or leave it out to infer it from the target)", code: "invalid_parameter")
+            throw APIError.badRequest("task '\(task.clipped())' is not known; expected 'regression' or 'classification' (or leave it out to infer it from the target)", code: "invalid_parameter")
         }
         let algorithms = body.algorithms?.names ?? ["auto"]
         let known = AlgorithmRegistry.all.map(\.name)
@@ -157,7 +157,7 @@ struct JobRoutes {
             if let requested {
                 try ResourceName.validate(requested, of: "model")
                 guard try !taken(requested) else {
-                    throw APIError.conflict("a model named '\(requested)' already exists or is being trained; choose another model_name")
+                    throw APIError.conflict("a model named '\(requested.clipped())' already exists or is being trained; choose another model_name")
                 }
                 return requested
             }

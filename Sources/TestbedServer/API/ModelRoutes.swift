@@ -95,8 +95,6 @@ struct ModelRoutes {
         var points: [Point]
     }
 
-    static let maxWhatIfPoints = 1000
-
     func add(to router: RouterGroup<TestbedContext>) {
         router.get("models") { _, context -> [ModelSummary] in
             try await services.registry.list(for: context.tenant()).map(ModelSummary.init)
@@ -126,11 +124,11 @@ struct ModelRoutes {
         let table: DataTable, extra: [[String]], options: Scoring.Options
         if request.sendsCSV {
             let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
-            table = try CSVReader(options: CSVReadOptions(textColumns: model.textColumns)).read(bytes: Array(buffer.readableBytesView))
+            table = try CSVReader(options: CSVReadOptions(textColumns: model.textColumns, maxColumns: services.limits.maxColumns)).read(bytes: Array(buffer.readableBytesView))
             try services.limits.checkRows(table.rowCount)
             extra = TableInput.extraColumnWarnings(table, model: model)
             let threshold = try request.query("threshold").map { text -> Double in
-                guard let value = Double(text) else { throw APIError.badRequest("threshold '\(text)' is not a number", code: "invalid_parameter") }
+                guard let value = Double(text) else { throw APIError.badRequest("threshold '\(text.clipped())' is not a number", code: "invalid_parameter") }
                 return value
             }
             let explain = request.query("explain") == "true"
@@ -185,13 +183,7 @@ struct ModelRoutes {
     /// The prediction for each value of one feature, the rest of the row held fixed.
     private func whatIf(_ body: WhatIfRequest, served: ServedModel) async throws -> WhatIfResponse {
         let model = served.model
-        guard let feature = model.features.first(where: { $0.name == body.feature }) else {
-            throw TestbedError(.unknownColumn, "'\(body.feature)' is not a feature of this model; its features are: \(model.features.map { "'\($0.name)'" }.joined(separator: ", "))")
-        }
-        let values = try whatIfValues(body, feature: feature, model: model)
-        var rows = [[String: JSONCell]](repeating: body.row, count: values.count)
-        for index in rows.indices { rows[index][feature.name] = values[index] }
-        let table = try TableInput.table(fromRows: rows, limits: services.limits)
+        let (feature, values, table) = try Self.whatIfTable(body, model: model, limits: services.limits)
         let (predictions, _) = try await Scoring.predict(served, table)
         let points = values.indices.map { row -> WhatIfResponse.Point in
             let value: PredictedValue = if case .number(let number) = values[row] { .number(number) } else { .label(values[row].text ?? "") }
@@ -201,29 +193,38 @@ struct ModelRoutes {
             return .init(value: value, prediction: .label(predictions.labels[row]),
                          probabilities: Dictionary(uniqueKeysWithValues: zip(model.classes, probabilities)))
         }
-        return WhatIfResponse(model: served.name, feature: feature.name, points: points)
+        return WhatIfResponse(model: served.name, feature: feature, points: points)
+    }
+
+    /// The values of the curve and the table of rows to predict: the request's row once per
+    /// value, with the feature set to it. Every size is checked before rows are built.
+    static func whatIfTable(_ body: WhatIfRequest, model: TrainedModel, limits: Limits) throws
+        -> (feature: String, values: [JSONCell], table: DataTable) {
+        guard let feature = model.features.first(where: { $0.name == body.feature }) else {
+            throw TestbedError(.unknownColumn, "'\(body.feature.clipped())' is not a feature of this model; its features are: \(model.features.map { "'\($0.name)'" }.joined(separator: ", "))")
+        }
+        guard body.row.count <= limits.maxColumns else {
+            throw APIError.badRequest("'row' has \(body.row.count) columns; this server accepts at most \(limits.maxColumns) (--max-columns)", code: "invalid_parameter")
+        }
+        let values = try whatIfValues(body, feature: feature, model: model)
+        var rows = [[String: JSONCell]](repeating: body.row, count: values.count)
+        for index in rows.indices { rows[index][feature.name] = values[index] }
+        return (feature.name, values, try TableInput.table(fromRows: rows, limits: limits))
     }
 
     /// The values asked for; without any, the training categories or 21 points over the training range.
-    private func whatIfValues(_ body: WhatIfRequest, feature: FeatureSpec, model: TrainedModel) throws -> [JSONCell] {
+    private static func whatIfValues(_ body: WhatIfRequest, feature: FeatureSpec, model: TrainedModel) throws -> [JSONCell] {
         if body.values != nil && body.range != nil {
             throw APIError.badRequest("give either 'values' or 'range', not both", code: "invalid_parameter")
         }
         if let values = body.values {
-            guard !values.isEmpty, values.count <= Self.maxWhatIfPoints else {
-                throw APIError.badRequest("'values' has \(values.count) entries; expected 1 to \(Self.maxWhatIfPoints)", code: "invalid_parameter")
+            guard !values.isEmpty, values.count <= WhatIfGrid.maxPoints else {
+                throw APIError.badRequest("'values' has \(values.count) entries; expected 1 to \(WhatIfGrid.maxPoints)", code: "invalid_parameter")
             }
             return values
         }
         if let range = body.range {
-            guard range.from.isFinite, range.to.isFinite, range.step.isFinite, range.step > 0, range.to >= range.from else {
-                throw APIError.badRequest("range needs from <= to and step > 0 (finite numbers); got from \(range.from), to \(range.to), step \(range.step)", code: "invalid_parameter")
-            }
-            let count = Int(((range.to - range.from) / range.step + 1e-9).rounded(.down)) + 1
-            guard count <= Self.maxWhatIfPoints else {
-                throw APIError.badRequest("the range gives \(count) points; at most \(Self.maxWhatIfPoints); use a larger step", code: "invalid_parameter")
-            }
-            return (0..<count).map { .number(range.from + Double($0) * range.step) }
+            return try WhatIfGrid.values(from: range.from, to: range.to, step: range.step).map(JSONCell.number)
         }
         let summary = model.training.featureSummaries.first { $0.name == feature.name }
         if let counts = summary?.categoryCounts {
@@ -232,6 +233,6 @@ struct ModelRoutes {
         guard let low = summary?.min, let high = summary?.max else {
             throw APIError.badRequest("give 'values' or 'range' for '\(feature.name)'", code: "invalid_parameter")
         }
-        return (0...20).map { .number(low + (high - low) * Double($0) / 20) }
+        return WhatIfGrid.span(low: low, high: high).map(JSONCell.number)
     }
 }

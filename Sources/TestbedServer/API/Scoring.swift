@@ -110,9 +110,22 @@ enum Scoring {
         }
         let cost = table.rowCount * (explain ? 16 : 1)
         let result = cost > inlineRows ? try await NIOThreadPool.singleton.runIfActive(work) : try work()
+        try checkFinite(result.0)
         served.counters.predictions.increment()
         served.counters.rows.increment(by: table.rowCount)
         return result
+    }
+
+    /// Refuses predictions that are not finite numbers: inputs near ±1.8e308 can overflow a
+    /// model's arithmetic, and such an answer cannot be written as JSON anyway.
+    private static func checkFinite(_ predictions: Predictions) throws {
+        let bad = predictions.values.firstIndex { !$0.isFinite }
+            ?? predictions.probabilities.flatMap { probabilities in
+                probabilities.storage.firstIndex { !$0.isFinite }.map { $0 / max(probabilities.columns, 1) }
+            }
+        if let row = bad {
+            throw TestbedError(.unsuitableData, "row \(row + 1): the prediction is not a finite number; its inputs are too far outside what the model was trained on")
+        }
     }
 
     /// The rows of a `/predict` answer, and what the contributions are measured in when explained.

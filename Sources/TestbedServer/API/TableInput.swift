@@ -35,6 +35,9 @@ enum TableInput {
     /// column whose present cells are all numbers is numeric, otherwise text.
     static func table(fromRows rows: [[String: JSONCell]], limits: Limits) throws -> DataTable {
         guard !rows.isEmpty else { throw APIError.badRequest("'rows' is empty; send at least one row as {\"column\": value, …}") }
+        if let empty = rows.firstIndex(where: \.isEmpty) {
+            throw APIError.badRequest("rows[\(empty)] is empty; send at least one of the model's inputs in each row as {\"column\": value, …}")
+        }
         try limits.checkRows(rows.count)
         var names: [String] = []
         var seen: Set<String> = []

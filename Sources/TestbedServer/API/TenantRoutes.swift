@@ -60,7 +60,7 @@ struct TenantRoutes {
             let tenant = TenantRecord(id: body.id, displayName: body.displayName ?? body.id, createdAt: Date())
             let (key, record) = try await services.store.pool.write { db in
                 guard try TenantRecord.fetchOne(db, key: tenant.id) == nil else {
-                    throw APIError.conflict("a tenant '\(tenant.id)' already exists; issue it a new key with POST /api/v1/tenants/\(tenant.id)/keys")
+                    throw APIError.conflict("a tenant '\(tenant.id.clipped())' already exists; issue it a new key with POST /api/v1/tenants/\(tenant.id)/keys")
                 }
                 try tenant.insert(db)
                 try MetadataStore.audit(db, tenant: tenant.id, actor: "admin", action: "tenant.created", subject: tenant.id)
@@ -88,7 +88,7 @@ struct TenantRoutes {
             try context.requireAdmin()
             let tenant = try context.parameters.require("tenant")
             let (key, record) = try await services.store.pool.write { db in
-                guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant)'") }
+                guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant.clipped())'") }
                 let issued = try services.keys.issue(for: tenant, in: db)
                 try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "key.issued", subject: issued.1.id)
                 return issued
@@ -101,7 +101,7 @@ struct TenantRoutes {
             let (tenant, keyID) = (try context.parameters.require("tenant"), try context.parameters.require("key"))
             try await services.store.pool.write { db in
                 guard var key = try APIKeyRecord.filter(key: keyID).filter(Column("tenantId") == tenant).fetchOne(db) else {
-                    throw APIError.notFound("tenant '\(tenant)' has no key '\(keyID)'")
+                    throw APIError.notFound("tenant '\(tenant.clipped())' has no key '\(keyID.clipped())'")
                 }
                 if key.revokedAt == nil {
                     key.revokedAt = Date()

@@ -93,9 +93,19 @@ enum PredictionCSV {
         return "contribution_N: how much the feature reason_N moved \(what) from base_value, the average over the training rows; base_value plus all contributions equals it"
     }
 
-    /// RFC 4180 quoting where a value needs it.
+    /// A text cell as it is safe to hand to a spreadsheet: RFC 4180 quoting where the value needs
+    /// it, and, as OWASP advises against CSV injection, a leading `'` before text that a
+    /// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+    /// return). A class label or a column name comes from a client's file; `=CMD|' /C calc'!A0`
+    /// must reach Excel as text. Text that is a plain number (`-1`) stays as it is.
     static func quoted(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        var value = value
+        if let first = value.unicodeScalars.first, formulaStarts.contains(first), Double(value) == nil {
+            value = "'" + value
+        }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\t" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 }

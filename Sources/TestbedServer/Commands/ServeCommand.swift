@@ -10,7 +10,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Each option falls back to an environment variable (TESTBED_HOST, TESTBED_PORT, TESTBED_DATA_DIR, \
             TESTBED_MODELS_DIR, TESTBED_JOB_CONCURRENCY, TESTBED_EVENT_LOOPS, TESTBED_MAX_REQUEST_BYTES, TESTBED_MAX_UPLOAD_BYTES, \
-            TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_LOG_LEVEL). \
+            TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_HEADER_TIMEOUT, \
+            TESTBED_IDLE_TIMEOUT, TESTBED_BODY_TIMEOUT, TESTBED_MAX_CONNECTIONS, TESTBED_LOG_LEVEL). \
             The admin key is TESTBED_ADMIN_KEY, or else generated on first start into <data-dir>/admin.key.
             """
     )
@@ -27,7 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most columns in an upload or prediction request (default 1000).") var maxColumns: Int?
     @Option(help: "Most queued or running jobs per tenant (default 2).") var maxJobsPerTenant: Int?
     @Option(help: "Requests per second per key, 0 for no limit (default 50000).") var rateLimit: Double?
+    @Option(help: "Seconds from a request's first byte to its complete header (default 10).") var headerTimeout: Double?
+    @Option(help: "Seconds a kept-alive connection may wait for its next request (default 60).") var idleTimeout: Double?
+    @Option(help: "Longest pause in seconds between two reads of a request body (default 30).") var bodyTimeout: Double?
+    @Option(help: "Connections open at once; more wait to be accepted (default 2000).") var maxConnections: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+    /// For a parent that must not leave a server behind when it dies (the test suite): the
+    /// server shuts down as on SIGTERM when its standard input reaches end of file.
+    @Flag(help: .hidden) var stopWhenInputCloses = false
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -53,12 +61,28 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxJobsPerTenant = try setting(maxJobsPerTenant, "TESTBED_MAX_JOBS_PER_TENANT") ?? limits.maxJobsPerTenant
         limits.requestsPerSecond = try setting(rateLimit, "TESTBED_RATE_LIMIT") ?? limits.requestsPerSecond
         configuration.limits = limits
+        var connections = configuration.connections
+        for (option, name, keyPath) in [(headerTimeout, "TESTBED_HEADER_TIMEOUT", \ConnectionLimits.headerTimeout),
+                                        (idleTimeout, "TESTBED_IDLE_TIMEOUT", \.idleTimeout), (bodyTimeout, "TESTBED_BODY_TIMEOUT", \.bodyTimeout)] {
+            guard let seconds = try setting(option, name) else { continue }
+            guard seconds > 0, seconds <= 86_400 else { throw ValidationError("\(name.dropFirst(8).lowercased().replacingOccurrences(of: "_", with: " ")) must be more than 0 and at most 86400 seconds; got \(seconds)") }
+            connections[keyPath: keyPath] = .nanoseconds(Int64(seconds * 1e9))
+        }
+        connections.maxConnections = try setting(maxConnections, "TESTBED_MAX_CONNECTIONS") ?? connections.maxConnections
+        guard connections.maxConnections >= 1 else { throw ValidationError("max connections must be at least 1") }
+        configuration.connections = connections
         guard (0...65535).contains(configuration.port) else { throw ValidationError("port \(configuration.port) is not 0 to 65535") }
         guard configuration.jobConcurrency >= 1 else { throw ValidationError("job concurrency must be at least 1") }
         guard configuration.eventLoops >= 1 else { throw ValidationError("event loops must be at least 1") }
         let levelName = try setting(logLevel, "TESTBED_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ValidationError("log level '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        if stopWhenInputCloses {
+            Thread.detachNewThread {
+                while !FileHandle.standardInput.availableData.isEmpty {}
+                kill(getpid(), SIGTERM)
+            }
         }
         try await TestbedApplication.run(configuration, logLevel: level)
     }

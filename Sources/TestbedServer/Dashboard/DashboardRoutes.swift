@@ -45,7 +45,7 @@ struct DashboardRoutes {
         router.get("ui/{file}") { _, context in
             let file = try context.parameters.require("file")
             guard let response = response(for: file) else {
-                throw APIError.notFound("the dashboard has no file '\(file)'")
+                throw APIError.notFound("the dashboard has no file '\(file.clipped())'")
             }
             return response
         }

@@ -74,7 +74,7 @@ actor JobService: Service {
     func cancel(_ jobID: String, tenant: String) async throws -> JobRecord {
         let job = try await store.pool.write { db -> JobRecord in
             guard var job = try JobRecord.filter(Column("tenantId") == tenant).filter(key: jobID).fetchOne(db) else {
-                throw APIError.notFound("there is no job '\(jobID)'")
+                throw APIError.notFound("there is no job '\(jobID.clipped())'")
             }
             guard !job.state.isFinal else {
                 throw APIError.conflict("the job has already finished (\(job.state.rawValue)); nothing to cancel")

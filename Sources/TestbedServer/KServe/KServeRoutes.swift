@@ -59,7 +59,7 @@ struct KServeRoutes {
         let (tenant, name) = (try context.tenant(), try context.parameters.require("model"))
         let served = try await services.registry.find(name, for: tenant)
         if let version = context.parameters.get("version"), version != P.version {
-            throw APIError.notFound("model '\(name)' has no version '\(version)'; its only version is \(P.version)")
+            throw APIError.notFound("model '\(name.clipped())' has no version '\(version.clipped())'; its only version is \(P.version)")
         }
         if ready, !services.registry.isLoaded(name, for: tenant) {
             throw APIError.unavailable("model '\(name)' is not loaded; POST /v2/repository/models/\(name)/load loads it")
@@ -89,7 +89,7 @@ struct KServeRoutes {
         let available = model.task == .classification ? ["predict", "predict_proba"] : ["predict"]
         let requested = request.outputs ?? available
         if let unknown = requested.first(where: { !available.contains($0) }) {
-            throw APIError.badRequest("output '\(unknown)' is not known; this model's outputs are \(available)")
+            throw APIError.badRequest("output '\(unknown.clipped())' is not known; this model's outputs are \(available)")
         }
         let table = try TensorInput.table(request.inputs, model: model, limits: services.limits)
         let (predictions, _) = try await Scoring.predict(served, table)

@@ -21,35 +21,43 @@ enum TensorInput {
     /// Datatype known, shape non-negative and equal to the amount of data, data of the datatype.
     private static func check(_ input: P.InputTensor) throws {
         guard P.allTypes.contains(input.datatype) else {
-            throw APIError.badRequest("input '\(input.name)': datatype '\(input.datatype)' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
+            throw APIError.badRequest("input '\(input.name.clipped())': datatype '\(input.datatype.clipped())' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
         }
         guard !input.shape.isEmpty, input.shape.allSatisfy({ $0 >= 0 }) else {
-            throw APIError.badRequest("input '\(input.name)': shape \(input.shape) is not a tensor shape; expected non-negative sizes such as [1, 4]")
+            throw APIError.badRequest("input '\(input.name.clipped())': shape \(input.shape) is not a tensor shape; expected non-negative sizes such as [1, 4]")
         }
-        let expected = input.shape.reduce(1, *)
+        // The product of client-sent sizes is checked for overflow: `reduce(1, *)` traps on it.
+        var expected = 1
+        for size in input.shape {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: size)
+            guard !overflow else {
+                throw APIError.badRequest("input '\(input.name.clipped())': shape \(input.shape) holds more values than any request can carry; data has \(input.data.count)")
+            }
+            expected = product
+        }
         guard expected == input.data.count else {
-            throw APIError.badRequest("input '\(input.name)': shape \(input.shape) holds \(expected) values but data has \(input.data.count)")
+            throw APIError.badRequest("input '\(input.name.clipped())': shape \(input.shape) holds \(expected) values but data has \(input.data.count)")
         }
         // The datatype is looked up once; the loop runs over every element of large batches.
         let (numeric, integer) = (P.numericTypes.contains(input.datatype), P.integerTypes.contains(input.datatype))
         for (index, cell) in input.data.enumerated() {
             switch cell {
             case .number(let value) where numeric:
-                guard value.isFinite else { throw APIError.badRequest("input '\(input.name)', element \(index): \(value) is not a finite number") }
+                guard value.isFinite else { throw APIError.badRequest("input '\(input.name.clipped())', element \(index): \(value) is not a finite number") }
                 if integer && value.rounded() != value {
-                    throw APIError.badRequest("input '\(input.name)', element \(index): \(value) is not an integer, but the datatype is \(input.datatype)")
+                    throw APIError.badRequest("input '\(input.name.clipped())', element \(index): \(value) is not an integer, but the datatype is \(input.datatype)")
                 }
             case .string where input.datatype == "BYTES", .null where input.datatype == "BYTES", .bool where input.datatype == "BOOL":
                 continue
             default:
-                throw APIError.badRequest("input '\(input.name)', element \(index): \(describe(cell)) does not match datatype \(input.datatype)")
+                throw APIError.badRequest("input '\(input.name.clipped())', element \(index): \(describe(cell)) does not match datatype \(input.datatype)")
             }
         }
     }
 
     private static func matrixTable(_ input: P.InputTensor, features: [String], limits: Limits) throws -> DataTable {
         guard input.shape.count == 2, input.shape[1] == features.count, input.datatype != "BYTES" else {
-            throw APIError.badRequest("input '\(input.name)' is not a column of the model, so it must be one numeric tensor of shape [N, \(features.count)] in the order \(features); got \(input.datatype) \(input.shape)")
+            throw APIError.badRequest("input '\(input.name.clipped())' is not a column of the model, so it must be one numeric tensor of shape [N, \(features.count)] in the order \(features); got \(input.datatype) \(input.shape)")
         }
         let rows = input.shape[0]
         try limits.checkRows(rows)
@@ -66,11 +74,11 @@ enum TensorInput {
         try limits.checkRows(rows)
         let columns = try inputs.map { input -> Column in
             guard features.contains(input.name) else {
-                throw APIError.badRequest("input '\(input.name)' is not a column of the model; its inputs are \(features) (or send one [N, \(features.count)] tensor)")
+                throw APIError.badRequest("input '\(input.name.clipped())' is not a column of the model; its inputs are \(features) (or send one [N, \(features.count)] tensor)")
             }
-            guard seen.insert(input.name).inserted else { throw APIError.badRequest("input '\(input.name)' is given twice") }
+            guard seen.insert(input.name).inserted else { throw APIError.badRequest("input '\(input.name.clipped())' is given twice") }
             guard input.shape == [rows] || input.shape == [rows, 1] else {
-                throw APIError.badRequest("input '\(input.name)' has shape \(input.shape); every column tensor must be [\(rows)] or [\(rows), 1], like the first")
+                throw APIError.badRequest("input '\(input.name.clipped())' has shape \(input.shape); every column tensor must be [\(rows)] or [\(rows), 1], like the first")
             }
             if input.datatype == "BYTES" {
                 return Column(name: input.name, values: TableInput.textValues(input.data.map { cell in

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import InferenceCore
 
@@ -12,8 +13,13 @@ struct APIError: Error, Sendable {
     var message: String
     var headers: HTTPFields
 
+    /// The most characters of a message answered or logged. Messages quote what the client
+    /// sent; each quoted value is clipped where it is quoted, and this bounds the whole, lists of
+    /// names included.
+    static let maxMessageLength = 2_000
+
     init(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
-        (self.status, self.code, self.message, self.headers) = (status, code, message, headers)
+        (self.status, self.code, self.message, self.headers) = (status, code, message.clipped(to: Self.maxMessageLength), headers)
     }
 
     static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
@@ -40,6 +46,12 @@ struct APIError: Error, Sendable {
             self = error
         case let error as TestbedError:
             self.init(status: Self.status(of: error.code), code: error.code.name, message: error.message)
+        case let error as StorageError where error.isDiskFull:
+            self.init(status: Self.insufficientStorage, code: "disk_full",
+                      message: "the server's disk is full, so nothing was stored; tell the hub (request id \(requestID)) and try again later")
+        case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
+            self.init(status: Self.insufficientStorage, code: "disk_full",
+                      message: "the server's disk is full, so nothing was stored; tell the hub (request id \(requestID)) and try again later")
         case let error as DecodingError:
             self.init(status: .badRequest, code: "invalid_json", message: Self.describe(error))
         case let error as HTTPError where error.status == .notFound && error.body == nil:
@@ -53,6 +65,9 @@ struct APIError: Error, Sendable {
                       message: "the server failed to handle this request; tell the hub the request id \(requestID)")
         }
     }
+
+    /// 507: the server cannot store what it was sent (its disk is full).
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 
     /// Errors about the input are the client's to fix (4xx); a broken model file or disk is ours.
     static func status(of code: TestbedError.Code) -> HTTPResponse.Status {
@@ -74,7 +89,7 @@ struct APIError: Error, Sendable {
             if context.codingPath.isEmpty { return "the body is not valid JSON: \(context.debugDescription)" }
             return "\(path(context)): \(context.debugDescription)"
         case .keyNotFound(let key, let context):
-            return "\(path(context)) lacks the field '\(key.stringValue)'"
+            return "\(path(context)) lacks the field '\(key.stringValue.clipped())'"
         case .typeMismatch(let type, let context):
             return "\(path(context)): expected \(Self.describe(type))"
         case .valueNotFound(let type, let context):
@@ -113,7 +128,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let apiError = APIError(error, requestID: context.id, route: "\(request.method) \(request.uri.path)")
             if apiError.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+                context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error).clipped(to: APIError.maxMessageLength))"])
             } else {
                 context.logger.info("request refused", metadata: ["status": "\(apiError.status.code)", "code": "\(apiError.code)", "reason": "\(apiError.message)"])
             }

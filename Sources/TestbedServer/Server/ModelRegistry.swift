@@ -85,7 +85,7 @@ final class ModelRegistry: Sendable {
             cache.withLockedValue { $0[key] = demonstration }
             return demonstration
         }
-        throw APIError.notFound("there is no model '\(name)'; GET /api/v1/models lists the models you can use")
+        throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
     }
 
     /// The tenant's own models, newest first, then the demonstration models by name.
@@ -114,7 +114,7 @@ final class ModelRegistry: Sendable {
         do {
             try await store.pool.write { db in
                 guard try !self.isNameTaken(name, by: tenant, in: db) else {
-                    throw APIError.conflict("a model named '\(name)' already exists; choose another name or delete that model first")
+                    throw APIError.conflict("a model named '\(name.clipped())' already exists; choose another name or delete that model first")
                 }
                 try record.insert(db)
                 try MetadataStore.audit(db, tenant: tenant, actor: jobID.map { "job \($0)" } ?? tenant, action: "model.registered", subject: name)
@@ -132,7 +132,7 @@ final class ModelRegistry: Sendable {
     func delete(_ name: String, for tenant: String) async throws {
         let served = try await find(name, for: tenant)
         guard let record = served.record else {
-            throw APIError.forbidden("'\(name)' is a demonstration model; demonstration models are read-only")
+            throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
         try await store.pool.write { db in
             _ = try ModelRecord.deleteOne(db, key: record.id)
@@ -187,7 +187,7 @@ enum ResourceName {
             (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 46 || byte == 95
         }
         guard !name.isEmpty, name.utf8.count <= 64, allowed, name.first != "." else {
-            throw APIError.badRequest("the \(kind) name '\(name)' is not allowed; use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'")
+            throw APIError.badRequest("the \(kind) name '\(name.clipped())' is not allowed; use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'")
         }
     }
 }

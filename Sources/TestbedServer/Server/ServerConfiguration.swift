@@ -12,6 +12,7 @@ struct ServerConfiguration: Sendable {
     /// Taken from `TESTBED_ADMIN_KEY`; when `nil`, read from or created in the data directory.
     var adminKey: String?
     var limits = Limits()
+    var connections = ConnectionLimits()
 }
 
 /// What one request may ask for; each limit is answered with a clear error when exceeded.

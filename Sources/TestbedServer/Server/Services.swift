@@ -3,6 +3,8 @@ import Logging
 /// Everything a route needs, built once at start.
 struct Services: Sendable {
     let configuration: ServerConfiguration
+    /// Held while the server runs: one server per data directory.
+    let lock: DataDirectoryLock
     let store: MetadataStore
     let files: FileStore
     let keys: KeyRing

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import InferenceCore
 import Logging
 import NIOCore
@@ -10,6 +11,9 @@ import Prometheus
 enum TestbedApplication {
     /// Opens (or creates) the data directory and everything kept in it.
     static func makeServices(_ configuration: ServerConfiguration, logger: Logger) throws -> Services {
+        // Everything the server creates is its user's alone: files 0600, directories 0700.
+        umask(0o077)
+        let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
         let files = FileStore(root: configuration.dataDirectory)
         try files.prepare()
         let store = try MetadataStore(path: configuration.dataDirectory + "/testbed.sqlite")
@@ -19,7 +23,7 @@ enum TestbedApplication {
         let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
                               maxJobsPerTenant: configuration.limits.maxJobsPerTenant, logger: logger)
-        return Services(configuration: configuration, store: store, files: files, keys: keys, registry: registry, jobs: jobs, logger: logger)
+        return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs, logger: logger)
     }
 
     /// Every route, behind the middleware that every request passes: request id, metrics, JSON
@@ -63,7 +67,9 @@ enum TestbedApplication {
         let host = configuration.host
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "testbed/\(TestbedVersion.current)"),
+            server: .guardedHTTP1(configuration.connections),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "testbed/\(TestbedVersion.current)",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.connections.maxConnections)),
             services: [services.jobs],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

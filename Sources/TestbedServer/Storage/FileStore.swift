@@ -15,15 +15,29 @@ struct FileStore: Sendable {
     var modelsDirectory: String { root + "/models" }
     var temporaryDirectory: String { root + "/tmp" }
 
-    /// Creates the directories and removes what an interrupted write left in `tmp/`.
+    /// Creates the directories, removes what an interrupted write left in `tmp/`, and makes
+    /// everything readable by the server's user only: directories 0700 and files 0600, also
+    /// where an earlier version or an administrator left them more open (profiles and models
+    /// hold the pilots' cell values).
     func prepare() throws {
         let manager = FileManager.default
-        // The pilots' data: readable by the server's user only.
-        for directory in [root, datasetsDirectory, modelsDirectory, temporaryDirectory] where !manager.fileExists(atPath: directory) {
-            try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for directory in [root, datasetsDirectory, modelsDirectory, temporaryDirectory] {
+            if !manager.fileExists(atPath: directory) {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            guard chmod(directory, 0o700) == 0 else { throw StorageError.failed("cannot restrict \(directory) to its owner") }
         }
         for leftover in (try? manager.contentsOfDirectory(atPath: temporaryDirectory)) ?? [] {
             try? manager.removeItem(atPath: temporaryDirectory + "/" + leftover)
+        }
+        for directory in [root, datasetsDirectory, modelsDirectory] {
+            for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] {
+                var status = stat()
+                let path = directory + "/" + name
+                if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_mode & 0o077 != 0 {
+                    guard chmod(path, 0o600) == 0 else { throw StorageError.failed("cannot restrict \(path) to its owner") }
+                }
+            }
         }
     }
 
@@ -62,7 +76,7 @@ final class TemporaryFile: @unchecked Sendable {
     init(path: String) throws {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw StorageError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw StorageError.failed("cannot create \(path)") }
     }
 
     deinit { if descriptor >= 0 { close(descriptor) } }
@@ -73,7 +87,7 @@ final class TemporaryFile: @unchecked Sendable {
             let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw StorageError("cannot write \(path): \(String(cString: strerror(errno)))")
+                throw StorageError.failed("cannot write \(path)")
             }
             offset += written
         }
@@ -86,10 +100,10 @@ final class TemporaryFile: @unchecked Sendable {
 
     /// Flushes the file, renames it to `destination` and flushes the directory entry.
     func commit(to destination: String) throws {
-        guard fsync(descriptor) == 0 else { throw StorageError("cannot flush \(path): \(String(cString: strerror(errno)))") }
+        guard fsync(descriptor) == 0 else { throw StorageError.failed("cannot flush \(path)") }
         close(descriptor)
         descriptor = -1
-        guard rename(path, destination) == 0 else { throw StorageError("cannot move \(path) to \(destination): \(String(cString: strerror(errno)))") }
+        guard rename(path, destination) == 0 else { throw StorageError.failed("cannot move \(path) to \(destination)") }
         let directory = open((destination as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
         if directory >= 0 { fsync(directory); close(directory) }
     }
@@ -103,5 +117,19 @@ final class TemporaryFile: @unchecked Sendable {
 /// The data directory could not be read or written: a server fault, not the client's.
 struct StorageError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The system's reason, when a call failed.
+    let errorNumber: Int32?
+
+    init(_ description: String, errorNumber: Int32? = nil) {
+        self.description = description
+        self.errorNumber = errorNumber
+    }
+
+    /// A failed call: `what` and the system's words for `errno`.
+    static func failed(_ what: String, errorNumber: Int32 = errno) -> StorageError {
+        StorageError("\(what): \(String(cString: strerror(errorNumber)))", errorNumber: errorNumber)
+    }
+
+    /// The file system is out of space (or of the user's quota).
+    var isDiskFull: Bool { errorNumber == ENOSPC || errorNumber == EDQUOT }
 }

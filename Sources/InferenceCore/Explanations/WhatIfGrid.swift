@@ -1,0 +1,31 @@
+/// The values of one feature at which a what-if curve is computed, the rest of the row held fixed.
+///
+/// Every bound comes from a client, so the number of points is worked out and limited in
+/// floating point before anything is converted to an integer or allocated.
+public enum WhatIfGrid {
+    /// The most points one curve may have.
+    public static let maxPoints = 1000
+
+    /// `from`, `from + step`, … up to `to` (included when it falls on a step).
+    public static func values(from: Double, to: Double, step: Double, maxPoints: Int = maxPoints) throws -> [Double] {
+        guard from.isFinite, to.isFinite, step.isFinite, step > 0, to >= from else {
+            throw TestbedError(.invalidParameter, "range needs from <= to and step > 0 (finite numbers); got from \(from), to \(to), step \(step)")
+        }
+        // `to - from` overflows to infinity for bounds near ±1.8e308: then there are too many points.
+        let steps = ((to - from) / step + 1e-9).rounded(.down)
+        guard steps.isFinite, steps < Double(maxPoints) else {
+            throw TestbedError(.invalidParameter, "the range from \(from) to \(to) in steps of \(step) gives more than \(maxPoints) points; use a larger step")
+        }
+        return (0...Int(steps)).map { from + Double($0) * step }
+    }
+
+    /// `points` evenly spaced values from `low` to `high`, both included (the default curve over
+    /// the training range). Interpolated so that no intermediate overflows.
+    public static func span(low: Double, high: Double, points: Int = 21) -> [Double] {
+        let last = Double(max(points - 1, 1))
+        return (0..<max(points, 1)).map { index in
+            let t = Double(index) / last
+            return index == points - 1 ? high : low * (1 - t) + high * t
+        }
+    }
+}

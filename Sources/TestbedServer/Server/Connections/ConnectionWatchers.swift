@@ -1,0 +1,89 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Sits before the HTTP decoder and sees raw bytes: the first byte of a request starts the
+/// header deadline; body bytes restart the body deadline; bytes that arrive while lingering are
+/// dropped unparsed.
+final class ByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    private let deadlines: ConnectionDeadlines
+
+    init(_ deadlines: ConnectionDeadlines) {
+        self.deadlines = deadlines
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        deadlines.enter(.idle, context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { deadlines.enter(.idle, context: context) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch deadlines.stage {
+        case .lingering: return
+        case .idle: deadlines.enter(.readingHeader, context: context)
+        case .readingBody: deadlines.bodyProgressed(context: context)
+        case .readingHeader, .answering: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadlines.cancel()
+        context.fireChannelInactive()
+    }
+}
+
+/// Sits after the HTTP decoder and sees requests and answers: a complete header starts the
+/// body deadline, a complete request stops the clock, and a finished answer starts the idle
+/// deadline — or, when the request body was not read (a refusal) or the client asked to close,
+/// ends the connection instead of leaving it half-closed.
+final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+    private let deadlines: ConnectionDeadlines
+    private var clientAskedToClose = false
+
+    init(_ deadlines: ConnectionDeadlines) {
+        self.deadlines = deadlines
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            clientAskedToClose = head.headerFields[.connection]?.lowercased() == "close"
+            deadlines.enter(.readingBody, context: context)
+        case .body:
+            break
+        case .end:
+            deadlines.enter(.answering, context: context)
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
+        }
+        let unreadBody = deadlines.stage == .readingBody || deadlines.stage == .readingHeader
+        let close = clientAskedToClose
+        let written = promise ?? context.eventLoop.makePromise()
+        context.write(data, promise: written)
+        if unreadBody {
+            deadlines.enter(.lingering, context: context)
+        } else if close {
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            deadlines.enter(.idle, context: context)
+        }
+    }
+}
