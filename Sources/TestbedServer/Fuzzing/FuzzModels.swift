@@ -40,14 +40,17 @@ enum FuzzModels {
     ]
 
     /// The demonstration models, then the trained ones, in a fixed order: the first input byte
-    /// picks one by index, so seeds stay meaningful across runs.
-    static func load() throws -> [TrainedModel] {
+    /// picks one by index, so seeds stay meaningful across runs. Served as the server serves
+    /// them, so that the targets go through ``Scoring`` as the routes do.
+    static func load() throws -> [ServedModel] {
         var models = try demoModels.map { try TrainedModel.load(from: $0) }
         for recipe in recipes {
             models.append(try train(recipe))
         }
         FileHandle.standardError.write(Data("fuzz: \(models.count) models: \(models.map { "\($0.algorithm)/\($0.task.rawValue)" }.joined(separator: ", "))\n".utf8))
-        return models
+        return models.enumerated().map { index, model in
+            ServedModel(name: "fuzz-\(index)-\(model.algorithm)", owner: nil, model: model, record: nil, story: nil)
+        }
     }
 
     static func train(_ recipe: Recipe) throws -> TrainedModel {
@@ -60,9 +63,26 @@ enum FuzzModels {
 
     /// The model the first byte's low seven bits pick, the byte's high bit (a mode for targets
     /// that have two), and the bytes after it.
-    static func pick(_ models: [TrainedModel], _ input: UnsafeRawBufferPointer) -> (model: TrainedModel, highBit: Bool, rest: UnsafeRawBufferPointer)? {
+    static func pick(_ models: [ServedModel], _ input: UnsafeRawBufferPointer) -> (model: ServedModel, highBit: Bool, rest: UnsafeRawBufferPointer)? {
         guard let first = input.first, !models.isEmpty else { return nil }
         return (models[Int(first & 0x7f) % models.count], first & 0x80 != 0, UnsafeRawBufferPointer(rebasing: input.dropFirst()))
     }
+}
+
+/// Runs the routes' async code from libFuzzer's synchronous callback and waits for it; `nil`
+/// when it throws (a refusal, which is not a finding).
+func waitForAsync<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) -> Value? {
+    let (result, done) = (AsyncResult<Value>(), DispatchSemaphore(value: 0))
+    _Concurrency.Task {  // InferenceCore has its own `Task` (regression or classification)
+        result.value = try? await body()
+        done.signal()
+    }
+    done.wait()
+    return result.value
+}
+
+/// Where the task leaves its result: written before the semaphore is signalled, read after.
+private final class AsyncResult<Value>: @unchecked Sendable {
+    var value: Value?
 }
 #endif

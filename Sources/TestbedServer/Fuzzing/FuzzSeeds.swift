@@ -7,7 +7,7 @@ import InferenceCore
 /// `Tests/Fuzz/corpus/`. Rerun it when ``FuzzModels`` changes.
 enum FuzzSeeds {
     static func write(to directory: String) throws {
-        let models = try FuzzModels.load()
+        let models = try FuzzModels.load().map(\.model)
         for (index, model) in models.enumerated() {
             let name = "\(index)-\(model.algorithm)-\(model.task.rawValue)"
             let row = sampleRow(model)
@@ -21,6 +21,7 @@ enum FuzzSeeds {
                 predict[count == 2 ? "threshold" : "costs"] = count == 2 ? 0.3 as Any : (0..<count).map { actual in (0..<count).map { $0 == actual ? 0.0 : 1.0 } } as Any
             }
             try save(directory, "predict", name, index: index, predict)
+            try save(directory, "predict", "\(name)-whatif", index: 0x80 | index, whatIf(model, row: row))
             // A small model file of each family for the loader (the demo models are large).
             if index >= FuzzModels.demoModels.count {
                 try write(Array(try model.jsonData()), to: "\(directory)/modelfile/\(model.algorithm)-\(model.task.rawValue)-\(index).json")
@@ -39,6 +40,20 @@ enum FuzzSeeds {
             }
         }
         return row
+    }
+
+    /// A what-if body for the first feature: a range over its training span when numeric,
+    /// its categories when not, the rest of `row` held.
+    static func whatIf(_ model: TrainedModel, row: [String: Any]) -> [String: Any] {
+        let feature = model.features[0]
+        var body: [String: Any] = ["row": row, "feature": feature.name]
+        let summary = model.training.featureSummaries.first { $0.name == feature.name }
+        if let low = summary?.min, let high = summary?.max, high > low {
+            body["range"] = ["from": low, "to": high, "step": (high - low) / 7]
+        } else if let counts = summary?.categoryCounts {
+            body["values"] = counts.keys.sorted() + ["unseen"]
+        }
+        return body
     }
 
     /// One tensor per input column, as MLServer's `pd` content type sends them.
