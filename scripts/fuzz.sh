@@ -15,7 +15,8 @@
 # in .build-fuzz. Each run starts from the committed seeds in Tests/Fuzz/corpus/TARGET, copied
 # into .build-fuzz/corpus/TARGET so that the inputs libFuzzer adds do not touch the repository.
 # A crash, sanitizer report or timeout stops the run, saves the input under
-# .build-fuzz/artifacts/TARGET/ and makes the script exit non-zero. Logs: .build-fuzz/logs.
+# .build-fuzz/findings/TARGET/ (not artifacts/, which SwiftPM empties on a build) and makes the
+# script exit non-zero. Logs: .build-fuzz/logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -91,7 +92,7 @@ export SWIFT_BACKTRACE=enable=no
 
 # The failure and first project frames of each saved input, to tell distinct crashes apart.
 if [ "${triage:-0}" = 1 ]; then
-    for input in "$SCRATCH/artifacts/$chosen"/*; do
+    for input in "$SCRATCH/findings/$chosen"/*; do
         [ -f "$input" ] || continue
         echo "== $input"
         "$BINARY" fuzz "$chosen" "$input" 2>&1 | grep -E '^ +#[0-9]+ |ERROR: AddressSanitizer|timeout|out-of-memory' \
@@ -104,29 +105,29 @@ fi
 failed=()
 for target in "${targets[@]}"; do
     corpus=$SCRATCH/corpus/$target
-    artifacts=$SCRATCH/artifacts/$target
+    findings=$SCRATCH/findings/$target
     log=$SCRATCH/logs/$target-$(date -u +%Y%m%dT%H%M%SZ).log
-    mkdir -p "$corpus" "$artifacts"
+    mkdir -p "$corpus" "$findings"
     cp -n Tests/Fuzz/corpus/"$target"/* "$corpus"/ 2>/dev/null || true
     echo "fuzz: $target for ${seconds}s (log $log)" >&2
-    before=$(ls "$artifacts" | wc -l)
+    before=$(ls "$findings" | wc -l)
     status=0
     nice -n 10 "$BINARY" fuzz "$target" -max_len="${MAX_LEN[$target]}" -timeout=10 -rss_limit_mb=4096 \
         -max_total_time="$seconds" -print_final_stats=1 -detect_leaks=0 \
-        -artifact_prefix="$artifacts/" ${keep_going[@]+"${keep_going[@]}"} "$corpus" >"$log" 2>&1 || status=$?
+        -artifact_prefix="$findings/" ${keep_going[@]+"${keep_going[@]}"} "$corpus" >"$log" 2>&1 || status=$?
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ -z "$executions" ]; then
         executions=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     fi
     # Inputs saved by this run (with --keep-going there may be several, and the exit status is 0).
-    crashes=$(( $(ls "$artifacts" | wc -l) - before ))
+    crashes=$(( $(ls "$findings" | wc -l) - before ))
     if [ "$status" -ne 0 ] || [ "$crashes" -gt 0 ]; then
         [ "$crashes" -gt 0 ] || crashes=1
         failed+=("$target")
         grep -E 'ERROR: libFuzzer|ERROR: AddressSanitizer|Fatal error|SUMMARY' "$log" | head -5 >&2 || true
         grep -E '^ *#[0-9]+ 0x' "$log" | head -14 | { swift demangle --simplified 2>/dev/null || cat; } >&2 || true
         input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
-        echo "fuzz: $target FAILED (exit $status, $crashes inputs saved in $artifacts) after ${executions:-?} executions; input: ${input:-none saved}; log: $log" >&2
+        echo "fuzz: $target FAILED (exit $status, $crashes inputs saved in $findings) after ${executions:-?} executions; input: ${input:-none saved}; log: $log" >&2
     else
         echo "fuzz: $target ok: ${executions:-?} executions in ${seconds}s" >&2
     fi
