@@ -8,6 +8,6 @@ struct TestbedCommand: AsyncParsableCommand {
         abstract: "Turn a CSV export into a validated model, and use it.",
         discussion: "Results go to standard output; progress and notes to standard error.",
         subcommands: [ServeCommand.self, ProfileCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, FoldsCommand.self,
-                      WorkerCommand.self]
+                      WorkerCommand.self] + fuzzingSubcommands
     )
 }

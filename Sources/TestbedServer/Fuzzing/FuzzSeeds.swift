@@ -1,0 +1,87 @@
+#if FUZZING
+import Foundation
+import InferenceCore
+
+/// `testbed fuzz seeds DIR`: writes seed inputs that depend on the fuzzing models (their index
+/// in ``FuzzModels`` and their columns) into `DIR/<target>/`, to be reviewed and committed under
+/// `Tests/Fuzz/corpus/`. Rerun it when ``FuzzModels`` changes.
+enum FuzzSeeds {
+    static func write(to directory: String) throws {
+        let models = try FuzzModels.load().map(\.model)
+        for (index, model) in models.enumerated() {
+            let name = "\(index)-\(model.algorithm)-\(model.task.rawValue)"
+            let row = sampleRow(model)
+            try save(directory, "tensor", "\(name)-columns", index: index, columnTensors(model, row: row))
+            if let matrix = matrixTensor(model, row: row) {
+                try save(directory, "tensor", "\(name)-matrix", index: index, matrix)
+            }
+            var predict: [String: Any] = ["rows": [row, [:]], "explain": true, "top": 3]
+            if model.task == .classification {
+                let count = model.classes.count
+                predict[count == 2 ? "threshold" : "costs"] = count == 2 ? 0.3 as Any : (0..<count).map { actual in (0..<count).map { $0 == actual ? 0.0 : 1.0 } } as Any
+            }
+            try save(directory, "predict", name, index: index, predict)
+            try save(directory, "predict", "\(name)-whatif", index: 0x80 | index, whatIf(model, row: row))
+            // A small model file of each family for the loader (the demo models are large).
+            if index >= FuzzModels.demoModels.count {
+                try write(Array(try model.jsonData()), to: "\(directory)/modelfile/\(model.algorithm)-\(model.task.rawValue)-\(index).json")
+            }
+        }
+    }
+
+    /// One row as JSON values: numbers at their training mean, text at its most frequent category.
+    static func sampleRow(_ model: TrainedModel) -> [String: Any] {
+        var row: [String: Any] = [:]
+        let table = ModelFileFuzzing.oneRow(for: model)
+        for column in table.columns {
+            switch column.values {
+            case .numeric(let values): row[column.name] = values[0]
+            default: row[column.name] = column.values.text(at: 0) ?? NSNull()
+            }
+        }
+        return row
+    }
+
+    /// A what-if body for the first feature: a range over its training span when numeric,
+    /// its categories when not, the rest of `row` held.
+    static func whatIf(_ model: TrainedModel, row: [String: Any]) -> [String: Any] {
+        let feature = model.features[0]
+        var body: [String: Any] = ["row": row, "feature": feature.name]
+        let summary = model.training.featureSummaries.first { $0.name == feature.name }
+        if let low = summary?.min, let high = summary?.max, high > low {
+            body["range"] = ["from": low, "to": high, "step": (high - low) / 7]
+        } else if let counts = summary?.categoryCounts {
+            body["values"] = counts.keys.sorted() + ["unseen"]
+        }
+        return body
+    }
+
+    /// One tensor per input column, as MLServer's `pd` content type sends them.
+    static func columnTensors(_ model: TrainedModel, row: [String: Any]) -> [String: Any] {
+        let inputs = model.preprocessor.inputColumns.map { name -> [String: Any] in
+            let value = row[name] ?? NSNull()
+            return ["name": name, "shape": [1], "datatype": value is Double ? "FP64" : "BYTES", "data": [value]]
+        }
+        return ["id": "seed", "inputs": inputs]
+    }
+
+    /// One `[2, F]` tensor in feature order, when every input column is numeric.
+    static func matrixTensor(_ model: TrainedModel, row: [String: Any]) -> [String: Any]? {
+        let values = model.preprocessor.inputColumns.map { row[$0] as? Double }
+        guard values.allSatisfy({ $0 != nil }) else { return nil }
+        let numbers = values.map { $0! }
+        return ["inputs": [["name": "input-0", "shape": [2, numbers.count], "datatype": "FP64", "data": [numbers, numbers.map { -$0 }]]],
+                "outputs": [["name": "predict"]]]
+    }
+
+    private static func save(_ directory: String, _ target: String, _ name: String, index: Int, _ body: Any) throws {
+        let json = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        try write([UInt8(index)] + Array(json), to: "\(directory)/\(target)/\(name)")
+    }
+
+    private static func write(_ bytes: [UInt8], to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+}
+#endif

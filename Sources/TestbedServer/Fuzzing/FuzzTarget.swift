@@ -1,0 +1,28 @@
+#if FUZZING
+/// The fuzz targets: what each one feeds the fuzzer's bytes into.
+enum FuzzTarget: String, CaseIterable {
+    /// CSV reader, dataset profile and its JSON.
+    case csv
+    /// The hand-written JSON parser.
+    case json
+    /// KServe V2 inference bodies decoded into a table and scored, for a model of each family.
+    case tensor
+    /// `/predict` bodies (and what-if bodies once the grid is exposed), for a model of each family.
+    case predict
+    /// Model files loaded, then used on one row.
+    case modelfile
+
+    /// Sets the target up (loading or training the models it scores with) and returns the
+    /// function libFuzzer calls with each input. Inputs the code refuses with an error are
+    /// fine; only a crash, a sanitizer report or a timeout is a finding.
+    func makeHarness() throws -> (UnsafeRawBufferPointer) -> Void {
+        switch self {
+        case .csv: return CSVFuzzing.run
+        case .json: return JSONFuzzing.run
+        case .tensor: return TensorFuzzing(models: try FuzzModels.load()).run
+        case .predict: return PredictFuzzing(models: try FuzzModels.load()).run
+        case .modelfile: return ModelFileFuzzing.run
+        }
+    }
+}
+#endif

@@ -1,0 +1,28 @@
+#if FUZZING
+import InferenceCore
+
+/// Fuzzes `POST /v2/models/{model}/infer` short of HTTP: the body parsed and decoded as the
+/// route does, the table built from the tensors, the model scored through ``Scoring``, and the
+/// outputs assembled as the route does. The first byte picks the model (see ``FuzzModels``);
+/// the rest is the body.
+struct TensorFuzzing {
+    typealias P = InferenceProtocol
+    let models: [ServedModel]
+    let limits = Limits()
+
+    func run(_ input: UnsafeRawBufferPointer) {
+        guard let (served, _, body) = FuzzModels.pick(models, input) else { return }
+        let model = served.model
+        guard let request = try? P.InferenceRequest(JSONParser.parse(body)),
+              let table = try? TensorInput.table(request.inputs, model: model, limits: limits),
+              let (predictions, _) = waitForAsync({ try await Scoring.predict(served, table) }) else { return }
+        // The route's outputs: labels (INT64 when every class is an integer) and probabilities.
+        guard model.task == .classification else { return }
+        let labels = predictions.labels
+        if model.classes.allSatisfy({ Int64($0) != nil }) {
+            _ = labels.map { Int64($0)! }
+        }
+        _ = predictions.probabilities.map { ($0.rows, $0.columns, model.classes.joined(separator: ",")) }
+    }
+}
+#endif
