@@ -78,6 +78,21 @@ struct ConnectionTests {
         #expect(closed, "the server still held the connection 8 s after refusing the request")
     }
 
+    /// curl asks before sending a body over 1 MB and, with no answer, waits a second.
+    @Test func aClientThatAsksBeforeSendingItsBodyIsToldToGoOn() async throws {
+        let server = try ServerProcess()
+        let key = try await server.createTenant("expect-lab")
+        let body = try String(contentsOf: ServerProcess.dataset("Servo.csv"), encoding: .utf8)
+        let connection = try RawConnection(port: server.port)
+        connection.send("POST /api/v1/datasets?name=servo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nContent-Type: text/csv\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
+        let goAhead = String(decoding: connection.receive(waiting: 0.5).bytes, as: UTF8.self)
+        #expect(goAhead.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(goAhead)")
+        connection.send(body)
+        let answer = String(decoding: connection.receive(waiting: 2).bytes, as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 201"), "\(answer.prefix(300))")
+    }
+
     @Test func aSecondServerOnTheSameDataDirectoryExitsAtOnceNamingTheOwner() throws {
         let first = try ServerProcess()
         let second = Process()
