@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "TestbedServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ]

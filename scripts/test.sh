@@ -6,6 +6,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+
+# Every server a test starts must be gone when the tests are; any left is a failure, and is stopped.
+leftover_servers() { pgrep -f "testbed serve --port 0 --data-dir [^ ]*testbed-" || true; }
+check_no_server_left() {
+    local left
+    for _ in $(seq 1 50); do
+        left="$(leftover_servers)"
+        [ -z "$left" ] && return 0
+        sleep 0.2
+    done
+    echo "error: servers started by the tests are still running:" >&2
+    ps -o pid,etime,args -p $left >&2 || true
+    kill $left 2>/dev/null || true
+    return 1
+}
+
 swift test -c release
+check_no_server_left
 # The dashboard in a real browser (headless Chromium), against the testbed just built.
 Tests/DashboardE2E/run.sh
+check_no_server_left

@@ -82,16 +82,8 @@ struct PilotFlowTests {
         let metadata = try await server.send(.GET, "/v2/models/servo-rise", key: key).object
         #expect((metadata["inputs"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Motor", "Screw", "Pgain", "Vgain"])
 
-        // Another tenant sees none of it, exactly as if it did not exist.
+        // Another tenant's lists hold none of it (every route is checked in IsolationTests).
         let other = try await server.createTenant("sawmill")
-        for (method, path) in [("GET", "/api/v1/datasets/\(dataset)"), ("GET", "/api/v1/jobs/\(job)"), ("GET", "/api/v1/models/servo-rise"),
-                               ("DELETE", "/api/v1/models/servo-rise"), ("DELETE", "/api/v1/datasets/\(dataset)"),
-                               ("POST", "/api/v1/jobs/\(job)/cancel"), ("GET", "/v2/models/servo-rise")] {
-            let reply = try await server.send(.init(rawValue: method), path, key: other)
-            #expect(reply.status == 404, "\(method) \(path) answered \(reply.status) to another tenant")
-        }
-        let foreignInfer = try await server.send(.POST, "/v2/models/servo-rise/infer", key: other, json: ["inputs": inputs])
-        #expect(foreignInfer.status == 404 && foreignInfer.error.contains("no model 'servo-rise'"))
         #expect(try await server.send(.GET, "/api/v1/datasets", key: other).array.isEmpty)
         #expect(try await server.send(.GET, "/api/v1/jobs", key: other).array.isEmpty)
         let othersModels = try await server.send(.GET, "/api/v1/models", key: other).array

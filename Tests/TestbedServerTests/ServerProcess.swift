@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -23,6 +26,7 @@ final class ServerProcess: @unchecked Sendable {
     let dataDirectory: String
     let adminKey: String?
     let arguments: [String]
+    let environment: [String: String]
     private(set) var port = 0
     private var process: Process?
     /// The write end stays open as long as this process lives; see ``start()``.
@@ -32,10 +36,13 @@ final class ServerProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - adminKey: passed as `TESTBED_ADMIN_KEY`; `nil` lets the server create its own.
     ///   - arguments: extra `serve` options (limits).
-    init(dataDirectory: String? = nil, adminKey: String? = "admin-secret-for-tests", arguments: [String] = []) throws {
+    ///   - environment: extra environment variables for the server.
+    init(dataDirectory: String? = nil, adminKey: String? = "admin-secret-for-tests", arguments: [String] = [],
+         environment: [String: String] = [:]) throws {
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
         self.adminKey = adminKey
         self.arguments = arguments
+        self.environment = environment
         try start()
     }
 
@@ -56,6 +63,7 @@ final class ServerProcess: @unchecked Sendable {
         self.lifeline = lifeline
         var environment = ProcessInfo.processInfo.environment
         environment["TESTBED_ADMIN_KEY"] = adminKey
+        environment.merge(self.environment) { $1 }
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors
@@ -84,6 +92,14 @@ final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
         self.process = nil
         return process.terminationStatus
+    }
+
+    /// Ends the server with SIGKILL, as a power cut or the OOM killer would: no shutdown at all.
+    func kill() {
+        guard let process else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
     }
 
     var logText: String { log.text }
@@ -189,3 +205,4 @@ final class LockedLog: @unchecked Sendable {
 extension Dictionary where Key == String, Value == Any {
     func number(_ key: String) -> Double? { (self[key] as? NSNumber)?.doubleValue }
 }
+

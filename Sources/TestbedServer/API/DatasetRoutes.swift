@@ -67,8 +67,11 @@ struct DatasetRoutes {
         return record
     }
 
-    /// Streams the body to a temporary file, reads and profiles it off the event loop, and only
-    /// then moves it into place and records it: what is acknowledged is complete and readable.
+    /// Streams the body to a temporary file, reads and profiles it in a profiling process of its
+    /// own (``WorkerLauncher``, watched from a thread pool, not the event loop), and only then
+    /// moves it into place and records it: what is acknowledged is complete and readable. A
+    /// file that crashes the profiling or needs more memory or time than it may have is
+    /// refused with what happened; nothing of it is kept.
     private func upload(_ request: Request, name: String, tenant: String) async throws -> DatasetRecord {
         let limits = services.limits
         let file = try services.files.temporaryFile()
@@ -82,17 +85,19 @@ struct DatasetRoutes {
             guard file.byteCount > 0 else {
                 throw APIError.badRequest("the body is empty; send the CSV file as the request body (curl --data-binary @file.csv)", code: "malformed_csv")
             }
-            let path = file.path
-            let (table, digest) = try await NIOThreadPool.singleton.runIfActive {
-                (try CSVReader(options: CSVReadOptions(maxColumns: limits.maxColumns)).read(file: path), try FileDigest.sha256(ofFile: path))
+            let workers = WorkerLauncher(settings: services.configuration.workers, temporaryDirectory: services.files.temporaryDirectory)
+            let profiled: ProfileResult
+            do {
+                profiled = try await workers.run(.profile, request: ProfileRequest(path: file.path, maxColumns: limits.maxColumns),
+                                                 timeLimit: workers.settings.profilingTimeLimit, on: .singleton)
+            } catch let failure as WorkerFailure {
+                services.logger.warning("profiling process failed", metadata: ["cause": "\(failure.cause)", "stderr": "\(failure.detail)"])
+                throw failure.apiError
             }
-            guard table.columns.count <= limits.maxColumns else {
-                throw APIError.badRequest("the table has \(table.columns.count) columns; this server accepts at most \(limits.maxColumns) (--max-columns)")
-            }
-            let profile = try JSONEncoder().encode(DatasetProfile(table))
+            let profile = try JSONEncoder().encode(profiled.profile)
             let id = UUID().uuidString.lowercased()
             let record = DatasetRecord(id: id, tenantId: tenant, name: name, fileName: "\(id).csv", byteCount: file.byteCount,
-                                       rowCount: table.rowCount, columnCount: table.columns.count, sha256: digest,
+                                       rowCount: profiled.rows, columnCount: profiled.columns, sha256: profiled.sha256,
                                        profile: profile, createdAt: Date())
             try file.commit(to: services.files.datasetPath(record.fileName))
             do {

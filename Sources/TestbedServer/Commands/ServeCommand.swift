@@ -11,7 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
             Each option falls back to an environment variable (TESTBED_HOST, TESTBED_PORT, TESTBED_DATA_DIR, \
             TESTBED_MODELS_DIR, TESTBED_JOB_CONCURRENCY, TESTBED_EVENT_LOOPS, TESTBED_MAX_REQUEST_BYTES, TESTBED_MAX_UPLOAD_BYTES, \
             TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_HEADER_TIMEOUT, \
-            TESTBED_IDLE_TIMEOUT, TESTBED_BODY_TIMEOUT, TESTBED_MAX_CONNECTIONS, TESTBED_LOG_LEVEL). \
+            TESTBED_IDLE_TIMEOUT, TESTBED_BODY_TIMEOUT, TESTBED_MAX_CONNECTIONS, TESTBED_WORKER_MEMORY_LIMIT, TESTBED_WORKER_TIME_LIMIT, \
+            TESTBED_LOG_LEVEL). \
             The admin key is TESTBED_ADMIN_KEY, or else generated on first start into <data-dir>/admin.key.
             """
     )
@@ -36,6 +37,10 @@ struct ServeCommand: AsyncParsableCommand {
     /// For a parent that must not leave a server behind when it dies (the test suite): the
     /// server shuts down as on SIGTERM when its standard input reaches end of file.
     @Flag(help: .hidden) var stopWhenInputCloses = false
+    @Option(help: "Memory each profiling or training process may allocate, as bytes or with a unit (4GiB, 512MiB); 0 for no limit (default 4GiB).")
+    var workerMemoryLimit: MemorySize?
+    @Option(help: "Seconds each profiling or training process may run (default: 600 to profile; the job's time budget plus the larger of itself and 600 to train).")
+    var workerTimeLimit: Double?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -71,6 +76,13 @@ struct ServeCommand: AsyncParsableCommand {
         connections.maxConnections = try setting(maxConnections, "TESTBED_MAX_CONNECTIONS") ?? connections.maxConnections
         guard connections.maxConnections >= 1 else { throw ValidationError("max connections must be at least 1") }
         configuration.connections = connections
+        if let memory = try setting(workerMemoryLimit, "TESTBED_WORKER_MEMORY_LIMIT") {
+            configuration.workers.memoryLimit = memory.bytes > 0 ? memory : nil
+        }
+        configuration.workers.timeLimit = try setting(workerTimeLimit, "TESTBED_WORKER_TIME_LIMIT")
+        if let seconds = configuration.workers.timeLimit, !(seconds.isFinite && seconds > 0) {
+            throw ValidationError("the worker time limit must be a number of seconds above 0, not \(seconds)")
+        }
         guard (0...65535).contains(configuration.port) else { throw ValidationError("port \(configuration.port) is not 0 to 65535") }
         guard configuration.jobConcurrency >= 1 else { throw ValidationError("job concurrency must be at least 1") }
         guard configuration.eventLoops >= 1 else { throw ValidationError("event loops must be at least 1") }

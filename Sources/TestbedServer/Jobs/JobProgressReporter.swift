@@ -11,12 +11,14 @@ enum JobStop: Error, Sendable {
     case interrupted
 }
 
-/// Receives a running job's progress on its training thread, stops it when asked to, and writes
-/// what a client should see (progress, message, the leaderboard so far) to the database, at most
-/// a few times a second and at every finished candidate.
+/// Receives a running job's progress from its training process, stops that process when asked
+/// to, and writes what a client should see (progress, message, the leaderboard so far) to the
+/// database, at most a few times a second and at every finished candidate.
 final class JobProgressReporter: Sendable {
     private struct State {
         var stop: JobStop?
+        /// The training process, once it runs.
+        var worker: WorkerProcess?
         var leaderboard: [LeaderboardEntry] = []
         var lastWrite = Date.distantPast
     }
@@ -30,21 +32,37 @@ final class JobProgressReporter: Sendable {
         self.store = store
     }
 
-    /// Asks the training to stop at its next step (the next fold at the latest).
+    /// Why the job was asked to stop, if it was.
+    var stopReason: JobStop? { state.withLockedValue { $0.stop } }
+
+    /// Stops the training: its process is terminated (at once, not at the next fold: it keeps
+    /// nothing worth waiting for), or is never started if it has not been yet.
     func stop(_ reason: JobStop) {
-        state.withLockedValue { if $0.stop == nil { $0.stop = reason } }
+        let worker = state.withLockedValue { state in
+            if state.stop == nil { state.stop = reason }
+            return state.worker
+        }
+        worker?.terminate()
     }
 
-    /// The ``TrainingProgressHandler`` given to the training.
+    /// Called once the training process runs: a stop asked for while it was starting reaches it now.
+    func attach(_ worker: WorkerProcess) {
+        let stop = state.withLockedValue { state in
+            state.worker = worker
+            return state.stop
+        }
+        if stop != nil { worker.terminate() }
+    }
+
+    /// Records one step of the training.
     func report(_ step: TrainingProgress) throws {
-        let (stop, write, leaderboard): (JobStop?, Bool, [LeaderboardEntry]) = state.withLockedValue { state in
+        let (write, leaderboard): (Bool, [LeaderboardEntry]) = state.withLockedValue { state in
             if let entry = step.finished { state.leaderboard.append(entry) }
             let now = Date()
             let write = step.finished != nil || now.timeIntervalSince(state.lastWrite) >= 0.25
             if write { state.lastWrite = now }
-            return (state.stop, write, state.leaderboard)
+            return (write, state.leaderboard)
         }
-        if let stop { throw stop }
         guard write else { return }
         let board = leaderboard.isEmpty ? nil : try JSONEncoder().encode(leaderboard)
         try store.pool.write { db in

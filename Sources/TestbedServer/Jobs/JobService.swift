@@ -7,10 +7,12 @@ import NIOPosix
 import ServiceLifecycle
 
 /// The training queue, run as a service of its own: jobs wait in the order they were created
-/// and run `concurrency` at a time on threads of their own, never on the event loop.
+/// and run `concurrency` at a time, each in a training process of its own (``WorkerLauncher``)
+/// watched from a thread of this service, never from the event loop. A training process that
+/// traps, runs out of memory or past its time limit fails its job, not the server.
 ///
 /// Every state change is written to the database before it is acted on. On shutdown the
-/// running jobs are stopped at their next fold and marked `interrupted`; queued jobs stay queued
+/// running jobs' processes are stopped and the jobs marked `interrupted`; queued jobs stay queued
 /// and run after the next start. A job found `running` at start (the server died) is marked
 /// `interrupted` as well: never left looking alive.
 actor JobService: Service {
@@ -20,6 +22,8 @@ actor JobService: Service {
     private let concurrency: Int
     private let maxJobsPerTenant: Int
     private let logger: Logger
+    private let workers: WorkerLauncher
+    /// One thread per running job, to wait for its training process.
     private let threads: NIOThreadPool
     private var waiting: [String] = []
     private var running: [String: JobProgressReporter] = [:]
@@ -27,13 +31,15 @@ actor JobService: Service {
     private var stopping = false
     private let queueLength = Gauge(label: "testbed_job_queue_length")
 
-    init(store: MetadataStore, files: FileStore, registry: ModelRegistry, concurrency: Int, maxJobsPerTenant: Int, logger: Logger) {
+    init(store: MetadataStore, files: FileStore, registry: ModelRegistry, concurrency: Int, maxJobsPerTenant: Int,
+         workers: WorkerSettings, logger: Logger) {
         self.store = store
         self.files = files
         self.registry = registry
         self.concurrency = max(1, concurrency)
         self.maxJobsPerTenant = maxJobsPerTenant
         self.logger = logger
+        self.workers = WorkerLauncher(settings: workers, temporaryDirectory: files.temporaryDirectory)
         self.threads = NIOThreadPool(numberOfThreads: max(1, concurrency))
     }
 
@@ -70,7 +76,7 @@ actor JobService: Service {
         signal()
     }
 
-    /// Cancels a queued job at once, or asks a running one to stop at its next fold.
+    /// Cancels a queued job at once, or stops a running one's training process.
     func cancel(_ jobID: String, tenant: String) async throws -> JobRecord {
         let job = try await store.pool.write { db -> JobRecord in
             guard var job = try JobRecord.filter(Column("tenantId") == tenant).filter(key: jobID).fetchOne(db) else {
@@ -85,7 +91,7 @@ actor JobService: Service {
                 job.finishedAt = Date()
                 try job.update(db)
             } else {
-                job.message = "cancelling: the training stops at its next fold"
+                job.message = "cancelling: the training process is being stopped"
                 try job.update(db, columns: ["message"])
             }
             try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "job.cancelled", subject: jobID)
@@ -190,7 +196,7 @@ actor JobService: Service {
         }
     }
 
-    private struct Outcome {
+    fileprivate struct Outcome {
         var state: JobRecord.State
         var message: String
         var error: String?
@@ -198,39 +204,51 @@ actor JobService: Service {
     }
 
     private func train(_ job: JobRecord, reporter: JobProgressReporter) async -> Outcome {
+        // The worker writes the model here; whatever happens, it does not stay.
+        let modelPath = files.temporaryDirectory + "/\(job.id).model.json"
+        defer { files.remove(modelPath) }
         do {
             guard let dataset = try await store.pool.read({ try DatasetRecord.fetchOne($0, key: job.datasetId) }) else {
                 return Outcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted before the job started")
             }
-            let path = files.datasetPath(dataset.fileName)
-            let spec = job.trainingSpec
-            let model = try await threads.runIfActive {
-                let table = try CSVReader(options: CSVReadOptions(textColumns: [job.target])).read(file: path)
-                return try TrainedModel.train(table, spec: spec, sourceFile: dataset.name, sourceSHA256: dataset.sha256,
-                                              timeBudget: job.timeBudgetSeconds, progress: reporter.report)
-            }
+            let request = TrainingRequest(job, datasetPath: files.datasetPath(dataset.fileName), dataset: dataset, outputPath: modelPath)
+            let result = try await workers.run(.train, request: request, timeLimit: workers.settings.trainingTimeLimit(budget: job.timeBudgetSeconds),
+                                               on: threads, as: TrainingResult.self, started: reporter.attach,
+                                               progress: { try reporter.report($0.step) })
+            if let stop = reporter.stopReason { return Outcome(stop) }
+            let model = try await threads.runIfActive { try TrainedModel.load(from: result.modelPath) }
             _ = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id)
             let leaderboard = try model.training.leaderboard.map { try JSONEncoder().encode($0) }
             return Outcome(state: .succeeded, message: "model '\(job.modelName)' is ready", leaderboard: leaderboard)
-        } catch JobStop.cancelled {
-            return Outcome(state: .cancelled, message: "cancelled while training; no model was registered")
-        } catch JobStop.interrupted {
-            return Outcome(state: .interrupted, message: "the server shut down while this job ran; create a new job to train again")
         } catch {
+            // A stopped process ends in an error of its own; the stop is what happened.
+            if let stop = reporter.stopReason { return Outcome(stop) }
+            if let failure = error as? WorkerFailure {
+                logger.warning("training process failed", metadata: ["job": "\(job.id)", "cause": "\(failure.cause)", "stderr": "\(failure.detail)"])
+                return Outcome(state: .failed, message: "failed", error: failure.message)
+            }
             let reason = APIError(error, requestID: job.id).message
             return Outcome(state: .failed, message: "failed", error: reason)
         }
     }
 }
 
-extension JobRecord {
-    /// The core's training choices for this job.
-    var trainingSpec: TrainingSpec {
-        let families = algorithm.split(separator: ",").map(String.init)
-        var spec = TrainingSpec(target: target, task: task.flatMap(Task.init(rawValue:)),
-                                algorithm: families.count == 1 ? families[0] : "auto",
-                                seed: UInt64(seed), folds: folds)
-        if families.count > 1 { spec.searchFamilies = Set(families) }
-        return spec
+extension JobService.Outcome {
+    init(_ stop: JobStop) {
+        switch stop {
+        case .cancelled:
+            self.init(state: .cancelled, message: "cancelled while training; no model was registered")
+        case .interrupted:
+            self.init(state: .interrupted, message: "the server shut down while this job ran; create a new job to train again")
+        }
+    }
+}
+
+extension TrainingRequest {
+    /// What the training process needs to train `job` on `dataset`, stored at `datasetPath`.
+    init(_ job: JobRecord, datasetPath: String, dataset: DatasetRecord, outputPath: String) {
+        self.init(datasetPath: datasetPath, sourceName: dataset.name, sourceSHA256: dataset.sha256, target: job.target,
+                  task: job.task, algorithm: job.algorithm, folds: job.folds, seed: job.seed,
+                  timeBudgetSeconds: job.timeBudgetSeconds, outputPath: outputPath)
     }
 }

@@ -55,7 +55,7 @@ struct APIError: Error, Sendable {
         case let error as DecodingError:
             self.init(status: .badRequest, code: "invalid_json", message: Self.describe(error))
         case let error as HTTPError where error.status == .notFound && error.body == nil:
-            self.init(status: .notFound, code: "not_found", message: "there is no route \(route); /openapi.json lists them")
+            self.init(status: .notFound, code: "not_found", message: "there is no route \(route.clipped(to: 200)); /openapi.json lists them")
         case let error as HTTPError:
             let message = error.body ?? (error.status == .contentTooLarge
                 ? "the request body is larger than this server accepts" : error.status.reasonPhrase)

@@ -13,6 +13,8 @@ struct ServerConfiguration: Sendable {
     var adminKey: String?
     var limits = Limits()
     var connections = ConnectionLimits()
+    /// The memory and time limits of the processes that profile uploads and train models.
+    var workers = WorkerSettings()
 }
 
 /// What one request may ask for; each limit is answered with a clear error when exceeded.

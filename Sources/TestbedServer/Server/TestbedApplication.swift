@@ -17,12 +17,15 @@ enum TestbedApplication {
         let files = FileStore(root: configuration.dataDirectory)
         try files.prepare()
         let store = try MetadataStore(path: configuration.dataDirectory + "/testbed.sqlite")
+        let recorded = try store.recordedFileNames()
+        let orphans = files.removeUnrecorded(datasets: recorded.datasets, models: recorded.models)
+        if orphans > 0 { logger.notice("removed files that no record names (a crash came between writing and recording)", metadata: ["files": "\(orphans)"]) }
         let admin = try AdminKey.resolve(environment: configuration.adminKey, dataDirectory: configuration.dataDirectory)
         logger.notice("admin key ready; sign in with it at / (the dashboard) to make pilot workspaces", metadata: ["from": "\(admin.source)"])
         let keys = try KeyRing(adminKey: admin.key, store: store)
         let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
-                              maxJobsPerTenant: configuration.limits.maxJobsPerTenant, logger: logger)
+                              maxJobsPerTenant: configuration.limits.maxJobsPerTenant, workers: configuration.workers, logger: logger)
         return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs, logger: logger)
     }
 
@@ -69,6 +72,8 @@ enum TestbedApplication {
             router: router,
             server: .guardedHTTP1(configuration.connections),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "testbed/\(TestbedVersion.current)",
+                                 // Room in the accept queue for a burst as large as the connection limit.
+                                 backlog: configuration.connections.maxConnections,
                                  availableConnectionsDelegate: MaximumAvailableConnections(configuration.connections.maxConnections)),
             services: [services.jobs],
             onServerRunning: { channel in

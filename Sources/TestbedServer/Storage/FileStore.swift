@@ -41,6 +41,19 @@ struct FileStore: Sendable {
         }
     }
 
+    /// Removes the stored files that no record names: written just before a crash that came
+    /// before the record, or left by a deletion the crash interrupted. Returns how many.
+    @discardableResult
+    func removeUnrecorded(datasets: Set<String>, models: Set<String>) -> Int {
+        var removed = 0
+        for (directory, recorded) in [(datasetsDirectory, datasets), (modelsDirectory, models)] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !recorded.contains(name) {
+                if unlink(directory + "/" + name) == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+
     func datasetPath(_ fileName: String) -> String { datasetsDirectory + "/" + fileName }
     func modelPath(_ fileName: String) -> String { modelsDirectory + "/" + fileName }
 

@@ -19,6 +19,13 @@ struct MetadataStore: Sendable {
         try Self.migrator.migrate(pool)
     }
 
+    /// The file names that dataset and model records point to.
+    func recordedFileNames() throws -> (datasets: Set<String>, models: Set<String>) {
+        try pool.read { db in
+            (Set(try DatasetRecord.fetchAll(db).map(\.fileName)), Set(try ModelRecord.fetchAll(db).map(\.fileName)))
+        }
+    }
+
     /// The schema, one migration per change; applied migrations are recorded by GRDB.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

@@ -49,7 +49,8 @@ final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
     private let deadlines: ConnectionDeadlines
-    private var clientAskedToClose = false
+    /// The client asked to close, or the answer came before the request was read.
+    private var closeAfterAnswer = false
 
     init(_ deadlines: ConnectionDeadlines) {
         self.deadlines = deadlines
@@ -58,7 +59,7 @@ final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            clientAskedToClose = head.headerFields[.connection]?.lowercased() == "close"
+            closeAfterAnswer = head.headerFields[.connection]?.lowercased() == "close"
             deadlines.enter(.readingBody, context: context)
         case .body:
             break
@@ -69,21 +70,26 @@ final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data) else {
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where deadlines.stage == .readingBody || deadlines.stage == .readingHeader:
+            // Answered before the body was read (a refusal): the connection ends after this
+            // answer, and the client is told so, so that it does not send its next request on it.
+            closeAfterAnswer = true
+            head.headerFields[.connection] = "close"
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .head, .body:
             context.write(data, promise: promise)
-            return
-        }
-        let unreadBody = deadlines.stage == .readingBody || deadlines.stage == .readingHeader
-        let close = clientAskedToClose
-        let written = promise ?? context.eventLoop.makePromise()
-        context.write(data, promise: written)
-        if unreadBody {
-            deadlines.enter(.lingering, context: context)
-        } else if close {
-            let channel = context.channel
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            deadlines.enter(.idle, context: context)
+        case .end:
+            let written = promise ?? context.eventLoop.makePromise()
+            context.write(data, promise: written)
+            if deadlines.stage == .readingBody || deadlines.stage == .readingHeader {
+                deadlines.enter(.lingering, context: context)
+            } else if closeAfterAnswer {
+                let channel = context.channel
+                written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                deadlines.enter(.idle, context: context)
+            }
         }
     }
 }

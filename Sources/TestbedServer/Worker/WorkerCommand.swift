@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import InferenceCore
+
+/// `testbed worker`: the server's own helper, not for people. `testbed serve` starts it as a
+/// child process for work that might fail badly (see ``WorkerLauncher``); it reads one request
+/// on standard input and answers on standard output.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Internal: heavy work for the server, in a process of its own.",
+        shouldDisplay: false, subcommands: [WorkerProfileCommand.self, WorkerTrainCommand.self])
+}
+
+/// What every worker is started with.
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "The most bytes of memory the worker may allocate.") var memoryLimit: Int?
+}
+
+/// `testbed worker profile`: reads an uploaded CSV file and answers its profile and digest.
+struct WorkerProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "profile", shouldDisplay: false)
+    @OptionGroup var options: WorkerOptions
+
+    func run() throws {
+        try WorkerSandbox.enter(.profile, memoryLimit: options.memoryLimit).serve(ProfileRequest.self, ProfileResult.self) { request, _ in
+            // The reader refuses a record of too many fields while splitting it, before a header of
+            // millions of delimiters costs memory; the check after it says it in the server's words.
+            let table = try CSVReader(options: CSVReadOptions(maxColumns: request.maxColumns)).read(file: request.path)
+            guard table.columns.count <= request.maxColumns else {
+                throw TestbedError(TestbedError.Code("bad_request"),
+                                   "the table has \(table.columns.count) columns; this server accepts at most \(request.maxColumns) (--max-columns)")
+            }
+            return ProfileResult(rows: table.rowCount, columns: table.columns.count,
+                                 sha256: try FileDigest.sha256(ofFile: request.path), profile: DatasetProfile(table))
+        }
+    }
+}
+
+/// `testbed worker train`: trains a job's model, reporting every step, and writes the model file.
+struct WorkerTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train", shouldDisplay: false)
+    @OptionGroup var options: WorkerOptions
+
+    func run() throws {
+        try WorkerSandbox.enter(.train, memoryLimit: options.memoryLimit).serve(TrainingRequest.self, TrainingResult.self) { request, progress in
+            let table = try CSVReader(options: CSVReadOptions(textColumns: [request.target])).read(file: request.datasetPath)
+            let model = try TrainedModel.train(table, spec: request.spec, sourceFile: request.sourceName, sourceSHA256: request.sourceSHA256,
+                                               timeBudget: request.timeBudgetSeconds, progress: progress)
+            try model.save(to: request.outputPath)
+            return TrainingResult(modelPath: request.outputPath)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import InferenceCore
+
+/// The work a worker process does: the subcommand of `testbed worker` that does it.
+enum WorkerJob: String, Sendable, CaseIterable {
+    case profile
+    case train
+
+    /// The worker in a client's words.
+    var process: String { self == .profile ? "the profiling process" : "the training process" }
+    /// What a failure leaves behind, said to the client.
+    var consequence: String { self == .profile ? "the upload was not stored" : "no model was registered" }
+    /// What to try instead when the worker needs more than it may have.
+    var smallerInput: String { self == .profile ? "a smaller file (fewer rows or columns)" : "fewer rows or columns" }
+}
+
+/// What `testbed worker profile` reads: the uploaded file, still under the data directory's `tmp/`.
+struct ProfileRequest: Codable, Sendable {
+    var path: String
+    /// `--max-columns` of the server.
+    var maxColumns: Int
+}
+
+/// What `testbed worker profile` answers.
+struct ProfileResult: Codable, Sendable {
+    var rows: Int
+    var columns: Int
+    var sha256: String
+    var profile: DatasetProfile
+}
+
+/// What `testbed worker train` trains: a job's choices and where its files are.
+struct TrainingRequest: Codable, Sendable {
+    var datasetPath: String
+    /// The dataset's name and digest, recorded in the model.
+    var sourceName: String
+    var sourceSHA256: String
+    var target: String
+    var task: String?
+    /// One algorithm, `auto`, or several comma-separated families to search among.
+    var algorithm: String
+    var folds: Int
+    var seed: Int
+    var timeBudgetSeconds: Double
+    /// Where the worker writes the model file (atomically): under the data directory's `tmp/`.
+    var outputPath: String
+
+    /// The core's training choices.
+    var spec: TrainingSpec {
+        let families = algorithm.split(separator: ",").map(String.init)
+        var spec = TrainingSpec(target: target, task: task.flatMap(Task.init(rawValue:)),
+                                algorithm: families.count == 1 ? families[0] : "auto",
+                                seed: UInt64(seed), folds: folds)
+        if families.count > 1 { spec.searchFamilies = Set(families) }
+        return spec
+    }
+}
+
+/// What `testbed worker train` answers once the model file is in place.
+struct TrainingResult: Codable, Sendable {
+    var modelPath: String
+}
+
+/// A ``TrainingProgress`` on its way from the worker to the server.
+struct WorkerProgress: Codable, Sendable {
+    var fraction: Double
+    var message: String
+    var finished: LeaderboardEntry?
+
+    init(_ step: TrainingProgress) { (fraction, message, finished) = (step.fraction, step.message, step.finished) }
+
+    var step: TrainingProgress { TrainingProgress(fraction: fraction, message: message, finished: finished) }
+}
+
+/// An error the worker caught and reported itself (bad input, mostly): the client gets it as if
+/// the work had run in the server.
+struct WorkerErrorReport: Codable, Sendable {
+    /// The ``TestbedError/Code`` name; `nil` for any other error.
+    var code: String?
+    var message: String
+
+    init(_ error: any Error) {
+        if let error = error as? TestbedError {
+            (code, message) = (error.code.name, error.message)
+        } else {
+            (code, message) = (nil, String(describing: error))
+        }
+    }
+
+    /// The error to throw in the server.
+    func error(of job: WorkerJob) -> any Error {
+        if let code { return TestbedError(TestbedError.Code(code), message) }
+        return WorkerFailure(job: job, cause: .reported(message))
+    }
+}
+
+/// One line on a worker's message channel (its standard output), as JSON.
+enum WorkerMessage<Result: Codable & Sendable>: Codable, Sendable {
+    case progress(WorkerProgress)
+    case finished(Result)
+    case failed(WorkerErrorReport)
+}

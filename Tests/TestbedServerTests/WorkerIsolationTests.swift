@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+/// Profiling and training run in worker processes: a worker that runs out of memory, traps or
+/// runs too long fails its upload or job with a clear message, and the server serves on.
+///
+/// Crashes and hangs are made with `TESTBED_WORKER_FAULT`, which only the worker subcommand
+/// reads; running out of memory while profiling is real: a table larger than the limit.
+@Suite("worker isolation", .serialized)
+struct WorkerIsolationTests {
+    /// A Glass row for the demonstration model `glass-type`: inference stays in the server.
+    static var glassInput: [String: Any] { [
+        "inputs": [["name": "x", "shape": [1, 9], "datatype": "FP64", "data": [1.52, 13.6, 4.5, 1.1, 71.8, 0.06, 8.75, 0, 0]]],
+    ] }
+
+    /// 10 numeric columns of 1.2 million rows: 24 MB of text, about 150 MiB once parsed.
+    static let wideTable: Data = {
+        let row = Array(repeating: "1", count: 10).joined(separator: ",") + "\n"
+        return Data(((0..<10).map { "c\($0)" }.joined(separator: ",") + "\n" + String(repeating: row, count: 1_200_000)).utf8)
+    }()
+
+    /// The server still answers: ready, and a prediction from a model it holds.
+    static func expectServing(_ server: ServerProcess, key: String) async throws {
+        #expect(try await server.send(.GET, "/v2/health/ready", key: nil).status == 200)
+        let inferred = try await server.send(.POST, "/v2/models/glass-type/infer", key: key, json: glassInput)
+        #expect(inferred.status == 200, "\(inferred.text)")
+    }
+
+    static func files(in folder: String, of server: ServerProcess) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: "\(server.dataDirectory)/\(folder)")) ?? []
+    }
+
+    /// Uploads Servo and runs a job on it to its end; returns the last state seen.
+    static func trainServo(_ server: ServerProcess, key: String, model: String) async throws -> [String: Any] {
+        let dataset = try await server.upload("Servo.csv", name: "servo", key: key)
+        let created = try await server.send(.POST, "/api/v1/jobs", key: key,
+                                            json: ["dataset": dataset, "target": "Class", "algorithms": "ridge", "model_name": model])
+        let job = try #require(created.object["id"] as? String, "\(created.text)")
+        return try await server.watchJob(job, key: key) { !["queued", "running"].contains($0["state"] as? String) }.last!
+    }
+
+    @Test func anUploadTooLargeForTheWorkerMemoryLimitIsRefusedAndNothingIsKept() async throws {
+        // About 175 MiB of a worker's data segment is reserved at start (OpenBLAS, thread
+        // stacks): 256 MiB profiles Satellite (1.3 MB) but not the 24 MB table.
+        let server = try ServerProcess(arguments: ["--worker-memory-limit", "256MiB"])
+        let key = try await server.createTenant("big-tables")
+        _ = try await server.upload("Satellite.csv", name: "satellite", key: key)
+
+        let refused = try await server.send(.POST, "/api/v1/datasets?name=wide", key: key, body: Self.wideTable, contentType: "text/csv")
+        #expect(refused.status == 413, "\(refused.text)")
+        #expect(refused.object["code"] as? String == "out_of_memory")
+        #expect(refused.error.contains("the profiling process ran out of memory at its 256 MiB limit"), "\(refused.error)")
+        #expect(refused.error.contains("the upload was not stored") && refused.error.contains("--worker-memory-limit"))
+
+        let datasets = try await server.send(.GET, "/api/v1/datasets", key: key).array
+        #expect(datasets.map { $0["name"] as? String } == ["satellite"])
+        #expect(Self.files(in: "datasets", of: server).count == 1)
+        #expect(Self.files(in: "tmp", of: server).isEmpty, "\(Self.files(in: "tmp", of: server))")
+        try await Self.expectServing(server, key: key)
+    }
+
+    @Test func anUploadThatCrashesItsProfilingIsRefusedWith422() async throws {
+        let server = try ServerProcess(environment: ["TESTBED_WORKER_FAULT": "profile:trap"])
+        let key = try await server.createTenant("crashing-file")
+        let refused = try await server.send(.POST, "/api/v1/datasets?name=servo", key: key,
+                                            body: try Data(contentsOf: ServerProcess.dataset("Servo.csv")), contentType: "text/csv")
+        #expect(refused.status == 422, "\(refused.text)")
+        #expect(refused.object["code"] as? String == "profiling_failed")
+        #expect(refused.error.contains("the profiling process stopped unexpectedly (signal"), "\(refused.error)")
+        #expect(refused.error.contains("a crash); the upload was not stored"), "\(refused.error)")
+        #expect(try await server.send(.GET, "/api/v1/datasets", key: key).array.isEmpty)
+        #expect(Self.files(in: "datasets", of: server).isEmpty && Self.files(in: "tmp", of: server).isEmpty)
+        try await Self.expectServing(server, key: key)
+    }
+
+    @Test func aTrainingProcessThatTrapsFailsItsJobOnly() async throws {
+        let server = try ServerProcess(environment: ["TESTBED_WORKER_FAULT": "train:trap"])
+        let key = try await server.createTenant("crashing-job")
+        let final = try await Self.trainServo(server, key: key, model: "never")
+        #expect(final["state"] as? String == "failed", "\(final)")
+        let error = final["error"] as? String ?? ""
+        #expect(error.contains("the training process stopped unexpectedly (signal") && error.contains("a crash); no model was registered"), "\(error)")
+        #expect(try await server.send(.GET, "/api/v1/models/never", key: key).status == 404)
+        #expect(Self.files(in: "models", of: server).isEmpty && Self.files(in: "tmp", of: server).isEmpty)
+        try await Self.expectServing(server, key: key)
+    }
+
+    @Test func aTrainingProcessOutOfMemoryFailsItsJobSayingSo() async throws {
+        let server = try ServerProcess(arguments: ["--worker-memory-limit", "256MiB"],
+                                       environment: ["TESTBED_WORKER_FAULT": "train:exhaust-memory"])
+        let key = try await server.createTenant("hungry-job")
+        let final = try await Self.trainServo(server, key: key, model: "never")
+        #expect(final["state"] as? String == "failed", "\(final)")
+        let error = final["error"] as? String ?? ""
+        #expect(error.hasPrefix("the training process ran out of memory at its 256 MiB limit; no model was registered; try fewer rows or columns, or a larger --worker-memory-limit"), "\(error)")
+        try await Self.expectServing(server, key: key)
+    }
+
+    @Test func aTrainingProcessOverItsTimeLimitIsStoppedAndItsJobFails() async throws {
+        let server = try ServerProcess(arguments: ["--worker-time-limit", "2"], environment: ["TESTBED_WORKER_FAULT": "train:hang"])
+        let key = try await server.createTenant("slow-job")
+        let began = Date()
+        let final = try await Self.trainServo(server, key: key, model: "never")
+        #expect(final["state"] as? String == "failed", "\(final)")
+        let error = final["error"] as? String ?? ""
+        #expect(error.contains("the training process ran past its time limit of 2 s and was stopped; no model was registered"), "\(error)")
+        #expect(Date().timeIntervalSince(began) < 30)
+        #expect(Self.files(in: "tmp", of: server).isEmpty)
+        try await Self.expectServing(server, key: key)
+    }
+
+    @Test func aJobStillTrainsReportsAndRegistersThroughItsWorker() async throws {
+        let server = try ServerProcess(arguments: ["--worker-memory-limit", "1GiB"])
+        let key = try await server.createTenant("plain-job")
+        let final = try await Self.trainServo(server, key: key, model: "servo-ridge")
+        #expect(final["state"] as? String == "succeeded", "\(final)")
+        #expect(final.number("progress") == 1 && final["model"] as? String == "servo-ridge")
+        let predicted = try await server.send(.POST, "/api/v1/models/servo-ridge/predict", key: key,
+                                              json: ["rows": [["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4]]])
+        #expect(predicted.status == 200, "\(predicted.text)")
+        #expect(Self.files(in: "tmp", of: server).isEmpty)
+    }
+}
