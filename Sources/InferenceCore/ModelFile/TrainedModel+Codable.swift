@@ -34,6 +34,12 @@ extension TrainedModel: Codable {
         guard model.inputWidth == preprocessor.width else {
             throw TestbedError(.invalidModelFile, "the model file is inconsistent: the model takes \(model.inputWidth) inputs but the preprocessing makes \(preprocessor.width)")
         }
+        guard task == .regression ? classes.isEmpty : classes.count >= 2 && Set(classes).count == classes.count else {
+            throw TestbedError(.invalidModelFile, "the model file is inconsistent: a \(task.rawValue) model with \(classes.count) classes")
+        }
+        if let problem = model.inconsistency(predictedColumns: task == .regression ? 1 : classes.count) ?? preprocessor.inconsistency {
+            throw TestbedError(.invalidModelFile, "the model file is inconsistent: \(problem)")
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -7,6 +7,12 @@ public protocol FittedModel: Sendable, Codable {
     /// Regression: one column of predicted values. Classification: one column of probability
     /// per class, in the order of the target's classes.
     func predict(_ x: Matrix) -> Matrix
+    /// What does not fit together in a decoded model, or `nil`: its arrays against each other,
+    /// against ``inputWidth`` and against the `predictedColumns` that ``predict(_:)`` must make
+    /// (1 for regression, the number of classes for classification). A model file is JSON that
+    /// anyone can edit; one whose parts disagree must be refused when it is loaded, not trap (or
+    /// read out of bounds) the first time it predicts.
+    func inconsistency(predictedColumns: Int) -> String?
 }
 
 extension FittedModel {

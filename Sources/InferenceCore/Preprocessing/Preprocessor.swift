@@ -24,6 +24,15 @@ public struct Preprocessor: Sendable, Codable, Equatable {
     }
 
     public var steps: [Step]
+
+    /// What does not fit together in decoded preprocessing, or `nil`: a category listed twice
+    /// would give one level two encoded columns.
+    var inconsistency: String? {
+        for case .categorical(let encoder) in steps where Set(encoder.categories).count != encoder.categories.count {
+            return "column '\(encoder.column.clipped())' lists a category twice"
+        }
+        return nil
+    }
     public var options: PreprocessingOptions
     /// The names of the matrix columns that ``transform(_:missingColumns:)`` produces.
     public var outputNames: [String] { steps.flatMap(\.outputNames) }

@@ -53,6 +53,18 @@ public struct LinearModel: FittedModel, Equatable {
         return scores
     }
 
+    public func inconsistency(predictedColumns: Int) -> String? {
+        let rows = coefficients.rows
+        let expected = switch link { case .identity: 1; case .logistic: 2; case .softmax: rows }
+        guard rows >= 1, expected == predictedColumns, link != .logistic || rows == 1 else {
+            return "a \(link.rawValue) model with \(rows) rows of weights cannot make \(predictedColumns) outputs"
+        }
+        guard intercepts.count == rows, inputMeans.count == coefficients.columns else {
+            return "\(intercepts.count) intercepts and \(inputMeans.count) input means for \(rows) × \(coefficients.columns) weights"
+        }
+        return nil
+    }
+
     public func predict(_ x: Matrix) -> Matrix {
         let scores = decisionFunction(x)
         switch link {

@@ -27,6 +27,18 @@ public struct NeighborsModel: FittedModel, Equatable {
 
     public var inputWidth: Int { points.columns }
 
+    public func inconsistency(predictedColumns: Int) -> String? {
+        guard points.rows >= 1, targets.count == points.rows, (1...points.rows) ~= k else {
+            return "k == \(k) with \(points.rows) stored rows and \(targets.count) targets"
+        }
+        let classes = classCount == 0 ? 1 : classCount
+        guard classes == predictedColumns,
+              classCount == 0 || targets.allSatisfy({ $0.rounded() == $0 && $0 >= 0 && $0 < Double(classCount) }) else {
+            return "targets that are not among its \(classCount) classes, or \(classes) outputs where \(predictedColumns) are needed"
+        }
+        return nil
+    }
+
     /// Keeps the training rows; `k` may not exceed their number.
     public init(_ x: Matrix, _ target: Target, k: Int) throws {
         guard k <= x.rows else {

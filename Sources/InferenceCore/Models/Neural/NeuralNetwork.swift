@@ -24,7 +24,20 @@ public struct NeuralNetwork: FittedModel, Equatable {
         case targetScale = "target_scale"
     }
 
-    public var inputWidth: Int { layers[0].weights.rows }
+    public var inputWidth: Int { layers.first?.weights.rows ?? 0 }
+
+    public func inconsistency(predictedColumns: Int) -> String? {
+        guard let last = layers.last else { return "a network without layers" }
+        for (index, layer) in layers.enumerated() {
+            guard layer.biases.count == layer.weights.columns, index == 0 || layers[index - 1].weights.columns == layer.weights.rows else {
+                return "layer \(index + 1)'s \(layer.weights.rows) × \(layer.weights.columns) weights and \(layer.biases.count) biases do not follow the layer before"
+            }
+        }
+        guard last.weights.columns == predictedColumns, softmax || predictedColumns == 1 else {
+            return "the last layer makes \(last.weights.columns) outputs where \(predictedColumns) are needed"
+        }
+        return nil
+    }
 
     /// Rows per forward pass when predicting: large batches go through in blocks so that a hidden
     /// layer's activations stay in cache (65,536 rows × 100 units would be 52 MB per layer).

@@ -23,6 +23,15 @@ public struct BoostedTrees: FittedModel, Equatable {
         case inputWidth = "input_width"
     }
 
+    public func inconsistency(predictedColumns: Int) -> String? {
+        let expected = switch loss { case .squaredError: 1; case .logLoss: 2; case .softmax: outputs }
+        guard outputs >= 1, baseline.count == outputs, expected == predictedColumns, loss == .softmax || outputs == 1,
+              trees.count % outputs == 0, trees.allSatisfy({ $0.outputs == 1 }) else {
+            return "\(trees.count) trees and \(baseline.count) baselines for \(outputs) outputs of a \(loss.rawValue) model that must make \(predictedColumns)"
+        }
+        return trees.lazy.compactMap { $0.inconsistency(inputWidth: inputWidth) }.first
+    }
+
     public func predict(_ x: Matrix) -> Matrix {
         var scores = baselineScores(rows: x.rows)
         FlatTree.accumulate(trees, x, into: &scores, stride: outputs) { $0 % outputs }

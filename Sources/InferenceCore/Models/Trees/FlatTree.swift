@@ -43,14 +43,28 @@ public struct FlatTree: Sendable, Codable, Equatable {
         gain = try container.decode([Double].self, forKey: .gain)
         let counts = [threshold.count, missingLeft.count, left.count, right.count, cover.count, gain.count]
         let nodes = feature.count
-        guard outputs >= 1, counts.allSatisfy({ $0 == nodes }), value.count == nodes * outputs, nodes > 0,
+        let (values, overflow) = nodes.multipliedReportingOverflow(by: outputs)
+        guard outputs >= 1, counts.allSatisfy({ $0 == nodes }), !overflow, value.count == values, nodes > 0,
               (0..<nodes).allSatisfy({ node in
                   // Children come after their parent (as trees are grown), which also rules out cycles.
                   feature[node] < 0 || ((node + 1..<nodes) ~= Int(left[node]) && (node + 1..<nodes) ~= Int(right[node]))
-              }) else {
+              }), Self.everyNodeHasOneParent(feature: feature, left: left, right: right) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a tree's node arrays differ in length or point outside the tree"))
         }
         pack()
+    }
+
+    /// No node is the child of two splits (or twice of one): the nodes form a tree, not a graph
+    /// whose longest path is longer than ``depth`` says, which TreeSHAP's workspace is sized by.
+    private static func everyNodeHasOneParent(feature: [Int32], left: [Int32], right: [Int32]) -> Bool {
+        var hasParent = [Bool](repeating: false, count: feature.count)
+        for node in feature.indices where feature[node] >= 0 {
+            for child in [Int(left[node]), Int(right[node])] {
+                if hasParent[child] { return false }
+                hasParent[child] = true
+            }
+        }
+        return true
     }
 
     /// Builds ``packed`` and ``depth`` from the node arrays; called once a tree is complete.
@@ -68,6 +82,13 @@ public struct FlatTree: Sendable, Codable, Equatable {
     }
 
     public var nodeCount: Int { feature.count }
+
+    /// What does not fit in a decoded tree for inputs of `inputWidth` columns: a split on a column
+    /// beyond them would read past the row.
+    func inconsistency(inputWidth: Int) -> String? {
+        guard let bad = feature.first(where: { $0 >= inputWidth }) else { return nil }
+        return "a tree splits on input \(bad) of \(inputWidth)"
+    }
 
     mutating func addNode(cover: Double) -> Int {
         feature.append(-1)

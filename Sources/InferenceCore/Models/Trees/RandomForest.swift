@@ -60,6 +60,13 @@ public struct ForestModel: FittedModel, Equatable {
         case inputWidth = "input_width"
     }
 
+    public func inconsistency(predictedColumns: Int) -> String? {
+        guard outputs == predictedColumns, !trees.isEmpty, trees.allSatisfy({ $0.outputs == outputs }) else {
+            return "\(trees.count) trees for \(outputs) outputs where \(predictedColumns) are needed"
+        }
+        return trees.lazy.compactMap { $0.inconsistency(inputWidth: inputWidth) }.first
+    }
+
     public func predict(_ x: Matrix) -> Matrix {
         var scores = [Double](repeating: 0, count: x.rows * outputs)
         FlatTree.accumulate(trees, x, into: &scores, stride: outputs, scale: 1 / Double(trees.count)) { _ in 0 }
