@@ -34,6 +34,10 @@ extension TrainedModel: Codable {
         guard model.inputWidth == preprocessor.width else {
             throw TestbedError(.invalidModelFile, "the model file is inconsistent: the model takes \(model.inputWidth) inputs but the preprocessing makes \(preprocessor.width)")
         }
+        // One preprocessing step per feature, in the same order: explanations are grouped by it.
+        guard preprocessor.inputColumns == features.map(\.name), Set(preprocessor.inputColumns).count == features.count else {
+            throw TestbedError(.invalidModelFile, "the model file is inconsistent: its preprocessing does not read its features, once each and in their order")
+        }
         guard task == .regression ? classes.isEmpty : classes.count >= 2 && Set(classes).count == classes.count else {
             throw TestbedError(.invalidModelFile, "the model file is inconsistent: a \(task.rawValue) model with \(classes.count) classes")
         }
