@@ -2,7 +2,7 @@
 # Fuzzes the testbed's input parsers and scoring paths with libFuzzer.
 #
 #   scripts/fuzz.sh TARGET [SECONDS]   build if needed, then fuzz TARGET for SECONDS (default 60)
-#   scripts/fuzz.sh all [SECONDS]      every target in turn, SECONDS each
+#   scripts/fuzz.sh all [SECONDS]      every target in turn, SECONDS each (or a list: csv,json)
 #   scripts/fuzz.sh --list             the targets and their maximum input length
 #   scripts/fuzz.sh --triage TARGET    replay each saved input of TARGET: the failure and top frames
 #   --record (before TARGET)           also append a line per run to Tests/Fuzz/RUNS.md
@@ -50,11 +50,12 @@ seconds=${2:-60}
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "error: SECONDS must be a whole number, not '$seconds'" >&2; exit 2; }
 if [ "$chosen" = all ]; then
     targets=("${TARGETS[@]}")
-elif [ -n "${MAX_LEN[$chosen]+x}" ]; then
-    targets=("$chosen")
 else
-    echo "error: unknown target '$chosen'; targets: ${TARGETS[*]} (or all)" >&2
-    exit 2
+    # A comma-separated list runs those targets in turn (say, all but one with a known crash).
+    IFS=, read -ra targets <<<"$chosen"
+    for target in "${targets[@]}"; do
+        [ -n "${MAX_LEN[$target]+x}" ] || { echo "error: unknown target '$target'; targets: ${TARGETS[*]} (or all)" >&2; exit 2; }
+    done
 fi
 
 # libFuzzer comes with the toolchain's clang runtime; some toolchains (Xcode's) leave it out.

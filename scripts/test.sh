@@ -27,3 +27,7 @@ check_no_server_left
 # The dashboard in a real browser (headless Chromium), against the testbed just built.
 Tests/DashboardE2E/run.sh
 check_no_server_left
+# Every fuzz target briefly on its seeds and what it finds in 15 s (libFuzzer with the address
+# sanitizer; builds its own testbed in .build-fuzz). modelfile waits for its open findings
+# (Tests/Fuzz/README.md) to be fixed: random inputs reach them within seconds.
+scripts/fuzz.sh csv,json,tensor,predict 15

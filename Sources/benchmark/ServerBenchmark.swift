@@ -61,6 +61,7 @@ enum ServerBenchmark {
         logistic.parameters = ["api": "v2 infer (logistic)", "rows": "1", "concurrency": "64"]
         print(logistic.line)
         results.append(logistic)
+        results += try ServerWorkBenchmark.run(context, server: server, key: key)
         let loaded = server.residentBytes()
         var memory = Result(suite: "server", name: "resident memory, idle / after load", unit: "MB", work: idle / 1e6,
                             timing: Timing(seconds: [1]), extra: ["after_load_MB": loaded / 1e6])

@@ -66,6 +66,28 @@ struct ModelFileTests {
         #expect(error.message.hasSuffix("a tree's node arrays differ in length or point outside the tree"))
     }
 
+    /// Model files the fuzzer found crashing the loader or the first prediction after it
+    /// (`Tests/Fuzz/crashes/modelfile-*`): each is now refused when it is loaded.
+    @Test(arguments: try FileManager.default.contentsOfDirectory(atPath: Self.crashes).filter { $0.hasPrefix("modelfile-") }.sorted())
+    func fuzzFindingsAreRefusedOnLoad(_ name: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.crashes + "/" + name))
+        let error = try #require(throws: TestbedError.self) { try TrainedModel(jsonData: data) }
+        #expect(error.code == .invalidModelFile)
+    }
+
+    static let crashes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fuzz/crashes").path
+
+    @Test func aMatrixWhoseElementsDoNotFillItsShapeIsRefused() throws {
+        for json in [#"{"rows": 2, "columns": 3, "storage": [1, 2, 3]}"#, #"{"rows": -1, "columns": -3, "storage": [1, 2, 3]}"#,
+                     #"{"rows": 4611686018427387904, "columns": 4, "storage": []}"#] {
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(Matrix.self, from: Data(json.utf8)) }
+        }
+        let matrix = try JSONDecoder().decode(Matrix.self, from: Data(#"{"rows": 2, "columns": 2, "storage": [1, 2, 3, 4]}"#.utf8))
+        #expect(matrix == Matrix([[1, 2], [3, 4]]))
+        #expect(try JSONDecoder().decode(Matrix.self, from: JSONEncoder().encode(matrix)) == matrix)
+    }
+
     @Test func unknownAlgorithmInFileIsRefused() throws {
         let data = try rewritten { $0["algorithm"] = "quantum" }
         let error = try #require(throws: TestbedError.self) { try TrainedModel(jsonData: data) }

@@ -52,7 +52,8 @@ struct FaultTests {
                         for (index, algorithms) in ["auto", "ridge", "gbdt"].enumerated() {
                             let name = "model-\(round)-\(index)"
                             let job = try await server.send(.POST, "/api/v1/jobs", key: key,
-                                                            json: ["dataset": dataset, "target": "Class", "algorithms": algorithms, "model_name": name])
+                                                            json: ["dataset": dataset, "target": "Class", "algorithms": algorithms, "model_name": name,
+                                                                   "time_budget_seconds": 2])
                             guard job.status == 202, let id = job.object["id"] as? String else { continue }
                             await ledger.job(id)
                             if index == 0 { continue }  // left to run when the kill comes
@@ -97,7 +98,13 @@ struct FaultTests {
                                               json: ["rows": [["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4]]])
             #expect(reply.status == 200, "model \(name): \(reply.status) \(reply.text.prefix(200))")
         }
-        // Nothing half-written is left, and no file that no record names.
+        // Nothing half-written is left, and no file that no record names; checked once the jobs
+        // the restart resumed have finished, since a running job has files in flight.
+        let deadline = Date().addingTimeInterval(90)
+        while try await server.send(.GET, "/api/v1/jobs", key: key).array.contains(where: { ["queued", "running"].contains($0["state"] as? String) }) {
+            try #require(Date() < deadline, "the resumed jobs did not finish within 90 s")
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let manager = FileManager.default
         #expect(try manager.contentsOfDirectory(atPath: server.dataDirectory + "/tmp").isEmpty)
         let datasets = try await server.send(.GET, "/api/v1/datasets", key: key).array.count

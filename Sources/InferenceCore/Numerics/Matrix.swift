@@ -2,7 +2,7 @@
 ///
 /// A value type: copies are cheap until written (the storage is a Swift array).
 /// Numerical kernels reach its storage through ``BLAS``.
-public struct Matrix: Sendable, Equatable, Codable {
+public struct Matrix: Sendable, Equatable {
     public private(set) var rows: Int
     public private(set) var columns: Int
     /// Row-major elements: element (i, j) is at `i * columns + j`.

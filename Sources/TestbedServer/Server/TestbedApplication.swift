@@ -72,6 +72,8 @@ enum TestbedApplication {
             router: router,
             server: .guardedHTTP1(configuration.connections),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "testbed/\(TestbedVersion.current)",
+                                 // Room in the accept queue for a burst as large as the connection limit.
+                                 backlog: configuration.connections.maxConnections,
                                  availableConnectionsDelegate: MaximumAvailableConnections(configuration.connections.maxConnections)),
             services: [services.jobs],
             onServerRunning: { channel in

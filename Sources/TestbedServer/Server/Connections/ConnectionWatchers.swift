@@ -40,7 +40,7 @@ final class ByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
 }
 
 /// Sits after the HTTP decoder and sees requests and answers: a complete header starts the
-/// body deadline, a complete request stops the clock, and a finished answer starts the idle
+/// body deadline (and is answered `100 Continue` when it asks for that), a complete request stops the clock, and a finished answer starts the idle
 /// deadline — or, when the request body was not read (a refusal) or the client asked to close,
 /// ends the connection instead of leaving it half-closed.
 final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
@@ -61,6 +61,11 @@ final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             closeAfterAnswer = head.headerFields[.connection]?.lowercased() == "close"
             deadlines.enter(.readingBody, context: context)
+            // curl and most HTTP libraries ask before sending a large body and wait a second for
+            // the go-ahead when none comes. Written past this handler: it is no answer yet.
+            if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
         case .body:
             break
         case .end:
