@@ -40,16 +40,16 @@ struct WorkerIsolationTests {
     }
 
     @Test func anUploadTooLargeForTheWorkerMemoryLimitIsRefusedAndNothingIsKept() async throws {
-        // About 175 MiB of a worker's data segment is reserved at start (OpenBLAS, thread
-        // stacks): 256 MiB profiles Satellite (1.3 MB) but not the 24 MB table.
-        let server = try ServerProcess(arguments: ["--worker-memory-limit", "256MiB"])
+        // A worker's data segment is about 40 MiB at start: 64 MiB profiles Satellite (1.3 MB)
+        // but not the 24 MB table.
+        let server = try ServerProcess(arguments: ["--worker-memory-limit", "64MiB"])
         let key = try await server.createTenant("big-tables")
         _ = try await server.upload("Satellite.csv", name: "satellite", key: key)
 
         let refused = try await server.send(.POST, "/api/v1/datasets?name=wide", key: key, body: Self.wideTable, contentType: "text/csv")
         #expect(refused.status == 413, "\(refused.text)")
         #expect(refused.object["code"] as? String == "out_of_memory")
-        #expect(refused.error.contains("the profiling process ran out of memory at its 256 MiB limit"), "\(refused.error)")
+        #expect(refused.error.contains("the profiling process ran out of memory at its 64 MiB limit"), "\(refused.error)")
         #expect(refused.error.contains("the upload was not stored") && refused.error.contains("--worker-memory-limit"))
 
         let datasets = try await server.send(.GET, "/api/v1/datasets", key: key).array
@@ -86,13 +86,13 @@ struct WorkerIsolationTests {
     }
 
     @Test func aTrainingProcessOutOfMemoryFailsItsJobSayingSo() async throws {
-        let server = try ServerProcess(arguments: ["--worker-memory-limit", "256MiB"],
+        let server = try ServerProcess(arguments: ["--worker-memory-limit", "64MiB"],
                                        environment: ["TESTBED_WORKER_FAULT": "train:exhaust-memory"])
         let key = try await server.createTenant("hungry-job")
         let final = try await Self.trainServo(server, key: key, model: "never")
         #expect(final["state"] as? String == "failed", "\(final)")
         let error = final["error"] as? String ?? ""
-        #expect(error.hasPrefix("the training process ran out of memory at its 256 MiB limit; no model was registered; try fewer rows or columns, or a larger --worker-memory-limit"), "\(error)")
+        #expect(error.hasPrefix("the training process ran out of memory at its 64 MiB limit; no model was registered; try fewer rows or columns, or a larger --worker-memory-limit"), "\(error)")
         try await Self.expectServing(server, key: key)
     }
 

@@ -85,7 +85,7 @@ struct DatasetRoutes {
             guard file.byteCount > 0 else {
                 throw APIError.badRequest("the body is empty; send the CSV file as the request body (curl --data-binary @file.csv)", code: "malformed_csv")
             }
-            let workers = WorkerLauncher(settings: services.configuration.workers, temporaryDirectory: services.files.temporaryDirectory)
+            let workers = WorkerLauncher(settings: services.configuration.workers)
             let profiled: ProfileResult
             do {
                 profiled = try await workers.run(.profile, request: ProfileRequest(path: file.path, maxColumns: limits.maxColumns),

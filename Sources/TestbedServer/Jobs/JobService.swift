@@ -39,7 +39,7 @@ actor JobService: Service {
         self.concurrency = max(1, concurrency)
         self.maxJobsPerTenant = maxJobsPerTenant
         self.logger = logger
-        self.workers = WorkerLauncher(settings: workers, temporaryDirectory: files.temporaryDirectory)
+        self.workers = WorkerLauncher(settings: workers)
         self.threads = NIOThreadPool(numberOfThreads: max(1, concurrency))
     }
 
@@ -204,19 +204,16 @@ actor JobService: Service {
     }
 
     private func train(_ job: JobRecord, reporter: JobProgressReporter) async -> Outcome {
-        // The worker writes the model here; whatever happens, it does not stay.
-        let modelPath = files.temporaryDirectory + "/\(job.id).model.json"
-        defer { files.remove(modelPath) }
         do {
             guard let dataset = try await store.pool.read({ try DatasetRecord.fetchOne($0, key: job.datasetId) }) else {
                 return Outcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted before the job started")
             }
-            let request = TrainingRequest(job, datasetPath: files.datasetPath(dataset.fileName), dataset: dataset, outputPath: modelPath)
+            let request = TrainingRequest(job, datasetPath: files.datasetPath(dataset.fileName), dataset: dataset)
             let result = try await workers.run(.train, request: request, timeLimit: workers.settings.trainingTimeLimit(budget: job.timeBudgetSeconds),
                                                on: threads, as: TrainingResult.self, started: reporter.attach,
                                                progress: { try reporter.report($0.step) })
             if let stop = reporter.stopReason { return Outcome(stop) }
-            let model = try await threads.runIfActive { try TrainedModel.load(from: result.modelPath) }
+            let model = result.model
             _ = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id)
             let leaderboard = try model.training.leaderboard.map { try JSONEncoder().encode($0) }
             return Outcome(state: .succeeded, message: "model '\(job.modelName)' is ready", leaderboard: leaderboard)
@@ -246,9 +243,9 @@ extension JobService.Outcome {
 
 extension TrainingRequest {
     /// What the training process needs to train `job` on `dataset`, stored at `datasetPath`.
-    init(_ job: JobRecord, datasetPath: String, dataset: DatasetRecord, outputPath: String) {
+    init(_ job: JobRecord, datasetPath: String, dataset: DatasetRecord) {
         self.init(datasetPath: datasetPath, sourceName: dataset.name, sourceSHA256: dataset.sha256, target: job.target,
                   task: job.task, algorithm: job.algorithm, folds: job.folds, seed: job.seed,
-                  timeBudgetSeconds: job.timeBudgetSeconds, outputPath: outputPath)
+                  timeBudgetSeconds: job.timeBudgetSeconds)
     }
 }

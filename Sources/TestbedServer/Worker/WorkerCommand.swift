@@ -36,7 +36,7 @@ struct WorkerProfileCommand: ParsableCommand {
     }
 }
 
-/// `testbed worker train`: trains a job's model, reporting every step, and writes the model file.
+/// `testbed worker train`: trains a job's model, reporting every step, and answers the model.
 struct WorkerTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", shouldDisplay: false)
     @OptionGroup var options: WorkerOptions
@@ -46,8 +46,7 @@ struct WorkerTrainCommand: ParsableCommand {
             let table = try CSVReader(options: CSVReadOptions(textColumns: [request.target])).read(file: request.datasetPath)
             let model = try TrainedModel.train(table, spec: request.spec, sourceFile: request.sourceName, sourceSHA256: request.sourceSHA256,
                                                timeBudget: request.timeBudgetSeconds, progress: progress)
-            try model.save(to: request.outputPath)
-            return TrainingResult(modelPath: request.outputPath)
+            return TrainingResult(model: model)
         }
     }
 }

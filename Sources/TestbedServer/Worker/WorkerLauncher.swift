@@ -9,18 +9,19 @@ import Glibc
 /// does (trap, run out of memory, loop) fails that one piece of work, never the server.
 ///
 /// The request goes to the child's standard input as one JSON line; the child answers with JSON
-/// lines on its standard output (progress, then the result or the error it caught). Its standard
-/// error goes to a file under `tmp/` that is read, for the log and to recognise an
-/// out-of-memory death, once it has ended.
+/// lines on its standard output (progress, then the result or the error it caught). The end of
+/// its standard error is kept, for the log and to recognise an out-of-memory death.
 struct WorkerLauncher: Sendable {
     let settings: WorkerSettings
-    let temporaryDirectory: String
 
     /// Our own executable as the kernel knows it: the same program even if the file on disk
     /// has been replaced by an upgrade since the server started.
     static let executable = "/proc/self/exe"
-    /// The longest message line read from a worker; a profile of the widest table is far smaller.
-    static let maxLineBytes = 256 << 20
+    /// The longest message line read from a worker: the answer of a training process holds the
+    /// model, a few megabytes for a large forest.
+    static let maxLineBytes = 1 << 30
+    /// How much of a worker's standard error is kept: its last words.
+    static let errorTailBytes = 16_384
 
     /// Runs `job` on a thread of `pool` (waiting for the child blocks that thread, never an
     /// event loop) and returns its result.
@@ -45,23 +46,24 @@ struct WorkerLauncher: Sendable {
     private func runBlocking<Result: Codable & Sendable>(_ job: WorkerJob, requestLine: Data, timeLimit: Double,
                                                          started: (WorkerProcess) -> Void,
                                                          progress: (WorkerProgress) throws -> Void) throws -> Result {
-        let errorPath = temporaryDirectory + "/worker-\(UUID().uuidString).stderr"
-        defer { unlink(errorPath) }
         var arguments = ["worker", job.rawValue]
         if let limit = settings.memoryLimit { arguments += ["--memory-limit", String(limit.bytes)] }
         var environment = ProcessInfo.processInfo.environment
         // The crash report would start a second program inside the memory limit and take
         // seconds; the server reports how the worker ended instead.
         environment["SWIFT_BACKTRACE"] = "enable=no"
-        let (process, input, output) = try WorkerProcess.spawn(executable: Self.executable, arguments: arguments,
-                                                               environment: environment, errorPath: errorPath, request: requestLine)
+        // The core runs OpenBLAS on one thread unless this is set (see `BLAS`); saying so before
+        // the library loads spares the child starting a thread per core only to park them.
+        if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
+        let (process, input, output, errors) = try WorkerProcess.spawn(executable: Self.executable, arguments: arguments,
+                                                                       environment: environment, request: requestLine)
         // Kept open while the child runs: it sees end-of-file on its standard input only when
         // the server has gone, and then ends itself instead of running on unwatched.
         defer { close(input) }
         started(process)
 
         let deadline = Date().addingTimeInterval(timeLimit)
-        var reader = LineReader(descriptor: output)
+        var reader = WorkerOutputReader(output: output, errors: errors)
         var answer: WorkerMessage<Result>?
         var progressError: (any Error)?
         let decoder = JSONDecoder()
@@ -79,8 +81,11 @@ struct WorkerLauncher: Sendable {
             }
         }
         close(output)
+        close(errors)
         let (termination, peakBytes) = process.waitForExit()
-        let detail = Self.lastLine(ofFile: errorPath)
+        let errorText = String(decoding: reader.errorTail, as: UTF8.self)
+        let detail = String((errorText.split(whereSeparator: \.isNewline).last.map(String.init) ?? "")
+            .trimmingCharacters(in: .whitespaces).prefix(500))
 
         if let progressError { throw progressError }
         var failure = WorkerFailure(job: job, cause: .stopped, memoryLimit: settings.memoryLimit, detail: detail)
@@ -94,7 +99,7 @@ struct WorkerLauncher: Sendable {
         default: break
         }
         if process.stopRequested { throw failure }
-        failure.cause = cause(of: termination, peakBytes: peakBytes, errorText: Self.tail(ofFile: errorPath))
+        failure.cause = cause(of: termination, peakBytes: peakBytes, errorText: errorText)
         throw failure
     }
 
@@ -115,35 +120,26 @@ struct WorkerLauncher: Sendable {
             return .crashed(signal: signal)
         }
     }
-
-    /// The last 16 KiB of a worker's standard error.
-    private static func tail(ofFile path: String) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > 16_384 ? size - 16_384 : 0)
-        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
-    }
-
-    private static func lastLine(ofFile path: String) -> String {
-        let line = tail(ofFile: path).split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
-        return String(line.trimmingCharacters(in: .whitespaces).prefix(500))
-    }
 }
 
-/// Newline-separated lines from a pipe, read with a deadline.
-private struct LineReader {
-    let descriptor: Int32
+/// A worker's standard output as newline-separated lines, read with a deadline, and the end of
+/// its standard error, read alongside so that neither pipe fills up and stalls the worker.
+private struct WorkerOutputReader {
+    let output: Int32
+    let errors: Int32
+    /// The last ``WorkerLauncher/errorTailBytes`` of standard error.
+    private(set) var errorTail: [UInt8] = []
     private var buffer = Data()
     private var chunk = [UInt8](repeating: 0, count: 65_536)
-    private var ended = false
+    private var outputEnded = false
+    private var errorsEnded = false
     /// Dropping the rest of a line longer than ``WorkerLauncher/maxLineBytes``.
     private var skipping = false
 
-    init(descriptor: Int32) { self.descriptor = descriptor }
+    init(output: Int32, errors: Int32) { (self.output, self.errors) = (output, errors) }
 
-    /// The next line, or `nil` at end of file. Once `deadline` has passed, calls `onTimeout`
-    /// once and goes on reading what is left until the end.
+    /// The next line, or `nil` once both pipes have ended. Once `deadline` has passed, calls
+    /// `onTimeout` once and goes on reading what is left until the end.
     mutating func next(until deadline: Date, onTimeout: () -> Void) -> Data? {
         var timeoutCalled = false
         while true {
@@ -153,25 +149,40 @@ private struct LineReader {
                 if skipping { skipping = false; continue }
                 return line
             }
-            if ended { return nil }
+            if outputEnded && errorsEnded { return nil }
             if buffer.count > WorkerLauncher.maxLineBytes { buffer.removeAll(); skipping = true }
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 && !timeoutCalled {
                 onTimeout()
                 timeoutCalled = true
             }
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            // An ended pipe is polled as -1, which poll(2) skips.
+            var pollers = [pollfd(fd: outputEnded ? -1 : output, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: errorsEnded ? -1 : errors, events: Int16(POLLIN), revents: 0)]
             let wait = remaining > 0 ? Int32(min(remaining * 1000 + 1, 60_000)) : 1000
-            let ready = poll(&poller, 1, wait)
-            if ready < 0 && errno != EINTR { ended = true; continue }
+            let ready = poll(&pollers, 2, wait)
+            if ready < 0 && errno != EINTR { outputEnded = true; errorsEnded = true; continue }
             guard ready > 0 else { continue }
-            let count = read(descriptor, &chunk, chunk.count)
-            if count > 0 {
-                buffer.append(contentsOf: chunk[0..<count])
-            } else if count == 0 || errno != EINTR && errno != EAGAIN {
-                ended = true
+            if pollers[0].revents != 0, let bytes = readChunk(output) {
+                buffer.append(contentsOf: bytes)
+            } else if pollers[0].revents != 0 {
+                outputEnded = true
+            }
+            if pollers[1].revents != 0, let bytes = readChunk(errors) {
+                errorTail.append(contentsOf: bytes)
+                if errorTail.count > WorkerLauncher.errorTailBytes { errorTail.removeFirst(errorTail.count - WorkerLauncher.errorTailBytes) }
+            } else if pollers[1].revents != 0 {
+                errorsEnded = true
             }
         }
+    }
+
+    /// What one read gives; empty when interrupted, `nil` at end of file or on an error.
+    private mutating func readChunk(_ descriptor: Int32) -> ArraySlice<UInt8>? {
+        let count = read(descriptor, &chunk, chunk.count)
+        if count > 0 { return chunk[0..<count] }
+        if count < 0 && (errno == EINTR || errno == EAGAIN) { return [] }
+        return nil
     }
 }
 

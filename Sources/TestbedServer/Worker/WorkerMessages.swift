@@ -14,7 +14,8 @@ enum WorkerJob: String, Sendable, CaseIterable {
     var smallerInput: String { self == .profile ? "a smaller file (fewer rows or columns)" : "fewer rows or columns" }
 }
 
-/// What `testbed worker profile` reads: the uploaded file, still under the data directory's `tmp/`.
+/// What `testbed worker profile` reads: the uploaded file, still under the data directory's `tmp/`
+/// (the server removes it if the worker fails).
 struct ProfileRequest: Codable, Sendable {
     var path: String
     /// `--max-columns` of the server.
@@ -42,8 +43,6 @@ struct TrainingRequest: Codable, Sendable {
     var folds: Int
     var seed: Int
     var timeBudgetSeconds: Double
-    /// Where the worker writes the model file (atomically): under the data directory's `tmp/`.
-    var outputPath: String
 
     /// The core's training choices.
     var spec: TrainingSpec {
@@ -56,9 +55,9 @@ struct TrainingRequest: Codable, Sendable {
     }
 }
 
-/// What `testbed worker train` answers once the model file is in place.
+/// What `testbed worker train` answers: the model, in its model-file form.
 struct TrainingResult: Codable, Sendable {
-    var modelPath: String
+    var model: TrainedModel
 }
 
 /// A ``TrainingProgress`` on its way from the worker to the server.

@@ -35,9 +35,10 @@ final class WorkerProcess: Sendable {
         let write: Int32
     }
 
-    /// Starts `executable` with `arguments` (without `argv[0]`) and `environment`, standard input
-    /// and output on new pipes and standard error into the file at `errorPath`; `request` is
-    /// waiting on its standard input when it starts.
+    /// Starts `executable` with `arguments` (without `argv[0]`) and `environment`, its standard
+    /// input, output and error on new pipes; `request` is waiting on its standard input when it
+    /// starts. Nothing goes through the data directory: a worker left running for a moment by a
+    /// server killed outright cannot leave a file behind for the next start to find.
     ///
     /// The request is written before the child exists, while this process still holds the
     /// pipe's read end: a child that dies at once can then never make the write raise SIGPIPE
@@ -47,11 +48,8 @@ final class WorkerProcess: Sendable {
     /// NIO) are reset to their defaults in the child, and it gets a process group of its own, so
     /// a Ctrl-C at the terminal reaches the server, which then stops its workers itself.
     static func spawn(executable: String, arguments: [String], environment: [String: String],
-                      errorPath: String, request: Data) throws -> (process: WorkerProcess, input: Int32, output: Int32) {
+                      request: Data) throws -> (process: WorkerProcess, input: Int32, output: Int32, errors: Int32) {
         guard request.count <= 65_536 else { throw StorageError("a worker request of \(request.count) bytes does not fit in a pipe") }
-        let errorFile = open(errorPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard errorFile >= 0 else { throw StorageError("cannot create \(errorPath): \(String(cString: strerror(errno)))", errorNumber: errno) }
-        defer { close(errorFile) }
 
         let argv = (["testbed"] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -71,26 +69,33 @@ final class WorkerProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
         return try spawnLock.withLock {
-            let input = try makePipe()
-            let output: Pipe
-            do { output = try makePipe() } catch { close(input.read); close(input.write); throw error }
+            var pipes: [Pipe] = []
+            do {
+                for _ in 0..<3 { pipes.append(try makePipe()) }
+            } catch {
+                for pipe in pipes { close(pipe.read); close(pipe.write) }
+                throw error
+            }
+            let (input, output, errors) = (pipes[0], pipes[1], pipes[2])
             _ = request.withUnsafeBytes { writeFully(input.write, $0) }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
             posix_spawn_file_actions_adddup2(&actions, input.read, 0)
             posix_spawn_file_actions_adddup2(&actions, output.write, 1)
-            posix_spawn_file_actions_adddup2(&actions, errorFile, 2)
+            posix_spawn_file_actions_adddup2(&actions, errors.write, 2)
             var pid = pid_t()
             let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
             close(input.read)
             close(output.write)
+            close(errors.write)
             guard result == 0 else {
                 close(input.write)
                 close(output.read)
+                close(errors.read)
                 throw StorageError("cannot start a worker process (\(executable)): \(String(cString: strerror(result)))", errorNumber: result)
             }
-            return (WorkerProcess(pid: pid), input.write, output.read)
+            return (WorkerProcess(pid: pid), input.write, output.read, errors.read)
         }
     }
 

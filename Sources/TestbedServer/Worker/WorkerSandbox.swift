@@ -34,11 +34,11 @@ struct WorkerSandbox {
     }
 
     /// RLIMIT_DATA, not RLIMIT_AS: the address space also counts what is only reserved (64 MiB
-    /// per malloc arena, every library's code), about 400 MiB before any work; the data segment
-    /// counts the heap and private writable mappings, what the work allocates. It also starts
-    /// at about 175 MiB (OpenBLAS's 128 MiB buffer, mapped but hardly touched, and 8 MiB thread
-    /// stacks), so a limit much below 256 MiB leaves little but the main heap. An allocation past
-    /// it fails with ENOMEM.
+    /// per malloc arena, every library's code), about 350 MiB before any work; the data segment
+    /// counts the heap and private writable mappings, what the work allocates, and starts at
+    /// about 40 MiB (thread stacks, libraries' data; OpenBLAS would add a 128 MiB buffer for
+    /// its threads, which is why the launcher starts workers with one). An allocation past it
+    /// fails with ENOMEM.
     private static func limitMemory(to bytes: Int) throws {
         var limit = rlimit(rlim_cur: rlim_t(bytes), rlim_max: rlim_t(bytes))
         guard setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit) == 0 else {
