@@ -89,7 +89,7 @@ struct DatasetRoutes {
             let profiled: ProfileResult
             do {
                 profiled = try await workers.run(.profile, request: ProfileRequest(path: file.path, maxColumns: limits.maxColumns),
-                                                 timeLimit: workers.settings.profilingTimeLimit, on: .singleton)
+                                                 timeLimit: workers.settings.profilingTimeLimit, on: WorkerLauncher.profilingWaiters)
             } catch let failure as WorkerFailure {
                 services.logger.warning("profiling process failed", metadata: ["cause": "\(failure.cause)", "stderr": "\(failure.detail)"])
                 throw failure.apiError

@@ -17,6 +17,15 @@ struct WorkerLauncher: Sendable {
     /// Our own executable as the kernel knows it: the same program even if the file on disk
     /// has been replaced by an upgrade since the server started.
     static let executable = "/proc/self/exe"
+    /// Threads that wait for profiling processes, apart from `NIOThreadPool.singleton` (which
+    /// scores large prediction batches): uploads waiting on their workers, for up to the profiling
+    /// time limit, never hold up predictions. Each waiting thread sleeps in `poll`; sixteen
+    /// uploads are profiled at once, later ones wait their turn.
+    static let profilingWaiters: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
     /// The longest message line read from a worker: the answer of a training process holds the
     /// model, a few megabytes for a large forest.
     static let maxLineBytes = 1 << 30
