@@ -16,7 +16,7 @@ GLASS_ROW = {"RI": 1.52, "Na": 13.6, "Mg": 4.5, "Al": 1.1, "Si": 71.8, "K": 0.06
 def main():
     minutes = float(sys.argv[1]) if len(sys.argv) > 1 else 30
     binary = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, ".build/release/testbed")
-    data = tempfile.mkdtemp(prefix="soak-testbed-")
+    data = tempfile.mkdtemp(prefix="soak-run-")
     server = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", data, "--models-dir", os.path.join(ROOT, "models"),
                                "--max-jobs-per-tenant", "100", "--log-level", "notice"],
                               env={**os.environ, "TESTBED_ADMIN_KEY": "soak-admin"}, stderr=subprocess.PIPE, text=True)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 # Every server a test starts must be gone when the tests are; any left is a failure, and is stopped.
-leftover_servers() { pgrep -f "testbed serve --port 0 --data-dir [^ ]*testbed-" || true; }
+leftover_servers() { pgrep -f "testbed serve --port 0 --data-dir [^ ]*/testbed-" || true; }
 check_no_server_left() {
     local left
     for _ in $(seq 1 50); do
