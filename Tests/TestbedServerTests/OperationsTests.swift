@@ -57,6 +57,22 @@ struct OperationsTests {
         #expect(refused.error.contains("more than 20 requests per second") && Int(refused.headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)
     }
 
+    /// Found by the soak: every model ever trained stayed in `/metrics` (and in memory).
+    @Test func aDeletedModelLeavesNoMetricSeries() async throws {
+        let server = try ServerProcess()
+        let key = try await server.createTenant("churning")
+        let dataset = try await server.upload("Servo.csv", name: "servo", key: key)
+        let job = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": dataset, "target": "Class", "algorithms": "ridge", "model_name": "short-lived"])
+        let id = try #require(job.object["id"] as? String, "\(job.text)")
+        _ = try await server.watchJob(id, key: key) { $0["state"] as? String == "succeeded" }
+        let row: [String: Any] = ["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4]
+        #expect(try await server.send(.POST, "/api/v1/models/short-lived/predict", key: key, json: ["rows": [row, row]]).status == 200)
+        let series = #"testbed_rows_scored_total{model="short-lived",tenant="churning"} 2"#
+        #expect(try await server.send(.GET, "/metrics", key: server.adminKey).text.contains(series))
+        #expect(try await server.send(.DELETE, "/api/v1/models/short-lived", key: key).status == 204)
+        #expect(!(try await server.send(.GET, "/metrics", key: server.adminKey).text.contains("short-lived")))
+    }
+
     @Test func metricsLogsAndRequestIDs() async throws {
         let server = try ServerProcess()
         let key = try await server.createTenant("observed")
