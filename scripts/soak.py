@@ -78,11 +78,11 @@ def main():
                                                             "model_name": name, "time_budget_seconds": 20})
             record(status, {202}, "job")
             while status == 202 and time.time() < deadline + 60:
-                status, seen = call("GET", f"/api/v1/jobs/{job['id']}", key)
+                _, seen = call("GET", f"/api/v1/jobs/{job['id']}", key)
                 if seen["state"] not in ("queued", "running"):
                     record(200 if seen["state"] == "succeeded" else seen["state"], {200}, "training")
                     break
-                time.sleep(0.5)
+                time.sleep(0.2)
             record(call("POST", f"/api/v1/models/{name}/predict", key, {"rows": [{"Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4}]})[0], {200}, "new model")
             record(call("DELETE", f"/api/v1/models/{name}", key)[0], {204}, "delete model")
             record(call("DELETE", f"/api/v1/datasets/{dataset['id']}", key)[0], {204}, "delete dataset")
