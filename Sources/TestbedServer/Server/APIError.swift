@@ -46,10 +46,7 @@ struct APIError: Error, Sendable {
             self = error
         case let error as TestbedError:
             self.init(status: Self.status(of: error.code), code: error.code.name, message: error.message)
-        case let error as StorageError where error.isDiskFull:
-            self.init(status: Self.insufficientStorage, code: "disk_full",
-                      message: "the server's disk is full, so nothing was stored; tell the hub (request id \(requestID)) and try again later")
-        case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
+        case _ where (error as? StorageError)?.isDiskFull == true || (error as? DatabaseError)?.resultCode == .SQLITE_FULL:
             self.init(status: Self.insufficientStorage, code: "disk_full",
                       message: "the server's disk is full, so nothing was stored; tell the hub (request id \(requestID)) and try again later")
         case let error as DecodingError:

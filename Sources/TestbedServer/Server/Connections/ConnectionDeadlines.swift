@@ -48,6 +48,9 @@ final class ConnectionDeadlines {
         if stage == .readingBody { enter(.readingBody, context: context) }
     }
 
+    /// The request is not read to its end yet: an answer now is an answer before the body.
+    var isReadingRequest: Bool { stage == .readingHeader || stage == .readingBody }
+
     func cancel() {
         timer?.cancel()
         timer = nil

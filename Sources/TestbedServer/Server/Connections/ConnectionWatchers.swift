@@ -76,7 +76,7 @@ final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var head) where deadlines.stage == .readingBody || deadlines.stage == .readingHeader:
+        case .head(var head) where deadlines.isReadingRequest:
             // Answered before the body was read (a refusal): the connection ends after this
             // answer, and the client is told so, so that it does not send its next request on it.
             closeAfterAnswer = true
@@ -87,7 +87,7 @@ final class RequestWatcher: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             let written = promise ?? context.eventLoop.makePromise()
             context.write(data, promise: written)
-            if deadlines.stage == .readingBody || deadlines.stage == .readingHeader {
+            if deadlines.isReadingRequest {
                 deadlines.enter(.lingering, context: context)
             } else if closeAfterAnswer {
                 let channel = context.channel
