@@ -61,7 +61,7 @@ enum ServerBenchmark {
         logistic.parameters = ["api": "v2 infer (logistic)", "rows": "1", "concurrency": "64"]
         print(logistic.line)
         results.append(logistic)
-        results += try ServerWorkBenchmark.run(context, server: server, key: key)
+        results += try ServerWorkBenchmark.run(context, server: server, key: key, executable: executable)
         let loaded = server.residentBytes()
         var memory = Result(suite: "server", name: "resident memory, idle / after load", unit: "MB", work: idle / 1e6,
                             timing: Timing(seconds: [1]), extra: ["after_load_MB": loaded / 1e6])
@@ -161,9 +161,9 @@ final class TestbedProcess {
     private let adminKey = UUID().uuidString
     private(set) var port = 0
 
-    init(executable: URL) throws {
+    init(executable: URL, extraArguments: [String] = []) throws {
         process.executableURL = executable
-        process.arguments = ["serve", "--port", "0", "--data-dir", directory.path, "--models-dir", "models", "--log-level", "notice"]
+        process.arguments = ["serve", "--port", "0", "--data-dir", directory.path, "--models-dir", "models", "--log-level", "notice"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["TESTBED_ADMIN_KEY"] = adminKey
         process.environment = environment

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Profiling and training run in worker processes: a worker that runs out of memory, traps or
 /// runs too long fails its upload or job with a clear message, and the server serves on.
@@ -119,5 +122,41 @@ struct WorkerIsolationTests {
                                               json: ["rows": [["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4]]])
         #expect(predicted.status == 200, "\(predicted.text)")
         #expect(Self.files(in: "tmp", of: server).isEmpty)
+    }
+
+    /// After an upload a spare profiling process waits for the next one. Killed while it waits,
+    /// it does not fail that upload (and writing the request to its pipe does not end the server
+    /// by SIGPIPE): a new worker does the work, and a new spare is started.
+    @Test func aSpareWorkerKilledWhileItWaitsDoesNotFailTheNextUpload() async throws {
+        let server = try ServerProcess()
+        let key = try await server.createTenant("spare-workers")
+        _ = try await server.upload("Servo.csv", name: "first", key: key)
+        let spare = try #require(await Self.spareProfiler(of: server), "no spare profiling process was started after an upload")
+        kill(spare, SIGKILL)
+
+        _ = try await server.upload("Servo.csv", name: "second", key: key)
+        let datasets = try await server.send(.GET, "/api/v1/datasets", key: key).array
+        #expect(Set(datasets.compactMap { $0["name"] as? String }) == ["first", "second"])
+        let next = await Self.spareProfiler(of: server)
+        #expect(next != nil && next != spare, "no new spare after the killed one")
+        try await Self.expectServing(server, key: key)
+    }
+
+    /// The live `testbed worker profile` child of the server, waiting up to five seconds for one.
+    static func spareProfiler(of server: ServerProcess) async -> pid_t? {
+        guard let parent = server.processIdentifier else { return nil }
+        for _ in 0..<50 {
+            let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            for child in processes.compactMap({ pid_t($0) }) {
+                // After the command's closing parenthesis: the state (Z for a killed one not yet reaped), then the parent.
+                let status = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)) ?? ""
+                let fields = status.split(separator: ")").last?.split(separator: " ") ?? []
+                guard fields.count > 1, fields[1] == "\(parent)", fields[0] != "Z" else { continue }
+                let arguments = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(child)/cmdline"))) ?? Data()
+                if String(decoding: arguments, as: UTF8.self).contains("worker\0profile") { return child }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
     }
 }

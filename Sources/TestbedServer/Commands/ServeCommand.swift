@@ -41,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     var workerMemoryLimit: MemorySize?
     @Option(help: "Seconds each profiling or training process may run (default: 600 to profile; the job's time budget plus the larger of itself and 600 to train).")
     var workerTimeLimit: Double?
+    /// Profiling and training without worker processes, for the benchmark (see ``WorkerSettings/inProcess``).
+    @Flag(help: .hidden) var workInProcess = false
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -80,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.workers.memoryLimit = memory.bytes > 0 ? memory : nil
         }
         configuration.workers.timeLimit = try setting(workerTimeLimit, "TESTBED_WORKER_TIME_LIMIT")
+        configuration.workers.inProcess = workInProcess
         if let seconds = configuration.workers.timeLimit, !(seconds.isFinite && seconds > 0) {
             throw ValidationError("the worker time limit must be a number of seconds above 0, not \(seconds)")
         }

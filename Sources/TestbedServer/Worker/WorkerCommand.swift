@@ -23,12 +23,16 @@ struct WorkerProfileCommand: ParsableCommand {
 
     func run() throws {
         try WorkerSandbox.enter(.profile, memoryLimit: options.memoryLimit).serve(ProfileRequest.self, ProfileResult.self) { request, _ in
-            // The reader refuses a record of more fields than the limit while splitting it, before a
-            // header of millions of delimiters costs memory.
-            let table = try CSVReader(options: CSVReadOptions(maxColumns: request.maxColumns)).read(file: request.path)
-            return ProfileResult(rows: table.rowCount, columns: table.columns.count,
-                                 sha256: try FileDigest.sha256(ofFile: request.path), profile: DatasetProfile(table))
+            try Self.profile(request)
         }
+    }
+
+    static func profile(_ request: ProfileRequest) throws -> ProfileResult {
+        // The reader refuses a record of more fields than the limit while splitting it, before a
+        // header of millions of delimiters costs memory.
+        let table = try CSVReader(options: CSVReadOptions(maxColumns: request.maxColumns)).read(file: request.path)
+        return ProfileResult(rows: table.rowCount, columns: table.columns.count,
+                             sha256: try FileDigest.sha256(ofFile: request.path), profile: DatasetProfile(table))
     }
 }
 
@@ -38,11 +42,13 @@ struct WorkerTrainCommand: ParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() throws {
-        try WorkerSandbox.enter(.train, memoryLimit: options.memoryLimit).serve(TrainingRequest.self, TrainingResult.self) { request, progress in
-            let table = try CSVReader(options: CSVReadOptions(textColumns: [request.target])).read(file: request.datasetPath)
-            let model = try TrainedModel.train(table, spec: request.spec, sourceFile: request.sourceName, sourceSHA256: request.sourceSHA256,
-                                               timeBudget: request.timeBudgetSeconds, progress: progress)
-            return TrainingResult(model: model)
-        }
+        try WorkerSandbox.enter(.train, memoryLimit: options.memoryLimit).serve(TrainingRequest.self, TrainingResult.self, work: Self.train)
+    }
+
+    static func train(_ request: TrainingRequest, progress: @escaping TrainingProgressHandler) throws -> TrainingResult {
+        let table = try CSVReader(options: CSVReadOptions(textColumns: [request.target])).read(file: request.datasetPath)
+        let model = try TrainedModel.train(table, spec: request.spec, sourceFile: request.sourceName, sourceSHA256: request.sourceSHA256,
+                                           timeBudget: request.timeBudgetSeconds, progress: progress)
+        return TrainingResult(model: model)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -47,6 +48,9 @@ struct WorkerLauncher: Sendable {
                                          progress: @escaping @Sendable (WorkerProgress) throws -> Void = { _ in }) async throws -> Result {
         var line = try JSONEncoder().encode(request)
         line.append(UInt8(ascii: "\n"))
+        if settings.inProcess {
+            return try await pool.runIfActive { [line] in try Self.runHere(job, requestLine: line, progress: progress) }
+        }
         return try await pool.runIfActive { [line] in
             try runBlocking(job, requestLine: line, timeLimit: timeLimit, started: started, progress: progress)
         }
@@ -57,18 +61,11 @@ struct WorkerLauncher: Sendable {
                                                          progress: (WorkerProgress) throws -> Void) throws -> Result {
         var arguments = ["worker", job.rawValue]
         if let limit = settings.memoryLimit { arguments += ["--memory-limit", String(limit.bytes)] }
-        var environment = ProcessInfo.processInfo.environment
-        // The crash report would start a second program inside the memory limit and take
-        // seconds; the server reports how the worker ended instead.
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        // The core runs OpenBLAS on one thread unless this is set (see `BLAS`); saying so before
-        // the library loads spares the child starting a thread per core only to park them.
-        if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
-        let (process, input, output, errors) = try WorkerProcess.spawn(executable: Self.executable, arguments: arguments,
-                                                                       environment: environment, request: requestLine)
+        let worker = try Self.start(arguments: arguments, request: requestLine)
+        let (process, output, errors) = (worker.process, worker.output, worker.errors)
         // Kept open while the child runs: it sees end-of-file on its standard input only when
         // the server has gone, and then ends itself instead of running on unwatched.
-        defer { close(input) }
+        defer { close(worker.input) }
         started(process)
 
         let deadline = Date().addingTimeInterval(timeLimit)
@@ -128,6 +125,67 @@ struct WorkerLauncher: Sendable {
             }
             return .crashed(signal: signal)
         }
+    }
+
+    /// What every worker starts with.
+    private static let environment: [String: String] = {
+        var environment = ProcessInfo.processInfo.environment
+        // The crash report would start a second program inside the memory limit and take
+        // seconds; the server reports how the worker ended instead.
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        // The core runs OpenBLAS on one thread unless this is set (see `BLAS`); saying so before
+        // the library loads spares the child starting a thread per core only to park them.
+        if environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
+        return environment
+    }()
+
+    /// A write to the pipe of a worker that has ended (a spare killed while it waited) must fail
+    /// with EPIPE, not end the server by SIGPIPE's default action. NIO's sockets do not raise
+    /// the signal; pipes do. Workers get the default back (``WorkerProcess/spawn``).
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+    /// One started worker for each kind of work (its arguments), set up and waiting for its
+    /// request: starting the executable and the Swift runtime takes tens of milliseconds,
+    /// which the next upload or job then does not wait for.
+    private static let spares = NIOLockedValueBox<[[String]: WorkerProcess.Channels]>([:])
+
+    /// The spare worker for `arguments`, or a new one, with `request` sent; then a new spare is
+    /// started for the next request, on another thread.
+    private static func start(arguments: [String], request: Data) throws -> WorkerProcess.Channels {
+        _ = ignoreBrokenPipes
+        defer { DispatchQueue.global().async { startSpare(arguments: arguments) } }
+        if let spare = spares.withLockedValue({ $0.removeValue(forKey: arguments) }) {
+            if spare.send(request) { return spare }
+            // It ended while it waited (killed from outside): a new one does the work.
+            spare.discard()
+        }
+        let worker = try WorkerProcess.spawn(executable: executable, arguments: arguments, environment: environment)
+        // A worker that ended at once fails the send; how it ended is read below, as for any other.
+        _ = worker.send(request)
+        return worker
+    }
+
+    private static func startSpare(arguments: [String]) {
+        guard spares.withLockedValue({ $0[arguments] == nil }),
+              let spare = try? WorkerProcess.spawn(executable: executable, arguments: arguments, environment: environment) else { return }
+        let unneeded = spares.withLockedValue { slots -> WorkerProcess.Channels? in
+            guard slots[arguments] == nil else { return spare }
+            slots[arguments] = spare
+            return nil
+        }
+        unneeded?.discard()
+    }
+
+    /// `--work-in-process`: the same work as a worker's, and the same JSON both ways, on this
+    /// thread.
+    private static func runHere<Result: Codable>(_ job: WorkerJob, requestLine: Data,
+                                                 progress: @escaping (WorkerProgress) throws -> Void) throws -> Result {
+        let decoder = JSONDecoder()
+        let result: any Encodable = switch job {
+        case .profile: try WorkerProfileCommand.profile(decoder.decode(ProfileRequest.self, from: requestLine))
+        case .train: try WorkerTrainCommand.train(decoder.decode(TrainingRequest.self, from: requestLine)) { try progress(WorkerProgress($0)) }
+        }
+        return try decoder.decode(Result.self, from: JSONEncoder().encode(result))
     }
 }
 

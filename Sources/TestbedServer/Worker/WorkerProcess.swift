@@ -36,21 +36,15 @@ final class WorkerProcess: Sendable {
     }
 
     /// Starts `executable` with `arguments` (without `argv[0]`) and `environment`, its standard
-    /// input, output and error on new pipes; `request` is waiting on its standard input when it
-    /// starts. Nothing goes through the data directory: a worker left running for a moment by a
+    /// input, output and error on new pipes. The child sets itself up and waits for its request
+    /// on standard input (``send(_:to:)``), so a spare can be started before there is work for
+    /// it. Nothing goes through the data directory: a worker left running for a moment by a
     /// server killed outright cannot leave a file behind for the next start to find.
-    ///
-    /// The request is written before the child exists, while this process still holds the
-    /// pipe's read end: a child that dies at once can then never make the write raise SIGPIPE
-    /// in the server. So it must fit in the pipe (64 KiB); requests are a few hundred bytes.
     ///
     /// Signals the server ignores or handles (SIGTERM, SIGINT, SIGPIPE for ServiceLifecycle and
     /// NIO) are reset to their defaults in the child, and it gets a process group of its own, so
     /// a Ctrl-C at the terminal reaches the server, which then stops its workers itself.
-    static func spawn(executable: String, arguments: [String], environment: [String: String],
-                      request: Data) throws -> (process: WorkerProcess, input: Int32, output: Int32, errors: Int32) {
-        guard request.count <= 65_536 else { throw StorageError("a worker request of \(request.count) bytes does not fit in a pipe") }
-
+    static func spawn(executable: String, arguments: [String], environment: [String: String]) throws -> Channels {
         let argv = (["testbed"] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
@@ -77,7 +71,6 @@ final class WorkerProcess: Sendable {
                 throw error
             }
             let (input, output, errors) = (pipes[0], pipes[1], pipes[2])
-            _ = request.withUnsafeBytes { writeFully(input.write, $0) }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
@@ -95,7 +88,31 @@ final class WorkerProcess: Sendable {
                 close(errors.read)
                 throw StorageError("cannot start a worker process (\(executable)): \(String(cString: strerror(result)))", errorNumber: result)
             }
-            return (WorkerProcess(pid: pid), input.write, output.read, errors.read)
+            return Channels(process: WorkerProcess(pid: pid), input: input.write, output: output.read, errors: errors.read)
+        }
+    }
+
+    /// A started worker and the server's ends of its pipes.
+    struct Channels: Sendable {
+        let process: WorkerProcess
+        /// Its standard input: the request, then kept open while it runs (end of file tells it
+        /// the server has gone).
+        let input: Int32
+        /// Its message lines.
+        let output: Int32
+        let errors: Int32
+
+        /// Writes the request line; `false` when the worker has gone (the server ignores
+        /// SIGPIPE, so a dead reader is an error here, not the end of the server).
+        func send(_ request: Data) -> Bool {
+            request.withUnsafeBytes { writeFully(input, $0) }
+        }
+
+        /// Closes the server's ends and reaps a worker that is not going to be used.
+        func discard() {
+            for descriptor in [input, output, errors] { close(descriptor) }
+            process.signal(SIGKILL)
+            _ = process.waitForExit()
         }
     }
 

@@ -7,6 +7,10 @@ struct WorkerSettings: Sendable {
     var memoryLimit: MemorySize? = .gibibytes(4)
     /// Seconds any worker may run; `nil` for the defaults below.
     var timeLimit: Double?
+    /// `testbed serve --work-in-process` (hidden): the same work, in the server's own threads.
+    /// Only for measuring what the worker process costs (the benchmark's peer) and for a
+    /// debugger: a trap in heavy work then ends the server, and no limit applies.
+    var inProcess = false
 
     /// Profiling reads the file once: even a gigabyte takes well under a minute, so ten leave
     /// room for a busy machine while still ending a file that makes the reader loop.
