@@ -47,7 +47,10 @@ actor JobService: Service {
         try await recover()
         threads.start()
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+            // Discarding: a plain task group keeps every finished child (its task and its
+            // allocations) until someone awaits it, and this loop never does; a soak of
+            // train-and-delete rounds grew by the jobs it had run.
+            await withDiscardingTaskGroup { group in
                 while let id = await self.nextJob() {
                     group.addTask { await self.execute(id) }
                 }
