@@ -142,6 +142,27 @@ struct WorkerIsolationTests {
         try await Self.expectServing(server, key: key)
     }
 
+    /// `--work-in-process`, the benchmark's peer, does the same work: the same profile, the same
+    /// model's cross-validated scores, only without the process.
+    @Test func workInProcessGivesTheSameProfileAndModel() async throws {
+        var answers: [(profile: String, scores: String)] = []
+        for arguments in [[], ["--work-in-process"]] {
+            let server = try ServerProcess(arguments: arguments)
+            let key = try await server.createTenant("same-work")
+            let final = try await Self.trainServo(server, key: key, model: "servo-ridge")
+            #expect(final["state"] as? String == "succeeded", "\(final)")
+            let dataset = try await server.send(.GET, "/api/v1/datasets", key: key).array.first?["id"] as? String ?? ""
+            let profile = try await server.send(.GET, "/api/v1/datasets/\(dataset)", key: key).object["profile"]
+            let model = try await server.send(.GET, "/api/v1/models/servo-ridge", key: key).object
+            func canonical(_ value: Any?) throws -> String {
+                String(decoding: try JSONSerialization.data(withJSONObject: value ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+            }
+            answers.append((try canonical(profile), try canonical(["metrics": model["metrics"], "parameters": model["parameters"]])))
+        }
+        #expect(answers[0].profile.count > 100 && answers[0].profile == answers[1].profile)
+        #expect(answers[0].scores.count > 10 && answers[0].scores == answers[1].scores, "\(answers.map(\.scores))")
+    }
+
     /// The live `testbed worker profile` child of the server, waiting up to five seconds for one.
     static func spareProfiler(of server: ServerProcess) async -> pid_t? {
         guard let parent = server.processIdentifier else { return nil }
