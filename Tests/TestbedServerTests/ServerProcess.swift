@@ -109,7 +109,7 @@ final class ServerProcess: @unchecked Sendable {
 
     // MARK: HTTP
 
-    struct Reply {
+    struct Reply: Sendable {
         var status: Int
         var headers: HTTPHeaders
         var body: Data
