@@ -35,7 +35,7 @@ struct ConnectionTests {
         let silent = try RawConnection(port: server.port)
         let kept = try RawConnection(port: server.port)
         #expect(kept.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"))
-        let answer = kept.receive(waiting: 0.5)
+        let answer = kept.receive(waiting: 5, until: RawConnection.header)
         #expect(String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         #expect(!answer.closed)
         #expect(silent.receive(waiting: 3).closed)
@@ -81,10 +81,10 @@ struct ConnectionTests {
         let connection = try RawConnection(port: server.port)
         connection.send("POST /api/v1/datasets?name=servo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nContent-Type: text/csv\r\n"
                         + "Content-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n\r\n")
-        let goAhead = String(decoding: connection.receive(waiting: 0.5).bytes, as: UTF8.self)
+        let goAhead = String(decoding: connection.receive(waiting: 5, until: RawConnection.header).bytes, as: UTF8.self)
         #expect(goAhead.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(goAhead)")
         connection.send(body)
-        let answer = String(decoding: connection.receive(waiting: 2).bytes, as: UTF8.self)
+        let answer = String(decoding: connection.receive(waiting: 10, until: RawConnection.header).bytes, as: UTF8.self)
         #expect(answer.hasPrefix("HTTP/1.1 201"), "\(answer.prefix(300))")
     }
 

@@ -36,11 +36,12 @@ final class RawConnection {
         Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) >= 0 || errno == EAGAIN
     }
 
-    /// Whatever has arrived within `seconds`, and whether the server has closed its side.
-    func receive(waiting seconds: Double) -> (bytes: [UInt8], closed: Bool) {
+    /// Whatever has arrived within `seconds` (or as soon as `enough` says so), and whether the
+    /// server has closed its side.
+    func receive(waiting seconds: Double, until enough: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
         var received: [UInt8] = []
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        while Date() < deadline && !enough(received) {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 65536)
@@ -50,4 +51,7 @@ final class RawConnection {
         }
         return (received, false)
     }
+
+    /// Until a whole header has arrived: an answer's status line is then there, however busy the machine.
+    static let header: @Sendable ([UInt8]) -> Bool = { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
 }
