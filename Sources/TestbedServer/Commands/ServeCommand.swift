@@ -93,6 +93,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ValidationError("log level '\(levelName)' is not one of trace, debug, info, notice, warning, error, critical")
         }
+        // A write to a pipe whose reader has gone (a worker killed while it waited, a log
+        // reader that ended) must fail with EPIPE, not end the server by SIGPIPE's default
+        // action; NIO's sockets never raise it, pipes do. Workers get the default back.
+        signal(SIGPIPE, SIG_IGN)
         if stopWhenInputCloses {
             Thread.detachNewThread {
                 while !FileHandle.standardInput.availableData.isEmpty {}

@@ -54,8 +54,10 @@ final class JobProgressReporter: Sendable {
         if stop != nil { worker.terminate() }
     }
 
-    /// Records one step of the training.
+    /// Records one step of the training; throws once the job is to stop, which ends training
+    /// done in the server's own threads (`--work-in-process`) at this step.
     func report(_ step: TrainingProgress) throws {
+        if let stop = stopReason { throw stop }
         let (write, leaderboard): (Bool, [LeaderboardEntry]) = state.withLockedValue { state in
             if let entry = step.finished { state.leaderboard.append(entry) }
             let now = Date()

@@ -7,7 +7,8 @@ import Glibc
 
 /// Runs heavy work (profiling an upload, training) in a child process of this very executable,
 /// `testbed worker <job>`, under ``WorkerSettings``' memory and time limits: whatever the child
-/// does (trap, run out of memory, loop) fails that one piece of work, never the server.
+/// does (trap, run out of memory, loop) fails that one piece of work, never the server. (Unless
+/// ``WorkerSettings/inProcess`` says otherwise, for the benchmark.)
 ///
 /// The request goes to the child's standard input as one JSON line; the child answers with JSON
 /// lines on its standard output (progress, then the result or the error it caught). The end of
@@ -139,22 +140,29 @@ struct WorkerLauncher: Sendable {
         return environment
     }()
 
-    /// A write to the pipe of a worker that has ended (a spare killed while it waited) must fail
-    /// with EPIPE, not end the server by SIGPIPE's default action. NIO's sockets do not raise
-    /// the signal; pipes do. Workers get the default back (``WorkerProcess/spawn``).
-    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
-
     /// One started worker for each kind of work (its arguments), set up and waiting for its
     /// request: starting the executable and the Swift runtime takes tens of milliseconds,
     /// which the next upload or job then does not wait for.
-    private static let spares = NIOLockedValueBox<[[String]: WorkerProcess.Channels]>([:])
+    private static let spares = NIOLockedValueBox<[[String]: SpareSlot]>([:])
+
+    private enum SpareSlot {
+        /// Being started: concurrent requests do not start one each.
+        case starting
+        case ready(WorkerProcess.Channels)
+    }
 
     /// The spare worker for `arguments`, or a new one, with `request` sent; then a new spare is
     /// started for the next request, on another thread.
     private static func start(arguments: [String], request: Data) throws -> WorkerProcess.Channels {
-        _ = ignoreBrokenPipes
+        // Written while the worker may not be reading yet: it must fit in the pipe.
+        guard request.count <= 65_536 else { throw StorageError("a worker request of \(request.count) bytes does not fit in a pipe") }
         defer { DispatchQueue.global().async { startSpare(arguments: arguments) } }
-        if let spare = spares.withLockedValue({ $0.removeValue(forKey: arguments) }) {
+        let spare = spares.withLockedValue { slots -> WorkerProcess.Channels? in
+            guard case .ready(let ready) = slots[arguments] else { return nil }
+            slots[arguments] = nil
+            return ready
+        }
+        if let spare {
             if spare.send(request) { return spare }
             // It ended while it waited (killed from outside): a new one does the work.
             spare.discard()
@@ -166,24 +174,30 @@ struct WorkerLauncher: Sendable {
     }
 
     private static func startSpare(arguments: [String]) {
-        guard spares.withLockedValue({ $0[arguments] == nil }),
-              let spare = try? WorkerProcess.spawn(executable: executable, arguments: arguments, environment: environment) else { return }
-        let unneeded = spares.withLockedValue { slots -> WorkerProcess.Channels? in
-            guard slots[arguments] == nil else { return spare }
-            slots[arguments] = spare
-            return nil
+        let reserved = spares.withLockedValue { slots in
+            guard slots[arguments] == nil else { return false }
+            slots[arguments] = .starting
+            return true
         }
-        unneeded?.discard()
+        guard reserved else { return }
+        let spare = try? WorkerProcess.spawn(executable: executable, arguments: arguments, environment: environment)
+        spares.withLockedValue { $0[arguments] = spare.map { .ready($0) } }
     }
 
-    /// `--work-in-process`: the same work as a worker's, and the same JSON both ways, on this
-    /// thread.
+    /// `--work-in-process`: the same work as a worker's on this thread, with the request and
+    /// the result through JSON and errors reported as a worker reports them. Progress is not
+    /// encoded, and a stop takes effect at the next progress step (see ``WorkerSettings/inProcess``).
     private static func runHere<Result: Codable>(_ job: WorkerJob, requestLine: Data,
                                                  progress: @escaping (WorkerProgress) throws -> Void) throws -> Result {
         let decoder = JSONDecoder()
-        let result: any Encodable = switch job {
-        case .profile: try WorkerProfileCommand.profile(decoder.decode(ProfileRequest.self, from: requestLine))
-        case .train: try WorkerTrainCommand.train(decoder.decode(TrainingRequest.self, from: requestLine)) { try progress(WorkerProgress($0)) }
+        let result: any Encodable
+        do {
+            result = switch job {
+            case .profile: try WorkerProfileCommand.profile(decoder.decode(ProfileRequest.self, from: requestLine))
+            case .train: try WorkerTrainCommand.train(decoder.decode(TrainingRequest.self, from: requestLine)) { try progress(WorkerProgress($0)) }
+            }
+        } catch {
+            throw WorkerErrorReport(error).error(of: job)
         }
         return try decoder.decode(Result.self, from: JSONEncoder().encode(result))
     }

@@ -37,7 +37,7 @@ final class WorkerProcess: Sendable {
 
     /// Starts `executable` with `arguments` (without `argv[0]`) and `environment`, its standard
     /// input, output and error on new pipes. The child sets itself up and waits for its request
-    /// on standard input (``send(_:to:)``), so a spare can be started before there is work for
+    /// on standard input (``Channels/send(_:)``), so a spare can be started before there is work for
     /// it. Nothing goes through the data directory: a worker left running for a moment by a
     /// server killed outright cannot leave a file behind for the next start to find.
     ///

@@ -9,7 +9,8 @@ struct WorkerSettings: Sendable {
     var timeLimit: Double?
     /// `testbed serve --work-in-process` (hidden): the same work, in the server's own threads.
     /// Only for measuring what the worker process costs (the benchmark's peer) and for a
-    /// debugger: a trap in heavy work then ends the server, and no limit applies.
+    /// debugger: a trap in heavy work then ends the server, no limit applies, and a cancelled
+    /// job or a shutdown stops training only at its next progress step.
     var inProcess = false
 
     /// Profiling reads the file once: even a gigabyte takes well under a minute, so ten leave
