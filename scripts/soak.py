@@ -7,7 +7,7 @@ descriptors and data-directory size are printed. Exits 1 when any request failed
 or descriptors grew from the first full minute to the end (a leak), with the figures.
 Standard library only, so that it runs wherever Python 3 does.
 """
-import json, os, re, signal, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
+import json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GLASS_ROW = {"RI": 1.52, "Na": 13.6, "Mg": 4.5, "Al": 1.1, "Si": 71.8, "K": 0.06, "Ca": 8.75, "Ba": 0, "Fe": 0}
@@ -109,6 +109,7 @@ def main():
         print(f"{samples[-1][0] / 60:7.1f} {rss:12.1f} {descriptors:12d} {disk:8.2f} {counts['requests']:9d} {counts['errors']:7d}", flush=True)
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)
+    shutil.rmtree(data, ignore_errors=True)
 
     steady = [s for s in samples if s[0] >= 60] or samples
     first, last = steady[0], steady[-1]

@@ -107,6 +107,7 @@ struct ConnectionTests {
 
     @Test func filesAreTheOwnersAloneWhateverExistedBefore() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory + "/datasets", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         chmod(directory, 0o755)
         _ = FileManager.default.createFile(atPath: directory + "/notes.txt", contents: Data("left by an administrator\n".utf8), attributes: [.posixPermissions: 0o644])

@@ -120,7 +120,10 @@ struct FaultTests {
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let mount = try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mountPoint])
         try #require(mount == 0, "mounting a tmpfs needs root (CI runs as root)")
-        defer { _ = try? Self.run("/bin/umount", ["-l", mountPoint]) }
+        defer {
+            _ = try? Self.run("/bin/umount", ["-l", mountPoint])
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
         let server = try ServerProcess(dataDirectory: mountPoint + "/data")
         defer { server.stop() }
         let key = try await server.createTenant("full-disk")

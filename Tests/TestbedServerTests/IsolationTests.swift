@@ -26,6 +26,7 @@ struct IsolationTests {
     static func routes() throws -> [(method: String, path: String)] {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) }
         configuration.modelsDirectory = ServerProcess.repositoryRoot.appendingPathComponent("models").path
         configuration.adminKey = "admin"
         let services = try TestbedApplication.makeServices(configuration, logger: Logger(label: "test"))

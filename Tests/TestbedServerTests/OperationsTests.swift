@@ -9,6 +9,7 @@ import Testing
 struct OperationsTests {
     @Test func theOpenAPIDocumentListsExactlyTheRoutesServed() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory
         configuration.modelsDirectory = ServerProcess.repositoryRoot.appendingPathComponent("models").path

@@ -32,14 +32,18 @@ final class ServerProcess: @unchecked Sendable {
     /// The write end stays open as long as this process lives; see ``start()``.
     private var lifeline: Pipe?
     private let log = LockedLog()
+    /// Whether the data directory is one this made (and so removes when it is done).
+    private let ownsDirectory: Bool
 
     /// - Parameters:
+    ///   - dataDirectory: `nil` for a new temporary one, removed with this.
     ///   - adminKey: passed as `TESTBED_ADMIN_KEY`; `nil` lets the server create its own.
     ///   - arguments: extra `serve` options (limits).
     ///   - environment: extra environment variables for the server.
     init(dataDirectory: String? = nil, adminKey: String? = "admin-secret-for-tests", arguments: [String] = [],
          environment: [String: String] = [:]) throws {
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
+        ownsDirectory = dataDirectory == nil
         self.adminKey = adminKey
         self.arguments = arguments
         self.environment = environment
@@ -48,6 +52,7 @@ final class ServerProcess: @unchecked Sendable {
 
     deinit {
         if let process, process.isRunning { process.terminate(); process.waitUntilExit() }
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 
     /// Starts the executable and waits for the line that says where it listens.

@@ -133,6 +133,10 @@ struct WorkerIsolationTests {
         _ = try await server.upload("Servo.csv", name: "first", key: key)
         let spare = try #require(await Self.spareProfiler(of: server), "no spare profiling process was started after an upload")
         kill(spare, SIGKILL)
+        // Dead (a zombie until the server reaps it), so that the upload finds it dead while it waits,
+        // not dying just after it took the request.
+        for _ in 0..<100 where !Self.isZombie(spare) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(Self.isZombie(spare))
 
         _ = try await server.upload("Servo.csv", name: "second", key: key)
         let datasets = try await server.send(.GET, "/api/v1/datasets", key: key).array
@@ -161,6 +165,11 @@ struct WorkerIsolationTests {
         }
         #expect(answers[0].profile.count > 100 && answers[0].profile == answers[1].profile)
         #expect(answers[0].scores.count > 10 && answers[0].scores == answers[1].scores, "\(answers.map(\.scores))")
+    }
+
+    static func isZombie(_ process: pid_t) -> Bool {
+        let status = (try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8)) ?? ""
+        return status.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
     /// The live `testbed worker profile` child of the server, waiting up to five seconds for one.
