@@ -80,6 +80,8 @@ else
     nice -n 10 swift build -c release --scratch-path "$SCRATCH" --product testbed \
         -Xswiftc -sanitize=$SANITIZERS -Xswiftc -DFUZZING -Xswiftc -use-ld=lld -Xlinker --undefined=LLVMFuzzerRunDriver \
         >"$SCRATCH/logs/build.log" 2>&1 || { tail -30 "$SCRATCH/logs/build.log" >&2; echo "error: the fuzzing build failed; see $SCRATCH/logs/build.log" >&2; exit 1; }
+    # What --record names: the commit the fuzzed code was built from, not the one checked out later.
+    echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo +changes)" >"$SCRATCH/built-from"
 fi
 
 symbolizer=$toolchain/bin/llvm-symbolizer
@@ -133,7 +135,7 @@ for target in "${targets[@]}"; do
         echo "fuzz: $target ok: ${executions:-?} executions in ${seconds}s" >&2
     fi
     if [ "$record" = 1 ]; then
-        echo "| $(date -u +%Y-%m-%d) | $target | $(git rev-parse --short HEAD) | $seconds | ${executions:-?} | $crashes |" >>Tests/Fuzz/RUNS.md
+        echo "| $(date -u +%Y-%m-%d) | $target | $(cat "$SCRATCH/built-from" 2>/dev/null || echo ?) | $seconds | ${executions:-?} | $crashes |" >>Tests/Fuzz/RUNS.md
     fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
