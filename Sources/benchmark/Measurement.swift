@@ -17,9 +17,15 @@ struct Timing {
 
     /// Runs `body` once and adds its wall-clock time.
     mutating func record(_ body: () throws -> Void) rethrows {
-        let start = Self.now()
+        seconds.append(try Self.seconds(body))
+    }
+
+    /// The wall-clock seconds of one run of `body`, on the same clock as ``record(_:)``: for
+    /// peers of ``alternate(repetitions:warmUp:ours:peers:)`` timed in this process.
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = now()
         try body()
-        seconds.append(Self.now() - start)
+        return now() - start
     }
 
     /// Our work and each peer's (which report their own seconds) in turn, round after round, so

@@ -17,19 +17,14 @@ enum ServerWorkBenchmark {
         let (rows, _) = try CSVBenchmark.writeIndustrialCSV(path: path, megabytes: 10)
         let megabytes = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1e6
         let repetitions = context.quick ? 3 : max(5, context.repetitions)
-        func timed(_ work: () throws -> Void) throws -> Double {
-            let started = Date()
-            try work()
-            return Date().timeIntervalSince(started)
-        }
 
         var results: [Result] = []
         let (uploads, uploadPeers) = try Timing.alternate(repetitions: repetitions, warmUp: true, ours: {
             try servers[0].delete(try servers[0].upload(path))
         }, peers: [{
-            try timed { try servers[1].delete(try servers[1].upload(path)) }
+            try Timing.seconds { try servers[1].delete(try servers[1].upload(path)) }
         }, {
-            try timed {
+            try Timing.seconds {
                 _ = DatasetProfile(try CSVReader().read(file: path))
                 _ = try FileDigest.sha256(ofFile: path)
             }
@@ -49,9 +44,9 @@ enum ServerWorkBenchmark {
         let (jobs, jobPeers) = try Timing.alternate(repetitions: repetitions, warmUp: true, ours: {
             try servers[0].train(dataset: datasets[0])
         }, peers: [{
-            try timed { try servers[1].train(dataset: datasets[1]) }
+            try Timing.seconds { try servers[1].train(dataset: datasets[1]) }
         }, {
-            try timed { _ = try TrainedModel.train(try CSVReader(options: CSVReadOptions(textColumns: ["sensor_0"])).read(file: path), spec: spec) }
+            try Timing.seconds { _ = try TrainedModel.train(try CSVReader(options: CSVReadOptions(textColumns: ["sensor_0"])).read(file: path), spec: spec) }
         }])
         var training = Result(suite: "server", name: "training job, ridge on the upload, 5 folds: in a worker", unit: "s",
                               work: 1, timing: jobs, isDuration: true, parameters: ["api": "job"])
