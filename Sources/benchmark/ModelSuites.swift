@@ -7,7 +7,7 @@ import InferenceCore
 enum ModelSuites {
     static let columns = 20
     /// The algorithms, the task each is compared on, and the training sizes where they are sensible.
-    static let algorithms: [(name: String, task: Task, sizes: [Int])] = [
+    static let algorithms: [(name: String, task: LearningTask, sizes: [Int])] = [
         ("ridge", .regression, [10_000, 100_000, 1_000_000]),
         ("logistic", .classification, [10_000, 100_000, 1_000_000]),
         // k-NN keeps its points: fitting it is a copy, so it has no training figures.
@@ -50,13 +50,13 @@ enum ModelSuites {
             return (x, y)
         }
 
-        func target(_ task: Task, rows: Int) -> Target {
+        func target(_ task: LearningTask, rows: Int) -> Target {
             task == .regression ? Target(task: .regression, values: Array(regression.prefix(rows)))
                 : Target(task: .classification, values: Array(classes.prefix(rows)), classes: ["0", "1"])
         }
 
         /// R² or accuracy of `model` on the test rows.
-        func quality(_ model: any FittedModel, task: Task, rows: Int) -> Double {
+        func quality(_ model: any FittedModel, task: LearningTask, rows: Int) -> Double {
             let output = model.predict(testX.selectingRows(0..<rows))
             if task == .regression {
                 return RegressionMetrics.compute(actual: Array(testRegression.prefix(rows)), predicted: output.storage)["r2"] ?? .nan

@@ -40,7 +40,7 @@ enum ServerWorkBenchmark {
         // server's own threads, and in this process.
         let datasets = try servers.map { try $0.upload(path) }
         defer { for (server, dataset) in zip(servers, datasets) { try? server.delete(dataset) } }
-        let spec = TrainingSpec(target: "sensor_0", algorithm: "ridge", folds: 5)
+        let spec = TrainingSpec(target: "sensor_0", algorithm: .named("ridge"), folds: 5)
         let (jobs, jobPeers) = try Timing.alternate(repetitions: repetitions, warmUp: true, ours: {
             try servers[0].train(dataset: datasets[0])
         }, peers: [{

@@ -5,7 +5,7 @@ import Testing
 struct EvaluationTests {
     @Test func foldsCoverEveryRowOnceAndAreStratified() throws {
         let target = try Target(TestData.table("Glass.csv", target: "Type").column(named: "Type"), task: nil)
-        let (folds, _) = try FoldSplitter(folds: 5, seed: 3).split(target)
+        let folds = try FoldSplitter(folds: 5, seed: 3).split(target).folds.map(\.test)
         #expect(folds.flatMap { $0 }.sorted() == Array(0..<214))
         // Class '2' has 76 rows: each fold gets 15 or 16 of them.
         let classTwo = target.classes.firstIndex(of: "2")!
@@ -17,9 +17,9 @@ struct EvaluationTests {
 
     @Test func splitIsDeterministicForASeed() throws {
         let target = Target(task: .regression, values: (0..<50).map(Double.init))
-        let a = try FoldSplitter(folds: 4, seed: 9).split(target).testFolds
-        #expect(a == (try FoldSplitter(folds: 4, seed: 9).split(target).testFolds))
-        #expect(a != (try FoldSplitter(folds: 4, seed: 10).split(target).testFolds))
+        let a = try FoldSplitter(folds: 4, seed: 9).split(target).folds.map(\.test)
+        #expect(a == (try FoldSplitter(folds: 4, seed: 9).split(target).folds.map(\.test)))
+        #expect(a != (try FoldSplitter(folds: 4, seed: 10).split(target).folds.map(\.test)))
     }
 
     @Test func classWithOneRowIsRefusedByName() throws {
@@ -48,9 +48,9 @@ struct EvaluationTests {
         #expect(error.message == "there is no column 'class'; the columns are: 'Motor', 'Screw', 'Pgain', 'Vgain', 'Class'")
     }
 
-    @Test("Task inference", arguments: [("Servo.csv", "Class", Task.regression), ("Glass.csv", "Type", .classification),
+    @Test("LearningTask inference", arguments: [("Servo.csv", "Class", LearningTask.regression), ("Glass.csv", "Type", .classification),
                                          ("oils.csv", "class", .classification), ("biomass.csv", "HHV", .regression)])
-    func taskInference(_ dataset: String, _ column: String, _ expected: Task) throws {
+    func taskInference(_ dataset: String, _ column: String, _ expected: LearningTask) throws {
         #expect(try Target(TestData.table(dataset, target: column).column(named: column), task: nil).task == expected)
     }
 
@@ -75,8 +75,8 @@ struct EvaluationTests {
     ])
     func referenceFigures(_ dataset: String, _ target: String, _ metric: String, _ expected: Double, _ tolerance: Double) throws {
         let algorithm = metric == "rmse" ? "linear" : "logistic"
-        let prepared = try PreparedData(TestData.table(dataset, target: target), spec: TrainingSpec(target: target, algorithm: algorithm))
-        let result = try prepared.crossValidate(folds: 10, parameters: [:], seed: 0)
+        let prepared = try PreparedData(TestData.table(dataset, target: target), spec: TrainingSpec(target: target, algorithm: .named(algorithm)))
+        let result = try prepared.crossValidate(plan: .random(folds: 10), parameters: [:], seed: 0)
         let value = try #require(result.metrics[metric])
         #expect(abs(value - expected) <= tolerance, "\(metric) \(value), reference \(expected)")
     }
@@ -86,8 +86,8 @@ struct EvaluationTests {
         // the recorded points must be the held-out predictions, not fits of the rows learned from.
         let lines = try String(contentsOfFile: TestData.datasetPath("Servo.csv"), encoding: .utf8).split(separator: "\n")
         let table = try TestData.table(csv: lines.prefix(161).joined(separator: "\n") + "\n")
-        let prepared = try PreparedData(table, spec: TrainingSpec(target: "Class", algorithm: "gbdt"))
-        let result = try prepared.crossValidate(folds: 5, parameters: prepared.algorithm.resolve([:]), seed: 3)
+        let prepared = try PreparedData(table, spec: TrainingSpec(target: "Class", algorithm: .named("gbdt")))
+        let result = try prepared.crossValidate(plan: .random(folds: 5), parameters: prepared.algorithm.resolve([:]), seed: 3)
         let points = try #require(result.predictedVsActual)
         #expect(points.count == 160)
         #expect(points.map(\.actual) == prepared.target.values)

@@ -11,7 +11,7 @@ struct ExplanationTests {
     func contributionsAddUp(_ algorithm: String, _ dataset: String, _ target: String) throws {
         let parameters = ModelContractTests.quickParameters[algorithm] ?? [:]
         let trained = try TrainedModel.train(TestData.table(dataset, target: target),
-                                             spec: TrainingSpec(target: target, algorithm: algorithm, parameters: parameters, seed: 3, folds: 0))
+                                             spec: TrainingSpec(target: target, algorithm: .named(algorithm), parameters: parameters, seed: 3, folds: 0))
         let table = try TestData.table(dataset, target: target)
         let x = try trained.preprocessor.transform(table)
         let explainable = try #require(trained.model as? any ExplainableModel)
@@ -101,7 +101,7 @@ struct ExplanationTests {
 
     @Test func modelsWithoutContributionsSaySo() throws {
         let trained = try TrainedModel.train(TestData.table("Servo.csv", target: "Class"),
-                                             spec: TrainingSpec(target: "Class", algorithm: "knn", folds: 0))
+                                             spec: TrainingSpec(target: "Class", algorithm: .named("knn"), folds: 0))
         let table = try TestData.table("Servo.csv", target: "Class")
         let error = try #require(throws: TestbedError.self) { try trained.explain(table, predictions: trained.predict(table)) }
         #expect(error.code == .unsupported)
@@ -116,10 +116,10 @@ struct ExplanationTests {
         var generator = SeededGenerator(seed: 9)
         let noise = (0..<table.rowCount).map { _ in Double(generator.next() % 1000) / 1000 }
         table = DataTable(columns: table.columns + [Column(name: "noise", values: .numeric(noise))])
-        let spec = TrainingSpec(target: "HHV", algorithm: algorithm, parameters: ModelContractTests.quickParameters[algorithm] ?? [:],
+        let spec = TrainingSpec(target: "HHV", algorithm: .named(algorithm), parameters: ModelContractTests.quickParameters[algorithm] ?? [:],
                                 seed: 1, folds: 5, excludedColumns: ["sample", "dataset"])
         let prepared = try PreparedData(table, spec: spec)
-        let result = try prepared.crossValidate(folds: 5, parameters: prepared.algorithm.resolve(spec.parameters), seed: 1, importance: true)
+        let result = try prepared.crossValidate(plan: .random(folds: 5), parameters: prepared.algorithm.resolve(spec.parameters), seed: 1, importance: true)
         let importance = try #require(result.importance)
         #expect(Set(importance.map(\.feature)) == ["carbon", "hydrogen", "oxygen", "nitrogen", "sulfur", "noise"])
         let top = importance[0].permutation

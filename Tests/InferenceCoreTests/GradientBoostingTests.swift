@@ -8,7 +8,7 @@ struct GradientBoostingTests {
         var rows: [[String?]] = []
         for index in 0..<120 { rows.append(index % 3 == 0 ? [nil, "100"] : ["\(index % 40)", "\(index % 5)"]) }
         let table = DataTable(names: ["x", "y"], rows: rows)
-        let model = try TrainedModel.train(table, spec: TrainingSpec(target: "y", task: .regression, algorithm: "gbdt", folds: 0))
+        let model = try TrainedModel.train(table, spec: TrainingSpec(target: "y", task: .regression, algorithm: .named("gbdt"), folds: 0))
         let predictions = try model.predict(DataTable(names: ["x"], rows: [[nil], ["7"]]))
         #expect(predictions.values[0] > 90)
         #expect(predictions.values[1] < 10)
@@ -38,7 +38,7 @@ struct GradientBoostingTests {
             return keptSix <= 3
         }
         let table = glass.selectingRows(rows)
-        let spec = TrainingSpec(target: "Type", algorithm: "gbdt", parameters: ["min_samples_leaf": 1, "l2_regularization": 0, "max_iter": 200], folds: 0)
+        let spec = TrainingSpec(target: "Type", algorithm: .named("gbdt"), parameters: ["min_samples_leaf": 1, "l2_regularization": 0, "max_iter": 200], folds: 0)
         let model = try TrainedModel.train(table, spec: spec)
         let trees = try #require(model.model as? BoostedTrees).trees
         let largest = trees.flatMap(\.value).map(abs).max() ?? 0

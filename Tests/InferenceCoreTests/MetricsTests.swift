@@ -56,7 +56,7 @@ struct MetricsTests {
 
     @Test func crossValidationReportsOutOfFoldReliability() throws {
         let prepared = try PreparedData(TestData.table("PimaIndiansDiabetes2.csv", target: "diabetes"), spec: TrainingSpec(target: "diabetes"))
-        let result = try prepared.crossValidate(folds: 5, parameters: ["C": 1], seed: 0)
+        let result = try prepared.crossValidate(plan: .random(folds: 5), parameters: ["C": 1], seed: 0)
         let bins = try #require(result.reliability)
         #expect(bins.reduce(0) { $0 + $1.count } == 768)
         // A well-specified logistic model is roughly calibrated: bins with many rows are near the diagonal.

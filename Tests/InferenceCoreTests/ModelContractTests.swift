@@ -21,7 +21,7 @@ struct ModelContractTests {
 
     func trained(_ algorithm: String, _ dataset: String, _ target: String, folds: Int = 0) throws -> TrainedModel {
         try TrainedModel.train(TestData.table(dataset, target: target),
-                               spec: TrainingSpec(target: target, algorithm: algorithm, parameters: Self.quickParameters[algorithm] ?? [:],
+                               spec: TrainingSpec(target: target, algorithm: .named(algorithm), parameters: Self.quickParameters[algorithm] ?? [:],
                                                   seed: 1, folds: folds))
     }
 
@@ -90,7 +90,7 @@ struct ModelContractTests {
     @Test func algorithmMustFitTheTask() throws {
         let table = try TestData.table("Glass.csv", target: "Type")
         #expect(throws: TestbedError(.unknownAlgorithm, "ridge does not do classification; algorithms for classification: logistic, knn, gbdt, random_forest, mlp")) {
-            try PreparedData(table, spec: TrainingSpec(target: "Type", algorithm: "ridge"))
+            try PreparedData(table, spec: TrainingSpec(target: "Type", algorithm: .named("ridge")))
         }
         #expect(throws: TestbedError(.unknownAlgorithm, "unknown algorithm 'xgboost'; known algorithms: linear, ridge, logistic, knn, gbdt, random_forest, mlp")) {
             try AlgorithmRegistry.named("xgboost")

@@ -54,7 +54,7 @@ struct ModelFileTests {
 
     @Test func treeWithInconsistentNodeArraysIsRefused() throws {
         let model = try TrainedModel.train(TestData.table("Servo.csv", target: "Class"),
-                                           spec: TrainingSpec(target: "Class", algorithm: "gbdt", parameters: ["max_iter": 3], folds: 0))
+                                           spec: TrainingSpec(target: "Class", algorithm: .named("gbdt"), parameters: ["max_iter": 3], folds: 0))
         var document = try json(model)
         var fitted = document["model"] as! [String: Any]
         var trees = fitted["trees"] as! [[String: Any]]

@@ -5,7 +5,7 @@ import Testing
 struct ModelSearchTests {
     @Test func leaderboardIsRankedOnThePrimaryMetricAndTheWinnerIsSaved() throws {
         let table = try TestData.table("Servo.csv", target: "Class")
-        let spec = TrainingSpec(target: "Class", algorithm: "auto", seed: 2, folds: 5)
+        let spec = TrainingSpec(target: "Class", algorithm: .search(), seed: 2, folds: 5)
         let steps = StepLog()
         let model = try TrainedModel.train(table, spec: spec, progress: steps.record)
         let leaderboard = try #require(model.training.leaderboard)
@@ -13,8 +13,9 @@ struct ModelSearchTests {
         #expect(steps.all.compactMap(\.finished).count == leaderboard.count)
         let fractions = steps.all.map(\.fraction)
         #expect(fractions == fractions.sorted() && fractions.first! >= 0 && fractions.last! <= 1)
-        // Every fold of every candidate, then the winner's folds again (for importances), then the final fit.
-        #expect(steps.all.count == leaderboard.count * 6 + 5 + 1)
+        // Every fold of every candidate, then the winner's folds again (for importances), the
+        // leakage checks, then the final fit.
+        #expect(steps.all.count == leaderboard.count * 6 + 5 + 1 + 1)
         let scores = leaderboard.map { $0.metrics["rmse"]! }
         #expect(scores == scores.sorted())
         #expect(model.algorithm == leaderboard[0].algorithm && model.parameters == leaderboard[0].params)
@@ -29,7 +30,7 @@ struct ModelSearchTests {
         let table = try TestData.table("Glass.csv", target: "Type")
         let steps = StepLog()
         #expect(throws: Stop.self) {
-            try TrainedModel.train(table, spec: TrainingSpec(target: "Type", algorithm: "auto", folds: 3)) { step in
+            try TrainedModel.train(table, spec: TrainingSpec(target: "Type", algorithm: .search(), folds: 3)) { step in
                 steps.record(step)
                 if steps.all.count == 4 { throw Stop() }
             }
@@ -39,7 +40,7 @@ struct ModelSearchTests {
 
     @Test func aTinyBudgetStillFinishesOneCandidateAndSaysSo() throws {
         let table = try TestData.table("Glass.csv", target: "Type")
-        let search = try ModelSearch(timeBudget: 1e-9).run(table, spec: TrainingSpec(target: "Type", folds: 3))
+        let search = try ModelSearch(timeBudget: 1e-9).run(table, spec: TrainingSpec(target: "Type", algorithm: .search(), folds: 3))
         #expect(search.leaderboard.count == 1)
         #expect(search.notes.contains { $0.hasPrefix("the time budget of ") && $0.contains(" s ran out after 1 of 10 candidates; the best of those is used") })
         #expect(search.notes.contains("the time budget allowed only one candidate, logistic(C=0.1)"))
@@ -51,7 +52,7 @@ struct ModelSearchTests {
             try ModelSearch(timeBudget: 0).run(table, spec: TrainingSpec(target: "Type"))
         }
         #expect(throws: TestbedError(.invalidParameter, "auto compares algorithms by cross-validation: folds == 0, must be >= 2")) {
-            try TrainedModel.train(table, spec: TrainingSpec(target: "Type", algorithm: "auto", folds: 0))
+            try TrainedModel.train(table, spec: TrainingSpec(target: "Type", algorithm: .search(), folds: 0))
         }
     }
 }

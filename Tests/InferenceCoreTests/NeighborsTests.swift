@@ -25,7 +25,7 @@ struct NeighborsTests {
     @Test("Held-out predictions equal scikit-learn's wherever the neighbourhood is unambiguous", arguments: cases)
     func againstScikitLearn(_ reference: NeighborsCase) throws {
         let prepared = try PreparedData(TestData.table(reference.dataset, target: reference.target),
-                                        spec: TrainingSpec(target: reference.target, algorithm: "knn", excludedColumns: Set(reference.exclude)))
+                                        spec: TrainingSpec(target: reference.target, algorithm: .named("knn"), excludedColumns: Set(reference.exclude)))
         let trainRows = Array(0..<reference.train_rows), testRows = Array(reference.train_rows..<prepared.table.rowCount)
         let (preprocessor, fitted) = try prepared.fit(rows: trainRows, parameters: ["k": Double(reference.k)], seed: 0)
         let model = try #require(fitted as? NeighborsModel)

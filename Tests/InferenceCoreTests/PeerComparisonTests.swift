@@ -14,7 +14,7 @@ struct PeerComparisonTests {
     struct Case: Decodable, CustomTestStringConvertible {
         var dataset: String
         var target: String
-        var task: Task
+        var task: LearningTask
         var folds: Int
         var exclude: [String]
         var metric: String
@@ -32,10 +32,10 @@ struct PeerComparisonTests {
     /// Our result on the case's folds; lower is better after the sign flip for accuracy.
     func crossValidated(_ algorithm: String, _ testCase: Case) throws -> Figure {
         let table = try TestData.table(testCase.dataset, target: testCase.target)
-        let spec = TrainingSpec(target: testCase.target, task: testCase.task, algorithm: algorithm, seed: 0,
+        let spec = TrainingSpec(target: testCase.target, task: testCase.task, algorithm: .named(algorithm), seed: 0,
                                 folds: testCase.folds, excludedColumns: Set(testCase.exclude))
         let prepared = try PreparedData(table, spec: spec)
-        let result = try prepared.crossValidate(folds: testCase.folds, parameters: prepared.algorithm.resolve([:]), seed: 0)
+        let result = try prepared.crossValidate(plan: .random(folds: testCase.folds), parameters: prepared.algorithm.resolve([:]), seed: 0)
         return Figure(mean: try #require(result.metrics[testCase.metric]), std: try #require(result.metricsStd[testCase.metric]))
     }
 
@@ -78,7 +78,7 @@ extension PeerComparisonTests {
     @Test("auto is at least as good as the best default peer, within its noise", arguments: cases.filter { ["Servo.csv", "Glass.csv", "oils.csv"].contains($0.dataset) })
     func automaticSelection(_ testCase: Case) throws {
         let table = try TestData.table(testCase.dataset, target: testCase.target)
-        let spec = TrainingSpec(target: testCase.target, task: testCase.task, algorithm: "auto", seed: 0,
+        let spec = TrainingSpec(target: testCase.target, task: testCase.task, algorithm: .search(), seed: 0,
                                 folds: testCase.folds, excludedColumns: Set(testCase.exclude))
         let choice = try ModelChoice(table, spec: spec, crossValidate: true)
         let evaluation = try #require(choice.evaluation)

@@ -25,13 +25,13 @@ public struct PermutationImportance {
     /// (each feature costs `repeats` predictions of them).
     static let maxRows = 2_000
 
-    let task: Task
+    let task: LearningTask
     /// For each encoded column, the feature it belongs to.
     let groups: [Int]
     let featureCount: Int
 
     /// The error whose increase is measured: RMSE, or log loss (smoother than accuracy on few rows).
-    public static func metric(for task: Task) -> String {
+    public static func metric(for task: LearningTask) -> String {
         task == .regression ? "rmse" : "log_loss"
     }
 
@@ -70,14 +70,14 @@ public struct PermutationImportance {
 /// Importances gathered fold by fold during a cross-validation.
 struct ImportanceTally {
     let features: [String]
-    let task: Task
+    let task: LearningTask
     let folds: Int
     /// Per feature, every fold's and repeat's increase in error.
     private var increases: [[Double]]
     /// Per feature, the mean share of the split gain over folds (tree models only).
     private var gains: [Double]?
 
-    init(features: [String], task: Task, folds: Int) {
+    init(features: [String], task: LearningTask, folds: Int) {
         (self.features, self.task, self.folds) = (features, task, folds)
         increases = [[Double]](repeating: [], count: features.count)
     }

@@ -1,5 +1,5 @@
 /// A table prepared for one algorithm, with its cross-validated quality: the common first half of
-/// `testbed train` and `testbed evaluate`. With `spec.algorithm == "auto"`, a ``ModelSearch``
+/// `testbed train` and `testbed evaluate`. With a search as `spec.algorithm`, a ``ModelSearch``
 /// picks the algorithm first and its winner's evaluation (on the same folds) is kept.
 public struct ModelChoice: Sendable {
     public var prepared: PreparedData
@@ -9,6 +9,11 @@ public struct ModelChoice: Sendable {
     public var evaluation: CrossValidationResult?
     /// With `auto`: every candidate, best first.
     public var leaderboard: [LeaderboardEntry]?
+    /// With time-ordered folds: the same algorithm on random folds, to show how much they flatter.
+    public var randomFolds: SchemeComparison?
+    /// Signs that the figures are too good to be true (leakage, dependent rows), each naming
+    /// the column and what to do.
+    public var warnings: [String] = []
     /// What was inferred, left out or chosen, for the person running it.
     public var notes: [String]
 
@@ -21,22 +26,35 @@ public struct ModelChoice: Sendable {
                 progress: @escaping TrainingProgressHandler = { _ in }) throws {
         var spec = spec
         var searchNotes: [String] = []
-        if spec.algorithm == "auto" {
+        if spec.algorithm.isSearch {
             guard crossValidate else {
                 throw TestbedError(.invalidParameter, "auto compares algorithms by cross-validation: folds == \(spec.folds), must be >= 2")
             }
             let search = try ModelSearch(timeBudget: timeBudget).run(table, spec: spec, progress: TrainingProgress.scaled(progress, to: 0...0.8))
-            (spec.algorithm, spec.parameters) = (search.winner.algorithm, search.winner.parameters)
+            (spec.algorithm, spec.parameters) = (.named(search.winner.algorithm), search.winner.parameters)
             (leaderboard, evaluation, searchNotes) = (search.leaderboard, search.evaluation, search.notes)
         }
         prepared = try PreparedData(table, spec: spec)
         parameters = try prepared.algorithm.resolve(spec.parameters)
         // The search ranks without importances; the winner is measured again (same folds) to get them.
         if crossValidate && (evaluation == nil || (importance && evaluation?.importance == nil)) {
-            let range = leaderboard != nil ? 0.8...0.95 : 0...0.95
-            evaluation = try prepared.crossValidate(folds: spec.folds, parameters: parameters, seed: spec.seed, importance: importance,
+            let range = leaderboard != nil ? 0.8...0.9 : 0...0.9
+            evaluation = try prepared.crossValidate(parameters: parameters, seed: spec.seed, importance: importance,
                                                     progress: TrainingProgress.scaled(progress, to: range))
         }
         notes = prepared.notes + (evaluation?.notes ?? []) + searchNotes
+        if let evaluation {
+            try progress(TrainingProgress(fraction: 0.9, message: "checking the figures for leakage"))
+            warnings = LeakageCheck.targetCopies(prepared) + LeakageCheck.rowCounters(prepared)
+            if let single = LeakageCheck.singleFeature(prepared, evaluation: evaluation, parameters: parameters, seed: spec.seed) {
+                warnings.append(single)
+            }
+            if prepared.plan.scheme == .time {
+                let random = try prepared.crossValidate(plan: .random(folds: prepared.plan.folds), parameters: parameters, seed: spec.seed)
+                let comparison = SchemeComparison(scheme: .random, metrics: random.metrics, metricsStd: random.metricsStd)
+                randomFolds = comparison
+                if let gap = LeakageCheck.schemeGap(time: evaluation, random: comparison, task: prepared.target.task) { warnings.append(gap) }
+            }
+        }
     }
 }

@@ -27,17 +27,18 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
     }
 }
 
-/// `--algorithm auto`: cross-validates a small, sensible grid of every family on the same folds,
+/// `--algorithm auto`: cross-validates a small, sensible grid of every family on the same folds
+/// (the spec's split scheme),
 /// cheapest first, within a time budget, and ranks them on the task's primary metric.
 public struct ModelSearch: Sendable {
     /// The metric candidates are ranked on: RMSE for regression, accuracy for classification
     /// (the share of right decisions, the figure peers are compared on), ties broken by log loss.
-    public static func primaryMetric(for task: Task) -> String {
+    public static func primaryMetric(for task: LearningTask) -> String {
         task == .regression ? "rmse" : "accuracy"
     }
 
     /// Sorts before a worse result: the primary metric oriented so that lower is better, then log loss.
-    static func rankingKey(_ metrics: [String: Double], task: Task) -> (Double, Double) {
+    static func rankingKey(_ metrics: [String: Double], task: LearningTask) -> (Double, Double) {
         switch task {
         case .regression: return (metrics["rmse"] ?? .infinity, 0)
         case .classification: return (-(metrics["accuracy"] ?? -.infinity), metrics["log_loss"] ?? .infinity)
@@ -45,7 +46,7 @@ public struct ModelSearch: Sendable {
     }
 
     /// The grid, cheapest families first.
-    public static func candidates(for task: Task) -> [Candidate] {
+    public static func candidates(for task: LearningTask) -> [Candidate] {
         let linear: [Candidate] = task == .regression
             ? [Candidate("ridge", ["alpha": 0.1]), Candidate("ridge", ["alpha": 1]), Candidate("ridge", ["alpha": 10])]
             : [Candidate("logistic", ["C": 0.1]), Candidate("logistic", ["C": 1]), Candidate("logistic", ["C": 10])]
@@ -61,7 +62,7 @@ public struct ModelSearch: Sendable {
 
     /// The grid restricted to `families` (`nil`: all); a family without a grid entry is tried
     /// with its defaults. Families that do not do `task` are left out.
-    public static func candidates(for task: Task, families: Set<String>?) throws -> [Candidate] {
+    public static func candidates(for task: LearningTask, families: Set<String>?) throws -> [Candidate] {
         guard let families else { return candidates(for: task) }
         let usable = families.intersection(AlgorithmRegistry.names(for: task))
         guard !usable.isEmpty else {
@@ -88,7 +89,10 @@ public struct ModelSearch: Sendable {
         }
         let task = try Target(table.column(named: spec.target), task: spec.task).task
         let metric = Self.primaryMetric(for: task)
-        let candidates = try Self.candidates(for: task, families: spec.searchFamilies)
+        guard case .search(let families) = spec.algorithm else {
+            throw TestbedError(.invalidParameter, "ModelSearch runs a search; the spec names one algorithm")
+        }
+        let candidates = try Self.candidates(for: task, families: families)
         let start = Date()
         var results: [(entry: LeaderboardEntry, candidate: Candidate, evaluation: CrossValidationResult)] = []
         var notes: [String] = []
@@ -99,16 +103,16 @@ public struct ModelSearch: Sendable {
                 break
             }
             var candidateSpec = spec
-            candidateSpec.algorithm = candidate.algorithm
+            candidateSpec.algorithm = .named(candidate.algorithm)
             candidateSpec.parameters = candidate.parameters
             let prepared = try PreparedData(table, spec: candidateSpec)
             let parameters = try prepared.algorithm.resolve(candidate.parameters)
             let began = Date()
             let share = 1 / Double(candidates.count)
             let evaluation = try prepared.crossValidate(
-                folds: spec.folds, parameters: parameters, seed: spec.seed,
+                parameters: parameters, seed: spec.seed,
                 progress: TrainingProgress.scaled(progress, to: Double(index) * share...Double(index + 1) * share))
-            let seconds = Date().timeIntervalSince(began) / Double(spec.folds)
+            let seconds = Date().timeIntervalSince(began) / Double(evaluation.folds)
             let entry = LeaderboardEntry(algorithm: candidate.algorithm, params: parameters, metrics: evaluation.metrics,
                                          metricsStd: evaluation.metricsStd, fitSeconds: seconds)
             results.append((entry, candidate, evaluation))

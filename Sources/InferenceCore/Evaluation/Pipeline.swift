@@ -2,27 +2,31 @@
 public struct TrainingSpec: Sendable {
     public var target: String
     /// `nil`: inferred from the target.
-    public var task: Task?
-    /// `nil`: the task's default algorithm.
-    public var algorithm: String?
+    public var task: LearningTask?
+    public var algorithm: AlgorithmChoice
     public var parameters: Hyperparameters
     public var seed: UInt64
     public var folds: Int
+    /// How to split the rows into folds; unset parts are inferred from the table.
+    public var split: SplitRequest
+    /// The share of new rows that prediction intervals (or sets) are calibrated to cover.
+    public var coverage: Double
     /// Columns left out of the features besides the target.
     public var excludedColumns: Set<String>
     /// Add missing-indicator columns for numeric features with missing cells.
     public var missingIndicators: Bool
-    /// With `auto`: search only these families (`nil`: all of them).
-    public var searchFamilies: Set<String>?
 
-    public init(target: String, task: Task? = nil, algorithm: String? = nil, parameters: Hyperparameters = [:],
-                seed: UInt64 = 0, folds: Int = 5, excludedColumns: Set<String> = [], missingIndicators: Bool = false) {
+    public init(target: String, task: LearningTask? = nil, algorithm: AlgorithmChoice = .taskDefault, parameters: Hyperparameters = [:],
+                seed: UInt64 = 0, folds: Int = 5, split: SplitRequest = SplitRequest(), coverage: Double = ConformalCalibration.defaultCoverage,
+                excludedColumns: Set<String> = [], missingIndicators: Bool = false) {
         self.target = target
         self.task = task
         self.algorithm = algorithm
         self.parameters = parameters
         self.seed = seed
         self.folds = folds
+        self.split = split
+        self.coverage = coverage
         self.excludedColumns = excludedColumns
         self.missingIndicators = missingIndicators
     }
@@ -36,23 +40,40 @@ public struct PreparedData: Sendable {
     public var features: [FeatureSpec]
     public var algorithm: Algorithm
     public var preprocessing: PreprocessingOptions
+    /// How the cross-validation splits the rows, and why.
+    public var plan: ValidationPlan
+    /// The coverage of the conformal intervals or sets the cross-validation calibrates.
+    public var coverage: Double
     /// What was inferred or left out, for the person running it.
     public var notes: [String]
 
     /// Prepares `table` for `spec`: checks the target, infers the task, selects the features.
     public init(_ table: DataTable, spec: TrainingSpec) throws {
         let target = try Target(table.column(named: spec.target), task: spec.task)
-        guard spec.algorithm != "auto" else {
-            throw TestbedError(.unknownAlgorithm, "'auto' is a search over algorithms, run by ModelSearch or TrainedModel.train, not one algorithm")
+        let algorithm: Algorithm
+        switch spec.algorithm {
+        case .search:
+            throw TestbedError(.unknownAlgorithm, "a search over algorithms is run by ModelSearch or TrainedModel.train, not as one algorithm")
+        case .named(let name): algorithm = try AlgorithmRegistry.named(name)
+        case .taskDefault: algorithm = AlgorithmRegistry.defaultAlgorithm(for: target.task)
         }
-        let algorithm = try spec.algorithm.map(AlgorithmRegistry.named) ?? AlgorithmRegistry.defaultAlgorithm(for: target.task)
         guard algorithm.tasks.contains(target.task) else {
             throw TestbedError(.unknownAlgorithm, "\(algorithm.name) does not do \(target.task.rawValue); algorithms for \(target.task.rawValue): \(AlgorithmRegistry.names(for: target.task).joined(separator: ", "))")
         }
         _ = try algorithm.resolve(spec.parameters)
+        try ConformalCalibration.validate(coverage: spec.coverage)
         let unknownExcluded = spec.excludedColumns.subtracting(table.columnNames)
         if let name = unknownExcluded.sorted().first { _ = try table.column(named: name) }
-        let (features, featureNotes) = FeatureSpec.select(from: table, target: spec.target, excluded: spec.excludedColumns)
+        let plan = try ValidationPlan(spec.split, folds: spec.folds, table: table, target: spec.target)
+        // The groups are what the model must generalise across; as a feature, each test fold's
+        // group would be a category its model never saw.
+        var excluded = spec.excludedColumns
+        var planNotes: [String] = []
+        if let group = plan.groupColumn, !excluded.contains(group) {
+            excluded.insert(group)
+            planNotes.append("column '\(group)' names the groups of the split; left out of the features")
+        }
+        let (features, featureNotes) = FeatureSpec.select(from: table, target: spec.target, excluded: excluded)
         guard !features.isEmpty else {
             throw TestbedError(.unsuitableData, "no column besides the target '\(spec.target)' can be used as a feature; expected numeric, yes/no or categorical columns")
         }
@@ -64,7 +85,9 @@ public struct PreparedData: Sendable {
         var preprocessing = algorithm.preprocessing
         preprocessing.missingIndicators = spec.missingIndicators
         self.preprocessing = preprocessing
-        self.notes = target.notes + featureNotes
+        self.plan = plan
+        self.coverage = spec.coverage
+        self.notes = target.notes + featureNotes + planNotes
     }
 
     /// Fits the preprocessing and the model on the rows at `positions` (all rows when `nil`).
@@ -76,49 +99,61 @@ public struct PreparedData: Sendable {
         return (preprocessor, try algorithm.fit(x, trainTarget, parameters: parameters, seed: seed))
     }
 
-    /// k-fold cross-validation: every figure is measured on rows the fold's model did not see.
+    /// Cross-validation by ``plan``: every figure is measured on rows the fold's model did not see.
+    /// - Parameter plan: the split (`nil`: the prepared ``plan``).
     /// - Parameter importance: also measure each feature's permutation importance on the held-out
     ///   rows (and gain importance, for trees); it costs a few predictions per feature and fold.
     /// - Parameter progress: called before each fold; throwing from it stops the cross-validation.
-    public func crossValidate(folds: Int, parameters: Hyperparameters, seed: UInt64, importance: Bool = false,
+    public func crossValidate(plan: ValidationPlan? = nil, parameters: Hyperparameters, seed: UInt64, importance: Bool = false,
                               progress: TrainingProgressHandler = { _ in }) throws -> CrossValidationResult {
-        let (testFolds, notes) = try FoldSplitter(folds: folds, seed: seed).split(target)
+        let plan = plan ?? self.plan
+        let (folds, notes) = try FoldSplitter(plan: plan, seed: seed).split(target, table: table)
+        let n = target.values.count
         var perFold: [[String: Double]] = []
         var confusion: [[Int]]? = target.task == .classification
             ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
-        var outOfFold = Matrix(rows: target.task == .classification ? target.values.count : 0, columns: target.classes.count)
-        var predicted = [Double](repeating: .nan, count: target.task == .regression ? target.values.count : 0)
-        var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds) : nil
-        for (fold, testRows) in testFolds.enumerated() {
-            try progress(TrainingProgress(fraction: Double(fold) / Double(testFolds.count),
-                                          message: "\(algorithm.name): fold \(fold + 1) of \(testFolds.count)"))
-            let testSet = Set(testRows)
-            let trainRows = (0..<target.values.count).filter { !testSet.contains($0) }
-            let (preprocessor, model) = try fit(rows: trainRows, parameters: parameters, seed: seed)
-            let testX = try preprocessor.transform(table.selectingRows(testRows))
+        var outOfFold = Matrix(rows: target.task == .classification ? n : 0, columns: target.classes.count)
+        var tested = [Bool](repeating: false, count: n)
+        var predicted = [Double](repeating: .nan, count: target.task == .regression ? n : 0)
+        var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds.count) : nil
+        for (index, fold) in folds.enumerated() {
+            try progress(TrainingProgress(fraction: Double(index) / Double(folds.count),
+                                          message: "\(algorithm.name): fold \(index + 1) of \(folds.count)"))
+            let (preprocessor, model) = try fit(rows: fold.train, parameters: parameters, seed: seed)
+            let testX = try preprocessor.transform(table.selectingRows(fold.test))
             let output = try model.checkedPredict(testX)
-            let actual = testRows.map { target.values[$0] }
-            tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: actual, seed: seed &+ UInt64(fold))
+            let actual = fold.test.map { target.values[$0] }
+            tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: actual, seed: seed &+ UInt64(index))
+            for row in fold.test { tested[row] = true }
             switch target.task {
             case .regression:
                 perFold.append(RegressionMetrics.compute(actual: actual, predicted: output.storage))
-                for (position, row) in testRows.enumerated() { predicted[row] = output.storage[position] }
+                for (position, row) in fold.test.enumerated() { predicted[row] = output.storage[position] }
             case .classification:
                 let labels = actual.map { Int($0) }
                 perFold.append(ClassificationMetrics.compute(actual: labels, probabilities: output))
                 let foldConfusion = ClassificationMetrics.confusionMatrix(
                     actual: labels, predicted: ClassificationMetrics.predictedClasses(output), classCount: target.classes.count)
                 for i in foldConfusion.indices { for j in foldConfusion.indices { confusion![i][j] += foldConfusion[i][j] } }
-                for (position, row) in testRows.enumerated() {
+                for (position, row) in fold.test.enumerated() {
                     for k in 0..<output.columns { outOfFold[row, k] = output[position, k] }
                 }
             }
         }
-        let reliability = target.task == .classification ? Calibration.reliabilityTable(actual: target.classIndices, probabilities: outOfFold) : nil
-        var result = CrossValidationResult(folds: folds, perFold: perFold, confusionMatrix: confusion, reliability: reliability,
+        // Time-ordered folds never test the first block: its rows are left out of what follows.
+        let testedRows = (0..<n).filter { tested[$0] }
+        var result = CrossValidationResult(folds: folds.count, perFold: perFold, confusionMatrix: confusion, reliability: nil,
                                            importance: tally?.importances, notes: notes)
-        if target.task == .regression {
-            result.predictedVsActual = OutOfFoldPoint.sample(actual: target.values, predicted: predicted)
+        result.validation = plan
+        switch target.task {
+        case .regression:
+            result.predictedVsActual = OutOfFoldPoint.sample(actual: testedRows.map { target.values[$0] }, predicted: testedRows.map { predicted[$0] })
+            result.conformal = .regression(actual: target.values, predicted: predicted, coverage: coverage)
+        case .classification:
+            let classIndices = target.classIndices
+            let testedProbabilities = testedRows.count == n ? outOfFold : outOfFold.selectingRows(testedRows)
+            result.reliability = Calibration.reliabilityTable(actual: testedRows.map { classIndices[$0] }, probabilities: testedProbabilities)
+            result.conformal = .classification(actual: classIndices, probabilities: outOfFold, tested: tested, coverage: coverage)
         }
         return result
     }
@@ -138,10 +173,14 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
     /// Regression: out-of-fold predictions against the actual values, for a plot (at most
     /// `OutOfFoldPoint.maxCount` rows, evenly spaced over the table).
     public var predictedVsActual: [OutOfFoldPoint]?
+    /// How the rows were split (absent in files from before time and group splits: random).
+    public var validation: ValidationPlan?
+    /// The intervals or sets calibrated on the out-of-fold predictions.
+    public var conformal: ConformalCalibration?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case folds, metrics, notes, reliability, importance
+        case folds, metrics, notes, reliability, importance, validation, conformal
         case predictedVsActual = "predicted_vs_actual"
         case metricsStd = "metrics_std"
         case confusionMatrix = "confusion_matrix"

@@ -22,7 +22,7 @@ extension TrainedModel: Codable {
         algorithm = try container.decode(String.self, forKey: .algorithm)
         let family = try AlgorithmRegistry.named(algorithm)
         parameters = try container.decode(Hyperparameters.self, forKey: .parameters)
-        task = try container.decode(Task.self, forKey: .task)
+        task = try container.decode(LearningTask.self, forKey: .task)
         target = try container.decode(String.self, forKey: .target)
         classes = try container.decode([String].self, forKey: .classes)
         features = try container.decode([FeatureSpec].self, forKey: .features)

@@ -1,6 +1,6 @@
 /// The predictions for a batch of rows.
 public struct Predictions: Sendable {
-    public var task: Task
+    public var task: LearningTask
     /// Regression: the predicted values. Classification: the index of the most probable class.
     public var values: [Double]
     /// Classification: one row of probabilities per input row, in the order of ``classes``.
@@ -8,6 +8,19 @@ public struct Predictions: Sendable {
     public var classes: [String]
     /// Per row: imputed values, unseen categories, values outside the training range.
     public var warnings: [[String]]
+    /// Regression, when the model carries a calibration: each row's conformal interval.
+    public var intervals: [Interval]?
+    /// Classification, when the model carries a calibration: each row's prediction set (class
+    /// indices, most probable first).
+    public var predictionSets: [[Int]]?
+    /// The share of new rows the intervals or sets are calibrated to cover.
+    public var coverage: Double?
+
+    /// A range a regression prediction falls in with the model's coverage.
+    public struct Interval: Sendable, Equatable, Codable {
+        public var lower: Double
+        public var upper: Double
+    }
 
     /// Classification: the predicted label of each row.
     public var labels: [String] { values.map { classes[Int($0)] } }
@@ -19,12 +32,26 @@ extension TrainedModel {
         var (x, warnings) = try preprocessor.transformWithWarnings(table, missingColumns: missingColumns)
         addRangeWarnings(table, to: &warnings)
         let output = try model.checkedPredict(x)
+        let conformal = training.evaluation?.conformal
         switch task {
         case .regression:
-            return Predictions(task: task, values: output.storage, probabilities: nil, classes: [], warnings: warnings)
+            var predictions = Predictions(task: task, values: output.storage, probabilities: nil, classes: [], warnings: warnings)
+            if let conformal, conformal.halfWidth != nil {
+                predictions.intervals = output.storage.map { value in
+                    let (lower, upper) = conformal.interval(around: value)!
+                    return Predictions.Interval(lower: lower, upper: upper)
+                }
+                predictions.coverage = conformal.coverage
+            }
+            return predictions
         case .classification:
-            return Predictions(task: task, values: ClassificationMetrics.predictedClasses(output).map(Double.init),
-                               probabilities: output, classes: classes, warnings: warnings)
+            var predictions = Predictions(task: task, values: ClassificationMetrics.predictedClasses(output).map(Double.init),
+                                          probabilities: output, classes: classes, warnings: warnings)
+            if let conformal, conformal.minimumProbability != nil {
+                predictions.predictionSets = (0..<output.rows).map { conformal.predictionSet(probabilities: output.row($0)) }
+                predictions.coverage = conformal.coverage
+            }
+            return predictions
         }
     }
 

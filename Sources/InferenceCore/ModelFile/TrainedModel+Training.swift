@@ -9,7 +9,7 @@ extension TrainedModel {
     ///   - sourceFile: the training file's name, recorded in the model.
     ///   - sourceSHA256: the training file's digest, recorded in the model.
     ///
-    /// With `spec.algorithm == "auto"`, a ``ModelSearch`` within `timeBudget` seconds picks the
+    /// With a search as `spec.algorithm`, a ``ModelSearch`` within `timeBudget` seconds picks the
     /// algorithm, and the model carries its leaderboard.
     public static func train(_ table: DataTable, spec: TrainingSpec, sourceFile: String? = nil, sourceSHA256: String? = nil,
                              timeBudget: Double = 300, progress: @escaping TrainingProgressHandler = { _ in }) throws -> TrainedModel {
@@ -20,9 +20,9 @@ extension TrainedModel {
         let (preprocessor, model) = try prepared.fit(parameters: parameters, seed: spec.seed)
         let record = TrainingRecord(
             rows: prepared.table.rowCount, sourceFile: sourceFile, sourceSHA256: sourceSHA256, seed: spec.seed,
-            evaluation: choice.evaluation, leaderboard: choice.leaderboard,
+            evaluation: choice.evaluation, randomFolds: choice.randomFolds, leaderboard: choice.leaderboard,
             featureSummaries: try prepared.features.map { try FeatureSummary($0, in: prepared.table) },
-            notes: choice.notes)
+            warnings: choice.warnings, notes: choice.notes)
         return TrainedModel(algorithm: prepared.algorithm.name, parameters: parameters, task: prepared.target.task,
                             target: spec.target, classes: prepared.target.classes, features: prepared.features,
                             preprocessor: preprocessor, model: model, training: record)

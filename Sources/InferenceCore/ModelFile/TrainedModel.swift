@@ -12,7 +12,7 @@ public struct TrainedModel: Sendable {
 
     public var algorithm: String
     public var parameters: Hyperparameters
-    public var task: Task
+    public var task: LearningTask
     public var target: String
     /// Classification: the class labels as written in the training file, in probability order.
     public var classes: [String]
@@ -24,7 +24,7 @@ public struct TrainedModel: Sendable {
     /// When the model was trained, ISO 8601 in UTC.
     public var createdAt: String
 
-    public init(algorithm: String, parameters: Hyperparameters, task: Task, target: String, classes: [String],
+    public init(algorithm: String, parameters: Hyperparameters, task: LearningTask, target: String, classes: [String],
                 features: [FeatureSpec], preprocessor: Preprocessor, model: any FittedModel, training: TrainingRecord,
                 createdAt: Date = Date()) {
         self.algorithm = algorithm
@@ -51,14 +51,19 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// Cross-validated metrics (mean and spread over `evaluation.folds`), never training-set figures.
     public var evaluation: CrossValidationResult?
+    /// With time-ordered folds: the same algorithm on random folds, for comparison.
+    public var randomFolds: SchemeComparison?
     /// With `--algorithm auto`: every candidate's cross-validated result, best first.
     public var leaderboard: [LeaderboardEntry]?
     /// Per feature: the training distribution, used to warn about inputs outside it.
     public var featureSummaries: [FeatureSummary]
+    /// Signs that the figures are too good to be true (absent in older files: none checked).
+    public var warnings: [String]?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
-        case rows, seed, evaluation, leaderboard, notes
+        case rows, seed, evaluation, leaderboard, notes, warnings
+        case randomFolds = "random_folds"
         case sourceFile = "source_file"
         case sourceSHA256 = "source_sha256"
         case featureSummaries = "feature_summaries"
@@ -69,7 +74,7 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
 public struct FeatureSummary: Sendable, Codable, Equatable {
     public var name: String
     public var missingShare: Double
-    /// Numeric and yes/no features (yes/no as 0/1).
+    /// Numeric and yes/no features (yes/no as 0/1); timestamps as seconds since 1970 (UTC).
     public var min: Double?
     public var max: Double?
     public var mean: Double?
@@ -94,6 +99,8 @@ public struct FeatureSummary: Sendable, Codable, Equatable {
             numbers = column
         case (.boolean, .text(let codes, let levels)):
             numbers = BooleanLevels(levels)?.numbers(codes: codes, levels: levels)
+        case (.timestamp, .text(let codes, let levels)):
+            numbers = feature.timestampFormat.map { Preprocessor.seconds(codes: codes, levels: levels, format: $0) }
         default:
             let (codes, levels) = values.textCodes
             var counts: [String: Int] = [:]

@@ -6,7 +6,7 @@ public struct Algorithm: Sendable {
     /// The name used by `--algorithm` and in model files.
     public let name: String
     /// The tasks it can learn.
-    public let tasks: Set<Task>
+    public let tasks: Set<LearningTask>
     /// Its hyper-parameters and their defaults.
     public let parameters: [ParameterSpec]
     /// How its inputs are prepared.
@@ -15,7 +15,7 @@ public struct Algorithm: Sendable {
     private let decodeBody: @Sendable (any Decoder) throws -> any FittedModel
 
     public init<Model: FittedModel>(
-        name: String, tasks: Set<Task>, parameters: [ParameterSpec], preprocessing: PreprocessingOptions = PreprocessingOptions(),
+        name: String, tasks: Set<LearningTask>, parameters: [ParameterSpec], preprocessing: PreprocessingOptions = PreprocessingOptions(),
         model: Model.Type, fit: @escaping @Sendable (Matrix, Target, Hyperparameters, UInt64) throws -> Model
     ) {
         self.name = name
@@ -78,12 +78,12 @@ public enum AlgorithmRegistry {
     }
 
     /// The names of the families that learn `task`.
-    public static func names(for task: Task) -> [String] {
+    public static func names(for task: LearningTask) -> [String] {
         all.filter { $0.tasks.contains(task) }.map(\.name)
     }
 
     /// The default family for a task.
-    public static func defaultAlgorithm(for task: Task) -> Algorithm {
+    public static func defaultAlgorithm(for task: LearningTask) -> Algorithm {
         task == .regression ? RidgeRegression.algorithm : LogisticRegression.algorithm
     }
 }

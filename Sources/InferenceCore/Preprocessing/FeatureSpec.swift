@@ -1,22 +1,34 @@
 /// A model input: a column of the training table and how it is interpreted.
 public struct FeatureSpec: Sendable, Codable, Equatable {
     public var name: String
-    /// `.numeric`, `.boolean` or `.categorical`.
+    /// `.numeric`, `.boolean`, `.categorical` or `.timestamp`.
     public var kind: ColumnKind
+    /// `.timestamp`: how the training column's cells are written.
+    public var timestampFormat: TimestampFormat?
 
-    public init(name: String, kind: ColumnKind) {
-        self.name = name
-        self.kind = kind
+    enum CodingKeys: String, CodingKey {
+        case name, kind
+        case timestampFormat = "timestamp_format"
     }
 
-    /// The feature columns of `table`: every numeric, boolean and categorical column except the
+    public init(name: String, kind: ColumnKind, timestampFormat: TimestampFormat? = nil) {
+        self.name = name
+        self.kind = kind
+        self.timestampFormat = timestampFormat
+    }
+
+    /// The feature columns of `table`: every numeric, boolean, categorical and timestamp column except the
     /// target and `excluded`, with a note for each column left out and why.
     public static func select(from table: DataTable, target: String?, excluded: Set<String> = []) -> (features: [FeatureSpec], notes: [String]) {
         var features: [FeatureSpec] = []
         var notes: [String] = []
         for column in table.columns where column.name != target && !excluded.contains(column.name) {
             let kind = ColumnKind.infer(column.values)
-            if kind.isFeature {
+            if kind == .timestamp, case .text(let codes, let levels) = column.values,
+               case .timestamps(let format, _) = TimestampParser.detect(codes: codes, levels: levels) {
+                features.append(FeatureSpec(name: column.name, kind: kind, timestampFormat: format))
+                notes.append("column '\(column.name)' holds times (\(format.layout.description)); the model uses its \(format.hasTime ? "hour, " : "")day of week, month and day of year, not the time itself")
+            } else if kind.isFeature {
                 features.append(FeatureSpec(name: column.name, kind: kind))
             } else {
                 notes.append("column '\(column.name)' is \(kind == .identifier ? "an identifier (a different value in almost every row)" : "empty"); left out of the features")

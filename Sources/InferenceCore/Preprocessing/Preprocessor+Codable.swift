@@ -1,5 +1,5 @@
 extension Preprocessor.Step: Codable {
-    private enum CodingKeys: String, CodingKey { case numeric, categorical }
+    private enum CodingKeys: String, CodingKey { case numeric, categorical, time }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -7,8 +7,10 @@ extension Preprocessor.Step: Codable {
             self = .numeric(numeric)
         } else if let categorical = try container.decodeIfPresent(OneHotEncoder.self, forKey: .categorical) {
             self = .categorical(categorical)
+        } else if let time = try container.decodeIfPresent(TimeEncoder.self, forKey: .time) {
+            self = .time(time)
         } else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a preprocessing step is 'numeric' or 'categorical'"))
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a preprocessing step is 'numeric', 'categorical' or 'time'"))
         }
     }
 
@@ -17,6 +19,7 @@ extension Preprocessor.Step: Codable {
         switch self {
         case .numeric(let step): try container.encode(step, forKey: .numeric)
         case .categorical(let step): try container.encode(step, forKey: .categorical)
+        case .time(let step): try container.encode(step, forKey: .time)
         }
     }
 }

@@ -7,11 +7,13 @@ public struct Preprocessor: Sendable, Codable, Equatable {
     public enum Step: Sendable, Equatable {
         case numeric(NumericEncoder)
         case categorical(OneHotEncoder)
+        case time(TimeEncoder)
 
         var column: String {
             switch self {
             case .numeric(let encoder): return encoder.column
             case .categorical(let encoder): return encoder.column
+            case .time(let encoder): return encoder.column
             }
         }
 
@@ -19,6 +21,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
             switch self {
             case .numeric(let encoder): return encoder.outputNames
             case .categorical(let encoder): return encoder.outputNames
+            case .time(let encoder): return encoder.outputNames
             }
         }
     }
@@ -30,6 +33,9 @@ public struct Preprocessor: Sendable, Codable, Equatable {
     var inconsistency: String? {
         for case .categorical(let encoder) in steps where Set(encoder.categories).count != encoder.categories.count {
             return "column '\(encoder.column.clipped())' lists a category twice"
+        }
+        for case .time(let encoder) in steps where !encoder.isConsistent {
+            return "timestamp column '\(encoder.column.clipped())' does not have one encoder per derived part"
         }
         return nil
     }
@@ -60,6 +66,9 @@ public struct Preprocessor: Sendable, Codable, Equatable {
             case (.categorical, _):
                 let (codes, levels) = values.textCodes
                 return .categorical(OneHotEncoder(column: feature.name, codes: codes, levels: levels, maxCategories: options.maxCategories))
+            case (.timestamp, .text(let codes, let levels)):
+                guard let format = feature.timestampFormat else { fallthrough }
+                return .time(TimeEncoder(column: feature.name, format: format, seconds: Self.seconds(codes: codes, levels: levels, format: format), options: options))
             default:
                 throw TestbedError(.unsuitableData, "column '\(feature.name)' cannot be used as a \(feature.kind.rawValue) feature")
             }
@@ -104,6 +113,17 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                 case .numeric(let encoder):
                     let values = try numericValues(input, for: encoder)
                     for row in 0..<rows { encoder.encode(values[row], into: output.baseAddress! + row * width + offset) }
+                case .time(let encoder):
+                    let (codes, levels) = input.textCodes
+                    let levelSeconds = levels.map { encoder.seconds($0) ?? .nan }
+                    for row in 0..<rows {
+                        let code = Int(codes[row])
+                        let seconds = code < 0 ? .nan : levelSeconds[code]
+                        if code >= 0 && seconds.isNaN {
+                            warnings?[row].append("\(step.column): '\(levels[code].clipped())' is not a time written as in training (\(encoder.format.layout.description)); its calendar features are treated as missing")
+                        }
+                        encoder.encode(seconds, into: output.baseAddress! + row * width + offset)
+                    }
                 case .categorical(let encoder):
                     let (codes, levels) = input.textCodes
                     let slots = encoder.slots(for: levels)
@@ -120,6 +140,13 @@ public struct Preprocessor: Sendable, Codable, Equatable {
             offset += step.outputNames.count
         }
         return matrix
+    }
+
+    /// The times of a text column's cells in `format` (NaN for a missing or unreadable cell),
+    /// each distinct text parsed once.
+    static func seconds(codes: [Int32], levels: [String], format: TimestampFormat) -> [Double] {
+        let levelSeconds = levels.map { format.seconds($0) ?? .nan }
+        return codes.map { $0 < 0 ? .nan : levelSeconds[Int($0)] }
     }
 
     /// A numeric feature's values from an input column, which may have arrived as text.

@@ -1,5 +1,5 @@
 /// What a model predicts.
-public enum Task: String, Sendable, Codable, CaseIterable {
+public enum LearningTask: String, Sendable, Codable, CaseIterable {
     case regression
     case classification
 }
@@ -7,7 +7,7 @@ public enum Task: String, Sendable, Codable, CaseIterable {
 /// The target column prepared for training: rows with a missing target left out, classes
 /// found and encoded as indices.
 public struct Target: Sendable, Equatable {
-    public var task: Task
+    public var task: LearningTask
     /// Regression: the values. Classification: the class index of each row.
     public var values: [Double]
     /// Classification: the class labels as written in the file, in index order.
@@ -22,7 +22,7 @@ public struct Target: Sendable, Equatable {
 
     /// Prepares `column` as the target. Without a `task`, a text column or a numeric one with at
     /// most ten distinct integer values means classification; any other numeric column regression.
-    public init(_ column: Column, task requestedTask: Task?) throws {
+    public init(_ column: Column, task requestedTask: LearningTask?) throws {
         let (codes, levels) = column.values.textCodes
         let name = column.name
         rows = codes.indices.filter { codes[$0] >= 0 }
@@ -37,7 +37,7 @@ public struct Target: Sendable, Equatable {
         }
         let numbers = levels.map(NumberParser.parseEitherMark)
         let numeric = usedLevels.allSatisfy { numbers[Int($0)] != nil }
-        let task: Task
+        let task: LearningTask
         if let requestedTask {
             task = requestedTask
         } else if Self.inferredTask(numeric: numeric, distinctValues: usedLevels.count,
@@ -73,12 +73,12 @@ public struct Target: Sendable, Equatable {
 
     /// The task a target with these values means when none is asked for: regression for numbers,
     /// unless there are at most ten distinct whole numbers (class codes); classification for text.
-    public static func inferredTask(numeric: Bool, distinctValues: Int, allIntegers: Bool) -> Task {
+    public static func inferredTask(numeric: Bool, distinctValues: Int, allIntegers: Bool) -> LearningTask {
         numeric && !(distinctValues <= 10 && allIntegers) ? .regression : .classification
     }
 
     /// A target with given values, for tests and internal use.
-    public init(task: Task, values: [Double], classes: [String] = []) {
+    public init(task: LearningTask, values: [Double], classes: [String] = []) {
         self.task = task
         self.values = values
         self.classes = classes

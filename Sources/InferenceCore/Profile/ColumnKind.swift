@@ -6,6 +6,9 @@ public enum ColumnKind: String, Sendable, Codable, CaseIterable {
     case boolean
     /// A limited set of text values (machine type, shift, supplier).
     case categorical
+    /// Dates or date-times in one layout (see ``TimestampParser``): a model uses the calendar
+    /// features derived from it, never the time itself.
+    case timestamp
     /// A different text value in every row, or almost every row of a larger table (a serial
     /// number, a sample name): not a feature.
     case identifier
@@ -13,7 +16,7 @@ public enum ColumnKind: String, Sendable, Codable, CaseIterable {
     case empty
 
     /// Whether columns of this kind are used as model inputs by default.
-    public var isFeature: Bool { self == .numeric || self == .boolean || self == .categorical }
+    public var isFeature: Bool { self == .numeric || self == .boolean || self == .categorical || self == .timestamp }
 
     /// Infers the kind of a column from its values.
     public static func infer(_ values: ColumnValues) -> ColumnKind {
@@ -24,6 +27,7 @@ public enum ColumnKind: String, Sendable, Codable, CaseIterable {
             let present = codes.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
             if present == 0 { return .empty }
             if BooleanLevels(levels) != nil { return .boolean }
+            if case .timestamps = TimestampParser.detect(codes: codes, levels: levels) { return .timestamp }
             // A different value in (almost) every row names the row rather than describing it.
             if levels.count == present && present >= 10 || present >= 50 && Double(levels.count) >= 0.9 * Double(present) {
                 return .identifier

@@ -17,9 +17,11 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         public var topCategories: [CategoryCount]?
         /// For numeric columns: how the present values spread over the range.
         public var histogram: Histogram?
+        /// For timestamp columns: span, typical step, gaps and order.
+        public var time: TimeProfile?
         /// What a model predicting this column would do, as inferred when no task is given;
         /// `nil` for columns that cannot be a target (identifiers, empty columns).
-        public var targetTask: Task?
+        public var targetTask: LearningTask?
         public var notes: [String]
 
         enum CodingKeys: String, CodingKey {
@@ -28,7 +30,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
             case missingShare = "missing_share"
             case distinctCount = "distinct_count"
             case topCategories = "top_categories"
-            case histogram
+            case histogram, time
             case targetTask = "target_task"
         }
     }
@@ -83,6 +85,15 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         warnings = columns.flatMap { column in column.notes.map { "\(column.name): \($0)" } }
     }
 
+    /// Whether nearly every step from one row to the next is +1 (a row number, perhaps with a
+    /// few rows removed): at least 10 rows and 99% of the steps.
+    static func isRowCounter(_ values: [Double]) -> Bool {
+        guard values.count >= 10 else { return false }
+        var ones = 0
+        for index in 1..<values.count where values[index] - values[index - 1] == 1 { ones += 1 }
+        return Double(ones) >= 0.99 * Double(values.count - 1)
+    }
+
     private static func profile(_ column: Column, rows: Int, maxCategories: Int) -> ColumnProfile {
         let kind = ColumnKind.infer(column.values)
         let missing = column.values.missingCount
@@ -90,12 +101,16 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         var summary: NumericSummary?
         var top: [CategoryCount]?
         var histogram: Histogram?
-        var targetTask: Task?
+        var time: TimeProfile?
+        var targetTask: LearningTask?
         var distinct = 0
         switch column.values {
         case .numeric(let values):
             (summary, distinct) = NumericSummary.withDistinctCount(values)
             histogram = Histogram(values, summary: summary)
+            if Self.isRowCounter(values) {
+                notes.append("increases by one from row to row, as a row counter: it describes the file, not the rows; leave it out of the features (--exclude \(column.name)) unless the order itself matters")
+            }
             targetTask = Target.inferredTask(numeric: true, distinctValues: distinct,
                                              allIntegers: values.allSatisfy { $0.isNaN || $0.rounded() == $0 })
             if distinct == 1 { notes.append("has a single value; it carries no information") }
@@ -107,6 +122,15 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
                 .prefix(10).map { CategoryCount(value: $0.0, count: $0.1) }
             if kind == .boolean || kind == .categorical { targetTask = .classification }
             if kind == .identifier { notes.append("a different value in (almost) every row, as an identifier; left out of the features") }
+            switch TimestampParser.detect(codes: codes, levels: levels) {
+            case .timestamps(let format, let seconds):
+                time = TimeProfile(format: format, seconds: seconds)
+                notes += time?.notes ?? []
+            case .mixed(let majority, let row, let text):
+                notes.append("mostly times written as \(majority.description), but row \(row + 1) has '\(text)'; as long as the forms are mixed it is not used as a time")
+            case .notTimestamps:
+                break
+            }
             if kind == .categorical && distinct > maxCategories {
                 notes.append("has \(distinct) distinct values; the \(maxCategories - 1) most frequent are kept as categories and the rest grouped as 'other'")
             }
@@ -118,7 +142,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
             notes.append("\(Int((share * 100).rounded()))% of its cells are missing; they are imputed")
         }
         return ColumnProfile(name: column.name, kind: kind, missingCount: missing, missingShare: share,
-                             distinctCount: distinct, summary: summary, topCategories: top, histogram: histogram,
+                             distinctCount: distinct, summary: summary, topCategories: top, histogram: histogram, time: time,
                              targetTask: kind == .empty || distinct < 2 ? nil : targetTask, notes: notes)
     }
 }

@@ -32,10 +32,18 @@ struct JobRoutes {
         var seed: Int?
         var timeBudgetSeconds: Double?
         var modelName: String?
+        /// `random`, `time` or `group`; inferred from the dataset when left out.
+        var split: String?
+        var timeColumn: String?
+        var groupColumn: String?
+        var gap: Int?
+        var coverage: Double?
         enum CodingKeys: String, CodingKey {
-            case dataset, target, task, algorithms, folds, seed
+            case dataset, target, task, algorithms, folds, seed, split, gap, coverage
             case timeBudgetSeconds = "time_budget_seconds"
             case modelName = "model_name"
+            case timeColumn = "time_column"
+            case groupColumn = "group_column"
         }
     }
 
@@ -47,6 +55,12 @@ struct JobRoutes {
         var algorithms: [String]
         var folds: Int
         var seed: Int
+        /// The requested split (`nil`: inferred when the job runs; the model card says which and why).
+        var split: SplitScheme?
+        var timeColumn: String?
+        var groupColumn: String?
+        var gap: Int
+        var coverage: Double
         var timeBudgetSeconds: Double
         var modelName: String
         var state: String
@@ -62,14 +76,23 @@ struct JobRoutes {
         var finishedAt: Date?
         enum CodingKeys: String, CodingKey {
             case id, dataset, target, task, algorithms, folds, seed, state, progress, message, leaderboard, error, model
+            case split, gap, coverage
+            case timeColumn = "time_column"
+            case groupColumn = "group_column"
             case timeBudgetSeconds = "time_budget_seconds"
             case modelName = "model_name"
             case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
         }
 
         init(_ job: JobRecord) {
-            (id, dataset, target, task, folds, seed) = (job.id, job.datasetId, job.target, job.task, job.folds, job.seed)
-            algorithms = job.algorithm.split(separator: ",").map(String.init)
+            (id, dataset, target, task, folds, seed) = (job.id, job.datasetId, job.target, job.task?.rawValue, job.folds, job.seed)
+            (split, timeColumn, groupColumn, gap, coverage) = (job.split, job.timeColumn, job.groupColumn, job.gap, job.coverage)
+            switch job.algorithm {
+            case .taskDefault: algorithms = []
+            case .named(let name): algorithms = [name]
+            case .search(nil): algorithms = ["auto"]
+            case .search(let families?): algorithms = families.sorted()
+            }
             (timeBudgetSeconds, modelName, state, progress, message) = (job.timeBudgetSeconds, job.modelName, job.state.rawValue, job.progress, job.message)
             leaderboard = job.leaderboard.flatMap { try? JSONDecoder().decode([LeaderboardEntry].self, from: $0) } ?? []
             error = job.error
@@ -101,7 +124,7 @@ struct JobRoutes {
             return JobView(job)
         }
         router.get("algorithms") { _, _ -> [AlgorithmView] in
-            AlgorithmRegistry.all.map { AlgorithmView(name: $0.name, tasks: Task.allCases.filter($0.tasks.contains).map(\.rawValue)) }
+            AlgorithmRegistry.all.map { AlgorithmView(name: $0.name, tasks: LearningTask.allCases.filter($0.tasks.contains).map(\.rawValue)) }
         }
         router.post("jobs/{id}/cancel") { _, context -> Created<JobView> in
             let job = try await services.jobs.cancel(try context.parameters.require("id"), tenant: try context.tenant())
@@ -123,16 +146,30 @@ struct JobRoutes {
         guard profile.columns.contains(where: { $0.name == body.target }) else {
             throw TestbedError(.unknownColumn, "the dataset has no column '\(body.target.clipped())'; its columns are: \(profile.columns.map { "'\($0.name)'" }.joined(separator: ", "))")
         }
-        if let task = body.task, Task(rawValue: task) == nil {
-            throw APIError.badRequest("task '\(task.clipped())' is not known; expected 'regression' or 'classification' (or leave it out to infer it from the target)", code: "invalid_parameter")
+        let task = try body.task.map { text -> LearningTask in
+            guard let task = LearningTask(rawValue: text) else {
+                throw APIError.badRequest("task '\(text.clipped())' is not known; expected 'regression' or 'classification' (or leave it out to infer it from the target)", code: "invalid_parameter")
+            }
+            return task
         }
         let algorithms = body.algorithms?.names ?? ["auto"]
         let known = AlgorithmRegistry.all.map(\.name)
         guard !algorithms.isEmpty, algorithms.allSatisfy({ known.contains($0) }) || algorithms == ["auto"] else {
             throw APIError.badRequest("algorithms \(algorithms) are not all known; expected \"auto\", one of \(known.joined(separator: ", ")), or a list of them", code: "unknown_algorithm")
         }
+        let algorithm = try AlgorithmChoice(parsing: algorithms.joined(separator: ","))
         let folds = body.folds ?? 5
         guard (2...20).contains(folds) else { throw APIError.badRequest("folds == \(folds); expected 2 to 20", code: "invalid_parameter") }
+        let split = try body.split.map { text -> SplitScheme in
+            guard let scheme = SplitScheme(rawValue: text) else {
+                throw APIError.badRequest("split '\(text.clipped())' is not known; expected 'random', 'time' or 'group' (or leave it out to infer it from the dataset)", code: "invalid_parameter")
+            }
+            return scheme
+        }
+        let request = SplitRequest(scheme: split, timeColumn: body.timeColumn, groupColumn: body.groupColumn, gap: body.gap ?? 0)
+        try Self.checkSplit(request, folds: folds, profile: profile, target: body.target)
+        let coverage = body.coverage ?? ConformalCalibration.defaultCoverage
+        try ConformalCalibration.validate(coverage: coverage)
         let seed = body.seed ?? 0
         guard seed >= 0 else { throw APIError.badRequest("seed == \(seed); expected a number >= 0", code: "invalid_parameter") }
         let budget = body.timeBudgetSeconds ?? 300
@@ -140,10 +177,60 @@ struct JobRoutes {
             throw APIError.badRequest("time_budget_seconds == \(budget); expected more than 0 and at most 86400", code: "invalid_parameter")
         }
         let modelName = try await modelName(body.modelName, dataset: dataset, target: body.target, tenant: tenant)
-        return JobRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, datasetId: dataset.id, target: body.target, task: body.task,
-                         algorithm: algorithms.joined(separator: ","), folds: folds, seed: seed, timeBudgetSeconds: budget,
+        return JobRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, datasetId: dataset.id, target: body.target, task: task,
+                         algorithm: algorithm, folds: folds, seed: seed, split: split, timeColumn: request.timeColumn,
+                         groupColumn: request.groupColumn, gap: request.gap, coverage: coverage, timeBudgetSeconds: budget,
                          modelName: modelName, state: .queued, progress: 0, message: "waiting for a free training slot",
                          leaderboard: nil, error: nil, createdAt: Date(), startedAt: nil, finishedAt: nil)
+    }
+
+    /// Checks a split against the dataset's profile before the job is queued: the named columns
+    /// exist, a time column holds times (or numbers), a group column has at least two groups,
+    /// the gap is not negative. What needs the rows (a gap that empties a fold) fails the job.
+    static func checkSplit(_ request: SplitRequest, folds: Int, profile: DatasetProfile, target: String) throws {
+        func column(_ name: String, as role: String) throws -> DatasetProfile.ColumnProfile {
+            guard let column = profile.columns.first(where: { $0.name == name }) else {
+                throw TestbedError(.unknownColumn, "the dataset has no column '\(name.clipped())' for \(role); its columns are: \(profile.columns.map { "'\($0.name)'" }.joined(separator: ", "))")
+            }
+            guard name != target else { throw TestbedError(.invalidParameter, "'\(name.clipped())' is the target; \(role) must be another column") }
+            return column
+        }
+        guard request.gap >= 0 else {
+            throw TestbedError(.invalidParameter, "gap == \(request.gap), must be >= 0 (rows left out between training and test in time order)")
+        }
+        if let name = request.timeColumn {
+            let time = try column(name, as: "time_column")
+            guard time.kind == .timestamp || time.kind == .numeric else {
+                throw TestbedError(.unsuitableData, "the time column '\(name.clipped())' cannot be read as times (it is \(time.kind.rawValue)); expected dates or date-times such as 2026-01-05 13:45:00 or 05.01.2026, or numbers")
+            }
+        }
+        if let name = request.groupColumn {
+            let group = try column(name, as: "group_column")
+            guard group.distinctCount + (group.missingCount > 0 ? 1 : 0) >= 2 else {
+                throw TestbedError(.unsuitableData, "the group column '\(name.clipped())' has a single group; a group split needs at least as many groups as folds")
+            }
+        }
+        if request.scheme == .group && request.groupColumn == nil {
+            throw TestbedError(.invalidParameter, "split 'group' needs group_column, the column that names each row's group")
+        }
+        let timestamps = profile.columns.filter { $0.kind == .timestamp && $0.name != target }
+        if request.scheme == .time && request.timeColumn == nil && timestamps.count != 1 {
+            throw TestbedError(.invalidParameter, "split 'time' needs time_column: the dataset does not have exactly one timestamp column")
+        }
+        // The scheme ValidationPlan will infer, to check what depends on it now.
+        let scheme = request.scheme ?? (request.groupColumn != nil ? .group : request.timeColumn != nil || timestamps.count == 1 ? .time : .random)
+        guard scheme == .time else {
+            if request.gap > 0 { throw TestbedError(.invalidParameter, "gap == \(request.gap) applies to time splits only, and this split is \(scheme.rawValue)") }
+            return
+        }
+        if let time = profile.columns.first(where: { $0.name == request.timeColumn ?? timestamps.first?.name }), time.missingCount > 0 {
+            throw TestbedError(.unsuitableData, "the time column '\(time.name.clipped())' has \(time.missingCount) empty cells; a time split needs every row's time")
+        }
+        let rows = profile.rows - (profile.columns.first { $0.name == target }?.missingCount ?? 0)
+        let block = rows / (folds + 1)
+        guard block >= 1, rows - folds * block - request.gap >= 2 else {
+            throw TestbedError(.invalidParameter, "gap == \(request.gap) with \(folds) time-ordered folds of \(rows) rows leaves the first fold without training rows; use a gap below \(max(rows - folds * block - 1, 0)) or fewer folds")
+        }
     }
 
     /// The requested model name, checked to be free, or `<dataset>-<target>` made unique.

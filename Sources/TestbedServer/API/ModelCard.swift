@@ -46,6 +46,14 @@ struct ModelCard: ResponseEncodable {
     var reliability: [ReliabilityBin]?
     /// Regression: out-of-fold predictions against actual values (a sample of the rows).
     var predictedVsActual: [OutOfFoldPoint]?
+    /// How the rows were split for the figures above, and why.
+    var validation: ValidationPlan?
+    /// With time-ordered folds: the same algorithm on random folds, for comparison.
+    var randomFolds: SchemeComparison?
+    /// The prediction intervals or sets: their coverage and width.
+    var conformal: ConformalCalibration?
+    /// Signs that the figures are too good to be true, each naming the column and what to do.
+    var warnings: [String]
     var explainable: Bool
     var notes: [String]
     var source: Source
@@ -54,7 +62,8 @@ struct ModelCard: ResponseEncodable {
 
     enum CodingKeys: String, CodingKey {
         case name, demonstration, story, task, target, algorithm, parameters, classes, metrics, folds, leaderboard, features
-        case importance, reliability, explainable, notes, source
+        case importance, reliability, explainable, notes, source, validation, conformal, warnings
+        case randomFolds = "random_folds"
         case primaryMetric = "primary_metric"
         case confusionMatrix = "confusion_matrix"
         case predictedVsActual = "predicted_vs_actual"
@@ -82,13 +91,20 @@ struct ModelCard: ResponseEncodable {
         features = model.features.map { feature in
             let summary = summaries[feature.name]
             let categories = summary?.categoryCounts.map { counts in counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key) }
+            // A timestamp's range is in seconds since 1970, which reads as nothing on a card.
+            let numeric = feature.kind != .timestamp
             return Feature(name: feature.name, kind: feature.kind.rawValue, missingShare: summary?.missingShare,
-                           min: summary?.min, max: summary?.max, mean: summary?.mean, categories: categories)
+                           min: numeric ? summary?.min : nil, max: numeric ? summary?.max : nil, mean: numeric ? summary?.mean : nil,
+                           categories: categories)
         }
         importance = evaluation?.importance
         confusionMatrix = evaluation?.confusionMatrix
         reliability = evaluation?.reliability
         predictedVsActual = evaluation?.predictedVsActual
+        validation = evaluation.map { $0.validation ?? .random(folds: $0.folds, reason: "random folds (a model from before time and group splits)") }
+        randomFolds = model.training.randomFolds
+        conformal = evaluation?.conformal
+        warnings = model.training.warnings ?? []
         explainable = model.isExplainable
         notes = model.training.notes
         source = Source(dataset: served.record?.datasetId, file: model.training.sourceFile, sha256: model.training.sourceSHA256,

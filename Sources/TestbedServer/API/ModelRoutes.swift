@@ -66,10 +66,12 @@ struct ModelRoutes {
         var model: String
         var task: String
         var classes: [String]?
+        /// The share of new rows each interval or prediction set is calibrated to cover.
+        var coverage: Double?
         /// What the contributions are measured in, when explained.
         var contributionScale: String?
         var predictions: [ScoredRow]
-        enum CodingKeys: String, CodingKey { case model, task, classes, predictions; case contributionScale = "contribution_scale" }
+        enum CodingKeys: String, CodingKey { case model, task, classes, coverage, predictions; case contributionScale = "contribution_scale" }
     }
 
     struct WhatIfRequest: Decodable {
@@ -89,9 +91,15 @@ struct ModelRoutes {
             var value: PredictedValue
             var prediction: PredictedValue
             var probabilities: [String: Double]?
+            /// Regression: the band the actual value falls in at ``coverage``.
+            var interval: [Double]?
+            /// Classification: the labels that cannot be ruled out.
+            var predictionSet: [String]?
+            enum CodingKeys: String, CodingKey { case value, prediction, probabilities, interval; case predictionSet = "prediction_set" }
         }
         var model: String
         var feature: String
+        var coverage: Double?
         var points: [Point]
     }
 
@@ -132,7 +140,7 @@ struct ModelRoutes {
                 return value
             }
             let explain = request.query("explain") == "true"
-            options = Scoring.Options(decision: try DecisionPolicy(threshold: threshold, costs: nil, model: model),
+            options = Scoring.Options(decision: try DecisionRule(threshold: threshold, costs: nil, model: model),
                                       explainTop: explain ? try top(request.query("top").flatMap(Int.init), model: model) : nil)
         } else {
             let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
@@ -142,7 +150,7 @@ struct ModelRoutes {
             let body = try PredictRequest(buffer.withUnsafeReadableBytes { try JSONParser.parse($0) })
             table = try TableInput.table(fromRows: body.rows, limits: services.limits)
             extra = TableInput.extraColumnWarnings(body.rows, model: model)
-            options = Scoring.Options(decision: try DecisionPolicy(threshold: body.threshold, costs: body.costs, model: model),
+            options = Scoring.Options(decision: try DecisionRule(threshold: body.threshold, costs: body.costs, model: model),
                                       explainTop: body.explain ? try top(body.top, model: model) : nil)
         }
         let (rows, scale) = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
@@ -151,6 +159,7 @@ struct ModelRoutes {
         }
         let response = PredictResponse(model: served.name, task: model.task.rawValue,
                                        classes: model.task == .classification ? model.classes : nil,
+                                       coverage: model.training.evaluation?.conformal?.coverage,
                                        contributionScale: scale?.rawValue, predictions: rows)
         return try response.response(from: request, context: context)
     }
@@ -163,13 +172,18 @@ struct ModelRoutes {
 
     private func csvResponse(_ rows: [ScoredRow], model: TrainedModel) -> Response {
         let classes = model.task == .classification ? model.classes : []
-        var lines = [(["prediction"] + classes.map { "proba_\($0)" } + (classes.isEmpty ? [] : ["decision"]) + ["warnings"])
+        let conformal = model.training.evaluation?.conformal != nil
+        let bands = !conformal ? [] : classes.isEmpty ? ["lower", "upper"] : ["prediction_set"]
+        var lines = [(["prediction"] + bands + classes.map { "proba_\($0)" } + (classes.isEmpty ? [] : ["decision"]) + ["warnings"])
             .map(PredictionCSV.quoted).joined(separator: ",")]
         for row in rows {
             var fields: [String]
             switch row.prediction {
             case .number(let value): fields = ["\(value)"]
             case .label(let label): fields = [PredictionCSV.quoted(label)]
+            }
+            if conformal {
+                fields += classes.isEmpty ? (row.interval ?? [.nan, .nan]).map { "\($0)" } : [PredictionCSV.quoted((row.predictionSet ?? []).joined(separator: "|"))]
             }
             fields += classes.map { "\(row.probabilities?[$0] ?? .nan)" }
             if !classes.isEmpty { fields.append(PredictionCSV.quoted(row.decision ?? "")) }
@@ -188,12 +202,14 @@ struct ModelRoutes {
         let points = values.indices.map { row -> WhatIfResponse.Point in
             let value: PredictedValue = if case .number(let number) = values[row] { .number(number) } else { .label(values[row].text ?? "") }
             guard model.task == .classification, let probabilities = predictions.probabilities?.row(row) else {
-                return .init(value: value, prediction: .number(predictions.values[row]))
+                return .init(value: value, prediction: .number(predictions.values[row]),
+                             interval: predictions.intervals.map { [$0[row].lower, $0[row].upper] })
             }
             return .init(value: value, prediction: .label(predictions.labels[row]),
-                         probabilities: Dictionary(uniqueKeysWithValues: zip(model.classes, probabilities)))
+                         probabilities: Dictionary(uniqueKeysWithValues: zip(model.classes, probabilities)),
+                         predictionSet: predictions.predictionSets.map { $0[row].map { model.classes[$0] } })
         }
-        return WhatIfResponse(model: served.name, feature: feature, points: points)
+        return WhatIfResponse(model: served.name, feature: feature, coverage: predictions.coverage, points: points)
     }
 
     /// The values of the curve and the table of rows to predict: the request's row once per

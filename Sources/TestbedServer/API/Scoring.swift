@@ -2,58 +2,6 @@ import Foundation
 import InferenceCore
 import NIOPosix
 
-/// How a classifier's probabilities become a decision.
-enum DecisionPolicy: Sendable {
-    /// The most probable class.
-    case mostProbable
-    /// Two classes: the second (positive) class when its probability reaches the threshold.
-    case threshold(Double)
-    /// The class with the least expected cost; `costs[actual][decided]`, in the model's class order.
-    case costs([[Double]])
-
-    init(threshold: Double?, costs: [[Double]]?, model: TrainedModel) throws {
-        switch (threshold, costs) {
-        case (nil, nil):
-            self = .mostProbable
-        case (_?, _?):
-            throw APIError.badRequest("give either 'threshold' or 'costs', not both", code: "invalid_parameter")
-        case (let threshold?, nil):
-            guard model.task == .classification, model.classes.count == 2 else {
-                throw APIError.badRequest("'threshold' applies to classifiers with two classes; this model has \(model.task == .classification ? "\(model.classes.count) classes" : "a numeric target"); use 'costs' for more classes", code: "invalid_parameter")
-            }
-            guard threshold.isFinite, threshold >= 0, threshold <= 1 else {
-                throw APIError.badRequest("threshold == \(threshold); expected a probability from 0 to 1 for class '\(model.classes[1])'", code: "invalid_parameter")
-            }
-            self = .threshold(threshold)
-        case (nil, let costs?):
-            let count = model.classes.count
-            guard model.task == .classification else {
-                throw APIError.badRequest("'costs' applies to classifiers; this model predicts a number", code: "invalid_parameter")
-            }
-            guard costs.count == count, costs.allSatisfy({ $0.count == count }),
-                  costs.allSatisfy({ $0.allSatisfy { $0.isFinite && $0 >= 0 } }) else {
-                throw APIError.badRequest("'costs' must be a \(count) × \(count) matrix of non-negative numbers, costs[actual][decided], with classes in the order \(model.classes)", code: "invalid_parameter")
-            }
-            self = .costs(costs)
-        }
-    }
-
-    /// The decided class index for one row of probabilities.
-    func decide(_ probabilities: [Double]) -> Int {
-        switch self {
-        case .mostProbable:
-            return probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
-        case .threshold(let threshold):
-            return probabilities[1] >= threshold ? 1 : 0
-        case .costs(let costs):
-            let expected = probabilities.indices.map { decided in
-                probabilities.indices.reduce(0.0) { $0 + probabilities[$1] * costs[$1][decided] }
-            }
-            return expected.indices.min { expected[$0] < expected[$1] } ?? 0
-        }
-    }
-}
-
 /// A prediction as JSON: a number for regression, the class label for classification.
 enum PredictedValue: Encodable, Sendable, Equatable {
     case number(Double)
@@ -76,6 +24,10 @@ struct ScoredRow: Encodable, Sendable {
     }
     var prediction: PredictedValue
     var probabilities: [String: Double]?
+    /// Regression: the conformal interval, `[lower, upper]`, at the model's coverage.
+    var interval: [Double]?
+    /// Classification: the labels that cannot be ruled out at the model's coverage.
+    var predictionSet: [String]?
     var decision: String?
     /// Where the contributions start: the average output over the training rows.
     var baseValue: Double?
@@ -83,8 +35,9 @@ struct ScoredRow: Encodable, Sendable {
     var warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case prediction, probabilities, decision, contributions, warnings
+        case prediction, probabilities, decision, contributions, warnings, interval
         case baseValue = "base_value"
+        case predictionSet = "prediction_set"
     }
 }
 
@@ -92,7 +45,7 @@ struct ScoredRow: Encodable, Sendable {
 /// decisions and reasons out, counted in the metrics, heavy batches off the event loop.
 enum Scoring {
     struct Options: Sendable {
-        var decision: DecisionPolicy = .mostProbable
+        var decision: DecisionRule = .mostProbable
         /// How many contributions per row; `nil` for none.
         var explainTop: Int?
     }
@@ -120,6 +73,7 @@ enum Scoring {
     /// model's arithmetic, and such an answer cannot be written as JSON anyway.
     private static func checkFinite(_ predictions: Predictions) throws {
         let bad = predictions.values.firstIndex { !$0.isFinite }
+            ?? predictions.intervals?.firstIndex { !$0.lower.isFinite || !$0.upper.isFinite }
             ?? predictions.probabilities.flatMap { probabilities in
                 probabilities.storage.firstIndex { !$0.isFinite }.map { $0 / max(probabilities.columns, 1) }
             }
@@ -135,6 +89,8 @@ enum Scoring {
         let (predictions, explanation) = try await predict(served, table, explain: options.explainTop != nil)
         let rows = predictions.values.indices.map { row in
             var scored = ScoredRow(prediction: .number(predictions.values[row]), warnings: predictions.warnings[row] + extraWarnings[row])
+            scored.interval = predictions.intervals.map { [$0[row].lower, $0[row].upper] }
+            scored.predictionSet = predictions.predictionSets.map { $0[row].map { model.classes[$0] } }
             if model.task == .classification, let probabilities = predictions.probabilities?.row(row) {
                 scored.prediction = .label(predictions.labels[row])
                 scored.probabilities = Dictionary(uniqueKeysWithValues: zip(model.classes, probabilities))

@@ -34,6 +34,27 @@ enum Console {
             }
     }
 
+    /// What a cross-validation adds below its figures: the random-fold comparison of a
+    /// time-ordered one, the prediction intervals or sets, and the warnings.
+    static func validationLines(randomFolds: SchemeComparison?, conformal: ConformalCalibration?, warnings: [String], task: LearningTask) -> [String] {
+        var lines: [String] = []
+        if let randomFolds {
+            let metric = ModelSearch.primaryMetric(for: task)
+            let value = randomFolds.metrics[metric].map { String(format: "%.4f ± %.4f", $0, randomFolds.metricsStd[metric] ?? 0) } ?? "n/a"
+            lines.append("the same on random folds, for comparison: \(metric) \(value)")
+        }
+        if let conformal {
+            let percent = "\(formatNumber((conformal.coverage * 1000).rounded() / 10))%"
+            if let half = conformal.halfWidth {
+                lines.append("prediction intervals: the prediction ± \(String(format: "%.4g", half)) holds the actual value in \(percent) of new rows (conformal, from \(conformal.calibrationRows) out-of-fold residuals)")
+            } else if let minimum = conformal.minimumProbability {
+                lines.append("prediction sets: the labels with a probability of at least \(String(format: "%.3f", minimum)) (and always the most probable) hold the actual label in \(percent) of new rows (conformal, from \(conformal.calibrationRows) out-of-fold rows)")
+            }
+        }
+        lines += warnings.map { "warning: \($0)" }
+        return lines
+    }
+
     static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

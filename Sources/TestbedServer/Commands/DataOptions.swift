@@ -48,7 +48,7 @@ struct ModelOptions: ParsableArguments {
     var target: String?
 
     @Option(name: .long, help: "regression or classification (default: inferred from the target).")
-    var task: Task?
+    var task: LearningTask?
 
     @Option(name: .long, help: "The model family: \(AlgorithmRegistry.all.map(\.name).joined(separator: ", ")), or auto to cross-validate them all and keep the best (default: ridge for regression, logistic for classification).")
     var algorithm: String?
@@ -71,6 +71,11 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Cross-validation folds (stratified for classification).")
     var folds: Int = 5
 
+    @OptionGroup var split: SplitOptions
+
+    @Option(name: .long, help: "The share of new rows the prediction intervals (regression) or prediction sets (classification) are calibrated to cover, between 0 and 1.")
+    var coverage: Double = ConformalCalibration.defaultCoverage
+
     @Option(name: .long, parsing: .upToNextOption, help: "Columns to leave out of the features.")
     var exclude: [String] = []
 
@@ -88,9 +93,30 @@ struct ModelOptions: ParsableArguments {
         }
         if let alpha { parameters["alpha"] = alpha }
         if let c { parameters["C"] = c }
-        return TrainingSpec(target: target, task: task, algorithm: algorithm, parameters: parameters, seed: seed,
-                            folds: folds, excludedColumns: Set(exclude), missingIndicators: missingIndicators)
+        return TrainingSpec(target: target, task: task, algorithm: try algorithm.map(AlgorithmChoice.init(parsing:)) ?? .taskDefault,
+                            parameters: parameters, seed: seed, folds: folds, split: split.request, coverage: coverage,
+                            excludedColumns: Set(exclude), missingIndicators: missingIndicators)
     }
 }
 
-extension Task: ExpressibleByArgument {}
+/// How to split rows into folds: shared by `train`, `evaluate` and `folds`.
+struct SplitOptions: ParsableArguments {
+    @Option(name: .long, help: "random, time or group (default: time order for a table with exactly one timestamp column, group with --group-column, otherwise random).")
+    var split: SplitScheme?
+
+    @Option(name: .long, help: "The column that orders the rows in time (a timestamp or a number).")
+    var timeColumn: String?
+
+    @Option(name: .long, help: "The column whose groups (batch, machine, customer) must stay on one side of every split.")
+    var groupColumn: String?
+
+    @Option(name: .long, help: "Time splits: rows left out between the training rows and each test fold.")
+    var gap: Int = 0
+
+    var request: SplitRequest {
+        SplitRequest(scheme: split, timeColumn: timeColumn, groupColumn: groupColumn, gap: gap)
+    }
+}
+
+extension LearningTask: ExpressibleByArgument {}
+extension SplitScheme: ExpressibleByArgument {}

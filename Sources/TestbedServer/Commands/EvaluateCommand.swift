@@ -22,7 +22,7 @@ struct EvaluateCommand: ParsableCommand {
 
     /// The JSON result of `evaluate`.
     struct Report: Encodable {
-        var task: Task
+        var task: LearningTask
         var target: String
         var algorithm: String
         var parameters: Hyperparameters
@@ -39,9 +39,19 @@ struct EvaluateCommand: ParsableCommand {
         var leaderboard: [LeaderboardEntry]?
         /// Cross-validated: permutation importance of every feature on held-out rows (gain too, for trees).
         var importance: [FeatureImportance]?
+        /// Cross-validated: how the rows were split, and why.
+        var validation: ValidationPlan?
+        /// With time-ordered folds: the same algorithm on random folds.
+        var randomFolds: SchemeComparison?
+        /// Cross-validated: the calibration of the prediction intervals or sets.
+        var conformal: ConformalCalibration?
+        /// Signs that the figures are too good to be true.
+        var warnings: [String]?
 
         enum CodingKeys: String, CodingKey {
             case task, target, algorithm, parameters, rows, folds, metrics, classes, leaderboard, reliability, importance
+            case validation, conformal, warnings
+            case randomFolds = "random_folds"
             case metricsStd = "metrics_std"
             case confusionMatrix = "confusion_matrix"
             case primaryMetric = "primary_metric"
@@ -52,9 +62,11 @@ struct EvaluateCommand: ParsableCommand {
         try Console.run {
             let report = try model.map(measureSavedModel) ?? crossValidate()
             if json { return try Console.printJSON(report) }
-            let how = report.folds.map { "\($0)-fold cross-validation (mean ± std)" } ?? "the saved model on \(report.rows) labelled rows"
+            let how = report.validation.map { "cross-validated on \($0.summary), mean ± std" } ?? "the saved model on \(report.rows) labelled rows"
             print("\(report.algorithm) \(report.task.rawValue) of '\(report.target)', \(report.rows) rows, \(how):")
             Console.metricLines(report.metrics, spread: report.metricsStd).forEach { print($0) }
+            Console.validationLines(randomFolds: report.randomFolds, conformal: report.conformal, warnings: report.warnings ?? [],
+                                    task: report.task).forEach { print($0) }
             if let leaderboard = report.leaderboard {
                 Console.leaderboardLines(leaderboard, metric: ModelSearch.primaryMetric(for: report.task)).forEach { print($0) }
             }
@@ -78,7 +90,8 @@ struct EvaluateCommand: ParsableCommand {
                       classes: prepared.target.task == .classification ? prepared.target.classes : nil,
                       confusionMatrix: result.confusionMatrix, reliability: result.reliability,
                       primaryMetric: leaderboard.map { _ in ModelSearch.primaryMetric(for: prepared.target.task) }, leaderboard: leaderboard,
-                      importance: result.importance)
+                      importance: result.importance, validation: result.validation, randomFolds: choice.randomFolds,
+                      conformal: result.conformal, warnings: choice.warnings)
     }
 
     private func measureSavedModel(_ path: String) throws -> Report {

@@ -6,8 +6,8 @@ import InferenceCore
 struct FoldsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "folds",
-        abstract: "Print the test fold of every row as evaluate --folds K --seed S splits them (CSV: row,fold).",
-        discussion: "Rows are numbered from 1 in file order after the header; rows without a target value have an empty fold.")
+        abstract: "Print the test fold of every row as evaluate --folds K --seed S (and --split …) splits them (CSV: row,fold).",
+        discussion: "Rows are numbered from 1 in file order after the header; rows without a target value, and in time order the first block (only ever trained on), have an empty fold. With time order, fold K trains on the rows before its test block, less --gap rows.")
 
     @OptionGroup var input: DataOptions
 
@@ -15,7 +15,7 @@ struct FoldsCommand: ParsableCommand {
     var target: String
 
     @Option(name: .long, help: "regression or classification (default: inferred from the target).")
-    var task: Task?
+    var task: LearningTask?
 
     @Option(name: .long, help: "The number of folds.")
     var folds = 5
@@ -23,15 +23,20 @@ struct FoldsCommand: ParsableCommand {
     @Option(name: .long, help: "The seed of the shuffle.")
     var seed: UInt64 = 0
 
+    @OptionGroup var split: SplitOptions
+
     func run() throws {
         try Console.run {
             let table = try input.read(textColumns: [target])
             let prepared = try Target(table.column(named: target), task: task)
+            let plan = try ValidationPlan(split.request, folds: folds, table: table, target: target)
+            Console.note("split: \(plan.summary)")
             var fold = [Int?](repeating: nil, count: table.rowCount)
-            let (testFolds, notes) = try FoldSplitter(folds: folds, seed: seed).split(prepared)
+            let rows = prepared.rows.count == table.rowCount ? table : table.selectingRows(prepared.rows)
+            let (splits, notes) = try FoldSplitter(plan: plan, seed: seed).split(prepared, table: rows)
             notes.forEach(Console.note)
-            for (index, positions) in testFolds.enumerated() {
-                for position in positions { fold[prepared.rows[position]] = index }
+            for (index, part) in splits.enumerated() {
+                for position in part.test { fold[prepared.rows[position]] = index }
             }
             print("row,fold")
             for (row, value) in fold.enumerated() { print("\(row + 1),\(value.map(String.init) ?? "")") }

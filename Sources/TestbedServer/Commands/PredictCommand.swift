@@ -6,7 +6,7 @@ import InferenceCore
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Predict every row of a CSV file with a saved model; writes a CSV with a prediction column (and class probabilities).")
+        abstract: "Predict every row of a CSV file with a saved model; writes a CSV with a prediction column, its interval (lower, upper) or prediction set, and class probabilities.")
 
     @OptionGroup var input: DataOptions
 
@@ -22,6 +22,12 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "How many contributions --explain adds per row.")
     var top = 3
 
+    @Option(name: .long, help: "Two classes: decide the second class when its probability reaches this (adds a decision column).")
+    var threshold: Double?
+
+    @Option(name: .long, help: "A JSON file with the cost matrix costs[actual][decided] (classes in the model's order): decide the class with the least expected cost (adds a decision column).")
+    var costs: String?
+
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top \(top): must be at least 1") }
     }
@@ -34,6 +40,7 @@ struct PredictCommand: ParsableCommand {
             if !ignored.isEmpty {
                 Console.note("ignored column\(ignored.count == 1 ? "" : "s") not used by the model: \(ignored.joined(separator: ", "))")
             }
+            let rule = try DecisionRule(threshold: threshold, costs: try costs.map(Self.readCosts), model: trained)
             let predictions = try trained.predict(table)
             let warned = predictions.warnings.filter { !$0.isEmpty }.count
             if warned > 0 {
@@ -44,7 +51,8 @@ struct PredictCommand: ParsableCommand {
                 explanation = try trained.explain(table, predictions: predictions)
                 Console.note(PredictionCSV.describe(explanation!, task: trained.task))
             }
-            let csv = PredictionCSV.render(predictions, explanation: explanation, top: top)
+            let decisions = threshold != nil || costs != nil ? rule : nil
+            let csv = PredictionCSV.render(predictions, explanation: explanation, top: top, decisions: decisions)
             if let out {
                 try Data(csv.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
                 print("wrote \(table.rowCount) predictions to \(out)")
@@ -53,14 +61,31 @@ struct PredictCommand: ParsableCommand {
             }
         }
     }
+
+    /// A cost matrix from a JSON file: an array of rows of numbers.
+    static func readCosts(_ path: String) throws -> [[Double]] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw TestbedError(.io, "cannot read the costs file '\(path)': \(error.localizedDescription)")
+        }
+        guard data.count <= 1 << 20, let costs = try? JSONDecoder().decode([[Double]].self, from: data) else {
+            throw TestbedError(.invalidParameter, "the costs file '\(path)' is not a JSON matrix such as [[0, 1], [10, 0]] (costs[actual][decided])")
+        }
+        return costs
+    }
 }
 
-/// The CSV that `predict` writes: `prediction`, then `proba_<label>` per class, then with an
-/// explanation `base_value` and the largest contributions as `reason_N`, `contribution_N`.
+/// The CSV that `predict` writes: `prediction`, then `lower`, `upper` (regression) or
+/// `prediction_set` (labels joined by `|`) when the model is calibrated, then `proba_<label>` per
+/// class, `decision` with a decision rule, then with an explanation `base_value` and the largest
+/// contributions as `reason_N`, `contribution_N`.
 enum PredictionCSV {
-    static func render(_ predictions: Predictions, explanation: Explanation? = nil, top: Int = 3) -> String {
+    static func render(_ predictions: Predictions, explanation: Explanation? = nil, top: Int = 3, decisions: DecisionRule? = nil) -> String {
         var header = ["prediction"]
+        if predictions.intervals != nil { header += ["lower", "upper"] }
+        if predictions.predictionSets != nil { header.append("prediction_set") }
         if predictions.task == .classification { header += predictions.classes.map { "proba_\($0)" } }
+        if decisions != nil && predictions.task == .classification { header.append("decision") }
         let reasons = min(top, explanation?.features.count ?? 0)
         if explanation != nil { header += ["base_value"] + (1..<(reasons + 1)).flatMap { ["reason_\($0)", "contribution_\($0)"] } }
         var lines = [header.map(quoted).joined(separator: ",")]
@@ -70,8 +95,13 @@ enum PredictionCSV {
             switch predictions.task {
             case .regression:
                 fields = ["\(predictions.values[row])"]
+                if let interval = predictions.intervals?[row] { fields += ["\(interval.lower)", "\(interval.upper)"] }
             case .classification:
-                fields = [quoted(predictions.labels[row])] + predictions.probabilities!.row(row).map { "\($0)" }
+                fields = [quoted(predictions.labels[row])]
+                if let set = predictions.predictionSets?[row] { fields.append(quoted(set.map { predictions.classes[$0] }.joined(separator: "|"))) }
+                let probabilities = predictions.probabilities!.row(row)
+                fields += probabilities.map { "\($0)" }
+                if let decisions { fields.append(quoted(predictions.classes[decisions.decide(probabilities)])) }
             }
             if let explanation {
                 fields.append("\(explanation.base[row])")
@@ -83,7 +113,7 @@ enum PredictionCSV {
     }
 
     /// What the contribution columns mean, for the person reading them.
-    static func describe(_ explanation: Explanation, task: Task) -> String {
+    static func describe(_ explanation: Explanation, task: LearningTask) -> String {
         let what: String
         switch (task, explanation.scale) {
         case (.regression, _): what = "the predicted value"

@@ -19,7 +19,10 @@ struct ProfileCommand: ParsableCommand {
             print("\(profile.rows) rows, \(profile.columns.count) columns (delimiter '\(profile.delimiter == "\t" ? "tab" : profile.delimiter)', decimal mark '\(profile.decimalMark)')")
             for column in profile.columns {
                 var detail = ""
-                if let summary = column.summary {
+                if let time = column.time {
+                    let step = time.typicalStepSeconds.map { "  every \(TimeProfile.duration($0))" } ?? ""
+                    detail = "\(time.first) to \(time.last)\(step)  \(time.inOrder ? "in time order" : "not in time order")  \(time.layout)"
+                } else if let summary = column.summary {
                     detail = String(format: "min %.4g  max %.4g  mean %.4g  std %.4g", summary.min, summary.max, summary.mean, summary.std)
                 } else if let top = column.topCategories {
                     detail = "\(column.distinctCount) values: " + top.prefix(5).map { "\($0.value) (\($0.count))" }.joined(separator: ", ")

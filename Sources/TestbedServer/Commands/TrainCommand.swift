@@ -28,8 +28,10 @@ struct TrainCommand: ParsableCommand {
                 Console.leaderboardLines(leaderboard, metric: ModelSearch.primaryMetric(for: trained.task)).forEach { print($0) }
             }
             if let evaluation = trained.training.evaluation {
-                print("cross-validated over \(evaluation.folds) folds (mean ± std):")
+                print("cross-validated on \(evaluation.validation?.summary ?? "\(evaluation.folds) folds") (mean ± std):")
                 Console.metricLines(evaluation.metrics, spread: evaluation.metricsStd).forEach { print($0) }
+                Console.validationLines(randomFolds: trained.training.randomFolds, conformal: evaluation.conformal,
+                                        warnings: trained.training.warnings ?? [], task: trained.task).forEach { print($0) }
             }
         }
     }

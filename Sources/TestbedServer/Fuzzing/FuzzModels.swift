@@ -56,7 +56,7 @@ enum FuzzModels {
     static func train(_ recipe: Recipe) throws -> TrainedModel {
         let table = try CSVReader().read(file: "datasets/\(recipe.dataset)")
         let rows = table.selectingRows(Array(0..<min(recipe.rows, table.rowCount)))
-        let spec = TrainingSpec(target: recipe.target, algorithm: recipe.algorithm, parameters: recipe.parameters,
+        let spec = TrainingSpec(target: recipe.target, algorithm: .named(recipe.algorithm), parameters: recipe.parameters,
                                 seed: 1, folds: 0, missingIndicators: recipe.missingIndicators)
         return try TrainedModel.train(rows, spec: spec)
     }
@@ -73,7 +73,7 @@ enum FuzzModels {
 /// when it throws (a refusal, which is not a finding).
 func waitForAsync<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) -> Value? {
     let (result, done) = (AsyncResult<Value>(), DispatchSemaphore(value: 0))
-    _Concurrency.Task {  // InferenceCore has its own `Task` (regression or classification)
+    Task {
         result.value = try? await body()
         done.signal()
     }

@@ -28,7 +28,7 @@ struct PredictFuzzing {
         let model = served.model
         guard let request = try? ModelRoutes.PredictRequest(JSONParser.parse(body)),
               let table = try? TableInput.table(fromRows: request.rows, limits: limits),
-              let decision = try? DecisionPolicy(threshold: request.threshold, costs: request.costs, model: model) else { return }
+              let decision = try? DecisionRule(threshold: request.threshold, costs: request.costs, model: model) else { return }
         let extra = TableInput.extraColumnWarnings(request.rows, model: model)
         // The route's `top`: 5 by default; below 1 refused; at most one per feature.
         var explainTop: Int?

@@ -56,7 +56,7 @@ actor JobService: Service {
                 }
             }
         } onGracefulShutdown: {
-            _Concurrency.Task { await self.beginShutdown() }
+            Task { await self.beginShutdown() }
         }
         try await threads.shutdownGracefully()
         logger.info("job queue stopped", metadata: ["queued": "\(waiting.count)"])
@@ -248,7 +248,7 @@ extension TrainingRequest {
     /// What the training process needs to train `job` on `dataset`, stored at `datasetPath`.
     init(_ job: JobRecord, datasetPath: String, dataset: DatasetRecord) {
         self.init(datasetPath: datasetPath, sourceName: dataset.name, sourceSHA256: dataset.sha256, target: job.target,
-                  task: job.task, algorithm: job.algorithm, folds: job.folds, seed: job.seed,
-                  timeBudgetSeconds: job.timeBudgetSeconds)
+                  task: job.task, algorithm: job.algorithm, folds: job.folds, seed: job.seed, split: job.splitRequest,
+                  coverage: job.coverage, timeBudgetSeconds: job.timeBudgetSeconds)
     }
 }

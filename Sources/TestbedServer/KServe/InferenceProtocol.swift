@@ -56,6 +56,7 @@ enum InferenceProtocol {
         case numbers([Double])
         case integers([Int64])
         case strings([String])
+        case booleans([Bool])
     }
 
     struct OutputTensor: Sendable {
@@ -106,6 +107,7 @@ enum InferenceProtocol {
                 case .numbers(let values): json.array(values) { $0.number($1) }
                 case .integers(let values): json.array(values) { $0.integer($1) }
                 case .strings(let values): json.array(values) { $0.string($1) }
+                case .booleans(let values): json.array(values) { writer, value in value ? writer.raw("true") : writer.raw("false") }
                 }
                 json.raw("}")
             }

@@ -77,8 +77,14 @@ struct KServeRoutes {
         if model.task == .classification {
             outputs.append(P.TensorMetadata(name: "predict_proba", datatype: "FP64", shape: [-1, model.classes.count]))
         }
+        if let conformal = model.training.evaluation?.conformal {
+            outputs.append(conformal.halfWidth != nil
+                ? P.TensorMetadata(name: "predict_interval", datatype: "FP64", shape: [-1, 2])
+                : P.TensorMetadata(name: "predict_set", datatype: "BOOL", shape: [-1, model.classes.count]))
+        }
         var parameters = ["task": model.task.rawValue, "target": model.target, "algorithm": model.algorithm,
                           "feature_order": model.preprocessor.inputColumns.joined(separator: ",")]
+        if let conformal = model.training.evaluation?.conformal { parameters["coverage"] = formatNumber(conformal.coverage) }
         if model.task == .classification { parameters["classes"] = model.classes.joined(separator: ",") }
         return P.ModelMetadata(name: served.name, versions: [P.version], platform: "applied-ai-testbed",
                                inputs: inputs, outputs: outputs, parameters: parameters)
@@ -86,7 +92,9 @@ struct KServeRoutes {
 
     private func infer(_ request: P.InferenceRequest, served: ServedModel) async throws -> P.InferenceResponse {
         let model = served.model
-        let available = model.task == .classification ? ["predict", "predict_proba"] : ["predict"]
+        let conformal = model.training.evaluation?.conformal
+        let band = conformal == nil ? [] : model.task == .classification ? ["predict_set"] : ["predict_interval"]
+        let available = (model.task == .classification ? ["predict", "predict_proba"] : ["predict"]) + band
         let requested = request.outputs ?? available
         if let unknown = requested.first(where: { !available.contains($0) }) {
             throw APIError.badRequest("output '\(unknown.clipped())' is not known; this model's outputs are \(available)")
@@ -98,6 +106,18 @@ struct KServeRoutes {
             if name == "predict_proba", let probabilities = predictions.probabilities {
                 return P.OutputTensor(name: name, shape: [rows, model.classes.count], datatype: "FP64",
                                       parameters: ["classes": model.classes.joined(separator: ",")], data: .numbers(probabilities.storage))
+            }
+            let coverage = ["coverage": formatNumber(conformal?.coverage ?? 0)]
+            if name == "predict_interval", let intervals = predictions.intervals {
+                return P.OutputTensor(name: name, shape: [rows, 2], datatype: "FP64", parameters: coverage,
+                                      data: .numbers(intervals.flatMap { [$0.lower, $0.upper] }))
+            }
+            if name == "predict_set", let sets = predictions.predictionSets {
+                // Row-major membership: true where the class (in predict_proba's order) is in the set.
+                var member = [Bool](repeating: false, count: rows * model.classes.count)
+                for (row, set) in sets.enumerated() { for label in set { member[row * model.classes.count + label] = true } }
+                return P.OutputTensor(name: name, shape: [rows, model.classes.count], datatype: "BOOL",
+                                      parameters: coverage.merging(["classes": model.classes.joined(separator: ",")]) { a, _ in a }, data: .booleans(member))
             }
             switch (model.task, labelType(model)) {
             case (.regression, _): return P.OutputTensor(name: name, shape: [rows], datatype: "FP64", data: .numbers(predictions.values))

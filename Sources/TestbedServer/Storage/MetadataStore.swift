@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import InferenceCore
 
 /// Tenants, keys, datasets, jobs, models and the audit log, in SQLite (WAL mode) through GRDB.
 ///
@@ -91,6 +92,15 @@ struct MetadataStore: Sendable {
                 t.column("actor", .text).notNull()
                 t.column("action", .text).notNull()
                 t.column("subject", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v2: a job's split scheme and interval coverage") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "split", .text)
+                t.add(column: "timeColumn", .text)
+                t.add(column: "groupColumn", .text)
+                t.add(column: "gap", .integer).notNull().defaults(to: 0)
+                t.add(column: "coverage", .double).notNull().defaults(to: ConformalCalibration.defaultCoverage)
             }
         }
         return migrator

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import InferenceCore
 
 /// One SME pilot: its datasets, jobs and models are visible to its keys only.
 struct TenantRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
@@ -48,10 +49,16 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var tenantId: String
     var datasetId: String
     var target: String
-    var task: String?
-    var algorithm: String
+    var task: LearningTask?
+    var algorithm: AlgorithmChoice
     var folds: Int
     var seed: Int
+    /// The requested scheme (`nil`: inferred when the job runs) and its columns.
+    var split: SplitScheme?
+    var timeColumn: String?
+    var groupColumn: String?
+    var gap: Int
+    var coverage: Double
     var timeBudgetSeconds: Double
     /// The name the model gets when the job succeeds.
     var modelName: String
@@ -89,4 +96,24 @@ struct AuditRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord
     var subject: String
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+extension LearningTask: DatabaseValueConvertible {}
+extension SplitScheme: DatabaseValueConvertible {}
+
+/// Stored as the written form `auto`, `gbdt` or `gbdt,ridge` (empty for the task default).
+extension AlgorithmChoice: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { (text ?? "").databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> AlgorithmChoice? {
+        guard let text = String.fromDatabaseValue(dbValue) else { return nil }
+        return text.isEmpty ? .taskDefault : try? AlgorithmChoice(parsing: text)
+    }
+}
+
+extension JobRecord {
+    /// The job's split as the core takes it.
+    var splitRequest: SplitRequest {
+        SplitRequest(scheme: split, timeColumn: timeColumn, groupColumn: groupColumn, gap: gap)
+    }
 }

@@ -37,21 +37,17 @@ struct TrainingRequest: Codable, Sendable {
     var sourceName: String
     var sourceSHA256: String
     var target: String
-    var task: String?
-    /// One algorithm, `auto`, or several comma-separated families to search among.
-    var algorithm: String
+    var task: LearningTask?
+    var algorithm: AlgorithmChoice
     var folds: Int
     var seed: Int
+    var split: SplitRequest
+    var coverage: Double
     var timeBudgetSeconds: Double
 
     /// The core's training choices.
     var spec: TrainingSpec {
-        let families = algorithm.split(separator: ",").map(String.init)
-        var spec = TrainingSpec(target: target, task: task.flatMap(Task.init(rawValue:)),
-                                algorithm: families.count == 1 ? families[0] : "auto",
-                                seed: UInt64(seed), folds: folds)
-        if families.count > 1 { spec.searchFamilies = Set(families) }
-        return spec
+        TrainingSpec(target: target, task: task, algorithm: algorithm, seed: UInt64(seed), folds: folds, split: split, coverage: coverage)
     }
 }
 

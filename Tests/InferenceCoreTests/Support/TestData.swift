@@ -26,7 +26,7 @@ enum TestData {
     }
 
     /// The preprocessed design matrix of a dataset, as the pipeline builds it.
-    static func design(_ dataset: String, target: String, exclude: [String], task: Task? = nil)
+    static func design(_ dataset: String, target: String, exclude: [String], task: LearningTask? = nil)
         throws -> (matrix: Matrix, names: [String], target: Target, prepared: PreparedData) {
         let prepared = try PreparedData(table(dataset, target: target),
                                         spec: TrainingSpec(target: target, task: task, excludedColumns: Set(exclude)))

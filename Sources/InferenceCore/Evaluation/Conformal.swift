@@ -1,0 +1,74 @@
+/// Conformal prediction intervals (regression) and prediction sets (classification), calibrated
+/// on the out-of-fold predictions of the model's own cross-validation.
+///
+/// The method is cross-conformal with the final model (the "CV" method of Barber et al., 2021,
+/// without the "+"): each training row's nonconformity score comes from the fold model that did
+/// not see it, and the ⌈(n + 1)·coverage⌉-th smallest score is applied around the prediction of
+/// the model fitted on every row. Unlike CV+ it needs only that one model at prediction time, so a
+/// model file stays one model and an interval costs nothing extra. Its guarantee is not exact (CV+
+/// guarantees 1 − 2α in the worst case), which is why the coverage is measured on the shared
+/// datasets (`docs/prediction-intervals.md`) rather than assumed.
+public struct ConformalCalibration: Sendable, Codable, Equatable {
+    /// The share of new rows the intervals or sets are meant to cover, in (0, 1).
+    public var coverage: Double
+    /// Regression: the interval is the prediction ± this.
+    public var halfWidth: Double?
+    /// Classification: a label is in the set when its probability is at least this (the most
+    /// probable label always is).
+    public var minimumProbability: Double?
+    /// The out-of-fold rows the quantile was taken over.
+    public var calibrationRows: Int
+
+    enum CodingKeys: String, CodingKey {
+        case coverage
+        case halfWidth = "half_width"
+        case minimumProbability = "minimum_probability"
+        case calibrationRows = "calibration_rows"
+    }
+
+    /// The default coverage: "in 9 cases out of 10".
+    public static let defaultCoverage = 0.9
+
+    /// Checks a coverage given by a person.
+    public static func validate(coverage: Double) throws {
+        guard coverage.isFinite, coverage > 0, coverage < 1 else {
+            throw TestbedError(.invalidParameter, "coverage == \(formatNumber(coverage)), must be between 0 and 1 (exclusive), such as 0.9 for 9 cases out of 10")
+        }
+    }
+
+    /// The conformal quantile of `scores`: the ⌈(n + 1)·coverage⌉-th smallest, or the largest when
+    /// there are too few scores for that rank (then the coverage is not guaranteed).
+    static func quantile(_ scores: [Double], coverage: Double) -> Double? {
+        let sorted = scores.filter { !$0.isNaN }.sorted()
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((Double(sorted.count + 1) * coverage).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
+    /// Regression: calibrated on absolute out-of-fold residuals (NaN where a row was not tested).
+    static func regression(actual: [Double], predicted: [Double], coverage: Double) -> ConformalCalibration? {
+        let residuals = zip(actual, predicted).compactMap { $1.isNaN ? nil : abs($0 - $1) }
+        guard let q = quantile(residuals, coverage: coverage) else { return nil }
+        return ConformalCalibration(coverage: coverage, halfWidth: q, minimumProbability: nil, calibrationRows: residuals.count)
+    }
+
+    /// Classification: calibrated on one minus the out-of-fold probability of the true class
+    /// (the "LAC" score); rows that were not tested are skipped.
+    static func classification(actual: [Int], probabilities: Matrix, tested: [Bool], coverage: Double) -> ConformalCalibration? {
+        let scores = actual.indices.compactMap { row in tested[row] ? 1 - probabilities[row, actual[row]] : nil }
+        guard let q = quantile(scores, coverage: coverage) else { return nil }
+        return ConformalCalibration(coverage: coverage, halfWidth: nil, minimumProbability: 1 - q, calibrationRows: scores.count)
+    }
+
+    /// Regression: the interval around `prediction`.
+    public func interval(around prediction: Double) -> (lower: Double, upper: Double)? {
+        halfWidth.map { (prediction - $0, prediction + $0) }
+    }
+
+    /// Classification: the class indices that cannot be ruled out, most probable first.
+    public func predictionSet(probabilities: [Double]) -> [Int] {
+        guard let minimumProbability, !probabilities.isEmpty else { return [] }
+        let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
+        return [ranked[0]] + ranked.dropFirst().filter { probabilities[$0] >= minimumProbability }
+    }
+}
