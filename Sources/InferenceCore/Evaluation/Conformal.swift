@@ -13,8 +13,9 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     public var coverage: Double
     /// Regression: the interval is the prediction ± this.
     public var halfWidth: Double?
-    /// Classification: a label is in the set when its probability is at least this (the most
-    /// probable label always is).
+    /// Classification: a label is in the set when its probability is at least this. A set can
+    /// be empty: then no label is likely enough for the coverage (the row is unlike the training
+    /// rows, or the model is unsure between labels none of which reaches it).
     public var minimumProbability: Double?
     /// The out-of-fold rows the quantile was taken over.
     public var calibrationRows: Int
@@ -66,9 +67,11 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     }
 
     /// Classification: the class indices that cannot be ruled out, most probable first.
+    ///
+    /// The most probable label is not added when it falls short: with a model that is right more
+    /// often than the coverage asks, that would make every set cover more than it says.
     public func predictionSet(probabilities: [Double]) -> [Int] {
-        guard let minimumProbability, !probabilities.isEmpty else { return [] }
-        let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
-        return [ranked[0]] + ranked.dropFirst().filter { probabilities[$0] >= minimumProbability }
+        guard let minimumProbability else { return [] }
+        return probabilities.indices.filter { probabilities[$0] >= minimumProbability }.sorted { probabilities[$0] > probabilities[$1] }
     }
 }
