@@ -149,14 +149,20 @@ struct CommandLineTests {
         #expect(predict.status == 0, "\(predict.stderr)")
         #expect(predict.stderr.contains("ignored column not used by the model: Type"))
         let lines = try String(contentsOfFile: predictions, encoding: .utf8).split(separator: "\n")
-        #expect(lines.first == "prediction,proba_1,proba_2,proba_3,proba_5,proba_6,proba_7")
+        #expect(lines.first == "prediction,proba_1,proba_2,proba_3,proba_5,proba_6,proba_7,prediction_set")
         #expect(lines.count == 215)
+        var inSet = 0
         for line in lines.dropFirst() {
-            let fields = line.split(separator: ",")
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             #expect(["1", "2", "3", "5", "6", "7"].contains(String(fields[0])))
-            let total = fields.dropFirst().compactMap { Double($0) }.reduce(0, +)
+            let total = fields[1...6].compactMap { Double($0) }.reduce(0, +)
             #expect(abs(total - 1) < 1e-12)
+            // The set: the labels at least as probable as the model's calibrated minimum.
+            let set = fields[7].split(separator: "|").map(String.init)
+            #expect(set.allSatisfy { ["1", "2", "3", "5", "6", "7"].contains($0) })
+            if set.contains(String(fields[0])) { inSet += 1 }
         }
+        #expect(inSet > 150, "the predicted label is in most sets")
 
         let evaluate = try Testbed.run(["evaluate", "--model", model, "--data", Testbed.dataset("Glass.csv"), "--json"])
         #expect(evaluate.status == 0, "\(evaluate.stderr)")

@@ -77,8 +77,13 @@ struct PilotFlowTests {
         #expect(inferred.status == 200, "\(inferred.text)")
         #expect(inferred.object["id"] as? String == "r-1" && inferred.object["model_name"] as? String == "servo-rise")
         let outputs = try #require(inferred.object["outputs"] as? [[String: Any]])
-        #expect(outputs.count == 1 && outputs[0]["name"] as? String == "predict" && outputs[0]["shape"] as? [Int] == [3])
+        #expect(outputs.map { $0["name"] as? String } == ["predict", "predict_interval"] && outputs[0]["shape"] as? [Int] == [3])
         #expect((outputs[0]["data"] as? [Double]) == values)
+        // Every output by default, the conformal interval among them: the same as /predict's.
+        #expect(outputs[1]["shape"] as? [Int] == [3, 2] && (outputs[1]["parameters"] as? [String: String])?["coverage"] == "0.9")
+        let intervals = rows.compactMap { $0["interval"] as? [Double] }
+        #expect(intervals.count == 3 && (outputs[1]["data"] as? [Double]) == intervals.flatMap { $0 })
+        #expect(zip(intervals, values).allSatisfy { $0[0] < $1 && $1 < $0[1] })
         let metadata = try await server.send(.GET, "/v2/models/servo-rise", key: key).object
         #expect((metadata["inputs"] as? [[String: Any]])?.map { $0["name"] as? String } == ["Motor", "Screw", "Pgain", "Vgain"])
 
@@ -149,5 +154,101 @@ struct PilotFlowTests {
         let outputs = try #require(inferred.object["outputs"] as? [[String: Any]], "\(inferred.text)")
         #expect(outputs.count == 1 && outputs[0]["shape"] as? [Int] == [1, 2])
         #expect((outputs[0]["data"] as? [Double])?[1] == plain.probabilities[2])
+
+        // The command line decides the same, from the same model file and the same rule.
+        let models = "\(server.dataDirectory)/models"
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: models).first)
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("pima-\(UUID()).csv").path
+        let costs = FileManager.default.temporaryDirectory.appendingPathComponent("costs-\(UUID()).json").path
+        defer { for path in [input, costs] { try? FileManager.default.removeItem(atPath: path) } }
+        let columns = ["pregnant", "glucose", "pressure", "triceps", "insulin", "mass", "pedigree", "age"]
+        try (([columns.joined(separator: ",")] + rows.map { row in columns.map { row[$0].map { "\($0)" } ?? "" }.joined(separator: ",") })
+            .joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
+        try "[[0, 1], [10, 0]]".write(toFile: costs, atomically: true, encoding: .utf8)
+        for (options, expected) in [(["--threshold", "0.3"], try await decisions(["threshold": 0.3]).decisions),
+                                    (["--costs", costs], costly.decisions)] {
+            let cli = try Self.run(["predict", "--model", "\(models)/\(file)", "--data", input] + options)
+            let lines = cli.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let column = try #require(lines.first?.firstIndex(of: "decision"), "\(cli)")
+            #expect(lines.dropFirst().map { $0[column] } == expected, "\(options)")
+        }
+    }
+
+    /// `testbed` with `arguments`; its standard output.
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = ServerProcess.executable
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A log with one timestamp column: the server splits it in time order by itself, says so on
+    /// the card with both figures and the warning, and every answer carries its interval.
+    @Test func aLogIsValidatedInTimeOrderAndEveryAnswerHasItsRange() async throws {
+        let server = try ServerProcess()
+        let key = try await server.createTenant("transit")
+        let dataset = try await server.upload("Chicago.csv", name: "chicago", key: key)
+        let profile = try #require(try await server.send(.GET, "/api/v1/datasets/\(dataset)", key: key).object["profile"] as? [String: Any])
+        let date = try #require((profile["columns"] as? [[String: Any]])?.first { $0["name"] as? String == "date" })
+        #expect(date["kind"] as? String == "timestamp")
+        let time = try #require(date["time"] as? [String: Any])
+        #expect(time["first"] as? String == "2001-01-22T00:00:00Z" && time["last"] as? String == "2016-08-28T00:00:00Z")
+        #expect(time["in_order"] as? Bool == true && time.number("typical_step_seconds") == 86_400)
+
+        // Splits the data cannot support are refused before a job is queued.
+        let twoGroups = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": dataset, "target": "ridership", "group_column": "Bears_Home"])
+        #expect(twoGroups.status == 400 && twoGroups.text.contains("the group column 'Bears_Home' has 2 groups; a group split with 5 folds needs at least 5"), "\(twoGroups.text)")
+        let shifts = try await server.uploadCSV("when,y\n" + (1...20).map { "shift \($0 % 3),\($0)" }.joined(separator: "\n") + "\n", name: "shifts", key: key)
+        let notTimes = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": shifts, "target": "y", "time_column": "when"])
+        #expect(notTimes.status == 400 && notTimes.text.contains("the time column 'when' cannot be read as times (it is categorical)"), "\(notTimes.text)")
+        #expect(try await server.send(.GET, "/api/v1/jobs", key: key).array.isEmpty)
+
+        let created = try await server.send(.POST, "/api/v1/jobs", key: key, json: [
+            "dataset": dataset, "target": "ridership", "algorithms": "gbdt", "model_name": "riders", "coverage": 0.8])
+        #expect(created.status == 202, "\(created.text)")
+        #expect(created.object["split"] == nil || created.object["split"] is NSNull)
+        let final = try await server.watchJob(try #require(created.object["id"] as? String), key: key) { ["succeeded", "failed"].contains($0["state"] as? String) }.last!
+        #expect(final["state"] as? String == "succeeded", "\(final)")
+
+        let card = try await server.send(.GET, "/api/v1/models/riders", key: key).object
+        let validation = try #require(card["validation"] as? [String: Any])
+        #expect(validation["scheme"] as? String == "time" && validation["time_column"] as? String == "date")
+        #expect((validation["reason"] as? String)?.contains("only timestamp column") == true)
+        let ordered = try #require((card["metrics"] as? [String: [String: Double]])?["rmse"]?["mean"])
+        let random = try #require(((card["random_folds"] as? [String: Any])?["metrics"] as? [String: Double])?["rmse"])
+        #expect(ordered > random)
+        #expect((card["warnings"] as? [String])?.contains { $0.hasPrefix("random folds: rmse") } == true)
+        #expect((card["conformal"] as? [String: Any])?.number("coverage") == 0.8)
+        #expect((card["features"] as? [[String: Any]])?.first { $0["name"] as? String == "date" }?["kind"] as? String == "timestamp")
+
+        // An answer with its range; a Sunday rides less than a Wednesday; an unreadable date is warned.
+        var row: [String: Any] = [:]
+        for column in (profile["columns"] as? [[String: Any]]) ?? [] {
+            guard let name = column["name"] as? String, name != "ridership", name != "date" else { continue }
+            row[name] = ((column["summary"] as? [String: Any])?["median"] as? NSNumber)?.doubleValue ?? 0
+        }
+        let days = ["2016-09-04", "2016-09-07", "someday"].map { day in row.merging(["date": day]) { $1 } }
+        let answer = try await server.send(.POST, "/api/v1/models/riders/predict", key: key, json: ["rows": days])
+        #expect(answer.status == 200 && answer.object.number("coverage") == 0.8, "\(answer.text)")
+        let scored = try #require(answer.object["predictions"] as? [[String: Any]])
+        let (sunday, wednesday) = (try #require(scored[0].number("prediction")), try #require(scored[1].number("prediction")))
+        #expect(sunday < wednesday - 5, "sunday \(sunday), wednesday \(wednesday)")
+        for point in scored {
+            let interval = try #require(point["interval"] as? [Double])
+            #expect(interval[0] < point.number("prediction")! && point.number("prediction")! < interval[1])
+        }
+        #expect((scored[2]["warnings"] as? [String])?.contains { $0.hasPrefix("date: 'someday' is not a time written as in training") } == true)
+
+        // What-if over the date: every point carries its band.
+        let whatIf = try await server.send(.POST, "/api/v1/models/riders/whatif", key: key, json: ["row": days[0], "feature": "date"])
+        let points = try #require(whatIf.object["points"] as? [[String: Any]], "\(whatIf.text)")
+        #expect(points.count == 21 && points.allSatisfy { ($0["interval"] as? [Double])?.count == 2 })
+        #expect((points.first?["value"] as? String)?.hasPrefix("2001-01-22") == true)
     }
 }

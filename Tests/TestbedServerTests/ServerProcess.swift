@@ -156,10 +156,18 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Uploads a file from `datasets/` and returns the dataset's id.
     func upload(_ file: String, name: String, key: String) async throws -> String {
-        let reply = try await send(.POST, "/api/v1/datasets?name=\(name)", key: key,
-                                   body: try Data(contentsOf: Self.dataset(file)), contentType: "text/csv")
+        try await upload(Data(contentsOf: Self.dataset(file)), name: name, key: key)
+    }
+
+    /// Uploads CSV text and returns the dataset's id.
+    func uploadCSV(_ text: String, name: String, key: String) async throws -> String {
+        try await upload(Data(text.utf8), name: name, key: key)
+    }
+
+    private func upload(_ bytes: Data, name: String, key: String) async throws -> String {
+        let reply = try await send(.POST, "/api/v1/datasets?name=\(name)", key: key, body: bytes, contentType: "text/csv")
         guard reply.status == 201, let id = reply.object["id"] as? String else {
-            throw ServerFailure("uploading \(file) answered \(reply.status): \(reply.text)")
+            throw ServerFailure("uploading \(name) answered \(reply.status): \(reply.text)")
         }
         return id
     }

@@ -28,4 +28,23 @@ public enum WhatIfGrid {
             return index == points - 1 ? high : low * (1 - t) + high * t
         }
     }
+
+    /// One value of a what-if curve: a number, or text (a category, a time).
+    public enum Value: Sendable, Equatable {
+        case number(Double)
+        case text(String)
+    }
+
+    /// The curve when none is asked for: every training category, or 21 points over the
+    /// training range (times written in ISO 8601); `nil` when training left no range.
+    public static func defaultValues(for feature: FeatureSpec, summary: FeatureSummary?) -> [Value]? {
+        if let counts = summary?.categoryCounts {
+            return counts.keys.sorted().map(Value.text)
+        }
+        guard let low = summary?.min, let high = summary?.max else { return nil }
+        if feature.kind == .timestamp {
+            return span(low: low, high: high).compactMap(TimeProfile.iso8601).map(Value.text)
+        }
+        return span(low: low, high: high).map(Value.number)
+    }
 }

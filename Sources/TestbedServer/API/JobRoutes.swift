@@ -201,13 +201,14 @@ struct JobRoutes {
         if let name = request.timeColumn {
             let time = try column(name, as: "time_column")
             guard time.kind == .timestamp || time.kind == .numeric else {
-                throw TestbedError(.unsuitableData, "the time column '\(name.clipped())' cannot be read as times (it is \(time.kind.rawValue)); expected dates or date-times such as 2026-01-05 13:45:00 or 05.01.2026, or numbers")
+                throw TestbedError(.invalidParameter, "the time column '\(name.clipped())' cannot be read as times (it is \(time.kind.rawValue)); expected dates or date-times such as 2026-01-05 13:45:00 or 05.01.2026, or numbers")
             }
         }
         if let name = request.groupColumn {
             let group = try column(name, as: "group_column")
-            guard group.distinctCount + (group.missingCount > 0 ? 1 : 0) >= 2 else {
-                throw TestbedError(.unsuitableData, "the group column '\(name.clipped())' has a single group; a group split needs at least as many groups as folds")
+            let groups = group.distinctCount + (group.missingCount > 0 ? 1 : 0)
+            guard groups >= folds else {
+                throw TestbedError(.invalidParameter, "the group column '\(name.clipped())' has \(groups == 1 ? "a single group" : "\(groups) groups"); a group split with \(folds) folds needs at least \(folds) (every group is tested by a model that never saw it)")
             }
         }
         if request.scheme == .group && request.groupColumn == nil {
@@ -224,7 +225,7 @@ struct JobRoutes {
             return
         }
         if let time = profile.columns.first(where: { $0.name == request.timeColumn ?? timestamps.first?.name }), time.missingCount > 0 {
-            throw TestbedError(.unsuitableData, "the time column '\(time.name.clipped())' has \(time.missingCount) empty cells; a time split needs every row's time")
+            throw TestbedError(.invalidParameter, "the time column '\(time.name.clipped())' has \(time.missingCount) empty cells; a time split needs every row's time")
         }
         let rows = profile.rows - (profile.columns.first { $0.name == target }?.missingCount ?? 0)
         let block = rows / (folds + 1)

@@ -174,7 +174,7 @@ struct ModelRoutes {
         let classes = model.task == .classification ? model.classes : []
         let conformal = model.training.evaluation?.conformal != nil
         let bands = !conformal ? [] : classes.isEmpty ? ["lower", "upper"] : ["prediction_set"]
-        var lines = [(["prediction"] + bands + classes.map { "proba_\($0)" } + (classes.isEmpty ? [] : ["decision"]) + ["warnings"])
+        var lines = [(["prediction"] + classes.map { "proba_\($0)" } + (classes.isEmpty ? [] : ["decision"]) + bands + ["warnings"])
             .map(PredictionCSV.quoted).joined(separator: ",")]
         for row in rows {
             var fields: [String]
@@ -182,11 +182,11 @@ struct ModelRoutes {
             case .number(let value): fields = ["\(value)"]
             case .label(let label): fields = [PredictionCSV.quoted(label)]
             }
+            fields += classes.map { "\(row.probabilities?[$0] ?? .nan)" }
+            if !classes.isEmpty { fields.append(PredictionCSV.quoted(row.decision ?? "")) }
             if conformal {
                 fields += classes.isEmpty ? (row.interval ?? [.nan, .nan]).map { "\($0)" } : [PredictionCSV.quoted((row.predictionSet ?? []).joined(separator: "|"))]
             }
-            fields += classes.map { "\(row.probabilities?[$0] ?? .nan)" }
-            if !classes.isEmpty { fields.append(PredictionCSV.quoted(row.decision ?? "")) }
             fields.append(PredictionCSV.quoted(row.warnings.joined(separator: "; ")))
             lines.append(fields.joined(separator: ","))
         }
@@ -243,12 +243,14 @@ struct ModelRoutes {
             return try WhatIfGrid.values(from: range.from, to: range.to, step: range.step).map(JSONCell.number)
         }
         let summary = model.training.featureSummaries.first { $0.name == feature.name }
-        if let counts = summary?.categoryCounts {
-            return counts.keys.sorted().map { .string($0) }
-        }
-        guard let low = summary?.min, let high = summary?.max else {
+        guard let values = WhatIfGrid.defaultValues(for: feature, summary: summary) else {
             throw APIError.badRequest("give 'values' or 'range' for '\(feature.name)'", code: "invalid_parameter")
         }
-        return WhatIfGrid.span(low: low, high: high).map(JSONCell.number)
+        return values.map { value in
+            switch value {
+            case .number(let number): return .number(number)
+            case .text(let text): return .string(text)
+            }
+        }
     }
 }

@@ -75,17 +75,17 @@ struct PredictCommand: ParsableCommand {
     }
 }
 
-/// The CSV that `predict` writes: `prediction`, then `lower`, `upper` (regression) or
-/// `prediction_set` (labels joined by `|`) when the model is calibrated, then `proba_<label>` per
-/// class, `decision` with a decision rule, then with an explanation `base_value` and the largest
-/// contributions as `reason_N`, `contribution_N`.
+/// The CSV that `predict` writes: `prediction`, then `proba_<label>` per class, `decision` with a
+/// decision rule, `lower`, `upper` (regression) or `prediction_set` (labels joined by `|`) when the
+/// model is calibrated, then with an explanation `base_value` and the largest contributions as
+/// `reason_N`, `contribution_N`.
 enum PredictionCSV {
     static func render(_ predictions: Predictions, explanation: Explanation? = nil, top: Int = 3, decisions: DecisionRule? = nil) -> String {
         var header = ["prediction"]
-        if predictions.intervals != nil { header += ["lower", "upper"] }
-        if predictions.predictionSets != nil { header.append("prediction_set") }
         if predictions.task == .classification { header += predictions.classes.map { "proba_\($0)" } }
         if decisions != nil && predictions.task == .classification { header.append("decision") }
+        if predictions.intervals != nil { header += ["lower", "upper"] }
+        if predictions.predictionSets != nil { header.append("prediction_set") }
         let reasons = min(top, explanation?.features.count ?? 0)
         if explanation != nil { header += ["base_value"] + (1..<(reasons + 1)).flatMap { ["reason_\($0)", "contribution_\($0)"] } }
         var lines = [header.map(quoted).joined(separator: ",")]
@@ -97,11 +97,10 @@ enum PredictionCSV {
                 fields = ["\(predictions.values[row])"]
                 if let interval = predictions.intervals?[row] { fields += ["\(interval.lower)", "\(interval.upper)"] }
             case .classification:
-                fields = [quoted(predictions.labels[row])]
-                if let set = predictions.predictionSets?[row] { fields.append(quoted(set.map { predictions.classes[$0] }.joined(separator: "|"))) }
                 let probabilities = predictions.probabilities!.row(row)
-                fields += probabilities.map { "\($0)" }
+                fields = [quoted(predictions.labels[row])] + probabilities.map { "\($0)" }
                 if let decisions { fields.append(quoted(predictions.classes[decisions.decide(probabilities)])) }
+                if let set = predictions.predictionSets?[row] { fields.append(quoted(set.map { predictions.classes[$0] }.joined(separator: "|"))) }
             }
             if let explanation {
                 fields.append("\(explanation.base[row])")

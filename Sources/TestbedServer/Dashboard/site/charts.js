@@ -125,11 +125,18 @@ export function scatter(points, { label, xLabel, yLabel }) {
 }
 
 /// A line through points (x sorted), optionally with the diagonal and one highlighted point.
-export function lineChart(points, { label, xLabel, yLabel, xDomain, yDomain, diagonal = false, marker = null, sizes = null }) {
+/// A line through `points`; `band` (points with `low` and `high`) is shaded behind it, such as
+/// a prediction interval.
+export function lineChart(points, { label, xLabel, yLabel, xDomain, yDomain, diagonal = false, marker = null, sizes = null, band = null }) {
   const chart = frame(500, 290, label);
   const [x0, x1] = xDomain ?? extent(points.map((p) => p.x), 0.02);
-  const [y0, y1] = yDomain ?? extent(points.map((p) => p.y).concat(marker ? [marker.y] : []), 0.08);
+  const bandValues = (band ?? []).flatMap((p) => [p.low, p.high]);
+  const [y0, y1] = yDomain ?? extent(points.map((p) => p.y).concat(marker ? [marker.y] : [], bandValues), 0.08);
   const { sx, sy } = axes(chart, { x: [x0, x1], y: [y0, y1] }, plotBox, { xLabel, yLabel });
+  if (band?.length) {
+    const outline = band.map((p) => `${sx(p.x)},${sy(p.high)}`).concat([...band].reverse().map((p) => `${sx(p.x)},${sy(p.low)}`));
+    chart.append(svg('polygon', { class: 'band', points: outline.join(' ') }, svg('title', {}, 'the range the actual value falls in, at the model\'s coverage')));
+  }
   if (diagonal) chart.append(svg('line', { class: 'diagonal', x1: sx(x0), y1: sy(y0), x2: sx(x1), y2: sy(y1) }));
   chart.append(svg('polyline', { class: 'series', points: points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ') }));
   points.forEach((point, index) => {

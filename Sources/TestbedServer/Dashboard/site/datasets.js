@@ -77,7 +77,15 @@ function uploadCard() {
   return form;
 }
 
-const kindTitles = { numeric: 'number', boolean: 'yes/no', categorical: 'category', identifier: 'identifier (not used)', empty: 'empty (not used)' };
+const kindTitles = { numeric: 'number', boolean: 'yes/no', categorical: 'category', timestamp: 'date and time', identifier: 'identifier (not used)', empty: 'empty (not used)' };
+
+/// A step in seconds in the largest unit that keeps it readable.
+function durationText(seconds) {
+  for (const [name, size] of [['day', 86400], ['hour', 3600], ['minute', 60]]) {
+    if (seconds >= size) { const count = seconds / size; return `${formatNumber(count)} ${name}${count === 1 ? '' : 's'}`; }
+  }
+  return `${formatNumber(seconds)} s`;
+}
 
 function distribution(column, rows) {
   if (column.histogram) {
@@ -88,6 +96,11 @@ function distribution(column, rows) {
 }
 
 function rangeOrCategories(column) {
+  if (column.time) {
+    const { time } = column;
+    return `${time.first.replace('T00:00:00Z', '')} to ${time.last.replace('T00:00:00Z', '')}${time.typical_step_seconds ? `, every ${durationText(time.typical_step_seconds)}` : ''}`
+      + `${time.gap_count ? `, ${time.gap_count} gaps` : ''}; ${time.in_order ? 'in time order' : 'not in time order'}`;
+  }
   if (column.summary) return `${formatNumber(column.summary.min)} to ${formatNumber(column.summary.max)} (median ${formatNumber(column.summary.median)})`;
   if (column.top_categories?.length) {
     const shown = column.top_categories.slice(0, 4).map((entry) => `${entry.value} (${entry.count})`).join(', ');
@@ -131,6 +144,7 @@ function trainingForm(dataset, algorithms) {
   const budget = h('input', { id: 'train-budget', type: 'number', min: 1, max: 86400, step: 1, value: 60 });
   const modelName = h('input', { id: 'train-model-name', type: 'text', maxlength: 64, placeholder: `${dataset.name}-<target>` });
   const button = h('button', { type: 'submit', id: 'train-start' }, 'Train');
+  const validation = validationFields(dataset.profile, target);
 
   const drawAlgorithms = () => {
     const names = algorithms.filter((algorithm) => algorithm.tasks.includes(task.value)).map((algorithm) => algorithm.name);
@@ -147,7 +161,7 @@ function trainingForm(dataset, algorithms) {
       : `inferred: '${column.name}' has ${column.distinct_count} distinct values`;
     drawAlgorithms();
   };
-  target.addEventListener('change', targetChanged);
+  target.addEventListener('change', () => { targetChanged(); validation.targetChanged(); });
   task.addEventListener('change', drawAlgorithms);
   for (const radio of [automatic, chosen]) {
     radio.addEventListener('change', () => boxes.querySelectorAll('input').forEach((box) => { box.disabled = automatic.checked; }));
@@ -165,6 +179,7 @@ function trainingForm(dataset, algorithms) {
     h('div', { class: 'fields' },
       h('div', {}, h('label', { for: 'train-budget' }, 'Time budget ', h('span', { class: 'hint' }, '(seconds)')), budget),
       h('div', {}, h('label', { for: 'train-model-name' }, 'Model name ', h('span', { class: 'hint' }, '(optional)')), modelName)),
+    validation.element,
     h('p', { class: 'hint' }, 'Every candidate is measured by cross-validation: on rows it did not learn from.'),
     h('div', { class: 'actions' }, button));
   form.addEventListener('submit', async (event) => {
@@ -176,6 +191,7 @@ function trainingForm(dataset, algorithms) {
       time_budget_seconds: Number(budget.value),
     };
     if (modelName.value.trim()) body.model_name = modelName.value.trim();
+    Object.assign(body, validation.body());
     button.disabled = true;
     await attempt(async () => {
       const job = await api.post('/api/v1/jobs', body);
@@ -184,4 +200,61 @@ function trainingForm(dataset, algorithms) {
     button.disabled = false;
   });
   return form;
+}
+
+const splitTitles = { '': 'As inferred', random: 'Random folds', time: 'In time order', group: 'Whole groups held out' };
+
+/// How the rows are split for validation: the scheme the server will infer, with its reason,
+/// and the controls to change it; and the coverage of the prediction ranges.
+function validationFields(profile, target) {
+  const split = h('select', { id: 'train-split' }, Object.entries(splitTitles).map(([value, title]) => h('option', { value }, title)));
+  const timeColumns = profile.columns.filter((column) => column.kind === 'timestamp' || column.kind === 'numeric');
+  const groupColumns = profile.columns.filter((column) => ['categorical', 'identifier', 'numeric', 'boolean'].includes(column.kind));
+  const timeColumn = h('select', { id: 'train-time-column' }, h('option', { value: '' }, '(the timestamp column)'),
+    timeColumns.map((column) => h('option', { value: column.name }, column.name)));
+  const groupColumn = h('select', { id: 'train-group-column' }, h('option', { value: '' }, '(choose)'),
+    groupColumns.map((column) => h('option', { value: column.name }, column.name)));
+  const gap = h('input', { id: 'train-gap', type: 'number', min: 0, step: 1, value: 0 });
+  const coverage = h('input', { id: 'train-coverage', type: 'number', min: 1, max: 99, step: 1, value: 90 });
+  const inferred = h('p', { class: 'hint', id: 'split-inferred' });
+  const timeField = h('div', {}, h('label', { for: 'train-time-column' }, 'Time column'), timeColumn,
+    h('label', { for: 'train-gap' }, 'Gap ', h('span', { class: 'hint' }, '(rows left out between training and test)')), gap);
+  const groupField = h('div', {}, h('label', { for: 'train-group-column' }, 'Group column ', h('span', { class: 'hint' }, '(batch, machine, customer)')), groupColumn);
+
+  const describe = () => {
+    const timestamps = profile.columns.filter((column) => column.kind === 'timestamp' && column.name !== target.value);
+    const scheme = split.value || (groupColumn.value ? 'group' : timeColumn.value || timestamps.length === 1 ? 'time' : 'random');
+    timeField.hidden = scheme !== 'time';
+    groupField.hidden = scheme !== 'group';
+    if (split.value) {
+      inferred.textContent = '';
+    } else if (scheme === 'time') {
+      const name = timeColumn.value || timestamps[0].name;
+      inferred.textContent = `Inferred: in time order by '${name}'. It is the table's timestamp column, so the rows are taken as a log: each model is tested on rows later than those it learned from. Random folds would test it on rows recorded next to rows it learned from, and look better than it will do.`;
+    } else {
+      inferred.textContent = timestamps.length > 1
+        ? `Inferred: random folds. The table has ${timestamps.length} timestamp columns; choose "In time order" and one of them to test on later rows.`
+        : 'Inferred: random folds, as the table has no timestamp column. If rows belong to batches, machines or customers, hold out whole groups.';
+    }
+  };
+  for (const control of [split, timeColumn, groupColumn]) control.addEventListener('change', describe);
+  describe();
+
+  return {
+    element: h('fieldset', { id: 'validation-fields' }, h('legend', {}, 'How to test it'),
+      h('div', { class: 'fields' },
+        h('div', {}, h('label', { for: 'train-split' }, 'Split'), split),
+        timeField, groupField,
+        h('div', {}, h('label', { for: 'train-coverage' }, 'Prediction ranges cover ', h('span', { class: 'hint' }, '(% of cases)')), coverage)),
+      inferred),
+    targetChanged: describe,
+    body() {
+      const body = { coverage: Number(coverage.value) / 100 };
+      if (split.value) body.split = split.value;
+      if (!timeField.hidden && timeColumn.value) body.time_column = timeColumn.value;
+      if (!timeField.hidden && Number(gap.value) > 0) body.gap = Number(gap.value);
+      if (!groupField.hidden && groupColumn.value) body.group_column = groupColumn.value;
+      return body;
+    },
+  };
 }

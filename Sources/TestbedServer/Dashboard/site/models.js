@@ -57,7 +57,9 @@ function listText(names, limit = 6) {
 /// The model card in one or two sentences a non-specialist can read.
 export function plainSummary(card) {
   const inputs = card.features.map((feature) => feature.name);
-  const folds = card.folds ? `, on rows it did not learn from (${card.folds}-fold cross-validation)` : '';
+  const order = card.validation?.scheme === 'time' ? `, on later rows than it learned from (${card.folds} folds in time order)`
+    : card.validation?.scheme === 'group' ? `, on ${card.validation.group_column} groups it did not learn from (${card.folds}-fold group cross-validation)` : null;
+  const folds = order ?? (card.folds ? `, on rows it did not learn from (${card.folds}-fold cross-validation)` : '');
   if (card.task === 'regression') {
     const rmse = card.metrics.rmse?.mean, r2 = card.metrics.r2?.mean;
     return `Predicts ${card.target}, a number, from ${inputs.length} inputs: ${listText(inputs)}. Typical error ±${formatNumber(rmse)}${folds}`
@@ -101,6 +103,27 @@ function charts(card) {
   return parts;
 }
 
+const schemeTitles = { random: 'Random folds', time: 'In time order', group: 'Whole groups held out' };
+
+/// How the figures were measured, what random folds would have said, and the warnings.
+function validationSection(card) {
+  if (!card.validation) return null;
+  const { validation } = card;
+  const metric = card.primary_metric;
+  const rows = [['How the rows were split', `${schemeTitles[validation.scheme] ?? validation.scheme}: ${validation.reason}`]];
+  if (card.random_folds) {
+    rows.push(['The same model on random folds', `${metricTitles[metric] ?? metric} ${formatNumber(card.random_folds.metrics[metric])} (in time order: ${formatNumber(card.metrics[metric]?.mean)})`]);
+  }
+  if (card.conformal?.half_width !== undefined) {
+    rows.push(['Prediction ranges', `the prediction ± ${formatNumber(card.conformal.half_width)} holds the actual value in ${formatPercent(card.conformal.coverage, 0)} of new cases`]);
+  } else if (card.conformal?.minimum_probability !== undefined) {
+    rows.push(['Prediction sets', `the categories with a probability of at least ${formatPercent(card.conformal.minimum_probability, 0)} hold the actual one in ${formatPercent(card.conformal.coverage, 0)} of new cases`]);
+  }
+  return section('How it was checked', h('div', { id: 'model-validation' }, facts(rows)),
+    card.warnings?.length ? h('div', { class: 'notice' }, h('strong', {}, 'Before you trust these figures:'),
+      h('ul', { class: 'warnings', id: 'model-warnings' }, card.warnings.map((warning) => h('li', {}, warning)))) : null);
+}
+
 export async function modelPage(main, name) {
   const card = await api.get(`/api/v1/models/${encodeURIComponent(name)}`);
   const remove = card.demonstration ? null : h('button', { type: 'button', class: 'danger', onclick: () => attempt(async () => {
@@ -122,6 +145,7 @@ export async function modelPage(main, name) {
         ['Created', formatDate(card.created_at)],
         ['Testbed version', card.library_version],
       ]), card.notes.length ? h('ul', { class: 'warnings' }, card.notes.map((note) => h('li', {}, note))) : null)),
+    validationSection(card),
     h('div', { class: 'grid' }, charts(card)),
     card.leaderboard?.length ? section('The candidates it was chosen from', h('div', { class: 'scroll' }, leaderboardTable(card.leaderboard, card.primary_metric))) : null);
 }

@@ -15,11 +15,15 @@ function featureField(feature) {
   if (feature.categories?.length) {
     control = h('select', { id, name: feature.name }, feature.categories.map((category) => h('option', { value: category }, category)));
     hint = `${feature.categories.length} categories seen in training`;
+  } else if (feature.kind === 'timestamp') {
+    // The model reads the hour, day of week, month and day of year from it.
+    control = h('input', { id, name: feature.name, type: 'text', value: new Date().toISOString().slice(0, 16).replace('T', ' '), placeholder: '2026-01-05 13:45' });
+    hint = 'a date or date-time';
   } else {
     control = h('input', { id, name: feature.name, type: 'number', step: 'any', value: feature.mean !== undefined ? formatNumber(feature.mean) : '' });
     hint = feature.min !== undefined ? `trained on ${formatNumber(feature.min)} to ${formatNumber(feature.max)}` : '';
   }
-  control.dataset.kind = feature.categories?.length ? 'category' : 'number';
+  control.dataset.kind = feature.categories?.length || feature.kind === 'timestamp' ? 'category' : 'number';
   return { feature, control, element: h('div', {}, h('label', { for: id }, feature.name, ' ', h('span', { class: 'hint' }, hint)), control) };
 }
 
@@ -70,6 +74,12 @@ export async function tryPage(main, name, { signal }) {
   await predict().catch(showError);
 }
 
+/// "9 cases out of 10" for a coverage of 0.9.
+export function casesText(coverage) {
+  const tenths = coverage * 10;
+  return Math.abs(tenths - Math.round(tenths)) < 1e-9 ? `${Math.round(tenths)} cases out of 10` : `${formatPercent(coverage)} of cases`;
+}
+
 function valueText(value) {
   return typeof value === 'number' ? formatNumber(value) : value ?? 'missing';
 }
@@ -79,10 +89,19 @@ function drawAnswer(container, card, row, result, scale) {
   if (card.task === 'regression') {
     parts.push(h('p', { class: 'prediction' }, h('span', {}, `${card.target}:`),
       h('span', { class: 'big', id: 'prediction-value', dataset: { value: String(result.prediction) } }, formatNumber(result.prediction))));
+    if (result.interval) {
+      parts.push(h('p', { id: 'prediction-interval', dataset: { low: String(result.interval[0]), high: String(result.interval[1]) } },
+        `Between ${formatNumber(result.interval[0])} and ${formatNumber(result.interval[1])} in ${casesText(card.conformal.coverage)}.`));
+    }
   } else {
     parts.push(h('p', { class: 'prediction' }, h('span', {}, `${card.target}:`),
       h('span', { class: 'big', id: 'prediction-value', dataset: { value: String(result.prediction) } }, String(result.prediction))));
     if (result.decision !== undefined && result.decision !== result.prediction) parts.push(h('p', {}, `Decision: ${result.decision}`));
+    if (result.prediction_set) {
+      parts.push(h('p', { id: 'prediction-set' }, result.prediction_set.length
+        ? `Cannot be ruled out in ${casesText(card.conformal.coverage)}: ${result.prediction_set.join(', ')}.`
+        : `No category is likely enough to be named in ${casesText(card.conformal.coverage)}: this case is unlike the training rows, or the model is unsure.`));
+    }
     const ordered = Object.entries(result.probabilities ?? {}).sort((a, b) => b[1] - a[1]);
     parts.push(h('div', { class: 'probabilities', id: 'probabilities' }, ordered.map(([className, probability]) => {
       const fill = h('span');
@@ -131,9 +150,10 @@ function whatIfPanel(card, fields, repredict) {
     const value = row[current.feature.name];
     const series = points.map((point) => ({ x: point.value, y: curveValue(point, card, classChooser?.value) }));
     const domain = card.task === 'classification' ? [0, 1] : undefined;
+    const band = points.every((point) => point.interval) ? points.map((point) => ({ x: point.value, low: point.interval[0], high: point.interval[1] })) : null;
     fill(plot, current.control.dataset.kind === 'number'
       ? lineChart(series, { label: `What-if: ${yLabel()} against ${current.feature.name}`, xLabel: current.feature.name, yLabel: yLabel(), yDomain: domain,
-        marker: typeof value === 'number' ? { x: value, y } : null })
+        marker: typeof value === 'number' ? { x: value, y } : null, band })
       : categoryChart(series, { label: `What-if: ${yLabel()} for each ${current.feature.name}`, yLabel: yLabel(), current: value, yDomain: domain }));
   }
 
