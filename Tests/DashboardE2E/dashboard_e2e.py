@@ -229,6 +229,7 @@ def run(arguments):
             Select(b.find("#train-target")).select_by_value(TARGET)
             check(Select(b.find("#train-task")).first_selected_option.get_attribute("value") == "regression",
                   "the task inferred for Class is not regression")
+            check("Inferred: random folds" in b.text("#split-inferred"), f"the split shown is {b.text('#split-inferred')!r}")
             b.find("#algorithms-chosen").click()
             for name in ["ridge", "gbdt"]:
                 b.find(f"#algorithm-boxes input[value={name}]").click()
@@ -276,6 +277,10 @@ def run(arguments):
             dots = len(b.all("svg.chart circle.dot"))
             check(dots == len(card["predicted_vs_actual"]), f"{dots} dots for {len(card['predicted_vs_actual'])} out-of-fold points")
             check(len(b.all("svg.chart rect.bar")) == min(15, len(card["importance"])), "importance bars missing")
+            checked = b.text("#model-validation")
+            check("Random folds" in checked and card["validation"]["scheme"] == "random", f"the validation shown is {checked!r}")
+            half = card["conformal"]["half_width"]
+            check(close(first_number(checked.split("prediction ±")[1]), half), f"the range shown is {checked!r}, the API's half width {half}")
             b.shot("04-model")
 
         def try_it():
@@ -292,6 +297,10 @@ def run(arguments):
             check(bars == len(expected["contributions"]), f"{bars} contribution bars for {len(expected['contributions'])} contributions")
             final = first_number(b.text("#contribution-note").split("move it to")[1])
             check(close(final, expected["prediction"]), f"the contributions add up to {final} on the page, the prediction is {expected['prediction']}")
+            interval = b.find("#prediction-interval")
+            low, high = float(interval.get_attribute("data-low")), float(interval.get_attribute("data-high"))
+            check([low, high] == expected["interval"], f"the page's range is {low} to {high}, the API's {expected['interval']}")
+            check("in 9 cases out of 10" in interval.text, f"the range reads {interval.text!r}")
             b.find("#whatif-chart svg")
             state["before"] = value.get_attribute("data-value")
 
@@ -308,6 +317,7 @@ def run(arguments):
             shown = float(b.find("#prediction-value").get_attribute("data-value"))
             check(shown == answer["predictions"][0]["prediction"], f"after the slider the page says {shown}, the API {answer['predictions'][0]['prediction']}")
             check(len(b.all("#whatif-chart circle.marker")) == 1, "the what-if curve has no marker for the current value")
+            check(len(b.all("#whatif-chart polygon.band")) == 1, "the what-if curve has no band for its prediction range")
             b.shot("05-try")
 
         def batch():
@@ -336,6 +346,14 @@ def run(arguments):
             accuracy = first_number(b.text("#model-summary").split("Right in")[1]) / 100
             check(abs(accuracy - card["metrics"]["accuracy"]["mean"]) <= 0.005, f"accuracy shown {accuracy}, API {card['metrics']['accuracy']['mean']}")
             b.shot("07-model-classification")
+            # The log: validated in time order, with both figures and the warning on its page.
+            b.go(server.url + "/#/models/rail-ridership")
+            b.find("#model-warnings")
+            status, card = server.call("GET", "/api/v1/models/rail-ridership", state["key"])
+            check("In time order" in b.text("#model-validation") and card["validation"]["scheme"] == "time", "the log's page does not say it was tested in time order")
+            check("random folds: rmse" in b.text("#model-warnings"), f"the log's warnings read {b.text('#model-warnings')!r}")
+            check("later rows than it learned from" in b.text("#model-summary"), f"the log's summary reads {b.text('#model-summary')!r}")
+            b.shot("07b-model-log")
             b.go(server.url + "/#/models/glass-type/try")
             b.find("#probabilities")
             b.shot("08-try-classification")

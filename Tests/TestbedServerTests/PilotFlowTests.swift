@@ -92,7 +92,7 @@ struct PilotFlowTests {
         #expect(try await server.send(.GET, "/api/v1/datasets", key: other).array.isEmpty)
         #expect(try await server.send(.GET, "/api/v1/jobs", key: other).array.isEmpty)
         let othersModels = try await server.send(.GET, "/api/v1/models", key: other).array
-        #expect(othersModels.allSatisfy { $0["demonstration"] as? Bool == true } && othersModels.count == 3)
+        #expect(othersModels.allSatisfy { $0["demonstration"] as? Bool == true } && othersModels.count == 4)
 
         // A restart keeps everything that was acknowledged.
         #expect(server.stop() == 0)

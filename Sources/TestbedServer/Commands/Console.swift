@@ -48,7 +48,7 @@ enum Console {
             if let half = conformal.halfWidth {
                 lines.append("prediction intervals: the prediction ± \(String(format: "%.4g", half)) holds the actual value in \(percent) of new rows (conformal, from \(conformal.calibrationRows) out-of-fold residuals)")
             } else if let minimum = conformal.minimumProbability {
-                lines.append("prediction sets: the labels with a probability of at least \(String(format: "%.3f", minimum)) (and always the most probable) hold the actual label in \(percent) of new rows (conformal, from \(conformal.calibrationRows) out-of-fold rows)")
+                lines.append("prediction sets: the labels with a probability of at least \(String(format: "%.3f", minimum)) hold the actual label in \(percent) of new rows (conformal, from \(conformal.calibrationRows) out-of-fold rows)")
             }
         }
         lines += warnings.map { "warning: \($0)" }

@@ -21,7 +21,7 @@ enum FuzzModels {
         var missingIndicators = false
     }
 
-    static let demoModels = ["models/oil-type.json", "models/servo-rise-time.json", "models/glass-type.json"]
+    static let demoModels = ["models/oil-type.json", "models/servo-rise-time.json", "models/glass-type.json", "models/rail-ridership.json"]
 
     /// Servo: regression with text features; Glass: several integer classes; Pima: two text
     /// classes with missing cells; churn: two classes with many text features.
