@@ -196,9 +196,21 @@ struct CommandLineTests {
         (["evaluate", "--data", "missing.csv", "--target", "y"], "error: cannot open"),
         (["predict", "--model", "Servo.csv", "--data", "Servo.csv"], "error: the model file is not valid"),
         (["evaluate", "--data", "Glass.csv", "--target", "Type", "--folds", "1"], "error: folds == 1, must be >= 2"),
+        (["evaluate", "--data", "Chicago.csv", "--target", "ridership", "--time-column", "day"], "error: there is no column 'day'; the columns are: 'ridership', 'Austin'"),
+        (["evaluate", "--data", "Chicago.csv", "--target", "ridership", "--group-column", "Bears_Home"], "error: the group column 'Bears_Home' has 2 groups; a group split with 5 folds needs at least 5"),
+        (["evaluate", "--data", "Chicago.csv", "--target", "ridership", "--gap", "5000"], "error: gap == 5000 leaves time-ordered fold 1 with 0 training rows"),
+        (["evaluate", "--data", "Glass.csv", "--target", "Type", "--gap", "2"], "error: gap == 2 applies to time splits only, and this split is random"),
+        (["evaluate", "--data", "Glass.csv", "--target", "Type", "--split", "time"], "error: a time split needs a time column and the table has no timestamp column"),
+        (["evaluate", "--data", "Glass.csv", "--target", "Type", "--split", "group"], "error: a group split needs the column"),
+        (["evaluate", "--data", "Glass.csv", "--target", "Type", "--coverage", "1.5"], "error: coverage == 1.5, must be between 0 and 1"),
+        (["evaluate", "--data", "mlc_churn.csv", "--target", "churn", "--time-column", "state"], "error: the time column 'state' cannot be read as times (such as 'KS')"),
+        (["predict", "--model", "models/oil-type.json", "--data", "oils.csv", "--threshold", "0.5"], "error: a threshold applies to classifiers with two classes; this model has 7 classes"),
     ])
     func errors(_ arguments: [String], _ message: String) throws {
-        let resolved = arguments.map { $0.hasSuffix(".csv") && !$0.hasPrefix("/") ? Testbed.dataset($0) : $0 }
+        let resolved = arguments.map { argument in
+            if argument.hasPrefix("models/") { return Testbed.repositoryRoot.appendingPathComponent(argument).path }
+            return argument.hasSuffix(".csv") && !argument.hasPrefix("/") ? Testbed.dataset(argument) : argument
+        }
         let result = try Testbed.run(resolved)
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
@@ -222,5 +234,54 @@ struct CommandLineTests {
         let insulin = try #require(columns.first { $0["name"] as? String == "insulin" })
         #expect(insulin["kind"] as? String == "numeric")
         #expect(insulin["missing_count"] as? Int == 374)
+    }
+
+    /// A log is validated in time order by itself, and says so with both figures and the warning.
+    @Test func evaluateOnALogSplitsInTimeOrderAndSaysWhy() throws {
+        let result = try Testbed.run(["evaluate", "--data", Testbed.dataset("Chicago.csv"), "--target", "ridership",
+                                      "--algorithm", "gbdt", "--param", "max_iter=50", "--no-importance"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("note: column 'date' holds times (ISO 8601"))
+        #expect(result.stdout.contains("cross-validated on 5 time-ordered folds by 'date' ('date' is the table's only timestamp column"))
+        #expect(result.stdout.contains("the same on random folds, for comparison: rmse "))
+        #expect(result.stdout.contains("warning: random folds: rmse "))
+        #expect(result.stdout.contains("prediction intervals: the prediction ± "))
+
+        let json = try Testbed.run(["evaluate", "--data", Testbed.dataset("Chicago.csv"), "--target", "ridership", "--algorithm", "ridge",
+                                    "--split", "random", "--no-importance", "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stderr)")
+        #expect((report["validation"] as? [String: Any])?["scheme"] as? String == "random")
+        #expect(report["random_folds"] == nil)
+    }
+
+    @Test func foldsPrintsTheTimeOrderedTestBlocks() throws {
+        let result = try Testbed.run(["folds", "--data", Testbed.dataset("Chicago.csv"), "--target", "ridership", "--gap", "7"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("note: split: 5 time-ordered folds by 'date', gap 7 rows"))
+        let folds = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[1] }
+        // 5698 rows in date order, 6 blocks of 949: the first block is only trained on.
+        #expect(folds.count == 5698 && folds.prefix(5698 - 5 * 949).allSatisfy(\.isEmpty))
+        #expect(folds.dropFirst(5698 - 5 * 949).map { Int($0)! } == (0..<5).flatMap { Array(repeating: $0, count: 949) })
+    }
+
+    @Test func aRegressionModelPredictsWithItsInterval() throws {
+        let model = Testbed.temporaryPath("servo.json")
+        defer { try? FileManager.default.removeItem(atPath: model) }
+        let train = try Testbed.run(["train", "--data", Testbed.dataset("Servo.csv"), "--target", "Class", "--coverage", "0.8", "--out", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("holds the actual value in 80% of new rows"))
+        let predict = try Testbed.run(["predict", "--model", model, "--data", Testbed.dataset("Servo.csv")])
+        let lines = predict.stdout.split(separator: "\n")
+        #expect(lines.first == "prediction,lower,upper")
+        var inside = 0
+        let actual = try String(contentsOfFile: Testbed.dataset("Servo.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { Double($0.split(separator: ",").last!)! }
+        for (line, value) in zip(lines.dropFirst(), actual) {
+            let fields = line.split(separator: ",").map { Double($0)! }
+            #expect(fields[1] < fields[0] && fields[0] < fields[2])
+            if fields[1] <= value && value <= fields[2] { inside += 1 }
+        }
+        // On its own training rows the full model does better than on new ones: at least 80%.
+        #expect(Double(inside) / Double(actual.count) >= 0.8)
     }
 }

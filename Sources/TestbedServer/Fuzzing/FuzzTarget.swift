@@ -11,6 +11,9 @@ enum FuzzTarget: String, CaseIterable {
     case predict
     /// Model files loaded, then used on one row.
     case modelfile
+    /// A training request's split (scheme, gap, folds, time or group column) on a CSV table:
+    /// timestamp detection, the folds and the calendar features.
+    case split
 
     /// Sets the target up (loading or training the models it scores with) and returns the
     /// function libFuzzer calls with each input. Inputs the code refuses with an error are
@@ -22,6 +25,7 @@ enum FuzzTarget: String, CaseIterable {
         case .tensor: return TensorFuzzing(models: try FuzzModels.load()).run
         case .predict: return PredictFuzzing(models: try FuzzModels.load()).run
         case .modelfile: return ModelFileFuzzing.run
+        case .split: return SplitFuzzing.run
         }
     }
 }
