@@ -28,6 +28,9 @@ struct ConformalTests {
         Case(dataset: "Chicago.csv", target: "ridership", algorithm: "ridge"),
         Case(dataset: "Glass.csv", target: "Type", algorithm: "random_forest", parameters: ["n_estimators": 30], repeats: 20),
         Case(dataset: "Vehicle.csv", target: "Class", algorithm: "logistic"),
+        // k-NN's probabilities are multiples of 1/5: many scores tie at the quantile.
+        Case(dataset: "Vehicle.csv", target: "Class", algorithm: "knn"),
+        Case(dataset: "PimaIndiansDiabetes2.csv", target: "diabetes", algorithm: "knn", repeats: 30),
         Case(dataset: "Ionosphere.csv", target: "Class", algorithm: "logistic", repeats: 20),
         Case(dataset: "PimaIndiansDiabetes2.csv", target: "diabetes", algorithm: "logistic"),
         Case(dataset: "mlc_churn.csv", target: "churn", algorithm: "gbdt", parameters: ["max_iter": 50], repeats: 5),
@@ -111,6 +114,18 @@ struct ConformalTests {
         #expect(calibration.predictionSet(probabilities: [0.05, 0.3, 0.65]) == [2])
         let wide = ConformalCalibration(coverage: 0.95, halfWidth: nil, minimumProbability: 0.1, calibrationRows: 10)
         #expect(wide.predictionSet(probabilities: [0.15, 0.05, 0.8]) == [2, 0])
+    }
+
+    @Test func tiedLabelsAreIncludedInTheCalibratedShareAndTheSameForTheSameInput() {
+        let calibration = ConformalCalibration(coverage: 0.9, halfWidth: nil, minimumProbability: 0.4, tieShare: 0.5, calibrationRows: 100)
+        var included = 0
+        for row in 0..<1000 {
+            let p = [0.4, 0.6 - Double(row) * 1e-5, Double(row) * 1e-5]
+            let set = calibration.predictionSet(probabilities: p)
+            #expect(set.first == 1 && set == calibration.predictionSet(probabilities: p))
+            if set.contains(0) { included += 1 }
+        }
+        #expect((400...600).contains(included), "\(included) of 1000 tied labels included at a share of 0.5")
     }
 
     @Test(arguments: [0.0, 1.0, -0.5, 1.5, Double.nan, .infinity])

@@ -17,6 +17,12 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     /// be empty: then no label is likely enough for the coverage (the row is unlike the training
     /// rows, or the model is unsure between labels none of which reaches it).
     public var minimumProbability: Double?
+    /// Classification: the share of labels exactly at ``minimumProbability`` to include. Models
+    /// whose probabilities take few values (k-NN's are multiples of 1/k) tie many scores at the
+    /// quantile; including all of them would cover far more than asked, none of them far less.
+    /// Which tied labels are in is decided by a hash of the row's probabilities, so an input
+    /// always gets the same set.
+    public var tieShare: Double?
     /// The out-of-fold rows the quantile was taken over.
     public var calibrationRows: Int
 
@@ -24,8 +30,20 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
         case coverage
         case halfWidth = "half_width"
         case minimumProbability = "minimum_probability"
+        case tieShare = "tie_share"
         case calibrationRows = "calibration_rows"
     }
+
+    public init(coverage: Double, halfWidth: Double?, minimumProbability: Double?, tieShare: Double? = nil, calibrationRows: Int) {
+        self.coverage = coverage
+        self.halfWidth = halfWidth
+        self.minimumProbability = minimumProbability
+        self.tieShare = tieShare
+        self.calibrationRows = calibrationRows
+    }
+
+    /// Probabilities this close count as equal (the same k-NN vote share computed two ways).
+    static let tieTolerance = 1e-9
 
     /// The default coverage: "in 9 cases out of 10".
     public static let defaultCoverage = 0.9
@@ -58,7 +76,12 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     static func classification(actual: [Int], probabilities: Matrix, tested: [Bool], coverage: Double) -> ConformalCalibration? {
         let scores = actual.indices.compactMap { row in tested[row] ? 1 - probabilities[row, actual[row]] : nil }
         guard let q = quantile(scores, coverage: coverage) else { return nil }
-        return ConformalCalibration(coverage: coverage, halfWidth: nil, minimumProbability: 1 - q, calibrationRows: scores.count)
+        // The share of the tied scores that brings the expected coverage to the conformal rank.
+        let below = scores.count { $0 < q - tieTolerance }
+        let tied = scores.count { abs($0 - q) <= tieTolerance }
+        let rank = (Double(scores.count + 1) * coverage).rounded(.up)
+        let share = tied > 0 ? min(max((rank - Double(below)) / Double(tied), 0), 1) : 1
+        return ConformalCalibration(coverage: coverage, halfWidth: nil, minimumProbability: 1 - q, tieShare: share, calibrationRows: scores.count)
     }
 
     /// Regression: the interval around `prediction`.
@@ -72,6 +95,25 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     /// often than the coverage asks, that would make every set cover more than it says.
     public func predictionSet(probabilities: [Double]) -> [Int] {
         guard let minimumProbability else { return [] }
-        return probabilities.indices.filter { probabilities[$0] >= minimumProbability }.sorted { probabilities[$0] > probabilities[$1] }
+        let share = tieShare ?? 1
+        return probabilities.indices.filter { label in
+            let p = probabilities[label]
+            if p > minimumProbability + Self.tieTolerance { return true }
+            guard p >= minimumProbability - Self.tieTolerance else { return false }
+            return share >= 1 || Self.unitHash(probabilities, label) < share
+        }.sorted { probabilities[$0] > probabilities[$1] }
+    }
+
+    /// A number in [0, 1) fixed by the row's probabilities and the label (FNV-1a over their bits).
+    static func unitHash(_ probabilities: [Double], _ label: Int) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for value in probabilities + [Double(label)] {
+            var bits = value.bitPattern
+            for _ in 0..<8 {
+                hash = (hash ^ (bits & 0xff)) &* 0x0000_0100_0000_01b3
+                bits >>= 8
+            }
+        }
+        return Double(hash >> 11) / Double(1 << 53)
     }
 }
