@@ -119,10 +119,12 @@ struct ConformalTests {
     @Test func tiedLabelsAreIncludedInTheCalibratedShareAndTheSameForTheSameInput() {
         let calibration = ConformalCalibration(coverage: 0.9, halfWidth: nil, minimumProbability: 0.4, tieShare: 0.5, calibrationRows: 100)
         var included = 0
+        // The same probabilities for every row, as k-NN gives: the inputs decide.
+        let p = [0.4, 0.6, 0]
         for row in 0..<1000 {
-            let p = [0.4, 0.6 - Double(row) * 1e-5, Double(row) * 1e-5]
-            let set = calibration.predictionSet(probabilities: p)
-            #expect(set.first == 1 && set == calibration.predictionSet(probabilities: p))
+            let inputs = [Double(row), 1.5]
+            let set = calibration.predictionSet(probabilities: p, inputs: inputs)
+            #expect(set.first == 1 && set == calibration.predictionSet(probabilities: p, inputs: inputs))
             if set.contains(0) { included += 1 }
         }
         #expect((400...600).contains(included), "\(included) of 1000 tied labels included at a share of 0.5")

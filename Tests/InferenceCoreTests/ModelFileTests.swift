@@ -33,8 +33,8 @@ struct ModelFileTests {
     }
 
     @Test func newerFormatVersionIsRefused() throws {
-        let data = try rewritten { $0["format_version"] = 2 }
-        #expect(throws: TestbedError(.invalidModelFile, "model file format version 2 is newer than this testbed (\(TestbedVersion.current)) reads; this testbed reads versions 1 to 1")) {
+        let data = try rewritten { $0["format_version"] = TrainedModel.formatVersion + 1 }
+        #expect(throws: TestbedError(.invalidModelFile, "model file format version \(TrainedModel.formatVersion + 1) is newer than this testbed (\(TestbedVersion.current)) reads; this testbed reads versions 1 to \(TrainedModel.formatVersion)")) {
             try TrainedModel(jsonData: data)
         }
     }

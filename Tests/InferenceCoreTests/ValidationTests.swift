@@ -61,11 +61,12 @@ struct ValidationTests {
             #expect(fold.train.count + fold.test.count == table.rowCount)
         }
         #expect(foldOfState.count == 51)
-        // Churners are 14.1% of the rows: every fold within two points of that.
+        // Churners are 14.1% of the rows. With 51 groups of about 100 rows each, scikit-learn's
+        // StratifiedGroupKFold keeps folds within 2.2 points of that (seeds 0 to 5); so must we.
         let churn = prepared.target.classes.firstIndex(of: "yes")!
         for fold in folds {
             let share = Double(fold.test.count { prepared.target.classIndices[$0] == churn }) / Double(fold.test.count)
-            #expect(abs(share - 0.1414) < 0.02)
+            #expect(abs(share - 0.1414) < 0.025, "\(share)")
         }
     }
 
@@ -94,9 +95,12 @@ struct ValidationTests {
         BadSplit(name: "gap that empties the first fold", request: SplitRequest(gap: 1000), message: "gap == 1000 leaves time-ordered fold 1 with 0 training rows"),
         BadSplit(name: "gap with random folds", request: SplitRequest(scheme: .random, gap: 3), message: "gap == 3 applies to time splits only"),
         BadSplit(name: "group split without its column", request: SplitRequest(scheme: .group), message: "a group split needs the column"),
-        BadSplit(name: "a group column with a single group", request: SplitRequest(groupColumn: "Bears_Home"), folds: 3, message: "has 2 groups; a group split with 3 folds needs at least 3"),
+        BadSplit(name: "a group column with fewer groups than folds", request: SplitRequest(groupColumn: "Bears_Home"), folds: 3, message: "has 2 groups; a group split with 3 folds needs at least 3"),
+        BadSplit(name: "a group column for a time split", request: SplitRequest(scheme: .time, groupColumn: "Bears_Home"), message: "a group column ('Bears_Home') was given for a time split"),
+        BadSplit(name: "a time column for a group split", request: SplitRequest(timeColumn: "date", groupColumn: "Bears_Home"), message: "a time column ('date') was given for a group split"),
+        BadSplit(name: "folds that overflow", request: SplitRequest(), folds: Int.max, message: "cannot make 9223372036854775807 folds from 5698 rows"),
         BadSplit(name: "a time column that is not times", request: SplitRequest(timeColumn: "weekday"), message: "the time column 'weekday' cannot be read as times (such as 'Mon')"),
-        BadSplit(name: "too many folds for the rows", request: SplitRequest(), folds: 6000, message: "cannot make 6000 time-ordered folds from 5698 rows"),
+        BadSplit(name: "too many folds for the rows", request: SplitRequest(), folds: 6000, message: "cannot make 6000 folds from 5698 rows"),
     ]
 
     @Test(arguments: badSplits)
@@ -112,11 +116,43 @@ struct ValidationTests {
         #expect(error.message.contains(bad.message), "\(error.message)")
     }
 
-    @Test func aMissingTimeIsRefusedWithItsRow() throws {
-        let table = try TestData.table(csv: "t,y\n2026-01-01,1\n,2\n2026-01-03,3\n2026-01-04,4\n2026-01-05,5\n2026-01-06,6\n")
+    @Test func rowsWithoutATimeAreInNoFoldAndSaidSo() throws {
+        let table = try TestData.table(csv: "t,y\n2026-01-01,1\n,2\n2026-01-03,3\n2026-01-04,4\n2026-01-05,5\n2026-01-06,6\n2026-01-07,7\n")
         let prepared = try PreparedData(table, spec: TrainingSpec(target: "y", task: .regression, folds: 2))
-        let error = try #require(throws: TestbedError.self) { try prepared.crossValidate(parameters: prepared.algorithm.resolve([:]), seed: 0) }
-        #expect(error.message.hasPrefix("the time column 't' has no value in row 2"))
+        #expect(prepared.plan.scheme == .time)
+        let (folds, notes) = try FoldSplitter(plan: prepared.plan, seed: 0).split(prepared.target, table: prepared.table)
+        #expect(!folds.flatMap(\.train).contains(1) && !folds.flatMap(\.test).contains(1))
+        #expect(folds.map(\.test) == [[3, 4], [5, 6]])
+        #expect(notes == ["1 row has no readable time in 't' and is left out of the time-ordered folds"])
+    }
+
+    @Test func aMistypedDateInALongLogIsMissingAndNamed() throws {
+        var table = try Self.chicago.get()
+        let index = table.columns.firstIndex { $0.name == "date" }!
+        guard case .text(var codes, var levels) = table.columns[index].values else { Issue.record("date is not text"); return }
+        levels.append("2006-02-30")
+        codes[1999] = Int32(levels.count - 1)
+        table.columns[index].values = .text(codes: codes, levels: levels)
+        let prepared = try PreparedData(table, spec: TrainingSpec(target: "ridership"))
+        #expect(prepared.plan.scheme == .time)
+        #expect(prepared.notes.contains("column 'date': 1 cell is not a time written as the rest (ISO 8601 (2026-01-05 or 2026-01-05 13:45:00)), such as '2006-02-30' in row 2000; read as missing"))
+        let profile = DatasetProfile(table)
+        #expect(profile.columns.first { $0.name == "date" }?.kind == .timestamp)
+    }
+
+    @Test func rowsAtTheSameTimeAreNeverOnBothSides() throws {
+        // Three machines log every hour: a block edge inside an hour moves on to the next one.
+        let csv = "t,machine,y\n" + (0..<40).flatMap { hour in (0..<3).map { machine in
+            "2026-01-\(String(format: "%02d", hour / 24 + 1)) \(String(format: "%02d", hour % 24)):00,m\(machine),\(hour * 3 + machine)" } }.joined(separator: "\n") + "\n"
+        let table = try TestData.table(csv: csv)
+        let plan = try ValidationPlan(SplitRequest(), folds: 4, table: table, target: "y")
+        let (folds, _) = try FoldSplitter(plan: plan, seed: 0).split(Target(table.column(named: "y"), task: .regression), table: table)
+        let times = try table.column(named: "t").values
+        for fold in folds {
+            let trainTimes = Set(fold.train.compactMap { times.text(at: $0) }), testTimes = Set(fold.test.compactMap { times.text(at: $0) })
+            #expect(trainTimes.isDisjoint(with: testTimes) && fold.test.count % 3 == 0)
+            #expect(trainTimes.max()! < testTimes.min()!)
+        }
     }
 
     /// The figure in time order is the honest one on a log, and worse than random folds make it
@@ -183,5 +219,39 @@ struct ValidationTests {
         table = DataTable(columns: table.columns)
         let choice = try ModelChoice(table, spec: TrainingSpec(target: "Class"), crossValidate: true)
         #expect(choice.warnings.contains { $0.hasPrefix("'verdict' is a relabelling of the target") })
+    }
+
+    @Test func autoRanksItsCandidatesOnTheTimeOrderedFolds() throws {
+        let table = try Self.chicago.get()
+        let search = try ModelSearch(timeBudget: 60).run(table, spec: TrainingSpec(target: "ridership", algorithm: .search(families: ["ridge", "knn"])))
+        #expect(search.evaluation.validation?.scheme == .time)
+        #expect(search.leaderboard.count == 5)
+        // The winner's own evaluation is the one on the leaderboard: the same folds.
+        #expect(search.leaderboard[0].metrics == search.evaluation.metrics)
+    }
+
+    /// A model file written before splits, calendar features and intervals loads, predicts
+    /// without a set, and says its figures came from random folds.
+    @Test func aModelFileFromBeforeTimeSplitsStillLoads() throws {
+        let url = try #require(Bundle.module.url(forResource: "model-before-time-splits", withExtension: "json", subdirectory: "Fixtures"))
+        let model = try TrainedModel(jsonData: Data(contentsOf: url))
+        #expect(model.training.evaluation?.validation == nil && model.training.evaluation?.conformal == nil && model.training.warnings == nil)
+        let predictions = try model.predict(TestData.table("oils.csv", target: "class"))
+        #expect(predictions.predictionSets == nil && predictions.coverage == nil && predictions.values.count == 96)
+    }
+
+    @Test(arguments: [
+        (#""half_width" : 2.5"#, #""half_width" : -1"#, "needs a finite half_width >= 0"),
+        (#""coverage" : 0.9"#, #""coverage" : 1.5"#, "coverage 1.5 is not between 0 and 1"),
+        (#""parts" : ["#, #""parts" : ["hour", "#, "does not have one encoder per derived part"),
+    ])
+    func aHostileCalibrationOrTimeStepIsRefusedOnLoad(_ original: String, _ replacement: String, _ message: String) throws {
+        let csv = "when,load,y\n" + (0..<40).map { "2026-01-\(String(format: "%02d", $0 % 28 + 1)),\($0 % 5),\(Double($0 % 7))" }.joined(separator: "\n") + "\n"
+        var model = try TrainedModel.train(TestData.table(csv: csv), spec: TrainingSpec(target: "y", task: .regression, algorithm: .named("ridge"), folds: 4))
+        model.training.evaluation?.conformal?.halfWidth = 2.5
+        let text = String(decoding: try model.jsonData(), as: UTF8.self)
+        #expect(text.contains(original))
+        let error = try #require(throws: TestbedError.self) { try TrainedModel(jsonData: Data(text.replacingOccurrences(of: original, with: replacement).utf8)) }
+        #expect(error.code == .invalidModelFile && error.message.contains(message), "\(error.message)")
     }
 }

@@ -245,10 +245,30 @@ struct PilotFlowTests {
         }
         #expect((scored[2]["warnings"] as? [String])?.contains { $0.hasPrefix("date: 'someday' is not a time written as in training") } == true)
 
-        // What-if over the date: every point carries its band.
+        // What-if over the date: the 21 days around the row's, every point with its band; the
+        // Sundays ride least.
         let whatIf = try await server.send(.POST, "/api/v1/models/riders/whatif", key: key, json: ["row": days[0], "feature": "date"])
         let points = try #require(whatIf.object["points"] as? [[String: Any]], "\(whatIf.text)")
         #expect(points.count == 21 && points.allSatisfy { ($0["interval"] as? [Double])?.count == 2 })
-        #expect((points.first?["value"] as? String)?.hasPrefix("2001-01-22") == true)
+        #expect((points.first?["value"] as? String)?.hasPrefix("2016-08-25") == true && (points.last?["value"] as? String)?.hasPrefix("2016-09-14") == true)
+        let lowest = points.min { $0.number("prediction")! < $1.number("prediction")! }
+        #expect(["2016-08-28", "2016-09-04", "2016-09-11"].contains { (lowest?["value"] as? String)?.hasPrefix($0) == true }, "\(String(describing: lowest))")
+        let numeric = try await server.send(.POST, "/api/v1/models/riders/whatif", key: key, json: ["row": days[0], "feature": "date", "range": ["from": 0, "to": 10, "step": 5]])
+        #expect(numeric.status == 400 && numeric.text.contains("is a date or time"), "\(numeric.text)")
+        let garbage = try await server.send(.POST, "/api/v1/models/riders/whatif", key: key, json: ["row": days[0], "feature": "date", "values": ["2016-09-01", 7]])
+        #expect(garbage.status == 400 && garbage.text.contains("values[1] is not a date or time"), "\(garbage.text)")
+
+        // The V2 protocol refuses a date it cannot read (it has no warnings to say so) or one not sent as BYTES.
+        let tensors = { (date: Any, type: String) -> [[String: Any]] in
+            row.keys.sorted().map { ["name": $0, "shape": [1], "datatype": "FP64", "data": [row[$0]!]] }
+                + [["name": "date", "shape": [1], "datatype": type, "data": [date]]]
+        }
+        let good = try await server.send(.POST, "/v2/models/riders/infer", key: key, json: ["inputs": tensors("2016-09-04", "BYTES")])
+        let goodOutputs = try #require(good.object["outputs"] as? [[String: Any]], "\(good.text)")
+        #expect((goodOutputs.first { $0["name"] as? String == "predict" }?["data"] as? [Double])?.first == sunday)
+        let unreadable = try await server.send(.POST, "/v2/models/riders/infer", key: key, json: ["inputs": tensors("someday", "BYTES")])
+        #expect(unreadable.status == 400 && unreadable.text.contains("'someday' is not a date or time the model can read"), "\(unreadable.text)")
+        let number = try await server.send(.POST, "/v2/models/riders/infer", key: key, json: ["inputs": tensors(1_472_947_200, "FP64")])
+        #expect(number.status == 400 && number.text.contains("is a date or time: send it as BYTES"), "\(number.text)")
     }
 }

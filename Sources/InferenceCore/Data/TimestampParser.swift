@@ -97,6 +97,39 @@ public struct TimestampFormat: Sendable, Codable, Equatable {
             return stamp.seconds(in: layout)
         }
     }
+
+    /// The time on the clock where it was written, as seconds since 1970 on a UTC calendar: the
+    /// offset of a cell that has one is added back. Calendar features come from this, since a
+    /// Sunday evening in Chicago (`2016-08-28T20:00:00-05:00`) is a Sunday there, though Monday
+    /// in UTC. Without an offset it equals ``seconds(_:)``.
+    public func wallClockSeconds(_ text: String) -> Double? {
+        TimestampParser.withTrimmedBytes(text) { bytes -> Double? in
+            guard let stamp = TimestampParser.scan(bytes), let utc = stamp.seconds(in: layout) else { return nil }
+            return utc + Double(stamp.offsetSeconds)
+        }
+    }
+}
+
+/// A timestamp column read in its one layout: as ``TimestampDetection/timestamps(_:seconds:)``,
+/// or a column in which at most ``TimestampColumn/oddShare`` of the present cells are not times
+/// in the majority layout (a mistyped `2006-02-30` in a 15-year log), those read as missing.
+public struct TimestampColumn: Sendable {
+    public var format: TimestampFormat
+    /// Seconds since 1970 (UTC) per row; NaN for a missing cell or one that is not a time in `format`.
+    public var seconds: [Double]
+    /// Present cells that are not a time in `format`, and the first of them (0-based row, as written).
+    public var oddCells: Int
+    public var firstOdd: (row: Int, text: String)?
+
+    /// The most a timestamp column may hold of cells that are not times in its layout: one in a
+    /// hundred is a typo; more is a column of another kind, or of mixed forms, to be fixed first.
+    public static let oddShare = 0.01
+
+    /// The note a profile or a training run gives about the odd cells, or `nil` without any.
+    public var oddNote: String? {
+        guard let firstOdd else { return nil }
+        return "\(oddCells) cell\(oddCells == 1 ? " is" : "s are") not a time written as the rest (\(format.layout.description)), such as '\(firstOdd.text)' in row \(firstOdd.row + 1); read as missing"
+    }
 }
 
 /// The result of examining a text column.
@@ -228,6 +261,42 @@ extension TimestampParser {
         return .notTimestamps  // Unreachable: fewer fitting rows than present rows means one does not fit.
     }
 
+    /// Reads a text column as timestamps: every present cell in one layout, or all but a few
+    /// (at most ``TimestampColumn/oddShare``) that are then missing; `nil` otherwise.
+    public static func column(codes: [Int32], levels: [String]) -> TimestampColumn? {
+        switch detect(codes: codes, levels: levels) {
+        case .notTimestamps:
+            return nil
+        case .timestamps(let format, let seconds):
+            return TimestampColumn(format: format, seconds: seconds, oddCells: 0, firstOdd: nil)
+        case .mixed(let majority, let row, let text):
+            func parses(_ level: String, _ layout: TimestampLayout) -> Bool {
+                TimestampFormat(layout: layout, orderProven: true, hasTime: true).seconds(level) != nil
+            }
+            let parsed = levels.map { parses($0, majority) }
+            // Day-first is proven by a cell that is a date only that way round, as in detect.
+            let orderProven: Bool
+            switch majority {
+            case .dayMonthYearDots: orderProven = levels.indices.contains { parsed[$0] && !parses(levels[$0], .monthDayYearDots) }
+            case .dayMonthYearSlash: orderProven = levels.indices.contains { parsed[$0] && !parses(levels[$0], .monthDayYearSlash) }
+            default: orderProven = true
+            }
+            let hasTime = levels.indices.contains { parsed[$0] && levels[$0].contains(":") }
+            let format = TimestampFormat(layout: majority, orderProven: orderProven, hasTime: hasTime)
+            let levelSeconds = levels.indices.map { parsed[$0] ? format.seconds(levels[$0]) ?? .nan : .nan }
+            var (present, odd) = (0, 0)
+            let seconds = codes.map { code -> Double in
+                guard code >= 0, Int(code) < levels.count else { return .nan }
+                present += 1
+                let value = levelSeconds[Int(code)]
+                if value.isNaN { odd += 1 }
+                return value
+            }
+            guard Double(odd) <= TimestampColumn.oddShare * Double(present) else { return nil }
+            return TimestampColumn(format: format, seconds: seconds, oddCells: odd, firstOdd: (row, text))
+        }
+    }
+
     /// The first 40 Unicode scalars of `text`. Clipped by scalars, not `Character`s, because one
     /// grapheme cluster can be arbitrarily long (a letter with a million combining marks).
     static func clipped(_ text: String) -> String {
@@ -318,6 +387,8 @@ extension TimestampParser {
         /// Seconds into the day (0...86_399, or up to 86_400 with a leap second) minus the UTC
         /// offset; may be negative or beyond a day, which the day arithmetic absorbs.
         var clockSeconds: Int
+        /// The UTC offset written in the cell (local = UTC + offset), in seconds; 0 without one.
+        var offsetSeconds = 0
         /// The fractional second's digits as an integer below 10^fractionDigits.
         var fraction: Int
         /// 0...9.
@@ -484,7 +555,8 @@ extension TimestampParser {
         }
         let offset = offsetHours * 3_600 + offsetMinutes * 60
         // Local time = UTC + offset, so UTC = local − offset.
-        stamp.clockSeconds -= sign == UInt8(ascii: "+") ? offset : -offset
+        stamp.offsetSeconds = sign == UInt8(ascii: "+") ? offset : -offset
+        stamp.clockSeconds -= stamp.offsetSeconds
         return stamp
     }
 

@@ -35,15 +35,18 @@ public enum WhatIfGrid {
         case text(String)
     }
 
-    /// The curve when none is asked for: every training category, or 21 points over the
-    /// training range (times written in ISO 8601); `nil` when training left no range.
-    public static func defaultValues(for feature: FeatureSpec, summary: FeatureSummary?) -> [Value]? {
+    /// The curve when none is asked for: every training category, 21 points over the
+    /// training range, or for a time the 21 days around `rowTime` (the row's own time, else the
+    /// last in training) in ISO 8601, which shows the week and its band; `nil` when training
+    /// left no range.
+    public static func defaultValues(for feature: FeatureSpec, summary: FeatureSummary?, rowTime: Double? = nil) -> [Value]? {
         if let counts = summary?.categoryCounts {
             return counts.keys.sorted().map(Value.text)
         }
         guard let low = summary?.min, let high = summary?.max else { return nil }
         if feature.kind == .timestamp {
-            return span(low: low, high: high).compactMap(TimeProfile.iso8601).map(Value.text)
+            let center = rowTime ?? high
+            return (-10...10).compactMap { TimeProfile.iso8601(center + Double($0) * 86_400) }.map(Value.text)
         }
         return span(low: low, high: high).map(Value.number)
     }

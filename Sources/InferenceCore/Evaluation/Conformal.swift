@@ -20,8 +20,9 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     /// Classification: the share of labels exactly at ``minimumProbability`` to include. Models
     /// whose probabilities take few values (k-NN's are multiples of 1/k) tie many scores at the
     /// quantile; including all of them would cover far more than asked, none of them far less.
-    /// Which tied labels are in is decided by a hash of the row's probabilities, so an input
-    /// always gets the same set.
+    /// Which tied labels are in is decided by a hash of the row's encoded inputs and the label,
+    /// so an input always gets the same set while different inputs with the same probabilities
+    /// (common with k-NN) are spread as the share says.
     public var tieShare: Double?
     /// The out-of-fold rows the quantile was taken over.
     public var calibrationRows: Int
@@ -48,11 +49,38 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     /// The default coverage: "in 9 cases out of 10".
     public static let defaultCoverage = 0.9
 
+    /// What does not fit together in a decoded calibration, or `nil`: every figure is used in
+    /// arithmetic on each prediction, so a model file's must be in range.
+    func inconsistency(for task: LearningTask) -> String? {
+        guard coverage > 0, coverage < 1 else { return "conformal coverage \(coverage) is not between 0 and 1" }
+        switch task {
+        case .regression:
+            guard let halfWidth, halfWidth.isFinite, halfWidth >= 0, minimumProbability == nil else {
+                return "a regression model's conformal calibration needs a finite half_width >= 0 (and no minimum_probability)"
+            }
+        case .classification:
+            guard let minimumProbability, (0...1).contains(minimumProbability), halfWidth == nil,
+                  tieShare.map({ (0...1).contains($0) }) ?? true else {
+                return "a classifier's conformal calibration needs a minimum_probability and a tie_share from 0 to 1 (and no half_width)"
+            }
+        }
+        return nil
+    }
+
     /// Checks a coverage given by a person.
     public static func validate(coverage: Double) throws {
         guard coverage.isFinite, coverage > 0, coverage < 1 else {
             throw TestbedError(.invalidParameter, "coverage == \(formatNumber(coverage)), must be between 0 and 1 (exclusive), such as 0.9 for 9 cases out of 10")
         }
+    }
+
+    /// A note when `calibrationRows` are too few for `coverage`: the conformal rank then lies
+    /// beyond the largest score, which is used instead, so the coverage is not guaranteed.
+    var shortfallNote: String? {
+        let rank = (Double(calibrationRows + 1) * coverage).rounded(.up)
+        guard rank > Double(calibrationRows) else { return nil }
+        let needed = Int((coverage / (1 - coverage)).rounded(.up))
+        return "\(calibrationRows) out-of-fold rows are too few to calibrate a coverage of \(formatNumber(coverage)): the largest error is used, and the ranges may cover less than they say; a coverage of \(formatNumber(coverage)) needs at least \(needed) rows"
     }
 
     /// The conformal quantile of `scores`: the ⌈(n + 1)·coverage⌉-th smallest, or the largest when
@@ -84,36 +112,42 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
         return ConformalCalibration(coverage: coverage, halfWidth: nil, minimumProbability: 1 - q, tieShare: share, calibrationRows: scores.count)
     }
 
-    /// Regression: the interval around `prediction`.
-    public func interval(around prediction: Double) -> (lower: Double, upper: Double)? {
-        halfWidth.map { (prediction - $0, prediction + $0) }
-    }
-
     /// Classification: the class indices that cannot be ruled out, most probable first.
     ///
     /// The most probable label is not added when it falls short: with a model that is right more
     /// often than the coverage asks, that would make every set cover more than it says.
-    public func predictionSet(probabilities: [Double]) -> [Int] {
+    /// - Parameter inputs: the row's encoded inputs, which decide the labels tied at the
+    ///   threshold (see ``tieShare``).
+    public func predictionSet(probabilities: [Double], inputs: some Collection<Double> = [Double]()) -> [Int] {
         guard let minimumProbability else { return [] }
         let share = tieShare ?? 1
+        let rowHash = share >= 1 ? 0 : Self.hash(inputs)
         return probabilities.indices.filter { label in
             let p = probabilities[label]
             if p > minimumProbability + Self.tieTolerance { return true }
             guard p >= minimumProbability - Self.tieTolerance else { return false }
-            return share >= 1 || Self.unitHash(probabilities, label) < share
+            return share >= 1 || Self.unit(Self.hash(CollectionOfOne(Double(label)), seed: rowHash)) < share
         }.sorted { probabilities[$0] > probabilities[$1] }
     }
 
-    /// A number in [0, 1) fixed by the row's probabilities and the label (FNV-1a over their bits).
-    static func unitHash(_ probabilities: [Double], _ label: Int) -> Double {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for value in probabilities + [Double(label)] {
+    /// FNV-1a over the values' bits.
+    static func hash(_ values: some Collection<Double>, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var hash = seed
+        for value in values {
             var bits = value.bitPattern
             for _ in 0..<8 {
                 hash = (hash ^ (bits & 0xff)) &* 0x0000_0100_0000_01b3
                 bits >>= 8
             }
         }
-        return Double(hash >> 11) / Double(1 << 53)
+        return hash
+    }
+
+    /// A hash as a number in [0, 1), after a finalising mix (FNV's bits are weakly mixed).
+    static func unit(_ hash: UInt64) -> Double {
+        var mixed = hash ^ (hash >> 33)
+        mixed = mixed &* 0xff51_afd7_ed55_8ccd
+        mixed ^= mixed >> 33
+        return Double(mixed >> 11) / Double(UInt64(1) << 53)
     }
 }

@@ -9,7 +9,8 @@ public struct Fold: Sendable, Equatable {
 /// - random: shuffled, stratified by class for classification; the test folds cover every row once;
 /// - time: expanding window (scikit-learn's `TimeSeriesSplit`): the rows in time order are cut
 ///   into `folds + 1` blocks, fold `i` trains on blocks `0...i` (less `gap` rows at the end) and
-///   tests on block `i + 1`, so the first block is never tested;
+///   tests on block `i + 1`, so the first block is never tested; a block edge between rows of the
+///   same time moves on to the next time, and rows without a time are in no fold;
 /// - group: whole groups to folds (`GroupKFold`), balancing classes too for classification.
 public struct FoldSplitter: Sendable {
     public var plan: ValidationPlan
@@ -33,15 +34,22 @@ public struct FoldSplitter: Sendable {
         guard folds >= 2 else {
             throw TestbedError(.invalidParameter, "folds == \(folds), must be >= 2")
         }
+        // Checked before any arithmetic on them: both come from a person or a model file.
+        guard folds <= n else {
+            throw TestbedError(.unsuitableData, "cannot make \(folds) folds from \(n) rows; use --folds \(max(2, n)) or fewer")
+        }
+        guard plan.gap >= 0 else {
+            throw TestbedError(.invalidParameter, "gap == \(plan.gap), must be >= 0")
+        }
+        if let table, table.rowCount != n {
+            throw TestbedError(.shapeMismatch, "the table has \(table.rowCount) rows and the target \(n)")
+        }
         switch plan.scheme {
         case .random:
-            guard folds <= n else {
-                throw TestbedError(.unsuitableData, "cannot make \(folds) folds from \(n) rows; use --folds \(max(2, n)) or fewer")
-            }
             let (tests, notes) = try randomTestFolds(target)
             return (tests.map { Fold(train: complement(of: $0, in: n), test: $0) }, notes)
         case .time:
-            return (try timeFolds(target, times: try column(plan.timeColumn, of: table)), [])
+            return try timeFolds(target, times: try column(plan.timeColumn, of: table))
         case .group:
             return try groupFolds(target, groups: try column(plan.groupColumn, of: table))
         }
@@ -99,28 +107,51 @@ public struct FoldSplitter: Sendable {
         return members
     }
 
-    private func timeFolds(_ target: Target, times: ColumnValues) throws -> [Fold] {
+    private func timeFolds(_ target: Target, times: ColumnValues) throws -> (folds: [Fold], notes: [String]) {
         let name = plan.timeColumn ?? ""
-        let keys = try TimeKeys.seconds(of: times, column: name)
-        let n = keys.count
-        if let row = keys.firstIndex(where: \.isNaN) {
-            throw TestbedError(.unsuitableData, "the time column '\(name.clipped())' has no value in row \(row + 1); a time split needs every row's time (fill it or leave the row out)")
+        let keys: [Double]
+        switch times {
+        case .numeric(let numbers):
+            keys = numbers
+        case .text(let codes, let levels):
+            guard let format = plan.timeFormat else { throw ValidationPlan.notTimes(name, first: levels.first) }
+            keys = Preprocessor.seconds(codes: codes, levels: levels, format: format, wallClock: false)
         }
+        // A row without a readable time cannot be placed in time: it is left out of every fold
+        // (the final model still learns from it).
+        let timed = keys.indices.filter { !keys[$0].isNaN }
+        var notes: [String] = []
+        if timed.count < keys.count {
+            notes.append("\(keys.count - timed.count) row\(keys.count - timed.count == 1 ? " has" : "s have") no readable time in '\(name.clipped())' and \(keys.count - timed.count == 1 ? "is" : "are") left out of the time-ordered folds")
+        }
+        let n = timed.count
         let blocks = plan.folds + 1
-        let testSize = n / blocks
-        guard testSize >= 1 else {
-            throw TestbedError(.unsuitableData, "cannot make \(plan.folds) time-ordered folds from \(n) rows: each needs a later block to test on; use fewer folds")
+        guard n / blocks >= 1 else {
+            throw TestbedError(.unsuitableData, "cannot make \(plan.folds) time-ordered folds from \(n) rows with a time: each needs a later block to test on; use fewer folds")
         }
         // Stable: rows recorded at the same time keep their file order.
-        let order = (0..<n).sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
-        return try (0..<plan.folds).map { fold in
-            let testStart = n - (plan.folds - fold) * testSize
+        let order = timed.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+        // Block edges as in scikit-learn's TimeSeriesSplit, each moved on to the next new time so
+        // that rows recorded at the same time (several machines) are never on both sides.
+        let size = n / blocks
+        var edges = (0..<plan.folds).map { n - (plan.folds - $0) * size } + [n]
+        for index in 0..<plan.folds {
+            var edge = max(edges[index], index > 0 ? edges[index - 1] : 0)
+            while edge > 0 && edge < n && keys[order[edge]] == keys[order[edge - 1]] { edge += 1 }
+            edges[index] = edge
+        }
+        let folds = try (0..<plan.folds).map { fold -> Fold in
+            let (testStart, testEnd) = (edges[fold], edges[fold + 1])
+            guard testEnd > testStart else {
+                throw TestbedError(.unsuitableData, "time-ordered fold \(fold + 1) would test no rows: too many rows share their time in '\(name.clipped())' for \(plan.folds) folds; use fewer folds")
+            }
             let trainEnd = testStart - plan.gap
             guard trainEnd >= 2 else {
                 throw TestbedError(.invalidParameter, "gap == \(plan.gap) leaves time-ordered fold \(fold + 1) with \(max(trainEnd, 0)) training rows (its test block starts at row \(testStart + 1) of \(n) in time order); use a gap below \(testStart - 1) or fewer folds")
             }
-            return Fold(train: order[0..<trainEnd].sorted(), test: order[testStart..<(testStart + testSize)].sorted())
+            return Fold(train: order[0..<trainEnd].sorted(), test: order[testStart..<testEnd].sorted())
         }
+        return (folds, notes)
     }
 
     private func groupFolds(_ target: Target, groups: ColumnValues) throws -> (folds: [Fold], notes: [String]) {
@@ -134,63 +165,51 @@ public struct FoldSplitter: Sendable {
         guard present.count >= plan.folds else {
             throw TestbedError(.unsuitableData, "the group column '\(name.clipped())' has \(present.count) group\(present.count == 1 ? "" : "s"); a group split with \(plan.folds) folds needs at least \(plan.folds) (every group is tested by a model that never saw it)")
         }
+        let classCount = target.task == .classification ? target.classes.count : 0
+        var groupClasses = [[Double]](repeating: [Double](repeating: 0, count: classCount), count: members.count)
+        var totals = [Double](repeating: 0, count: classCount)
+        for (row, group) in groupOf.enumerated() where classCount > 0 {
+            groupClasses[group][target.classIndices[row]] += 1
+            totals[target.classIndices[row]] += 1
+        }
         var generator = SeededGenerator(seed: seed)
-        var shuffled = present
-        generator.shuffle(&shuffled)
-        // Largest groups first, each to the fold where it does least harm: the smallest fold
-        // (GroupKFold), or for classes the fold whose class counts stay closest to an even share
-        // of each class (StratifiedGroupKFold's greedy rule).
-        let ordered = shuffled.sorted { members[$0].count > members[$1].count }
+        var ordered = present
+        generator.shuffle(&ordered)
+        // GroupKFold puts the largest groups first, each into the smallest fold; for classes,
+        // StratifiedGroupKFold's order and rule: the groups whose classes are most uneven first,
+        // each into the fold where every class's share of its rows stays closest to 1/folds.
+        if classCount > 0 {
+            let spread = groupClasses.map { counts in counts.meanAndStandardDeviation().std }
+            ordered.sort { spread[$0] > spread[$1] }
+        } else {
+            ordered.sort { members[$0].count > members[$1].count }
+        }
         var foldOf = [Int](repeating: 0, count: members.count)
         var size = [Int](repeating: 0, count: plan.folds)
-        let classCount = target.task == .classification ? target.classes.count : 0
         var classesIn = [[Double]](repeating: [Double](repeating: 0, count: classCount), count: plan.folds)
-        var totals = [Double](repeating: 0, count: classCount)
-        if classCount > 0 { for label in target.classIndices { totals[label] += 1 } }
+        let even = 1 / Double(plan.folds)
         for group in ordered {
-            var groupClasses = [Double](repeating: 0, count: classCount)
-            if classCount > 0 { for row in members[group] { groupClasses[target.classIndices[row]] += 1 } }
+            // The change in the squared distance of each class's share per fold from an even share.
+            func cost(_ fold: Int) -> Double {
+                guard classCount > 0 else { return Double(size[fold]) }
+                var change = 0.0
+                for c in 0..<classCount where totals[c] > 0 {
+                    let (before, after) = (classesIn[fold][c] / totals[c] - even, (classesIn[fold][c] + groupClasses[group][c]) / totals[c] - even)
+                    change += after * after - before * before
+                }
+                return change
+            }
             let best = (0..<plan.folds).min { a, b in
-                let (costA, costB) = (cost(of: group, in: a), cost(of: group, in: b))
+                let (costA, costB) = (cost(a), cost(b))
                 return costA != costB ? costA < costB : size[a] < size[b]
             }!
-            func cost(of group: Int, in fold: Int) -> Double {
-                guard classCount > 0 else { return Double(size[fold]) }
-                var squares = 0.0
-                for c in 0..<classCount {
-                    let share = totals[c] / Double(plan.folds)
-                    let after = classesIn[fold][c] + groupClasses[c]
-                    squares += (after - share) * (after - share) - (classesIn[fold][c] - share) * (classesIn[fold][c] - share)
-                }
-                return squares
-            }
             foldOf[group] = best
             size[best] += members[group].count
-            for c in 0..<classCount { classesIn[best][c] += groupClasses[c] }
+            for c in 0..<classCount { classesIn[best][c] += groupClasses[group][c] }
         }
         var tests = [[Int]](repeating: [], count: plan.folds)
         for (row, group) in groupOf.enumerated() { tests[foldOf[group]].append(row) }
         let n = target.values.count
         return (tests.map { Fold(train: complement(of: $0, in: n), test: $0) }, [])
-    }
-}
-
-/// A time column as seconds: timestamps parsed in the column's one layout, numbers as they are.
-enum TimeKeys {
-    static func seconds(of values: ColumnValues, column name: String) throws -> [Double] {
-        switch values {
-        case .numeric(let numbers):
-            return numbers
-        case .text(let codes, let levels):
-            switch TimestampParser.detect(codes: codes, levels: levels) {
-            case .timestamps(_, let seconds):
-                return seconds
-            case .mixed(let majority, let row, let text):
-                throw TestbedError(.unsuitableData, "the time column '\(name.clipped())' mixes forms: most cells are \(majority.description), but row \(row + 1) has '\(text)'")
-            case .notTimestamps:
-                let first = levels.first.map { " (such as '\($0.clipped(to: 40))')" } ?? ""
-                throw TestbedError(.unsuitableData, "the time column '\(name.clipped())' cannot be read as times\(first); expected dates or date-times such as 2026-01-05 13:45:00 or 05.01.2026, or numbers")
-            }
-        }
     }
 }

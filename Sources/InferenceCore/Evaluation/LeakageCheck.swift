@@ -32,9 +32,12 @@ enum LeakageCheck {
             switch (target.task, values) {
             case (.regression, .numeric(let numbers)):
                 guard let r = correlation(numbers, target.values), abs(r) >= 0.9999 else { return nil }
-                return "'\(feature.name)' is the target in disguise (correlation \(String(format: "%.4f", r)) with it): a model that reads it learns nothing it can use before the outcome is known. Leave it out (--exclude \(feature.name)) unless it is truly known at prediction time"
+                return "'\(feature.name)' is the target in disguise (correlation \(String(format: "%.4f", r)) with it): a model that reads it learns nothing it can use before the outcome is known. Leave it out of the features (drop the column, or --exclude \(feature.name) on the command line) unless it is truly known at prediction time"
             case (.classification, _):
                 let (codes, _) = values.textCodes
+                // A sparse column maps its few values onto classes by chance: at least half the
+                // rows must have one, and every class must be named.
+                guard codes.count { $0 >= 0 } * 2 >= codes.count else { return nil }
                 var classOf: [Int32: Int] = [:], valueOf: [Int: Int32] = [:]
                 for (row, code) in codes.enumerated() where code >= 0 {
                     let label = target.classIndices[row]
@@ -42,8 +45,8 @@ enum LeakageCheck {
                     if let known = valueOf[label], known != code { return nil }
                     (classOf[code], valueOf[label]) = (label, code)
                 }
-                guard classOf.count >= 2 else { return nil }
-                return "'\(feature.name)' is a relabelling of the target: each of its values goes with exactly one class. A model that reads it learns nothing it can use before the outcome is known. Leave it out (--exclude \(feature.name)) unless it is truly known at prediction time"
+                guard classOf.count >= 2, valueOf.count == Set(target.classIndices).count else { return nil }
+                return "'\(feature.name)' is a relabelling of the target: each of its values goes with exactly one class. A model that reads it learns nothing it can use before the outcome is known. Leave it out of the features (drop the column, or --exclude \(feature.name) on the command line) unless it is truly known at prediction time"
             default:
                 return nil
             }
@@ -55,7 +58,7 @@ enum LeakageCheck {
         prepared.features.compactMap { feature in
             guard feature.kind == .numeric, case .numeric(let values)? = try? prepared.table.column(named: feature.name).values,
                   DatasetProfile.isRowCounter(values) else { return nil }
-            return "'\(feature.name)' increases by one from row to row, as a row counter: it describes the file, not the rows, and in time order it stands in for the time. Leave it out (--exclude \(feature.name)) unless the order itself matters"
+            return "'\(feature.name)' increases by one from row to row, as a row counter: it describes the file, not the rows, and in time order it stands in for the time. Leave it out of the features (drop the column, or --exclude \(feature.name) on the command line) unless the order itself matters"
         }
     }
 

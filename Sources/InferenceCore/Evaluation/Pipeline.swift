@@ -155,6 +155,7 @@ public struct PreparedData: Sendable {
             result.reliability = Calibration.reliabilityTable(actual: testedRows.map { classIndices[$0] }, probabilities: testedProbabilities)
             result.conformal = .classification(actual: classIndices, probabilities: outOfFold, tested: tested, coverage: coverage)
         }
+        if let note = result.conformal?.shortfallNote { result.notes.append(note) }
         return result
     }
 }

@@ -39,6 +39,9 @@ public struct ValidationPlan: Sendable, Codable, Equatable {
     public var timeColumn: String?
     public var groupColumn: String?
     public var gap: Int
+    /// Time splits on a text column: how its cells are written, found on the whole column (so
+    /// that the rows a fold sees are read the same way).
+    public var timeFormat: TimestampFormat?
     /// Why this scheme, in words for the person reading the card.
     public var reason: String
 
@@ -46,6 +49,7 @@ public struct ValidationPlan: Sendable, Codable, Equatable {
         case scheme, folds, gap, reason
         case timeColumn = "time_column"
         case groupColumn = "group_column"
+        case timeFormat = "time_format"
     }
 
     public init(scheme: SplitScheme, folds: Int, timeColumn: String? = nil, groupColumn: String? = nil, gap: Int = 0, reason: String) {
@@ -104,6 +108,36 @@ public struct ValidationPlan: Sendable, Codable, Equatable {
         if request.gap > 0 && scheme != .time {
             throw TestbedError(.invalidParameter, "gap == \(request.gap) applies to time splits only, and this split is \(scheme.rawValue) (\(reason))")
         }
+        try Self.checkColumns(request, scheme: scheme)
+        if scheme == .time, let name = timeColumn, case .text(let codes, let levels) = try table.column(named: name).values {
+            guard let times = TimestampParser.column(codes: codes, levels: levels) else {
+                throw Self.notTimes(name, first: levels.first)
+            }
+            timeFormat = times.format
+        }
+    }
+
+    /// Refuses a time or group column given for a split that does not use it: silently
+    /// ignoring it would validate the model another way than the person asked.
+    public static func checkColumns(_ request: SplitRequest, scheme: SplitScheme) throws {
+        if let group = request.groupColumn, scheme != .group {
+            throw TestbedError(.invalidParameter, "a group column ('\(group.clipped())') was given for a \(scheme.rawValue) split; leave it out, or ask for split 'group'")
+        }
+        if let time = request.timeColumn, scheme != .time {
+            throw TestbedError(.invalidParameter, "a time column ('\(time.clipped())') was given for a \(scheme.rawValue) split; leave it out, or ask for split 'time'")
+        }
+    }
+
+    /// The scheme a request comes to on a table with these timestamp columns: as asked, or a
+    /// group split when a group column is named, time order when a time column is named or
+    /// the table has exactly one timestamp column, random folds otherwise.
+    public static func scheme(for request: SplitRequest, timestampColumns: [String]) -> SplitScheme {
+        request.scheme ?? (request.groupColumn != nil ? .group : request.timeColumn != nil || timestampColumns.count == 1 ? .time : .random)
+    }
+
+    static func notTimes(_ name: String, first: String?) -> TestbedError {
+        let example = first.map { " (such as '\($0.clipped(to: 40))')" } ?? ""
+        return TestbedError(.invalidParameter, "the time column '\(name.clipped())' cannot be read as times\(example); expected dates or date-times such as 2026-01-05 13:45:00 or 05.01.2026, or numbers")
     }
 
     private static func onlyTimestamp(_ timestamps: [String]) throws -> String {

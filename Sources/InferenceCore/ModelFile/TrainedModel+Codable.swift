@@ -41,7 +41,8 @@ extension TrainedModel: Codable {
         guard task == .regression ? classes.isEmpty : classes.count >= 2 && Set(classes).count == classes.count else {
             throw TestbedError(.invalidModelFile, "the model file is inconsistent: a \(task.rawValue) model with \(classes.count) classes")
         }
-        if let problem = model.inconsistency(predictedColumns: task == .regression ? 1 : classes.count) ?? preprocessor.inconsistency {
+        if let problem = model.inconsistency(predictedColumns: task == .regression ? 1 : classes.count) ?? preprocessor.inconsistency
+            ?? training.evaluation?.conformal?.inconsistency(for: task) {
             throw TestbedError(.invalidModelFile, "the model file is inconsistent: \(problem)")
         }
     }

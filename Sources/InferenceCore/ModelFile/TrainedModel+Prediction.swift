@@ -36,11 +36,8 @@ extension TrainedModel {
         switch task {
         case .regression:
             var predictions = Predictions(task: task, values: output.storage, probabilities: nil, classes: [], warnings: warnings)
-            if let conformal, conformal.halfWidth != nil {
-                predictions.intervals = output.storage.map { value in
-                    let (lower, upper) = conformal.interval(around: value)!
-                    return Predictions.Interval(lower: lower, upper: upper)
-                }
+            if let conformal, let halfWidth = conformal.halfWidth {
+                predictions.intervals = output.storage.map { Predictions.Interval(lower: $0 - halfWidth, upper: $0 + halfWidth) }
                 predictions.coverage = conformal.coverage
             }
             return predictions
@@ -48,7 +45,9 @@ extension TrainedModel {
             var predictions = Predictions(task: task, values: ClassificationMetrics.predictedClasses(output).map(Double.init),
                                           probabilities: output, classes: classes, warnings: warnings)
             if let conformal, conformal.minimumProbability != nil {
-                predictions.predictionSets = (0..<output.rows).map { conformal.predictionSet(probabilities: output.row($0)) }
+                predictions.predictionSets = (0..<output.rows).map { row in
+                    conformal.predictionSet(probabilities: output.row(row), inputs: x.storage[row * x.columns..<(row + 1) * x.columns])
+                }
                 predictions.coverage = conformal.coverage
             }
             return predictions
@@ -87,6 +86,30 @@ extension TrainedModel {
             let confusion = ClassificationMetrics.confusionMatrix(actual: actual, predicted: predictions.values.map { Int($0) }, classCount: classes.count)
             return (ClassificationMetrics.compute(actual: actual, probabilities: probabilities), confusion, rows.rowCount)
         }
+    }
+
+    /// `text` as a time of the timestamp feature `feature` (wall-clock seconds since 1970), or
+    /// `nil` when it is not one the model can read or `feature` is not a timestamp.
+    public func time(_ text: String, of feature: String) -> Double? {
+        for case .time(let encoder) in preprocessor.steps where encoder.column == feature {
+            return encoder.seconds(text)
+        }
+        return nil
+    }
+
+    /// The first present cell of a timestamp feature that is not a time the model can read
+    /// (in its training layout or ISO 8601), or `nil`. Prediction reads such a cell as missing
+    /// and warns; a protocol without warnings (V2) refuses it with this instead.
+    public func firstUnreadableTime(in table: DataTable) -> (column: String, row: Int, text: String)? {
+        for case .time(let encoder) in preprocessor.steps {
+            guard let values = table.columns.first(where: { $0.name == encoder.column })?.values else { continue }
+            let (codes, levels) = values.textCodes
+            let readable = levels.map { encoder.seconds($0) != nil }
+            if let row = codes.firstIndex(where: { $0 >= 0 && !readable[Int($0)] }) {
+                return (encoder.column, row, levels[Int(codes[row])])
+            }
+        }
+        return nil
     }
 
     /// The columns to read as text from a prediction file, so that categories and labels keep

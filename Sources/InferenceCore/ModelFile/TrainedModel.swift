@@ -7,8 +7,11 @@ import Foundation
 public struct TrainedModel: Sendable {
     /// The `format` field every model file carries.
     public static let formatName = "applied-ai-testbed-model"
-    /// The newest format version this library reads and the one it writes.
-    public static let formatVersion = 1
+    /// The newest format version this library reads and the one it writes. Version 2 added
+    /// timestamp features (a `time` preprocessing step), the validation plan, conformal
+    /// calibration and warnings: a version-1 reader would misread or refuse such a file without
+    /// saying why.
+    public static let formatVersion = 2
 
     public var algorithm: String
     public var parameters: Hyperparameters
@@ -100,7 +103,7 @@ public struct FeatureSummary: Sendable, Codable, Equatable {
         case (.boolean, .text(let codes, let levels)):
             numbers = BooleanLevels(levels)?.numbers(codes: codes, levels: levels)
         case (.timestamp, .text(let codes, let levels)):
-            numbers = feature.timestampFormat.map { Preprocessor.seconds(codes: codes, levels: levels, format: $0) }
+            numbers = feature.timestampFormat.map { Preprocessor.seconds(codes: codes, levels: levels, format: $0, wallClock: true) }
         default:
             let (codes, levels) = values.textCodes
             var counts: [String: Int] = [:]

@@ -25,9 +25,14 @@ public struct FeatureSpec: Sendable, Codable, Equatable {
         for column in table.columns where column.name != target && !excluded.contains(column.name) {
             let kind = ColumnKind.infer(column.values)
             if kind == .timestamp, case .text(let codes, let levels) = column.values,
-               case .timestamps(let format, _) = TimestampParser.detect(codes: codes, levels: levels) {
+               let times = TimestampParser.column(codes: codes, levels: levels) {
+                let format = times.format
                 features.append(FeatureSpec(name: column.name, kind: kind, timestampFormat: format))
                 notes.append("column '\(column.name)' holds times (\(format.layout.description)); the model uses its \(format.hasTime ? "hour, " : "")day of week, month and day of year, not the time itself")
+                if let odd = times.oddNote { notes.append("column '\(column.name)': \(odd)") }
+                if !format.orderProven {
+                    notes.append("column '\(column.name)': no day above 12 settles whether the first number is the day or the month; read as \(format.layout.description)")
+                }
             } else if kind.isFeature {
                 features.append(FeatureSpec(name: column.name, kind: kind))
             } else {

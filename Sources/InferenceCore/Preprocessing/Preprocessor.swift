@@ -68,7 +68,7 @@ public struct Preprocessor: Sendable, Codable, Equatable {
                 return .categorical(OneHotEncoder(column: feature.name, codes: codes, levels: levels, maxCategories: options.maxCategories))
             case (.timestamp, .text(let codes, let levels)):
                 guard let format = feature.timestampFormat else { fallthrough }
-                return .time(TimeEncoder(column: feature.name, format: format, seconds: Self.seconds(codes: codes, levels: levels, format: format), options: options))
+                return .time(TimeEncoder(column: feature.name, format: format, seconds: Self.seconds(codes: codes, levels: levels, format: format, wallClock: true), options: options))
             default:
                 throw TestbedError(.unsuitableData, "column '\(feature.name)' cannot be used as a \(feature.kind.rawValue) feature")
             }
@@ -143,10 +143,11 @@ public struct Preprocessor: Sendable, Codable, Equatable {
     }
 
     /// The times of a text column's cells in `format` (NaN for a missing or unreadable cell),
-    /// each distinct text parsed once.
-    static func seconds(codes: [Int32], levels: [String], format: TimestampFormat) -> [Double] {
-        let levelSeconds = levels.map { format.seconds($0) ?? .nan }
-        return codes.map { $0 < 0 ? .nan : levelSeconds[Int($0)] }
+    /// each distinct text parsed once: on the wall clock where they were written (for calendar
+    /// features), or in UTC (for ordering).
+    static func seconds(codes: [Int32], levels: [String], format: TimestampFormat, wallClock: Bool) -> [Double] {
+        let levelSeconds = levels.map { (wallClock ? format.wallClockSeconds($0) : format.seconds($0)) ?? .nan }
+        return codes.map { $0 < 0 || Int($0) >= levels.count ? .nan : levelSeconds[Int($0)] }
     }
 
     /// A numeric feature's values from an input column, which may have arrived as text.

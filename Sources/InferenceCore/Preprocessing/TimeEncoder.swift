@@ -30,7 +30,7 @@ public struct TimeEncoder: Sendable, Codable, Equatable {
     public var parts: [Part]
     public var encoders: [NumericEncoder]
 
-    /// Fits on the training column's times (seconds since 1970, NaN for a missing cell).
+    /// Fits on the training column's times (wall-clock seconds since 1970, NaN for a missing cell).
     init(column: String, format: TimestampFormat, seconds: [Double], options: PreprocessingOptions) {
         self.column = column
         self.format = format
@@ -44,10 +44,10 @@ public struct TimeEncoder: Sendable, Codable, Equatable {
 
     var outputNames: [String] { encoders.flatMap(\.outputNames) }
 
-    /// A prediction cell's time: in the training layout, or else in ISO 8601, which any client
-    /// can write whatever the training file used.
+    /// A prediction cell's time on its own wall clock: in the training layout, or else in ISO
+    /// 8601, which any client can write whatever the training file used.
     func seconds(_ text: String) -> Double? {
-        format.seconds(text) ?? Self.iso8601.seconds(text)
+        format.wallClockSeconds(text) ?? Self.iso8601.wallClockSeconds(text)
     }
 
     private static let iso8601 = TimestampFormat(layout: .iso8601, orderProven: true, hasTime: true)

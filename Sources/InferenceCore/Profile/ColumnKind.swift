@@ -27,7 +27,7 @@ public enum ColumnKind: String, Sendable, Codable, CaseIterable {
             let present = codes.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
             if present == 0 { return .empty }
             if BooleanLevels(levels) != nil { return .boolean }
-            if case .timestamps = TimestampParser.detect(codes: codes, levels: levels) { return .timestamp }
+            if TimestampParser.column(codes: codes, levels: levels) != nil { return .timestamp }
             // A different value in (almost) every row names the row rather than describing it.
             if levels.count == present && present >= 10 || present >= 50 && Double(levels.count) >= 0.9 * Double(present) {
                 return .identifier

@@ -109,7 +109,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
             (summary, distinct) = NumericSummary.withDistinctCount(values)
             histogram = Histogram(values, summary: summary)
             if Self.isRowCounter(values) {
-                notes.append("increases by one from row to row, as a row counter: it describes the file, not the rows; leave it out of the features (--exclude \(column.name)) unless the order itself matters")
+                notes.append("increases by one from row to row, as a row counter: it describes the file, not the rows; leave it out of the features (drop the column, or --exclude \(column.name) on the command line) unless the order itself matters")
             }
             targetTask = Target.inferredTask(numeric: true, distinctValues: distinct,
                                              allIntegers: values.allSatisfy { $0.isNaN || $0.rounded() == $0 })
@@ -122,14 +122,11 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
                 .prefix(10).map { CategoryCount(value: $0.0, count: $0.1) }
             if kind == .boolean || kind == .categorical { targetTask = .classification }
             if kind == .identifier { notes.append("a different value in (almost) every row, as an identifier; left out of the features") }
-            switch TimestampParser.detect(codes: codes, levels: levels) {
-            case .timestamps(let format, let seconds):
-                time = TimeProfile(format: format, seconds: seconds)
-                notes += time?.notes ?? []
-            case .mixed(let majority, let row, let text):
-                notes.append("mostly times written as \(majority.description), but row \(row + 1) has '\(text)'; as long as the forms are mixed it is not used as a time")
-            case .notTimestamps:
-                break
+            if let times = TimestampParser.column(codes: codes, levels: levels) {
+                time = TimeProfile(format: times.format, seconds: times.seconds)
+                notes += (time?.notes ?? []) + [times.oddNote].compactMap { $0 }
+            } else if case .mixed(let majority, let row, let text) = TimestampParser.detect(codes: codes, levels: levels) {
+                notes.append("mostly times written as \(majority.description), but row \(row + 1) has '\(text)' and more than 1 in 100 cells are not times in that form; it is not used as a time until they are")
             }
             if kind == .categorical && distinct > maxCategories {
                 notes.append("has \(distinct) distinct values; the \(maxCategories - 1) most frequent are kept as categories and the rest grouped as 'other'")

@@ -43,8 +43,10 @@ public struct TimeProfile: Sendable, Codable, Equatable {
         var distinct = present.sorted()
         distinct = zip(distinct, distinct.indices).filter { $1 == 0 || distinct[$1 - 1] != $0 }.map(\.0)
         let steps = zip(distinct.dropFirst(), distinct).map { $0 - $1 }.sorted()
-        typicalStepSeconds = steps.isEmpty ? nil : NumericSummary.median(ofSorted: steps)
-        largestStepSeconds = steps.last
+        // To the microsecond: differences of large epoch values carry rounding noise below it.
+        func microseconds(_ value: Double) -> Double { (value * 1e6).rounded() / 1e6 }
+        typicalStepSeconds = steps.isEmpty ? nil : microseconds(NumericSummary.median(ofSorted: steps))
+        largestStepSeconds = steps.last.map(microseconds)
         gapCount = typicalStepSeconds.map { typical in steps.count { $0 > Self.gapFactor * typical } } ?? 0
     }
 

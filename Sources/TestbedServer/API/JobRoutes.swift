@@ -87,12 +87,7 @@ struct JobRoutes {
         init(_ job: JobRecord) {
             (id, dataset, target, task, folds, seed) = (job.id, job.datasetId, job.target, job.task?.rawValue, job.folds, job.seed)
             (split, timeColumn, groupColumn, gap, coverage) = (job.split, job.timeColumn, job.groupColumn, job.gap, job.coverage)
-            switch job.algorithm {
-            case .taskDefault: algorithms = []
-            case .named(let name): algorithms = [name]
-            case .search(nil): algorithms = ["auto"]
-            case .search(let families?): algorithms = families.sorted()
-            }
+            algorithms = job.algorithm.names
             (timeBudgetSeconds, modelName, state, progress, message) = (job.timeBudgetSeconds, job.modelName, job.state.rawValue, job.progress, job.message)
             leaderboard = job.leaderboard.flatMap { try? JSONDecoder().decode([LeaderboardEntry].self, from: $0) } ?? []
             error = job.error
@@ -152,12 +147,7 @@ struct JobRoutes {
             }
             return task
         }
-        let algorithms = body.algorithms?.names ?? ["auto"]
-        let known = AlgorithmRegistry.all.map(\.name)
-        guard !algorithms.isEmpty, algorithms.allSatisfy({ known.contains($0) }) || algorithms == ["auto"] else {
-            throw APIError.badRequest("algorithms \(algorithms) are not all known; expected \"auto\", one of \(known.joined(separator: ", ")), or a list of them", code: "unknown_algorithm")
-        }
-        let algorithm = try AlgorithmChoice(parsing: algorithms.joined(separator: ","))
+        let algorithm = try AlgorithmChoice(names: body.algorithms?.names ?? ["auto"])
         let folds = body.folds ?? 5
         guard (2...20).contains(folds) else { throw APIError.badRequest("folds == \(folds); expected 2 to 20", code: "invalid_parameter") }
         let split = try body.split.map { text -> SplitScheme in
@@ -185,8 +175,8 @@ struct JobRoutes {
     }
 
     /// Checks a split against the dataset's profile before the job is queued: the named columns
-    /// exist, a time column holds times (or numbers), a group column has at least two groups,
-    /// the gap is not negative. What needs the rows (a gap that empties a fold) fails the job.
+    /// exist and suit the scheme, a time column holds times (or numbers), a group column has at
+    /// least as many groups as folds, the gap is not negative and leaves training rows.
     static func checkSplit(_ request: SplitRequest, folds: Int, profile: DatasetProfile, target: String) throws {
         func column(_ name: String, as role: String) throws -> DatasetProfile.ColumnProfile {
             guard let column = profile.columns.first(where: { $0.name == name }) else {
@@ -214,23 +204,22 @@ struct JobRoutes {
         if request.scheme == .group && request.groupColumn == nil {
             throw TestbedError(.invalidParameter, "split 'group' needs group_column, the column that names each row's group")
         }
-        let timestamps = profile.columns.filter { $0.kind == .timestamp && $0.name != target }
+        let timestamps = profile.columns.filter { $0.kind == .timestamp && $0.name != target }.map(\.name)
         if request.scheme == .time && request.timeColumn == nil && timestamps.count != 1 {
             throw TestbedError(.invalidParameter, "split 'time' needs time_column: the dataset does not have exactly one timestamp column")
         }
-        // The scheme ValidationPlan will infer, to check what depends on it now.
-        let scheme = request.scheme ?? (request.groupColumn != nil ? .group : request.timeColumn != nil || timestamps.count == 1 ? .time : .random)
+        // The scheme the training run will come to (the core's rule), to check what depends on it now.
+        let scheme = ValidationPlan.scheme(for: request, timestampColumns: timestamps)
+        try ValidationPlan.checkColumns(request, scheme: scheme)
         guard scheme == .time else {
             if request.gap > 0 { throw TestbedError(.invalidParameter, "gap == \(request.gap) applies to time splits only, and this split is \(scheme.rawValue)") }
             return
         }
-        if let time = profile.columns.first(where: { $0.name == request.timeColumn ?? timestamps.first?.name }), time.missingCount > 0 {
-            throw TestbedError(.invalidParameter, "the time column '\(time.name.clipped())' has \(time.missingCount) empty cells; a time split needs every row's time")
-        }
+        // Rows without a target or a time are in no fold; the count is an upper bound of the rest.
         let rows = profile.rows - (profile.columns.first { $0.name == target }?.missingCount ?? 0)
         let block = rows / (folds + 1)
         guard block >= 1, rows - folds * block - request.gap >= 2 else {
-            throw TestbedError(.invalidParameter, "gap == \(request.gap) with \(folds) time-ordered folds of \(rows) rows leaves the first fold without training rows; use a gap below \(max(rows - folds * block - 1, 0)) or fewer folds")
+            throw TestbedError(.invalidParameter, "gap == \(request.gap) with \(folds) time-ordered folds over \(rows) rows leaves the first fold without training rows; use a gap below \(max(rows - folds * block - 1, 0)) or fewer folds")
         }
     }
 

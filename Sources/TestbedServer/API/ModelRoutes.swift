@@ -237,13 +237,23 @@ struct ModelRoutes {
             guard !values.isEmpty, values.count <= WhatIfGrid.maxPoints else {
                 throw APIError.badRequest("'values' has \(values.count) entries; expected 1 to \(WhatIfGrid.maxPoints)", code: "invalid_parameter")
             }
+            // A curve over dates the model cannot read would be a flat line at "missing".
+            if feature.kind == .timestamp, let odd = values.firstIndex(where: { cell in
+                if case .string(let text) = cell { model.time(text, of: feature.name) == nil } else { true }
+            }) {
+                throw APIError.badRequest("values[\(odd)] is not a date or time the model can read for '\(feature.name.clipped())'; send dates as the training data wrote them or in ISO 8601 (2026-01-05 13:45:00)", code: "invalid_parameter")
+            }
             return values
         }
         if let range = body.range {
+            guard feature.kind != .timestamp else {
+                throw APIError.badRequest("'\(feature.name.clipped())' is a date or time: give 'values' as dates, or neither for the 21 days around the row's", code: "invalid_parameter")
+            }
             return try WhatIfGrid.values(from: range.from, to: range.to, step: range.step).map(JSONCell.number)
         }
         let summary = model.training.featureSummaries.first { $0.name == feature.name }
-        guard let values = WhatIfGrid.defaultValues(for: feature, summary: summary) else {
+        let rowTime: Double? = if case .string(let text)? = body.row[feature.name] { model.time(text, of: feature.name) } else { nil }
+        guard let values = WhatIfGrid.defaultValues(for: feature, summary: summary, rowTime: rowTime) else {
             throw APIError.badRequest("give 'values' or 'range' for '\(feature.name)'", code: "invalid_parameter")
         }
         return values.map { value in

@@ -20,7 +20,13 @@ extension Request {
         let buffer = try await collectBody(limit: limit)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("the body is empty; expected \(expected)", code: "invalid_json") }
         return try buffer.withUnsafeReadableBytes { bytes in
-            try JSONDecoder().decode(T.self, from: Data(bytes))
+            do {
+                return try JSONDecoder().decode(T.self, from: Data(bytes))
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty && (try? JSONParser.parse(bytes)) != nil {
+                // Foundation says "not valid JSON" for valid JSON whose number does not fit its
+                // field (1.5 or 2^63 where a whole number goes, 1e999): say what it means.
+                throw APIError.badRequest("a number in the body does not fit its field: folds, seed and gap take whole numbers (at most \(Int.max)), and every number must be finite; expected \(expected)", code: "invalid_json")
+            }
         }
     }
 

@@ -64,11 +64,16 @@ struct PredictCommand: ParsableCommand {
 
     /// A cost matrix from a JSON file: an array of rows of numbers.
     static func readCosts(_ path: String) throws -> [[Double]] {
+        // A cost matrix is a few numbers: a larger file is not one, and is not read.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let size, size <= 1 << 20 else {
+            throw TestbedError(.invalidParameter, "the costs file '\(path)' \(size == nil ? "cannot be read" : "is larger than 1 MiB"); expected a JSON matrix such as [[0, 1], [10, 0]]")
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw TestbedError(.io, "cannot read the costs file '\(path)': \(error.localizedDescription)")
         }
-        guard data.count <= 1 << 20, let costs = try? JSONDecoder().decode([[Double]].self, from: data) else {
+        guard let costs = try? JSONDecoder().decode([[Double]].self, from: data) else {
             throw TestbedError(.invalidParameter, "the costs file '\(path)' is not a JSON matrix such as [[0, 1], [10, 0]] (costs[actual][decided])")
         }
         return costs

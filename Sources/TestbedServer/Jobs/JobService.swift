@@ -223,6 +223,11 @@ actor JobService: Service {
         } catch {
             // A stopped process ends in an error of its own; the stop is what happened.
             if let stop = reporter.stopReason { return Outcome(stop) }
+            // Deleted while the job ran: the worker's error names a file the client never saw.
+            let datasetExists = try? await store.pool.read { try DatasetRecord.fetchOne($0, key: job.datasetId) != nil }
+            if datasetExists == false {
+                return Outcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted while the job ran")
+            }
             if let failure = error as? WorkerFailure {
                 logger.warning("training process failed", metadata: ["job": "\(job.id)", "cause": "\(failure.cause)", "stderr": "\(failure.detail)"])
                 return Outcome(state: .failed, message: "failed", error: failure.message)

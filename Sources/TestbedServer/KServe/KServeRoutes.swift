@@ -95,7 +95,11 @@ struct KServeRoutes {
         let conformal = model.training.evaluation?.conformal
         let band = conformal == nil ? [] : model.task == .classification ? ["predict_set"] : ["predict_interval"]
         let available = (model.task == .classification ? ["predict", "predict_proba"] : ["predict"]) + band
-        let requested = request.outputs ?? available
+        // No outputs named (left out or empty): all of them, as the protocol's clients expect.
+        let requested = request.outputs.flatMap { $0.isEmpty ? nil : $0 } ?? available
+        if let twice = requested.first(where: { name in requested.count { $0 == name } > 1 }) {
+            throw APIError.badRequest("output '\(twice.clipped())' is requested twice")
+        }
         if let unknown = requested.first(where: { !available.contains($0) }) {
             throw APIError.badRequest("output '\(unknown.clipped())' is not known; this model's outputs are \(available)")
         }

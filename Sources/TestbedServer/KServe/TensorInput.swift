@@ -12,10 +12,23 @@ enum TensorInput {
             throw APIError.badRequest("'inputs' is empty; send one [N, \(features.count)] tensor in the order \(features) or one tensor per column")
         }
         for input in inputs { try check(input) }
+        let times = Set(model.features.filter { $0.kind == .timestamp }.map(\.name))
         if inputs.count == 1, !features.contains(inputs[0].name) {
+            if let time = times.first {
+                throw APIError.badRequest("the model reads the date or time '\(time.clipped())', which a numeric [N, \(features.count)] tensor cannot carry; send one tensor per column, with '\(time.clipped())' as BYTES")
+            }
             return try matrixTable(inputs[0], features: features, limits: limits)
         }
-        return try columnTable(inputs, features: features, limits: limits)
+        if let input = inputs.first(where: { times.contains($0.name) && $0.datatype != "BYTES" }) {
+            throw APIError.badRequest("input '\(input.name.clipped())' is a date or time: send it as BYTES, such as \"2026-01-05 13:45:00\", not \(input.datatype)")
+        }
+        let table = try columnTable(inputs, features: features, limits: limits)
+        // /predict warns about an unreadable date and treats it as missing; V2 has no warnings,
+        // so a silent "missing" answer would look like a real one.
+        if let odd = model.firstUnreadableTime(in: table) {
+            throw APIError.badRequest("input '\(odd.column.clipped())', element \(odd.row): '\(odd.text.clipped(to: 40))' is not a date or time the model can read; send it as the training data wrote it or in ISO 8601 (2026-01-05 13:45:00)")
+        }
+        return table
     }
 
     /// Datatype known, shape non-negative and equal to the amount of data, data of the datatype.

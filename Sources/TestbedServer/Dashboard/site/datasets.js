@@ -228,6 +228,8 @@ function validationFields(profile, target) {
     groupField.hidden = scheme !== 'group';
     if (split.value) {
       inferred.textContent = '';
+    } else if (scheme === 'group') {
+      inferred.textContent = `Inferred: whole groups of '${groupColumn.value}' held out, as a group column is chosen.`;
     } else if (scheme === 'time') {
       const name = timeColumn.value || timestamps[0].name;
       inferred.textContent = `Inferred: in time order by '${name}'. It is the table's timestamp column, so the rows are taken as a log: each model is tested on rows later than those it learned from. Random folds would test it on rows recorded next to rows it learned from, and look better than it will do.`;
