@@ -27,3 +27,11 @@ step $testbed train --data datasets/Glass.csv --target Type --algorithm random_f
 head -4 datasets/Glass.csv > "$work/samples.csv"
 step $testbed predict --model "$work/glass.json" --data "$work/samples.csv" --explain --top 2
 step $testbed evaluate --model "$work/glass.json" --data datasets/Glass.csv
+
+echo
+echo "== A transport operator: tomorrow's boardings from a 15-year daily log"
+step $testbed profile --data datasets/Chicago.csv
+step $testbed evaluate --data datasets/Chicago.csv --target ridership --algorithm gbdt --no-importance
+step $testbed train --data datasets/Chicago.csv --target ridership --algorithm gbdt --coverage 0.9 --out "$work/riders.json"
+tail -2 datasets/Chicago.csv | sed 's/^[^,]*,//' | sed '1i '"$(head -1 datasets/Chicago.csv | sed 's/^[^,]*,//')" > "$work/days.csv"
+step $testbed predict --model "$work/riders.json" --data "$work/days.csv"

@@ -354,6 +354,14 @@ def run(arguments):
             check("random folds: rmse" in b.text("#model-warnings"), f"the log's warnings read {b.text('#model-warnings')!r}")
             check("later rows than it learned from" in b.text("#model-summary"), f"the log's summary reads {b.text('#model-summary')!r}")
             b.shot("07b-model-log")
+            # Trying it: a date in the form, the answer's range, and the what-if over the date (the
+            # input it relies on most) with each day's range as a whisker.
+            b.go(server.url + "/#/models/rail-ridership/try")
+            b.find("#prediction-interval")
+            check(b.find("#feature-date").get_attribute("type") == "text", "the date is not a text field")
+            check(Select(b.find("#whatif-feature")).first_selected_option.get_attribute("value") == "date", "the what-if does not start with the date")
+            WebDriverWait(b.driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#whatif-chart line.whisker")) == 21)
+            b.shot("07c-try-log")
             b.go(server.url + "/#/models/glass-type/try")
             b.find("#probabilities")
             b.shot("08-try-classification")

@@ -151,11 +151,13 @@ export function lineChart(points, { label, xLabel, yLabel, xDomain, yDomain, dia
   return chart;
 }
 
-/// Vertical bars for a categorical what-if, the current category highlighted.
-export function categoryChart(points, { label, yLabel, current, yDomain }) {
+/// Vertical bars for a categorical what-if, the current category highlighted; `band` (points
+/// with `low` and `high`, in the same order) draws each bar's range as a whisker.
+export function categoryChart(points, { label, yLabel, current, yDomain, band = null }) {
   const chart = frame(500, 290, label);
   const box = { ...plotBox, bottom: 230 };
-  const [y0, y1] = yDomain ?? [Math.min(0, ...points.map((p) => p.y)), Math.max(...points.map((p) => p.y)) * 1.1 || 1];
+  const highs = (band ?? []).map((p) => p.high);
+  const [y0, y1] = yDomain ?? [Math.min(0, ...points.map((p) => p.y), ...(band ?? []).map((p) => p.low)), Math.max(...points.map((p) => p.y), ...highs) * 1.1 || 1];
   const { sy } = axes(chart, { x: [0, 1], y: [y0, y1] }, box, { yLabel, xTicks: false });
   const slot = (box.right - box.left) / points.length;
   points.forEach((point, index) => {
@@ -163,7 +165,14 @@ export function categoryChart(points, { label, yLabel, current, yDomain }) {
     const top = sy(Math.max(point.y, y0));
     chart.append(svg('rect', { class: point.x === current ? 'bar marker' : 'bar', x, y: top, width: slot * 0.7, height: Math.max(box.bottom - top, 1) },
       svg('title', {}, `${point.x} → ${formatNumber(point.y)}`)));
-    chart.append(svg('text', { x: x + slot * 0.35, y: box.bottom + 16, 'text-anchor': 'middle' }, String(point.x).slice(0, 12)));
+    // Dates as month-day; with many bars, every few labelled so that they do not overlap.
+    const text = /^\d{4}-\d{2}-\d{2}/.test(String(point.x)) ? String(point.x).slice(5, 10) : String(point.x).slice(0, 12);
+    if (index % Math.ceil(points.length / 10) === 0) chart.append(svg('text', { x: x + slot * 0.35, y: box.bottom + 16, 'text-anchor': 'middle' }, text));
+    const range = band?.[index];
+    if (range) {
+      chart.append(svg('line', { class: 'whisker', x1: x + slot * 0.35, x2: x + slot * 0.35, y1: sy(Math.max(range.low, y0)), y2: sy(Math.min(range.high, y1)) },
+        svg('title', {}, `${point.x}: ${formatNumber(range.low)} to ${formatNumber(range.high)}`)));
+    }
   });
   return chart;
 }

@@ -154,7 +154,7 @@ function whatIfPanel(card, fields, repredict) {
     fill(plot, current.control.dataset.kind === 'number'
       ? lineChart(series, { label: `What-if: ${yLabel()} against ${current.feature.name}`, xLabel: current.feature.name, yLabel: yLabel(), yDomain: domain,
         marker: typeof value === 'number' ? { x: value, y } : null, band })
-      : categoryChart(series, { label: `What-if: ${yLabel()} for each ${current.feature.name}`, yLabel: yLabel(), current: value, yDomain: domain }));
+      : categoryChart(series, { label: `What-if: ${yLabel()} for each ${current.feature.name}`, yLabel: yLabel(), current: value, yDomain: domain, band }));
   }
 
   async function curve() {
