@@ -173,13 +173,26 @@ def write_doc(lines, repeats, seconds):
     out.write("so it is measured here, and the tests check 0.87–0.93 per dataset (`ConformalTests`).\n\n")
     out.write("Rows are assumed exchangeable within the training data's scheme: with time-ordered folds the scores come from ")
     out.write("later blocks, so the interval includes the error of predicting forward in time; a log whose behaviour drifts after ")
-    out.write("training will still be covered less well, as the time-ordered Chicago rows below show.\n\n")
+    out.write("training can be covered less well; the time-ordered Chicago rows below measure it, each model scored on the tenth of ")
+    out.write("the log that follows its training rows.\n\n")
     out.write("## Coverage of the 90% intervals and sets\n\n")
     out.write("| dataset | task | family | coverage (mean) | lowest–highest split | width or set size |\n")
     out.write("| --- | --- | --- | --- | --- | --- |\n")
     for label, task, algorithm, mean, low, high, width in lines:
         out.write(f"| {label} | {task} | {algorithm} | {mean:.3f} | {low:.3f}–{high:.3f} | {width:.3g} |\n")
     out.write("\noils: corn (2 rows) and peanut (3) are left out; a class that small can be learned or held out, not both.\n")
+    outside = [(label, algorithm, mean) for label, task, algorithm, mean, low, high, width in lines if not 0.87 <= mean <= 0.93]
+    out.write("\n## Outside 0.87–0.93\n\n")
+    if not outside:
+        out.write("None.\n")
+    for label, algorithm, mean in outside:
+        out.write(f"- {label}, {algorithm}: {mean:.3f}.")
+        if algorithm == "knn" and label == "Servo":
+            out.write(" Servo's inputs are two five-level categories and two small integer gains, so many training rows lie at "
+                      "exactly the same distance from a new one and k-NN picks among them by row order; the fold models and the "
+                      "final model then pick differently, and the fold models' residuals understate the final model's. The tests "
+                      "check Servo with gbdt (0.92).")
+        out.write("\n")
     with open(os.path.join(ROOT, "docs", "prediction-intervals.md"), "w") as handle:
         handle.write(out.getvalue())
 

@@ -75,7 +75,7 @@ public struct PreparedData: Sendable {
         }
         let (features, featureNotes) = FeatureSpec.select(from: table, target: spec.target, excluded: excluded)
         guard !features.isEmpty else {
-            throw TestbedError(.unsuitableData, "no column besides the target '\(spec.target)' can be used as a feature; expected numeric, yes/no or categorical columns")
+            throw TestbedError(.unsuitableData, "no column besides the target '\(spec.target)' can be used as a feature; expected numeric, yes/no, categorical or date columns")
         }
         self.table = target.rows.count == table.rowCount ? table : table.selectingRows(target.rows)
         self.target = target
