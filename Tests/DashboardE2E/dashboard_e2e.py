@@ -361,6 +361,8 @@ def run(arguments):
             check(b.find("#feature-date").get_attribute("type") == "text", "the date is not a text field")
             check(Select(b.find("#whatif-feature")).first_selected_option.get_attribute("value") == "date", "the what-if does not start with the date")
             WebDriverWait(b.driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#whatif-chart line.whisker")) == 21)
+            check(len(b.all("#whatif-chart rect.bar.marker")) == 1, "the what-if over the date does not mark the row's own day")
+            check(b.find("#feature-date").get_attribute("value").startswith("2016-08-28"), "the date is not prefilled with the last training day")
             b.shot("07c-try-log")
             b.go(server.url + "/#/models/glass-type/try")
             b.find("#probabilities")

@@ -54,7 +54,7 @@ struct BadInputTests {
         Case(name: "job with a negative gap", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "time_column": "RI", "gap": -1}"#, status: 400, message: "gap == -1, must be >= 0"),
         Case(name: "job with a coverage of 1", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "coverage": 1}"#, status: 400, message: "coverage == 1, must be between 0 and 1"),
         Case(name: "job with a group column for a time split", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "time_column": "RI", "group_column": "Ba"}"#, status: 400, message: "a time column ('RI') was given for a group split"),
-        Case(name: "job with a fractional gap", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "gap": 1.5}"#, status: 400, message: "a number in the body does not fit its field"),
+        Case(name: "job with a fractional gap", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "gap": 1.5}"#, status: 400, message: "a value does not fit its field: a whole number"),
         Case(name: "job with the same family twice", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "algorithms": ["xgboost", "gbdt"]}"#, status: 400, message: "unknown algorithm 'xgboost'"),
         Case(name: "job with a coverage of 90", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "coverage": 90}"#, status: 400, message: "coverage == 90, must be between 0 and 1"),
         Case(name: "job with a taken model name", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "model_name": "glass-type"}"#, status: 409, message: "already exists"),

@@ -43,11 +43,10 @@ public enum WhatIfGrid {
         if let counts = summary?.categoryCounts {
             return counts.keys.sorted().map(Value.text)
         }
-        guard let low = summary?.min, let high = summary?.max else { return nil }
-        if feature.kind == .timestamp {
-            let center = rowTime ?? high
+        if feature.kind == .timestamp, let center = rowTime ?? summary?.max {
             return (-10...10).compactMap { TimeProfile.iso8601(center + Double($0) * 86_400) }.map(Value.text)
         }
+        guard let low = summary?.min, let high = summary?.max else { return nil }
         return span(low: low, high: high).map(Value.number)
     }
 }

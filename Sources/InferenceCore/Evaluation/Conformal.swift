@@ -79,7 +79,9 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     var shortfallNote: String? {
         let rank = (Double(calibrationRows + 1) * coverage).rounded(.up)
         guard rank > Double(calibrationRows) else { return nil }
-        let needed = Int((coverage / (1 - coverage)).rounded(.up))
+        // The fewest rows whose conformal rank is not beyond the largest: ⌈(n + 1)·c⌉ ≤ n.
+        var needed = max(Int((coverage / (1 - coverage)).rounded(.down)) - 2, 1)
+        while (Double(needed + 1) * coverage).rounded(.up) > Double(needed) { needed += 1 }
         return "\(calibrationRows) out-of-fold rows are too few to calibrate a coverage of \(formatNumber(coverage)): the largest error is used, and the ranges may cover less than they say; a coverage of \(formatNumber(coverage)) needs at least \(needed) rows"
     }
 

@@ -136,7 +136,7 @@ public struct FoldSplitter: Sendable {
         let size = n / blocks
         var edges = (0..<plan.folds).map { n - (plan.folds - $0) * size } + [n]
         for index in 0..<plan.folds {
-            var edge = max(edges[index], index > 0 ? edges[index - 1] : 0)
+            var edge = max(edges[index], index > 0 ? edges[index - 1] + 1 : 0)
             while edge > 0 && edge < n && keys[order[edge]] == keys[order[edge - 1]] { edge += 1 }
             edges[index] = edge
         }

@@ -75,7 +75,7 @@ public struct TimeProfile: Sendable, Codable, Equatable {
     }
 
     /// `yyyy-mm-ddThh:mm:ssZ` (fractions dropped), or `nil` outside years 1–9999.
-    static func iso8601(_ seconds: Double) -> String? {
+    public static func iso8601(_ seconds: Double) -> String? {
         guard seconds.isFinite, abs(seconds) < 3.0e11 else { return nil }
         let whole = Int(seconds.rounded(.down))
         let days = (whole - ((whole % 86_400) + 86_400) % 86_400) / 86_400

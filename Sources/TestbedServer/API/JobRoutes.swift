@@ -215,11 +215,13 @@ struct JobRoutes {
             if request.gap > 0 { throw TestbedError(.invalidParameter, "gap == \(request.gap) applies to time splits only, and this split is \(scheme.rawValue)") }
             return
         }
-        // Rows without a target or a time are in no fold; the count is an upper bound of the rest.
+        // Rows without a target or a time are in no fold, so the rows split are at most these;
+        // refused is a gap that leaves the first fold fewer than 2 training rows for any count up
+        // to it (the training run checks the exact count).
         let rows = profile.rows - (profile.columns.first { $0.name == target }?.missingCount ?? 0)
-        let block = rows / (folds + 1)
-        guard block >= 1, rows - folds * block - request.gap >= 2 else {
-            throw TestbedError(.invalidParameter, "gap == \(request.gap) with \(folds) time-ordered folds over \(rows) rows leaves the first fold without training rows; use a gap below \(max(rows - folds * block - 1, 0)) or fewer folds")
+        let mostTraining = stride(from: rows, through: folds + 1, by: -1).prefix(folds + 1).map { $0 - folds * ($0 / (folds + 1)) }.max() ?? 0
+        guard mostTraining - request.gap >= 2 else {
+            throw TestbedError(.invalidParameter, "gap == \(request.gap) with \(folds) time-ordered folds over \(rows) rows leaves the first fold without training rows; use a gap below \(max(mostTraining - 1, 0)) or fewer folds")
         }
     }
 

@@ -17,7 +17,10 @@ struct ModelCard: ResponseEncodable {
         var mean: Double?
         /// Categorical features: the training categories, most frequent first.
         var categories: [String]?
-        enum CodingKeys: String, CodingKey { case name, kind, min, max, mean, categories; case missingShare = "missing_share" }
+        /// Timestamp features: the earliest and latest training time (ISO 8601, wall clock).
+        var first: String?
+        var last: String?
+        enum CodingKeys: String, CodingKey { case name, kind, min, max, mean, categories, first, last; case missingShare = "missing_share" }
     }
     struct Source: Encodable {
         var dataset: String?
@@ -95,7 +98,8 @@ struct ModelCard: ResponseEncodable {
             let numeric = feature.kind != .timestamp
             return Feature(name: feature.name, kind: feature.kind.rawValue, missingShare: summary?.missingShare,
                            min: numeric ? summary?.min : nil, max: numeric ? summary?.max : nil, mean: numeric ? summary?.mean : nil,
-                           categories: categories)
+                           categories: categories, first: numeric ? nil : summary?.min.flatMap(TimeProfile.iso8601),
+                           last: numeric ? nil : summary?.max.flatMap(TimeProfile.iso8601))
         }
         importance = evaluation?.importance
         confusionMatrix = evaluation?.confusionMatrix

@@ -23,9 +23,9 @@ extension Request {
             do {
                 return try JSONDecoder().decode(T.self, from: Data(bytes))
             } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty && (try? JSONParser.parse(bytes)) != nil {
-                // Foundation says "not valid JSON" for valid JSON whose number does not fit its
-                // field (1.5 or 2^63 where a whole number goes, 1e999): say what it means.
-                throw APIError.badRequest("a number in the body does not fit its field: folds, seed and gap take whole numbers (at most \(Int.max)), and every number must be finite; expected \(expected)", code: "invalid_json")
+                // Foundation says "not valid JSON" for JSON it cannot fit to the fields (1.5 or
+                // 2^63 where a whole number goes) without saying which: say what it means.
+                throw APIError.badRequest("the body is JSON, but a value does not fit its field: a whole number (at most \(Int.max)) is expected where a count, a seed or a gap goes, and text must be valid Unicode; expected \(expected)", code: "invalid_json")
             }
         }
     }

@@ -7,7 +7,7 @@ struct FoldsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "folds",
         abstract: "Print the test fold of every row as evaluate --folds K --seed S (and --split …) splits them (CSV: row,fold).",
-        discussion: "Rows are numbered from 1 in file order after the header; rows without a target value, and in time order the first block (only ever trained on), have an empty fold. With time order, fold K trains on the rows before its test block, less --gap rows.")
+        discussion: "Rows are numbered from 1 in file order after the header; rows without a target value, and in time order the first block (only ever trained on) and rows without a readable time, have an empty fold. With time order, fold K trains on the rows before its test block, less --gap rows.")
 
     @OptionGroup var input: DataOptions
 

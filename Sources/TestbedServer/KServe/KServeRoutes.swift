@@ -97,11 +97,13 @@ struct KServeRoutes {
         let available = (model.task == .classification ? ["predict", "predict_proba"] : ["predict"]) + band
         // No outputs named (left out or empty): all of them, as the protocol's clients expect.
         let requested = request.outputs.flatMap { $0.isEmpty ? nil : $0 } ?? available
-        if let twice = requested.first(where: { name in requested.count { $0 == name } > 1 }) {
-            throw APIError.badRequest("output '\(twice.clipped())' is requested twice")
-        }
+
         if let unknown = requested.first(where: { !available.contains($0) }) {
             throw APIError.badRequest("output '\(unknown.clipped())' is not known; this model's outputs are \(available)")
+        }
+        // Known names only by now (at most four): a set finds a repeated one in linear time.
+        if Set(requested).count < requested.count {
+            throw APIError.badRequest("an output is requested twice: \(requested)")
         }
         let table = try TensorInput.table(request.inputs, model: model, limits: services.limits)
         let (predictions, _) = try await Scoring.predict(served, table)

@@ -165,9 +165,10 @@ export function categoryChart(points, { label, yLabel, current, yDomain, band = 
     const top = sy(Math.max(point.y, y0));
     chart.append(svg('rect', { class: point.x === current ? 'bar marker' : 'bar', x, y: top, width: slot * 0.7, height: Math.max(box.bottom - top, 1) },
       svg('title', {}, `${point.x} → ${formatNumber(point.y)}`)));
-    // Dates as month-day; with many bars, every few labelled so that they do not overlap.
-    const text = /^\d{4}-\d{2}-\d{2}/.test(String(point.x)) ? String(point.x).slice(5, 10) : String(point.x).slice(0, 12);
-    if (index % Math.ceil(points.length / 10) === 0) chart.append(svg('text', { x: x + slot * 0.35, y: box.bottom + 16, 'text-anchor': 'middle' }, text));
+    // Dates as month-day, every few labelled so that they do not overlap; categories all.
+    const date = /^\d{4}-\d{2}-\d{2}/.test(String(point.x));
+    const text = date ? String(point.x).slice(5, 10) : String(point.x).slice(0, 12);
+    if (!date || index % Math.ceil(points.length / 10) === 0) chart.append(svg('text', { x: x + slot * 0.35, y: box.bottom + 16, 'text-anchor': 'middle' }, text));
     const range = band?.[index];
     if (range) {
       chart.append(svg('line', { class: 'whisker', x1: x + slot * 0.35, x2: x + slot * 0.35, y1: sy(Math.max(range.low, y0)), y2: sy(Math.min(range.high, y1)) },

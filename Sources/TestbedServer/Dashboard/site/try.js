@@ -17,8 +17,10 @@ function featureField(feature) {
     hint = `${feature.categories.length} categories seen in training`;
   } else if (feature.kind === 'timestamp') {
     // The model reads the hour, day of week, month and day of year from it.
-    control = h('input', { id, name: feature.name, type: 'text', value: new Date().toISOString().slice(0, 16).replace('T', ' '), placeholder: '2026-01-05 13:45' });
-    hint = 'a date or date-time';
+    // Prefilled with the last time the model was trained on (else now): a day like those it knows.
+    const typical = (feature.last ?? new Date().toISOString()).slice(0, 16).replace('T', ' ');
+    control = h('input', { id, name: feature.name, type: 'text', value: typical, placeholder: '2026-01-05 13:45' });
+    hint = feature.first ? `trained on ${feature.first.slice(0, 10)} to ${feature.last.slice(0, 10)}` : 'a date or date-time';
   } else {
     control = h('input', { id, name: feature.name, type: 'number', step: 'any', value: feature.mean !== undefined ? formatNumber(feature.mean) : '' });
     hint = feature.min !== undefined ? `trained on ${formatNumber(feature.min)} to ${formatNumber(feature.max)}` : '';
@@ -148,13 +150,15 @@ function whatIfPanel(card, fields, repredict) {
     const current = field();
     const y = card.task === 'regression' ? result.prediction : result.probabilities[classChooser.value];
     const value = row[current.feature.name];
+    // A date's curve is the days around it: the point of the row's own day is the current one.
+    const currentX = current.feature.kind === 'timestamp' ? points.find((point) => String(point.value).slice(0, 10) === String(value).slice(0, 10))?.value : value;
     const series = points.map((point) => ({ x: point.value, y: curveValue(point, card, classChooser?.value) }));
     const domain = card.task === 'classification' ? [0, 1] : undefined;
     const band = points.every((point) => point.interval) ? points.map((point) => ({ x: point.value, low: point.interval[0], high: point.interval[1] })) : null;
     fill(plot, current.control.dataset.kind === 'number'
       ? lineChart(series, { label: `What-if: ${yLabel()} against ${current.feature.name}`, xLabel: current.feature.name, yLabel: yLabel(), yDomain: domain,
         marker: typeof value === 'number' ? { x: value, y } : null, band })
-      : categoryChart(series, { label: `What-if: ${yLabel()} for each ${current.feature.name}`, yLabel: yLabel(), current: value, yDomain: domain, band }));
+      : categoryChart(series, { label: `What-if: ${yLabel()} for each ${current.feature.name}`, yLabel: yLabel(), current: currentX, yDomain: domain, band }));
   }
 
   async function curve() {
@@ -190,7 +194,9 @@ function whatIfPanel(card, fields, repredict) {
         classChooser ? h('div', {}, h('label', { for: 'whatif-class' }, 'Probability of'), classChooser) : null),
       sliderLabel, slider, plot),
     async update(newRow, newResult) {
-      const featureChanged = !row || JSON.stringify({ ...row, [chooser.value]: null }) !== JSON.stringify({ ...newRow, [chooser.value]: null });
+      // The curve does not depend on the varied input's own value, except a date's (its days around it).
+      const ignored = field().feature.kind === 'timestamp' ? {} : { [chooser.value]: null };
+      const featureChanged = !row || JSON.stringify({ ...row, ...ignored }) !== JSON.stringify({ ...newRow, ...ignored });
       row = newRow;
       result = newResult;
       if (classChooser && !classChooser.dataset.touched) classChooser.value = String(result.prediction);
