@@ -23,9 +23,8 @@ public struct FeatureSpec: Sendable, Codable, Equatable {
         var features: [FeatureSpec] = []
         var notes: [String] = []
         for column in table.columns where column.name != target && !excluded.contains(column.name) {
-            let kind = ColumnKind.infer(column.values)
-            if kind == .timestamp, case .text(let codes, let levels) = column.values,
-               let times = TimestampParser.column(codes: codes, levels: levels) {
+            let (kind, times) = ColumnKind.classify(column.values)
+            if let times {
                 let format = times.format
                 features.append(FeatureSpec(name: column.name, kind: kind, timestampFormat: format))
                 notes.append("column '\(column.name)' holds times (\(format.layout.description)); the model uses its \(format.hasTime ? "hour, " : "")day of week, month and day of year, not the time itself")

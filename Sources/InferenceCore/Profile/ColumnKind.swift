@@ -20,19 +20,25 @@ public enum ColumnKind: String, Sendable, Codable, CaseIterable {
 
     /// Infers the kind of a column from its values.
     public static func infer(_ values: ColumnValues) -> ColumnKind {
+        classify(values).kind
+    }
+
+    /// The kind of a column, and for a timestamp column its times as read, so that a caller
+    /// that needs them does not parse the column a second time.
+    public static func classify(_ values: ColumnValues) -> (kind: ColumnKind, times: TimestampColumn?) {
         switch values {
         case .numeric(let numbers):
-            return numbers.allSatisfy(\.isNaN) ? .empty : .numeric
+            return (numbers.allSatisfy(\.isNaN) ? .empty : .numeric, nil)
         case .text(let codes, let levels):
             let present = codes.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-            if present == 0 { return .empty }
-            if BooleanLevels(levels) != nil { return .boolean }
-            if TimestampParser.column(codes: codes, levels: levels) != nil { return .timestamp }
+            if present == 0 { return (.empty, nil) }
+            if BooleanLevels(levels) != nil { return (.boolean, nil) }
+            if let times = TimestampParser.column(codes: codes, levels: levels) { return (.timestamp, times) }
             // A different value in (almost) every row names the row rather than describing it.
             if levels.count == present && present >= 10 || present >= 50 && Double(levels.count) >= 0.9 * Double(present) {
-                return .identifier
+                return (.identifier, nil)
             }
-            return .categorical
+            return (.categorical, nil)
         }
     }
 }

@@ -95,7 +95,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
     }
 
     private static func profile(_ column: Column, rows: Int, maxCategories: Int) -> ColumnProfile {
-        let kind = ColumnKind.infer(column.values)
+        let (kind, times) = ColumnKind.classify(column.values)
         let missing = column.values.missingCount
         var notes: [String] = []
         var summary: NumericSummary?
@@ -122,7 +122,7 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
                 .prefix(10).map { CategoryCount(value: $0.0, count: $0.1) }
             if kind == .boolean || kind == .categorical { targetTask = .classification }
             if kind == .identifier { notes.append("a different value in (almost) every row, as an identifier; left out of the features") }
-            if let times = TimestampParser.column(codes: codes, levels: levels) {
+            if let times {
                 time = TimeProfile(format: times.format, seconds: times.seconds)
                 notes += (time?.notes ?? []) + [times.oddNote].compactMap { $0 }
             } else if case .mixed(let majority, let row, let text) = TimestampParser.detect(codes: codes, levels: levels) {
