@@ -57,7 +57,7 @@ struct BadInputTests {
         Case(name: "job with a fractional gap", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "gap": 1.5}"#, status: 400, message: "a value does not fit its field: a whole number"),
         Case(name: "job with the same family twice", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "algorithms": ["xgboost", "gbdt"]}"#, status: 400, message: "unknown algorithm 'xgboost'"),
         Case(name: "job with a coverage of 90", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "coverage": 90}"#, status: 400, message: "coverage == 90, must be between 0 and 1"),
-        Case(name: "job with a taken model name", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "model_name": "glass-type"}"#, status: 409, message: "already exists"),
+        Case(name: "job named as a demonstration model", path: "/api/v1/jobs", body: #"{"dataset": "DATASET", "target": "Type", "model_name": "glass-type"}"#, status: 409, message: "demonstration models are read-only"),
         Case(name: "wrong tensor shape", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [1, 8], "data": \#(glassRow)}]}"#, status: 400, message: "shape [1, 8] holds 8 values but data has 9"),
         Case(name: "tensor of the wrong width", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [3, 3], "data": \#(glassRow)}]}"#, status: 400, message: "must be one numeric tensor of shape [N, 9]"),
         Case(name: "strings in an FP64 tensor", path: "/v2/models/glass-type/infer", body: #"{"inputs": [{\#(tensor), "shape": [1], "data": ["a"]}]}"#, status: 400, message: "does not match datatype FP64"),
@@ -72,7 +72,8 @@ struct BadInputTests {
              body: #"{"inputs": [{"name": "RI", "datatype": "FP64", "shape": [1], "data": [1.5]}]}"#, status: 400, message: "the inputs lack the columns"),
         Case(name: "inputs missing", path: "/v2/models/glass-type/infer", body: #"{"id": "a"}"#, status: 400, message: "lacks 'inputs'"),
         Case(name: "unknown model", path: "/v2/models/turbine/infer", body: #"{"inputs": []}"#, status: 404, message: "no model 'turbine'"),
-        Case(name: "unknown version", method: .GET, path: "/v2/models/glass-type/versions/7", status: 404, message: "no version '7'"),
+        Case(name: "unknown version", method: .GET, path: "/v2/models/glass-type/versions/7", status: 404, message: "its only version is 1"),
+        Case(name: "a version that is not a number", method: .GET, path: "/v2/models/glass-type/versions/latest", status: 404, message: "no version 'latest'"),
         // Each of these once stopped the whole server (a trap on an integer overflow or conversion).
         Case(name: "a shape whose product overflows", path: "/v2/models/glass-type/infer",
              body: #"{"inputs": [{"name": "x", "shape": [100000000000000, 100000000000000], "datatype": "FP64", "data": [1]}]}"#,

@@ -32,7 +32,7 @@ struct ResponseSafetyTests {
         #expect(answer.status == 200, "\(answer.text)")
         let lines = answer.text.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
-        #expect(lines[0].hasPrefix("prediction,proba_") && lines[0].hasSuffix(",decision,prediction_set,warnings"))
+        #expect(lines[0].hasPrefix("prediction,proba_") && lines[0].hasSuffix(",decision,prediction_set,prediction_id,warnings"))
         for line in lines {
             for field in line.split(separator: ",") {
                 let text = field.hasPrefix("\"") ? String(field.dropFirst()) : String(field)

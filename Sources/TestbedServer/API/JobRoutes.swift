@@ -38,8 +38,10 @@ struct JobRoutes {
         var groupColumn: String?
         var gap: Int?
         var coverage: Double?
+        /// With an existing `model_name`: make the new version serve as soon as it is trained.
+        var promote: Bool?
         enum CodingKeys: String, CodingKey {
-            case dataset, target, task, algorithms, folds, seed, split, gap, coverage
+            case dataset, target, task, algorithms, folds, seed, split, gap, coverage, promote
             case timeBudgetSeconds = "time_budget_seconds"
             case modelName = "model_name"
             case timeColumn = "time_column"
@@ -63,19 +65,22 @@ struct JobRoutes {
         var coverage: Double
         var timeBudgetSeconds: Double
         var modelName: String
+        var promote: Bool
         var state: String
         var progress: Double
         var message: String
         /// Finished candidates (in the order they finished while running; best first once done).
         var leaderboard: [LeaderboardEntry]
         var error: String?
-        /// The registered model, once the job succeeded.
+        /// The registered model and its version, once the job succeeded.
         var model: String?
+        var modelVersion: Int?
         var createdAt: Date
         var startedAt: Date?
         var finishedAt: Date?
         enum CodingKeys: String, CodingKey {
-            case id, dataset, target, task, algorithms, folds, seed, state, progress, message, leaderboard, error, model
+            case id, dataset, target, task, algorithms, folds, seed, state, progress, message, leaderboard, error, model, promote
+            case modelVersion = "model_version"
             case split, gap, coverage
             case timeColumn = "time_column"
             case groupColumn = "group_column"
@@ -92,6 +97,7 @@ struct JobRoutes {
             leaderboard = job.leaderboard.flatMap { try? JSONDecoder().decode([LeaderboardEntry].self, from: $0) } ?? []
             error = job.error
             model = job.state == .succeeded ? job.modelName : nil
+            (promote, modelVersion) = (job.promote, job.modelVersion)
             (createdAt, startedAt, finishedAt) = (job.createdAt, job.startedAt, job.finishedAt)
         }
     }
@@ -121,10 +127,39 @@ struct JobRoutes {
         router.get("algorithms") { _, _ -> [AlgorithmView] in
             AlgorithmRegistry.all.map { AlgorithmView(name: $0.name, tasks: LearningTask.allCases.filter($0.tasks.contains).map(\.rawValue)) }
         }
+        router.post("models/{name}/retrain") { request, context -> Created<JobView> in
+            let (tenant, name) = (try context.tenant(), try context.parameters.require("name"))
+            let body = try await request.decodeJSON(Retrain.self, limit: services.limits.maxRequestBytes,
+                                                    expected: #"{"dataset": "<id of the newer upload>", "promote": false}"#)
+            let job = try await validate(try await retraining(name, body, tenant: tenant), tenant: tenant)
+            try await services.jobs.submit(job)
+            return Created(status: .accepted, body: JobView(job))
+        }
         router.post("jobs/{id}/cancel") { _, context -> Created<JobView> in
             let job = try await services.jobs.cancel(try context.parameters.require("id"), tenant: try context.tenant())
             return Created(status: .accepted, body: JobView(job))
         }
+    }
+
+    /// `POST /api/v1/models/{name}/retrain`: the serving version's job again, on another upload.
+    struct Retrain: Decodable {
+        var dataset: String
+        var promote: Bool?
+    }
+
+    /// The job that trained `name`'s serving version, with `dataset` instead of its own: the
+    /// same target, algorithms, folds, seed, split and coverage; it adds the next version.
+    private func retraining(_ name: String, _ body: Retrain, tenant: String) async throws -> CreateJob {
+        let served = try await services.registry.find(name, for: tenant)
+        guard let record = served.record else {
+            throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only (train your own from its data)")
+        }
+        guard let jobID = record.jobId, let job = try await services.store.pool.read({ try JobRecord.fetchOne($0, key: jobID) }) else {
+            throw APIError.conflict("version \(served.version) of '\(name.clipped())' has no training job on record to repeat; create a job with model_name '\(name.clipped())' instead")
+        }
+        return CreateJob(dataset: body.dataset, target: job.target, task: job.task?.rawValue, algorithms: .several(job.algorithm.names),
+                         folds: job.folds, seed: job.seed, timeBudgetSeconds: job.timeBudgetSeconds, modelName: name, split: job.split?.rawValue,
+                         timeColumn: job.timeColumn, groupColumn: job.groupColumn, gap: job.gap, coverage: job.coverage, promote: body.promote)
     }
 
     /// A line of `GET /api/v1/algorithms`: what `algorithms` of a job may name.
@@ -170,7 +205,7 @@ struct JobRoutes {
         return JobRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, datasetId: dataset.id, target: body.target, task: task,
                          algorithm: algorithm, folds: folds, seed: seed, split: split, timeColumn: request.timeColumn,
                          groupColumn: request.groupColumn, gap: request.gap, coverage: coverage, timeBudgetSeconds: budget,
-                         modelName: modelName, state: .queued, progress: 0, message: "waiting for a free training slot",
+                         modelName: modelName, promote: body.promote ?? false, state: .queued, progress: 0, message: "waiting for a free training slot",
                          leaderboard: nil, error: nil, createdAt: Date(), startedAt: nil, finishedAt: nil)
     }
 
@@ -225,21 +260,22 @@ struct JobRoutes {
         }
     }
 
-    /// The requested model name, checked to be free, or `<dataset>-<target>` made unique.
+    /// The requested model name (a new name, or an existing model's: its next version), or
+    /// `<dataset>-<target>` made unique among the names in use.
     private func modelName(_ requested: String?, dataset: DatasetRecord, target: String, tenant: String) async throws -> String {
         let registry = services.registry
+        if let requested {
+            try ResourceName.validate(requested, of: "model")
+            guard !registry.isDemonstration(requested) else {
+                throw APIError.conflict("'\(requested.clipped())' is a demonstration model; demonstration models are read-only, so choose another model_name")
+            }
+            return requested
+        }
         return try await services.store.pool.read { db in
             // Jobs still queued or running have claimed their names too.
             let claimed = Set(try JobRecord.filter(Column("tenantId") == tenant && ["queued", "running"].contains(Column("state")))
                 .fetchAll(db).map(\.modelName))
             func taken(_ name: String) throws -> Bool { try claimed.contains(name) || registry.isNameTaken(name, by: tenant, in: db) }
-            if let requested {
-                try ResourceName.validate(requested, of: "model")
-                guard try !taken(requested) else {
-                    throw APIError.conflict("a model named '\(requested.clipped())' already exists or is being trained; choose another model_name")
-                }
-                return requested
-            }
             let base = String("\(dataset.name)-\(target)".map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" }.prefix(56))
             var name = base, suffix = 2
             while try taken(name) { name = "\(base)-\(suffix)"; suffix += 1 }

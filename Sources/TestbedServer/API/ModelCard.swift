@@ -30,7 +30,20 @@ struct ModelCard: ResponseEncodable {
         var rows: Int
     }
 
+    /// The serving version's recipe on this version's folds, and the two figures in one line.
+    struct Comparison: Encodable {
+        var version: Int
+        var algorithm: String
+        var folds: Int
+        var metrics: [String: Metric]
+        var summary: String
+    }
+
     var name: String
+    /// This card's version, the one the name serves, and how many versions the name has.
+    var version: Int
+    var servingVersion: Int
+    var versions: Int
     var demonstration: Bool
     var story: String?
     var task: String
@@ -51,6 +64,7 @@ struct ModelCard: ResponseEncodable {
     var predictedVsActual: [OutOfFoldPoint]?
     /// How the rows were split for the figures above, and why.
     var validation: ValidationPlan?
+    var comparison: Comparison?
     /// With time-ordered folds: the same algorithm on random folds, for comparison.
     var randomFolds: SchemeComparison?
     /// The prediction intervals or sets: their coverage and width.
@@ -65,7 +79,8 @@ struct ModelCard: ResponseEncodable {
 
     enum CodingKeys: String, CodingKey {
         case name, demonstration, story, task, target, algorithm, parameters, classes, metrics, folds, leaderboard, features
-        case importance, reliability, explainable, notes, source, validation, conformal, warnings
+        case importance, reliability, explainable, notes, source, validation, conformal, warnings, version, versions, comparison
+        case servingVersion = "serving_version"
         case randomFolds = "random_folds"
         case primaryMetric = "primary_metric"
         case confusionMatrix = "confusion_matrix"
@@ -74,9 +89,10 @@ struct ModelCard: ResponseEncodable {
         case libraryVersion = "library_version"
     }
 
-    init(_ served: ServedModel) {
+    init(_ served: ServedModel, versions series: ModelVersions) {
         let model = served.model
         let evaluation = model.training.evaluation
+        (version, servingVersion, versions) = (served.version, series.serving, max(series.records.count, 1))
         let summaries = Dictionary(model.training.featureSummaries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         name = served.name
         demonstration = served.isDemonstration
@@ -90,6 +106,18 @@ struct ModelCard: ResponseEncodable {
         metrics = (evaluation?.metrics ?? [:]).mapValues { Metric(mean: $0, std: nil) }
         for (metric, spread) in evaluation?.metricsStd ?? [:] { metrics[metric]?.std = spread }
         folds = evaluation?.folds
+        let (metrics, primaryMetric) = (metrics, primaryMetric)
+        comparison = served.record?.comparison.flatMap { try? JSONDecoder().decode(VersionComparison.self, from: $0) }.map { baseline in
+            var figures = baseline.metrics.mapValues { Metric(mean: $0, std: nil) }
+            for (metric, spread) in baseline.metricsStd { figures[metric]?.std = spread }
+            func figure(_ metric: Metric?) -> String {
+                guard let metric else { return "not measured" }
+                return String(format: "%.4g", metric.mean) + (metric.std.map { String(format: " ± %.2g", $0) } ?? "")
+            }
+            let summary = "version \(served.version): \(primaryMetric) \(figure(metrics[primaryMetric])); "
+                + "version \(baseline.version) (serving when this one was trained, \(baseline.algorithm)): \(figure(figures[primaryMetric])) on the same \(baseline.folds) folds"
+            return Comparison(version: baseline.version, algorithm: baseline.algorithm, folds: baseline.folds, metrics: figures, summary: summary)
+        }
         leaderboard = model.training.leaderboard
         features = model.features.map { feature in
             let summary = summaries[feature.name]
@@ -121,6 +149,8 @@ struct ModelCard: ResponseEncodable {
 /// A line of `GET /api/v1/models`.
 struct ModelSummary: ResponseEncodable {
     var name: String
+    /// The serving version.
+    var version: Int
     var demonstration: Bool
     var task: String
     var target: String
@@ -129,13 +159,14 @@ struct ModelSummary: ResponseEncodable {
     var score: Double?
     var createdAt: String
     enum CodingKeys: String, CodingKey {
-        case name, demonstration, task, target, algorithm, score
+        case name, version, demonstration, task, target, algorithm, score
         case primaryMetric = "primary_metric"
         case createdAt = "created_at"
     }
 
     init(_ served: ServedModel) {
         let model = served.model
+        version = served.version
         (name, demonstration, task, target, algorithm) = (served.name, served.isDemonstration, model.task.rawValue, model.target, model.algorithm)
         primaryMetric = ModelSearch.primaryMetric(for: model.task)
         score = model.training.evaluation?.metrics[primaryMetric]

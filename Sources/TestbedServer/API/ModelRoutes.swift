@@ -64,6 +64,7 @@ struct ModelRoutes {
 
     struct PredictResponse: ResponseEncodable {
         var model: String
+        var version: Int
         var task: String
         var classes: [String]?
         /// The share of new rows each interval or prediction set is calibrated to cover.
@@ -71,7 +72,7 @@ struct ModelRoutes {
         /// What the contributions are measured in, when explained.
         var contributionScale: String?
         var predictions: [ScoredRow]
-        enum CodingKeys: String, CodingKey { case model, task, classes, coverage, predictions; case contributionScale = "contribution_scale" }
+        enum CodingKeys: String, CodingKey { case model, version, task, classes, coverage, predictions; case contributionScale = "contribution_scale" }
     }
 
     struct WhatIfRequest: Decodable {
@@ -103,27 +104,104 @@ struct ModelRoutes {
         var points: [Point]
     }
 
+    /// A line of `GET /api/v1/models/{name}/versions`.
+    struct VersionView: ResponseEncodable {
+        var version: Int
+        var serving: Bool
+        var algorithm: String
+        var primaryMetric: String
+        var score: Double?
+        var scoreStd: Double?
+        var dataset: String?
+        var job: String?
+        var createdAt: String
+        enum CodingKeys: String, CodingKey {
+            case version, serving, algorithm, score, dataset, job
+            case primaryMetric = "primary_metric", scoreStd = "score_std", createdAt = "created_at"
+        }
+    }
+
+    struct VersionsView: ResponseEncodable {
+        var model: String
+        var servingVersion: Int
+        var demonstration: Bool
+        var versions: [VersionView]
+        enum CodingKeys: String, CodingKey { case model, versions, demonstration; case servingVersion = "serving_version" }
+    }
+
+    struct Promotion: ResponseEncodable {
+        var model: String
+        var servingVersion: Int
+        var previousVersion: Int
+        enum CodingKeys: String, CodingKey { case model; case servingVersion = "serving_version", previousVersion = "previous_version" }
+    }
+
     func add(to router: RouterGroup<TestbedContext>) {
         router.get("models") { _, context -> [ModelSummary] in
             try await services.registry.list(for: context.tenant()).map(ModelSummary.init)
         }
-        router.get("models/{name}") { _, context -> ModelCard in
-            ModelCard(try await services.registry.find(context.parameters.require("name"), for: context.tenant()))
+        // The name alone is its serving version; `versions/{version}` any of them.
+        for prefix in ["models/{name}", "models/{name}/versions/{version}"] {
+            router.get(RouterPath(prefix)) { _, context -> ModelCard in
+                let served = try await model(context)
+                return ModelCard(served, versions: try await services.registry.versions(of: served.name, for: context.tenant()))
+            }
+            router.post(RouterPath(prefix + "/predict")) { request, context -> Response in
+                try await predict(request, context: context, served: try await model(context))
+            }
+            router.post(RouterPath(prefix + "/whatif")) { request, context -> WhatIfResponse in
+                let served = try await model(context)
+                let body = try await request.decodeJSON(WhatIfRequest.self, limit: services.limits.maxRequestBytes,
+                                                        expected: #"{"row": {…}, "feature": "<column>", "values": [...]}"#)
+                return try await whatIf(body, served: served)
+            }
         }
         router.delete("models/{name}") { _, context -> HTTPResponse.Status in
-            try await services.registry.delete(context.parameters.require("name"), for: context.tenant())
+            let (tenant, name) = (try context.tenant(), try context.parameters.require("name"))
+            try await services.registry.delete(name, for: tenant)
+            services.monitoring.forget(tenant: tenant, name: name, version: nil)
             return .noContent
         }
-        router.post("models/{name}/predict") { request, context -> Response in
-            let served = try await services.registry.find(context.parameters.require("name"), for: context.tenant())
-            return try await predict(request, context: context, served: served)
+        router.get("models/{name}/versions") { _, context -> VersionsView in
+            let (tenant, name) = (try context.tenant(), try context.parameters.require("name"))
+            let versions = try await services.registry.versions(of: name, for: tenant)
+            var views: [VersionView] = []
+            for number in versions.records.isEmpty ? [1] : versions.records.map(\.version) {
+                let served = try await services.registry.find(name, version: number, for: tenant)
+                let metric = ModelSearch.primaryMetric(for: served.model.task)
+                let evaluation = served.model.training.evaluation
+                views.append(VersionView(version: number, serving: number == versions.serving, algorithm: served.model.algorithm,
+                                         primaryMetric: metric, score: evaluation?.metrics[metric], scoreStd: evaluation?.metricsStd[metric],
+                                         dataset: served.record?.datasetId, job: served.record?.jobId, createdAt: served.model.createdAt))
+            }
+            return VersionsView(model: name, servingVersion: versions.serving, demonstration: versions.records.isEmpty, versions: views)
         }
-        router.post("models/{name}/whatif") { request, context -> WhatIfResponse in
-            let served = try await services.registry.find(context.parameters.require("name"), for: context.tenant())
-            let body = try await request.decodeJSON(WhatIfRequest.self, limit: services.limits.maxRequestBytes,
-                                                    expected: #"{"row": {…}, "feature": "<column>", "values": [...]}"#)
-            return try await whatIf(body, served: served)
+        router.post("models/{name}/versions/{version}/promote") { _, context -> Promotion in
+            let (tenant, name, version) = (try context.tenant(), try context.parameters.require("name"), try Self.version(context))
+            let previous = try await services.registry.promote(name, version: version, for: tenant)
+            return Promotion(model: name, servingVersion: version, previousVersion: previous)
         }
+        router.delete("models/{name}/versions/{version}") { _, context -> HTTPResponse.Status in
+            let (tenant, name, version) = (try context.tenant(), try context.parameters.require("name"), try Self.version(context))
+            try await services.registry.delete(name, version: version, for: tenant)
+            services.monitoring.forget(tenant: tenant, name: name, version: version)
+            return .noContent
+        }
+    }
+
+    /// The model named in the path, at the version in the path or its serving one.
+    private func model(_ context: TestbedContext) async throws -> ServedModel {
+        let version = context.parameters.get("version") == nil ? nil : try Self.version(context)
+        return try await services.registry.find(context.parameters.require("name"), version: version, for: context.tenant())
+    }
+
+    /// The `{version}` of a path: a whole number from 1.
+    static func version(_ context: TestbedContext) throws -> Int {
+        let text = try context.parameters.require("version")
+        guard let version = Int(text), version >= 1 else {
+            throw APIError.badRequest("version '\(text.clipped())' is not a version number; versions are 1, 2, 3, …", code: "invalid_parameter")
+        }
+        return version
     }
 
     /// JSON rows or a CSV body in; JSON out, or CSV when the client accepts only `text/csv`.
@@ -153,11 +231,14 @@ struct ModelRoutes {
             options = Scoring.Options(decision: try DecisionRule(threshold: body.threshold, costs: body.costs, model: model),
                                       explainTop: body.explain ? try top(body.top, model: model) : nil)
         }
-        let (rows, scale) = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
+        var (rows, scale, predictions) = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
+        if let ids = services.monitoring.record(served, tenant: try context.tenant(), table: table, predictions: predictions) {
+            for row in rows.indices { rows[row].predictionId = ids[row] }
+        }
         if let accept = request.headers[.accept], accept.contains("text/csv"), !accept.contains("json") {
             return csvResponse(rows, model: model)
         }
-        let response = PredictResponse(model: served.name, task: model.task.rawValue,
+        let response = PredictResponse(model: served.name, version: served.version, task: model.task.rawValue,
                                        classes: model.task == .classification ? model.classes : nil,
                                        coverage: model.training.evaluation?.conformal?.coverage,
                                        contributionScale: scale?.rawValue, predictions: rows)
@@ -174,7 +255,9 @@ struct ModelRoutes {
         let classes = model.task == .classification ? model.classes : []
         let conformal = model.training.evaluation?.conformal != nil
         let bands = !conformal ? [] : classes.isEmpty ? ["lower", "upper"] : ["prediction_set"]
-        var lines = [(["prediction"] + classes.map { "proba_\($0)" } + (classes.isEmpty ? [] : ["decision"]) + bands + ["warnings"])
+        let ids = rows.first?.predictionId != nil
+        var lines = [(["prediction"] + classes.map { "proba_\($0)" } + (classes.isEmpty ? [] : ["decision"]) + bands
+                      + (ids ? ["prediction_id"] : []) + ["warnings"])
             .map(PredictionCSV.quoted).joined(separator: ",")]
         for row in rows {
             var fields: [String]
@@ -187,6 +270,7 @@ struct ModelRoutes {
             if conformal {
                 fields += classes.isEmpty ? (row.interval ?? [.nan, .nan]).map { "\($0)" } : [PredictionCSV.quoted((row.predictionSet ?? []).joined(separator: "|"))]
             }
+            if let id = row.predictionId { fields.append(id) }
             fields.append(PredictionCSV.quoted(row.warnings.joined(separator: "; ")))
             lines.append(fields.joined(separator: ","))
         }

@@ -33,9 +33,12 @@ struct ScoredRow: Encodable, Sendable {
     var baseValue: Double?
     var contributions: [Reason]?
     var warnings: [String]
+    /// For reporting the actual outcome later (`POST …/feedback`); absent with monitoring off.
+    var predictionId: String?
 
     enum CodingKeys: String, CodingKey {
         case prediction, probabilities, decision, contributions, warnings, interval
+        case predictionId = "prediction_id"
         case baseValue = "base_value"
         case predictionSet = "prediction_set"
     }
@@ -84,7 +87,7 @@ enum Scoring {
 
     /// The rows of a `/predict` answer, and what the contributions are measured in when explained.
     static func rows(_ served: ServedModel, _ table: DataTable, extraWarnings: [[String]], options: Options) async throws
-        -> (rows: [ScoredRow], scale: ContributionScale?) {
+        -> (rows: [ScoredRow], scale: ContributionScale?, predictions: Predictions) {
         let model = served.model
         let (predictions, explanation) = try await predict(served, table, explain: options.explainTop != nil)
         let rows = predictions.values.indices.map { row in
@@ -102,6 +105,6 @@ enum Scoring {
             }
             return scored
         }
-        return (rows, explanation?.scale)
+        return (rows, explanation?.scale, predictions)
     }
 }

@@ -12,7 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
             TESTBED_MODELS_DIR, TESTBED_JOB_CONCURRENCY, TESTBED_EVENT_LOOPS, TESTBED_MAX_REQUEST_BYTES, TESTBED_MAX_UPLOAD_BYTES, \
             TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_HEADER_TIMEOUT, \
             TESTBED_IDLE_TIMEOUT, TESTBED_BODY_TIMEOUT, TESTBED_MAX_CONNECTIONS, TESTBED_WORKER_MEMORY_LIMIT, TESTBED_WORKER_TIME_LIMIT, \
-            TESTBED_LOG_LEVEL). \
+            TESTBED_LOG_LEVEL, TESTBED_NO_MONITORING=1, TESTBED_DRIFT_THRESHOLD, TESTBED_DRIFT_MIN_ROWS, TESTBED_MONITORING_WINDOW_ROWS, \
+            TESTBED_MONITORING_WINDOW_SECONDS, TESTBED_MONITORING_DAYS, TESTBED_LIVE_OUTCOMES). \
             The admin key is TESTBED_ADMIN_KEY, or else generated on first start into <data-dir>/admin.key.
             """
     )
@@ -41,6 +42,13 @@ struct ServeCommand: AsyncParsableCommand {
     var workerMemoryLimit: MemorySize?
     @Option(help: "Seconds each profiling or training process may run (default: 600 to profile; the job's time budget plus the larger of itself and 600 to train).")
     var workerTimeLimit: Double?
+    @Flag(help: "Turn off drift monitoring, prediction ids and the prediction log.") var noMonitoring = false
+    @Option(help: "PSI at which a feature or the predictions are flagged as drifted in a window (default 0.25).") var driftThreshold: Double?
+    @Option(help: "Rows a window needs before anything in it is flagged (default 200).") var driftMinRows: Int?
+    @Option(help: "Rows after which a monitoring window closes (default 1000).") var monitoringWindowRows: Int?
+    @Option(help: "Seconds after which a monitoring window closes (default 3600).") var monitoringWindowSeconds: Double?
+    @Option(help: "Days closed monitoring windows are kept (default 30).") var monitoringDays: Int?
+    @Option(help: "Latest outcomes that live metrics are measured over (default 500).") var liveOutcomes: Int?
     /// Profiling and training without worker processes, for the benchmark (see ``WorkerSettings/inProcess``).
     @Flag(help: .hidden) var workInProcess = false
 
@@ -86,6 +94,16 @@ struct ServeCommand: AsyncParsableCommand {
         if let seconds = configuration.workers.timeLimit, !(seconds.isFinite && seconds > 0) {
             throw ValidationError("the worker time limit must be a number of seconds above 0, not \(seconds)")
         }
+        var monitoring = configuration.monitoring
+        monitoring.enabled = !(noMonitoring || environment["TESTBED_NO_MONITORING"] == "1")
+        monitoring.psiThreshold = try setting(driftThreshold, "TESTBED_DRIFT_THRESHOLD") ?? monitoring.psiThreshold
+        monitoring.minRows = try setting(driftMinRows, "TESTBED_DRIFT_MIN_ROWS") ?? monitoring.minRows
+        monitoring.windowRows = try setting(monitoringWindowRows, "TESTBED_MONITORING_WINDOW_ROWS") ?? monitoring.windowRows
+        monitoring.windowSeconds = try setting(monitoringWindowSeconds, "TESTBED_MONITORING_WINDOW_SECONDS") ?? monitoring.windowSeconds
+        monitoring.retentionDays = try setting(monitoringDays, "TESTBED_MONITORING_DAYS") ?? monitoring.retentionDays
+        monitoring.liveOutcomes = try setting(liveOutcomes, "TESTBED_LIVE_OUTCOMES") ?? monitoring.liveOutcomes
+        try monitoring.validate()
+        configuration.monitoring = monitoring
         guard (0...65535).contains(configuration.port) else { throw ValidationError("port \(configuration.port) is not 0 to 65535") }
         guard configuration.jobConcurrency >= 1 else { throw ValidationError("job concurrency must be at least 1") }
         guard configuration.eventLoops >= 1 else { throw ValidationError("event loops must be at least 1") }

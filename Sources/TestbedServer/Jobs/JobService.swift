@@ -171,6 +171,7 @@ actor JobService: Service {
                 current.message = outcome.message
                 current.error = outcome.error
                 if let leaderboard = outcome.leaderboard { current.leaderboard = leaderboard }
+                current.modelVersion = outcome.version
                 if outcome.state == .succeeded { current.progress = 1 }
                 current.finishedAt = Date()
                 try current.update(db)
@@ -204,6 +205,7 @@ actor JobService: Service {
         var message: String
         var error: String?
         var leaderboard: Data?
+        var version: Int?
     }
 
     private func train(_ job: JobRecord, reporter: JobProgressReporter) async -> Outcome {
@@ -211,15 +213,23 @@ actor JobService: Service {
             guard let dataset = try await store.pool.read({ try DatasetRecord.fetchOne($0, key: job.datasetId) }) else {
                 return Outcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted before the job started")
             }
-            let request = TrainingRequest(job, datasetPath: files.datasetPath(dataset.fileName), dataset: dataset)
+            var request = TrainingRequest(job, datasetPath: files.datasetPath(dataset.fileName), dataset: dataset)
+            // The version serving now is the one a new version is compared with.
+            if let serving = try? await registry.find(job.modelName, for: job.tenantId), !serving.isDemonstration {
+                request.baseline = .init(version: serving.version, algorithm: serving.model.algorithm, parameters: serving.model.parameters)
+            }
             let result = try await workers.run(.train, request: request, timeLimit: workers.settings.trainingTimeLimit(budget: job.timeBudgetSeconds),
                                                on: threads, as: TrainingResult.self, started: reporter.attach,
                                                progress: { try reporter.report($0.step) })
             if let stop = reporter.stopReason { return Outcome(stop) }
             let model = result.model
-            _ = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id)
+            let served = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id,
+                                                     promote: job.promote, comparison: try result.comparison.map { try JSONEncoder().encode($0) })
             let leaderboard = try model.training.leaderboard.map { try JSONEncoder().encode($0) }
-            return Outcome(state: .succeeded, message: "model '\(job.modelName)' is ready", leaderboard: leaderboard)
+            let serves = served.version == 1 || job.promote
+            let message = served.version == 1 ? "model '\(job.modelName)' is ready"
+                : "version \(served.version) of '\(job.modelName)' is ready\(serves ? " and serving" : "; the serving version stays until you promote this one")"
+            return Outcome(state: .succeeded, message: message, leaderboard: leaderboard, version: served.version)
         } catch {
             // A stopped process ends in an error of its own; the stop is what happened.
             if let stop = reporter.stopReason { return Outcome(stop) }

@@ -4,7 +4,6 @@ import InferenceCore
 
 /// The JSON shapes of the Open Inference Protocol (KServe V2) REST API.
 enum InferenceProtocol {
-    static let version = "1"
     static let numericTypes: Set<String> = ["UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64"]
     static let integerTypes: Set<String> = ["UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"]
     static let allTypes = numericTypes.union(["BOOL", "BYTES"])
@@ -71,6 +70,8 @@ enum InferenceProtocol {
         var modelName: String
         var modelVersion: String
         var id: String?
+        /// `prediction_ids`: each row's id for feedback, comma-separated (absent with monitoring off).
+        var parameters: [String: String]? = nil
         var outputs: [OutputTensor]
 
         /// Written by hand: on a single-row request, `JSONEncoder` would cost more than the model.
@@ -83,6 +84,16 @@ enum InferenceProtocol {
             if let id {
                 json.raw(",\"id\":")
                 json.string(id)
+            }
+            if let parameters {
+                json.raw(",\"parameters\":{")
+                for (index, key) in parameters.keys.sorted().enumerated() {
+                    if index > 0 { json.raw(",") }
+                    json.string(key)
+                    json.raw(":")
+                    json.string(parameters[key]!)
+                }
+                json.raw("}")
             }
             json.raw(",\"outputs\":")
             json.array(outputs) { json, output in

@@ -20,7 +20,8 @@ struct KServeRoutes {
         }
         for prefix in ["models/{model}", "models/{model}/versions/{version}"] {
             router.get(RouterPath(prefix)) { _, context in
-                try metadata(try await model(context, ready: false))
+                let served = try await model(context, ready: false)
+                return try metadata(served, versions: try await services.registry.versions(of: served.name, for: context.tenant()))
             }
             router.get(RouterPath(prefix + "/ready")) { _, context in
                 let served = try await model(context, ready: false)
@@ -33,14 +34,14 @@ struct KServeRoutes {
                 let served = try await model(context, ready: true)
                 let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
                 let body = try P.InferenceRequest(buffer.withUnsafeReadableBytes { try JSONParser.parse($0) })
-                return try await infer(body, served: served)
+                return try await infer(body, served: served, tenant: try context.tenant())
             }
         }
         router.post("repository/index") { _, context -> [P.RepositoryEntry] in
             let tenant = try context.tenant()
             return try await services.registry.list(for: tenant).map { served in
                 let loaded = services.registry.isLoaded(served.name, for: tenant)
-                return P.RepositoryEntry(name: served.name, version: P.version, state: loaded ? "READY" : "UNAVAILABLE",
+                return P.RepositoryEntry(name: served.name, version: "\(served.version)", state: loaded ? "READY" : "UNAVAILABLE",
                                          reason: loaded ? "" : "unloaded")
             }
         }
@@ -54,20 +55,24 @@ struct KServeRoutes {
         }
     }
 
-    /// The model named in the path; its version, if given, must be the one version there is.
+    /// The model named in the path, at the version in the path or its serving one.
     private func model(_ context: TestbedContext, ready: Bool) async throws -> ServedModel {
         let (tenant, name) = (try context.tenant(), try context.parameters.require("model"))
-        let served = try await services.registry.find(name, for: tenant)
-        if let version = context.parameters.get("version"), version != P.version {
-            throw APIError.notFound("model '\(name.clipped())' has no version '\(version.clipped())'; its only version is \(P.version)")
+        let version = try context.parameters.get("version").map { text -> Int in
+            guard let version = Int(text), version >= 1 else {
+                throw APIError.notFound("model '\(name.clipped())' has no version '\(text.clipped())'; versions are numbered 1, 2, 3, … (GET /v2/models/\(name.clipped()) lists them)")
+            }
+            return version
         }
+        let served = try await services.registry.find(name, version: version, for: tenant)
         if ready, !services.registry.isLoaded(name, for: tenant) {
             throw APIError.unavailable("model '\(name)' is not loaded; POST /v2/repository/models/\(name)/load loads it")
         }
         return served
     }
 
-    private func metadata(_ served: ServedModel) throws -> P.ModelMetadata {
+    /// The served version's tensors; `versions` lists every version, the serving one first.
+    private func metadata(_ served: ServedModel, versions: ModelVersions) throws -> P.ModelMetadata {
         let model = served.model
         let inputs = model.preprocessor.inputColumns.map { name -> P.TensorMetadata in
             let kind = model.features.first { $0.name == name }?.kind
@@ -86,11 +91,14 @@ struct KServeRoutes {
                           "feature_order": model.preprocessor.inputColumns.joined(separator: ",")]
         if let conformal = model.training.evaluation?.conformal { parameters["coverage"] = formatNumber(conformal.coverage) }
         if model.task == .classification { parameters["classes"] = model.classes.joined(separator: ",") }
-        return P.ModelMetadata(name: served.name, versions: [P.version], platform: "applied-ai-testbed",
+        parameters["version"] = "\(served.version)"
+        parameters["serving_version"] = "\(versions.serving)"
+        let others = versions.records.map(\.version).filter { $0 != versions.serving }.sorted(by: >)
+        return P.ModelMetadata(name: served.name, versions: ([versions.serving] + others).map(String.init), platform: "applied-ai-testbed",
                                inputs: inputs, outputs: outputs, parameters: parameters)
     }
 
-    private func infer(_ request: P.InferenceRequest, served: ServedModel) async throws -> P.InferenceResponse {
+    private func infer(_ request: P.InferenceRequest, served: ServedModel, tenant: String) async throws -> P.InferenceResponse {
         let model = served.model
         let conformal = model.training.evaluation?.conformal
         let band = conformal == nil ? [] : model.task == .classification ? ["predict_set"] : ["predict_interval"]
@@ -131,7 +139,9 @@ struct KServeRoutes {
             default: return P.OutputTensor(name: name, shape: [rows], datatype: "BYTES", data: .strings(predictions.labels))
             }
         }
-        return P.InferenceResponse(modelName: served.name, modelVersion: P.version, id: request.id, outputs: outputs)
+        let ids = services.monitoring.record(served, tenant: tenant, table: table, predictions: predictions)
+        return P.InferenceResponse(modelName: served.name, modelVersion: "\(served.version)", id: request.id,
+                                   parameters: ids.map { ["prediction_ids": $0.joined(separator: ",")] }, outputs: outputs)
     }
 
     /// Class labels that are all integers travel as INT64 (as scikit-learn's would), others as BYTES.

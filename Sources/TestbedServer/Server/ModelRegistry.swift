@@ -6,10 +6,12 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOPosix
 
-/// A model as the server serves it: its owner (none for a demonstration model) and, for a
-/// tenant's model, the database record that says where it came from.
+/// A model as the server serves it: its owner (none for a demonstration model), its version
+/// and, for a tenant's model, the database record that says where it came from.
 struct ServedModel: Sendable {
     let name: String
+    /// 1 for a demonstration model; a tenant's model name is a series of versions.
+    let version: Int
     /// The owning tenant; `nil` for the read-only demonstration models.
     let owner: String?
     let model: TrainedModel
@@ -19,16 +21,16 @@ struct ServedModel: Sendable {
     /// Made once per model: looking a metric up by name on every request costs more than the model.
     let counters: ModelCounters
 
-    init(name: String, owner: String?, model: TrainedModel, record: ModelRecord?, story: String?) {
-        (self.name, self.owner, self.model, self.record, self.story) = (name, owner, model, record, story)
+    init(name: String, version: Int, owner: String?, model: TrainedModel, record: ModelRecord?, story: String?) {
+        (self.name, self.version, self.owner, self.model, self.record, self.story) = (name, version, owner, model, record, story)
         counters = ModelCounters(model: name, tenant: owner)
     }
 
     var isDemonstration: Bool { owner == nil }
 }
 
-/// Predictions and rows scored, by model (and by tenant for a tenant's own models, whose names
-/// are the tenant's), for `/metrics`.
+/// Predictions and rows scored, by model name (and by tenant for a tenant's own models, whose
+/// names are the tenant's), for `/metrics`; every version of a name counts in the same series.
 struct ModelCounters: Sendable {
     let predictions: Counter
     let rows: Counter
@@ -47,18 +49,29 @@ struct ModelCounters: Sendable {
     }
 }
 
+/// A model name's versions as a tenant sees them.
+struct ModelVersions: Sendable {
+    let name: String
+    let serving: Int
+    /// Oldest first; a demonstration model has one version and no records.
+    let records: [ModelRecord]
+}
+
 /// Every model the server can use: the demonstration models (loaded at start, read-only) and
 /// the tenants' own (loaded from disk on first use and then kept in memory).
 ///
-/// A tenant's view is its own models plus the demonstration models; a tenant's model hides a
-/// demonstration model of the same name only in that tenant's view, and names are checked at
-/// registration so that this does not happen.
+/// A tenant's model name is a series of versions, one of which serves: `find(name)` is that
+/// version, `find(name, version:)` any of them. A tenant's view is its own models plus the
+/// demonstration models (each version 1 of its name); names are checked at registration so
+/// that a tenant's model never hides a demonstration model.
 final class ModelRegistry: Sendable {
     private let demonstrations: [String: ServedModel]
-    /// "tenant/name" to the model that name means in that tenant's view, once looked up.
+    /// "tenant/name" (the serving version) and "tenant/name@version" to the model, once looked up.
     private let cache = NIOLockedValueBox<[String: ServedModel]>([:])
     /// "tenant/name" of models unloaded through the repository extension, per tenant view.
     private let unloaded = NIOLockedValueBox<Set<String>>([])
+    /// Counts changes of serving versions, so that a lookup that raced one does not cache its stale answer.
+    private let promotions = NIOLockedValueBox(0)
     private let store: MetadataStore
     private let files: FileStore
 
@@ -72,7 +85,7 @@ final class ModelRegistry: Sendable {
             let path = modelsDirectory + "/" + file
             let model = try TrainedModel.load(from: path)
             let story = (try? String(contentsOfFile: modelsDirectory + "/" + name + ".md", encoding: .utf8)).map(Self.firstParagraph)
-            demonstrations[name] = ServedModel(name: name, owner: nil, model: model, record: nil, story: story)
+            demonstrations[name] = ServedModel(name: name, version: 1, owner: nil, model: model, record: nil, story: story)
             logger.info("demonstration model loaded", metadata: ["model": "\(name)", "algorithm": "\(model.algorithm)"])
         }
         self.demonstrations = demonstrations
@@ -80,16 +93,38 @@ final class ModelRegistry: Sendable {
 
     var demonstrationNames: [String] { demonstrations.keys.sorted() }
 
-    /// The model `name` as `tenant` sees it, or 404 as if it did not exist.
-    func find(_ name: String, for tenant: String) async throws -> ServedModel {
-        let key = tenant + "/" + name
+    /// The model `name` as `tenant` sees it, its serving version or the one asked for, or 404
+    /// as if it did not exist.
+    func find(_ name: String, version: Int? = nil, for tenant: String) async throws -> ServedModel {
+        let key = Self.key(tenant, name, version)
         if let cached = cache.withLockedValue({ $0[key] }) { return cached }
-        if let record = try await store.pool.read({ db in
-            try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db)
-        }) {
-            return try await load(record)
+        let generation = promotions.withLockedValue { $0 }
+        let found = try await store.pool.read { db -> (ModelRecord?, Bool) in
+            guard let series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db) else {
+                return (nil, false)
+            }
+            let record = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name
+                                                && Column("version") == (version ?? series.servingVersion)).fetchOne(db)
+            return (record, true)
+        }
+        if let record = found.0 {
+            let versionKey = Self.key(tenant, name, record.version)
+            let cached = cache.withLockedValue { $0[versionKey] }
+            let served = if let cached { cached } else { try await load(record) }
+            cache.withLockedValue { cache in
+                cache[versionKey] = served
+                // A promotion since the read above invalidated this name: its answer may be stale.
+                if version != nil || generation == promotions.withLockedValue({ $0 }) { cache[key] = served }
+            }
+            return served
+        }
+        if found.1, let version {
+            throw APIError.notFound("model '\(name.clipped())' has no version \(version); GET /api/v1/models/\(name.clipped())/versions lists them")
         }
         if let demonstration = demonstrations[name] {
+            guard version == nil || version == 1 else {
+                throw APIError.notFound("'\(name.clipped())' is a demonstration model; its only version is 1")
+            }
             // Safe to remember: a tenant cannot register a model under a demonstration model's name.
             cache.withLockedValue { $0[key] = demonstration }
             return demonstration
@@ -97,61 +132,143 @@ final class ModelRegistry: Sendable {
         throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
     }
 
-    /// The tenant's own models, newest first, then the demonstration models by name.
+    /// The tenant's own models (their serving versions), newest first, then the demonstration models by name.
     func list(for tenant: String) async throws -> [ServedModel] {
-        let records = try await store.pool.read { db in
-            try ModelRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db)
+        let names = try await store.pool.read { db in
+            try ModelRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db).map(\.name)
         }
-        var own: [ServedModel] = []
-        for record in records { own.append(try await load(record)) }
+        var own: [ServedModel] = [], seen = Set<String>()
+        for name in names where seen.insert(name).inserted { own.append(try await find(name, for: tenant)) }
         return own + demonstrationNames.map { demonstrations[$0]! }
     }
 
-    /// Whether `name` is free for a new model of `tenant`.
-    func isNameTaken(_ name: String, by tenant: String, in db: Database) throws -> Bool {
-        try demonstrations[name] != nil || ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchCount(db) > 0
+    /// The versions of `name` in `tenant`'s view, oldest first, and the one that serves.
+    func versions(of name: String, for tenant: String) async throws -> ModelVersions {
+        let found = try await store.pool.read { db -> ModelVersions? in
+            guard let series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db) else { return nil }
+            let records = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).order(Column("version")).fetchAll(db)
+            return ModelVersions(name: name, serving: series.servingVersion, records: records)
+        }
+        if let found { return found }
+        guard demonstrations[name] != nil else {
+            throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
+        }
+        return ModelVersions(name: name, serving: 1, records: [])
     }
 
-    /// Writes the model file, then its record; a crash in between leaves an unreferenced file,
-    /// never a record without its file.
-    func register(_ model: TrainedModel, name: String, tenant: String, datasetID: String?, jobID: String?) async throws -> ServedModel {
-        let record = ModelRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, name: name,
-                                 fileName: "\(tenant)-\(UUID().uuidString.lowercased()).json",
-                                 datasetId: datasetID, jobId: jobID, createdAt: Date())
-        let data = try model.jsonData()
-        try files.writeAtomically(data, to: files.modelPath(record.fileName))
+    func isDemonstration(_ name: String) -> Bool { demonstrations[name] != nil }
+
+    /// Whether `name` is a demonstration model's or already one of `tenant`'s models.
+    func isNameTaken(_ name: String, by tenant: String, in db: Database) throws -> Bool {
+        try demonstrations[name] != nil || ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchCount(db) > 0
+    }
+
+    /// Writes the model file, then its record as the next version of `name`; the first version
+    /// of a name serves at once, a later one when `promote` says so. A crash in between leaves an
+    /// unreferenced file, never a record without its file.
+    func register(_ model: TrainedModel, name: String, tenant: String, datasetID: String?, jobID: String?,
+                  promote: Bool = false, comparison: Data? = nil) async throws -> ServedModel {
+        let fileName = "\(tenant)-\(UUID().uuidString.lowercased()).json"
+        try files.writeAtomically(try model.jsonData(), to: files.modelPath(fileName))
+        let record: ModelRecord
         do {
-            try await store.pool.write { db in
-                guard try !self.isNameTaken(name, by: tenant, in: db) else {
-                    throw APIError.conflict("a model named '\(name.clipped())' already exists; choose another name or delete that model first")
+            record = try await store.pool.write { db -> ModelRecord in
+                guard self.demonstrations[name] == nil else {
+                    throw APIError.conflict("'\(name.clipped())' is a demonstration model's name; demonstration models are read-only, so choose another name")
                 }
+                var series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db)
+                    ?? ModelSeriesRecord(tenantId: tenant, name: name, servingVersion: 1, nextVersion: 1)
+                let record = ModelRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, name: name, version: series.nextVersion,
+                                         fileName: fileName, datasetId: datasetID, jobId: jobID, comparison: comparison, createdAt: Date())
+                if record.version == 1 || promote { series.servingVersion = record.version }
+                series.nextVersion += 1
+                try series.save(db)
                 try record.insert(db)
-                try MetadataStore.audit(db, tenant: tenant, actor: jobID.map { "job \($0)" } ?? tenant, action: "model.registered", subject: name)
+                try MetadataStore.audit(db, tenant: tenant, actor: jobID.map { "job \($0)" } ?? tenant, action: "model.registered",
+                                        subject: "\(name) version \(record.version)")
+                return record
             }
         } catch {
-            files.remove(files.modelPath(record.fileName))
+            files.remove(files.modelPath(fileName))
             throw error
         }
-        let served = ServedModel(name: name, owner: tenant, model: model, record: record, story: nil)
-        cache.withLockedValue { $0[tenant + "/" + name] = served }
-        return served
+        invalidateServing(name, for: tenant)
+        return ServedModel(name: name, version: record.version, owner: tenant, model: model, record: record, story: nil)
     }
 
-    /// Deletes a tenant's model and erases its file. Demonstration models are read-only.
-    func delete(_ name: String, for tenant: String) async throws {
-        let served = try await find(name, for: tenant)
+    /// Makes `version` the one `name` serves (a rollback is promoting an earlier one); returns
+    /// the version that served before.
+    func promote(_ name: String, version: Int, for tenant: String) async throws -> Int {
+        guard demonstrations[name] == nil else {
+            throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
+        }
+        let previous = try await store.pool.write { db -> Int in
+            guard var series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db) else {
+                throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
+            }
+            guard try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name && Column("version") == version).fetchCount(db) > 0 else {
+                throw APIError.notFound("model '\(name.clipped())' has no version \(version); GET /api/v1/models/\(name.clipped())/versions lists them")
+            }
+            let previous = series.servingVersion
+            series.servingVersion = version
+            try series.update(db)
+            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.promoted", subject: "\(name) version \(version) (was \(previous))")
+            return previous
+        }
+        invalidateServing(name, for: tenant)
+        return previous
+    }
+
+    /// Deletes one version that does not serve, with its file and what was recorded of its use.
+    func delete(_ name: String, version: Int, for tenant: String) async throws {
+        let served = try await find(name, version: version, for: tenant)
         guard let record = served.record else {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
         try await store.pool.write { db in
+            let serving = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db)?.servingVersion
+            guard serving != version else {
+                throw APIError.conflict("version \(version) of '\(name.clipped())' is the serving version; promote another version first, or delete the whole model")
+            }
             _ = try ModelRecord.deleteOne(db, key: record.id)
-            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.deleted", subject: name)
+            try Self.eraseUse(of: name, version: version, tenant: tenant, in: db)
+            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.version.deleted", subject: "\(name) version \(version)")
         }
         files.remove(files.modelPath(record.fileName))
-        let key = tenant + "/" + name
-        cache.withLockedValue { _ = $0.removeValue(forKey: key) }
-        unloaded.withLockedValue { _ = $0.remove(key) }
+        cache.withLockedValue { $0[Self.key(tenant, name, version)] = nil }
+    }
+
+    /// Deletes a tenant's model, every version, their files and what was recorded of their
+    /// use (monitoring windows, predictions, outcomes). Demonstration models are read-only.
+    func delete(_ name: String, for tenant: String) async throws {
+        let served = try await find(name, for: tenant)
+        guard served.record != nil else {
+            throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
+        }
+        let records = try await store.pool.write { db -> [ModelRecord] in
+            let records = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchAll(db)
+            _ = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).deleteAll(db)
+            _ = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).deleteAll(db)
+            try Self.eraseUse(of: name, version: nil, tenant: tenant, in: db)
+            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.deleted", subject: name)
+            return records
+        }
+        for record in records { files.remove(files.modelPath(record.fileName)) }
+        cache.withLockedValue { cache in
+            cache[Self.key(tenant, name, nil)] = nil
+            for record in records { cache[Self.key(tenant, name, record.version)] = nil }
+        }
+        unloaded.withLockedValue { _ = $0.remove(tenant + "/" + name) }
         served.counters.destroy()
+    }
+
+    /// Erases the monitoring windows, logged predictions and outcomes of a model (one version or all).
+    private static func eraseUse(of name: String, version: Int?, tenant: String, in db: Database) throws {
+        for table in [MonitoringWindowRecord.databaseTableName, PredictionBatchRecord.databaseTableName, OutcomeRecord.databaseTableName] {
+            var filter = Column("tenantId") == tenant && Column("modelName") == name
+            if let version { filter = filter && Column("version") == version }
+            _ = try Table(table).filter(filter).deleteAll(db)
+        }
     }
 
     // MARK: Open Inference Protocol repository extension
@@ -166,22 +283,32 @@ final class ModelRegistry: Sendable {
         unloaded.withLockedValue { _ = $0.remove(tenant + "/" + name) }
     }
 
-    /// Takes the model out of service in `tenant`'s view and frees a tenant model's memory; its
-    /// file stays, and ``load(_:for:)`` brings it back.
+    /// Takes the model (every version) out of service in `tenant`'s view and frees a tenant
+    /// model's memory; its files stay, and ``load(_:for:)`` brings it back.
     func unload(_ name: String, for tenant: String) async throws {
         _ = try await find(name, for: tenant)
-        let key = tenant + "/" + name
-        unloaded.withLockedValue { _ = $0.insert(key) }
-        cache.withLockedValue { _ = $0.removeValue(forKey: key) }
+        unloaded.withLockedValue { _ = $0.insert(tenant + "/" + name) }
+        let prefix = tenant + "/" + name
+        cache.withLockedValue { cache in
+            for key in cache.keys where key == prefix || key.hasPrefix(prefix + "@") { cache[key] = nil }
+        }
     }
 
     private func load(_ record: ModelRecord) async throws -> ServedModel {
         let path = files.modelPath(record.fileName)
         // Decoding a large model file is CPU work: off the event loop.
         let model = try await NIOThreadPool.singleton.runIfActive { try TrainedModel.load(from: path) }
-        let served = ServedModel(name: record.name, owner: record.tenantId, model: model, record: record, story: nil)
-        cache.withLockedValue { $0[record.tenantId + "/" + record.name] = served }
-        return served
+        return ServedModel(name: record.name, version: record.version, owner: record.tenantId, model: model, record: record, story: nil)
+    }
+
+    /// Forgets which version `name` serves, after a change to it.
+    private func invalidateServing(_ name: String, for tenant: String) {
+        promotions.withLockedValue { $0 += 1 }
+        cache.withLockedValue { $0[Self.key(tenant, name, nil)] = nil }
+    }
+
+    private static func key(_ tenant: String, _ name: String, _ version: Int?) -> String {
+        tenant + "/" + name + (version.map { "@\($0)" } ?? "")
     }
 
     private static func firstParagraph(_ markdown: String) -> String {

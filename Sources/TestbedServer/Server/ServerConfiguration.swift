@@ -15,6 +15,7 @@ struct ServerConfiguration: Sendable {
     var connections = ConnectionLimits()
     /// The memory and time limits of the processes that profile uploads and train models.
     var workers = WorkerSettings()
+    var monitoring = MonitoringSettings()
 }
 
 /// What one request may ask for; each limit is answered with a clear error when exceeded.

@@ -10,6 +10,7 @@ struct Services: Sendable {
     let keys: KeyRing
     let registry: ModelRegistry
     let jobs: JobService
+    let monitoring: MonitoringService
     let logger: Logger
 
     var limits: Limits { configuration.limits }

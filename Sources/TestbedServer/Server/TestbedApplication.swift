@@ -26,7 +26,9 @@ enum TestbedApplication {
         let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
                               maxJobsPerTenant: configuration.limits.maxJobsPerTenant, workers: configuration.workers, logger: logger)
-        return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs, logger: logger)
+        let monitoring = try MonitoringService(settings: configuration.monitoring, store: store, logger: logger)
+        return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs,
+                        monitoring: monitoring, logger: logger)
     }
 
     /// Every route, behind the middleware that every request passes: request id, metrics, JSON
@@ -55,6 +57,7 @@ enum TestbedApplication {
         datasets.add(to: api)
         JobRoutes(services: services, datasets: datasets).add(to: api)
         ModelRoutes(services: services).add(to: api)
+        MonitoringRoutes(services: services).add(to: api)
         kserve.add(to: secured.group("v2"))
         try router.validate()
         return router
@@ -75,7 +78,7 @@ enum TestbedApplication {
                                  // Room in the accept queue for a burst as large as the connection limit.
                                  backlog: configuration.connections.maxConnections,
                                  availableConnectionsDelegate: MaximumAvailableConnections(configuration.connections.maxConnections)),
-            services: [services.jobs],
+            services: [services.jobs, services.monitoring],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice("listening on http://\(host):\(port)", metadata: ["port": "\(port)", "data_dir": "\(configuration.dataDirectory)"])

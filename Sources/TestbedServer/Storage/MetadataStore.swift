@@ -104,6 +104,79 @@ struct MetadataStore: Sendable {
                 t.add(column: "coverage", .double).notNull().defaults(to: 0.9)
             }
         }
+        migrator.registerMigration("v3: model versions, monitoring windows, predictions and their outcomes, retention") { db in
+            // SQLite cannot drop the (tenant, name) unique key: the table is made again with
+            // versions, every existing model becoming version 1 of its name and serving.
+            try db.create(table: "modelVersioned") { t in
+                t.primaryKey("id", .text)
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("fileName", .text).notNull()
+                t.column("datasetId", .text)
+                t.column("jobId", .text)
+                t.column("comparison", .blob)
+                t.column("createdAt", .datetime).notNull()
+                t.uniqueKey(["tenantId", "name", "version"])
+            }
+            try db.execute(sql: """
+                INSERT INTO modelVersioned (id, tenantId, name, version, fileName, datasetId, jobId, createdAt)
+                SELECT id, tenantId, name, 1, fileName, datasetId, jobId, createdAt FROM model
+                """)
+            try db.drop(table: "model")
+            try db.rename(table: "modelVersioned", to: "model")
+            try db.create(table: "modelSeries") { t in
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("name", .text).notNull()
+                t.column("servingVersion", .integer).notNull()
+                t.column("nextVersion", .integer).notNull()
+                t.primaryKey(["tenantId", "name"])
+            }
+            try db.execute(sql: "INSERT INTO modelSeries (tenantId, name, servingVersion, nextVersion) SELECT tenantId, name, 1, 2 FROM model")
+            try db.alter(table: "job") { t in
+                t.add(column: "promote", .boolean).notNull().defaults(to: false)
+                t.add(column: "modelVersion", .integer)
+            }
+            try db.alter(table: "tenant") { t in
+                t.add(column: "predictionRetentionDays", .integer).notNull().defaults(to: 30)
+                t.add(column: "logInputs", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "monitoringWindow") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("modelName", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("startedAt", .datetime).notNull()
+                t.column("endedAt", .datetime).notNull()
+                t.column("rows", .integer).notNull()
+                t.column("counts", .blob).notNull()
+            }
+            try db.create(index: "monitoringWindowByModel", on: "monitoringWindow", columns: ["tenantId", "modelName", "version", "startedAt"])
+            try db.create(table: "predictionBatch") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("modelName", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("prefix", .text).notNull()
+                t.column("firstSeq", .integer).notNull()
+                t.column("lastSeq", .integer).notNull()
+                t.column("createdAt", .datetime).notNull().indexed()
+                t.column("payload", .blob).notNull()
+            }
+            try db.create(index: "predictionBatchBySequence", on: "predictionBatch", columns: ["tenantId", "prefix", "firstSeq"])
+            try db.create(table: "outcome") { t in
+                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
+                t.column("predictionId", .text).notNull()
+                t.column("modelName", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("predictedAt", .datetime).notNull()
+                t.column("receivedAt", .datetime).notNull()
+                t.column("predicted", .blob).notNull()
+                t.column("actual", .text).notNull()
+                t.primaryKey(["tenantId", "predictionId"])
+            }
+            try db.create(index: "outcomeByModel", on: "outcome", columns: ["tenantId", "modelName", "version", "predictedAt"])
+        }
         return migrator
     }
 

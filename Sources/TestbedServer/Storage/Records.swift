@@ -9,6 +9,10 @@ struct TenantRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var id: String
     var displayName: String
     var createdAt: Date
+    /// Days that served predictions stay matchable to feedback before they are erased.
+    var predictionRetentionDays: Int = 30
+    /// Whether the input rows of predictions are kept with them (off unless the tenant turns it on).
+    var logInputs: Bool = false
 }
 
 /// An API key. Only a SHA-256 digest of its secret part is stored.
@@ -60,8 +64,12 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var gap: Int
     var coverage: Double
     var timeBudgetSeconds: Double
-    /// The name the model gets when the job succeeds.
+    /// The name the model gets when the job succeeds: its first version, or the next one.
     var modelName: String
+    /// Whether the new version serves as soon as the job succeeds (a name's first version always does).
+    var promote: Bool = false
+    /// The version the job registered, once it succeeded.
+    var modelVersion: Int?
     var state: State
     var progress: Double
     var message: String
@@ -73,16 +81,77 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var finishedAt: Date?
 }
 
-/// A model trained for a tenant; the model file itself is on disk.
+/// One version of a model trained for a tenant; the model file itself is on disk.
 struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "model"
     var id: String
     var tenantId: String
     var name: String
+    /// 1, 2, …: numbers are never reused, even after a version is deleted.
+    var version: Int
     var fileName: String
     var datasetId: String?
     var jobId: String?
+    /// The serving version's recipe cross-validated on this version's folds (``VersionComparison`` as JSON).
+    var comparison: Data?
     var createdAt: Date
+}
+
+/// A model name of a tenant: which of its versions serves, and the number the next one gets.
+struct ModelSeriesRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "modelSeries"
+    var tenantId: String
+    var name: String
+    var servingVersion: Int
+    var nextVersion: Int
+}
+
+/// The bin counts of one closed monitoring window of a served model version (``DriftCounts`` as JSON).
+struct MonitoringWindowRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "monitoringWindow"
+    var id: Int64?
+    var tenantId: String
+    var modelName: String
+    var version: Int
+    var startedAt: Date
+    var endedAt: Date
+    var rows: Int
+    var counts: Data
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Served predictions of one model version, written together (``LoggedPrediction`` array as JSON):
+/// feedback finds a prediction by its id's sequence number within `firstSeq...lastSeq`.
+struct PredictionBatchRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "predictionBatch"
+    var id: Int64?
+    var tenantId: String
+    var modelName: String
+    var version: Int
+    /// The serving process's id prefix (a new one at every start).
+    var prefix: String
+    var firstSeq: Int64
+    var lastSeq: Int64
+    var createdAt: Date
+    var payload: Data
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// An actual outcome reported for a served prediction.
+struct OutcomeRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "outcome"
+    var tenantId: String
+    var predictionId: String
+    var modelName: String
+    var version: Int
+    var predictedAt: Date
+    var receivedAt: Date
+    /// What was predicted (``LoggedPrediction`` as JSON).
+    var predicted: Data
+    /// Regression: the actual number as text; classification: the actual label.
+    var actual: String
 }
 
 /// Who did what, when: every change to tenants, keys, datasets, jobs and models.

@@ -49,6 +49,21 @@ struct WorkerTrainCommand: ParsableCommand {
         let table = try CSVReader(options: CSVReadOptions(textColumns: [request.target])).read(file: request.datasetPath)
         let model = try TrainedModel.train(table, spec: request.spec, sourceFile: request.sourceName, sourceSHA256: request.sourceSHA256,
                                            timeBudget: request.timeBudgetSeconds, progress: progress)
-        return TrainingResult(model: model)
+        return TrainingResult(model: model, comparison: try compare(request, table: table, plan: model.training.evaluation?.validation, progress: progress))
+    }
+
+    /// The serving version's recipe cross-validated on the new version's folds; `nil` without a
+    /// serving version, without cross-validation, or when that recipe no longer suits the data.
+    static func compare(_ request: TrainingRequest, table: DataTable, plan: ValidationPlan?,
+                        progress: TrainingProgressHandler) throws -> VersionComparison? {
+        guard let baseline = request.baseline, let plan else { return nil }
+        var spec = request.spec
+        (spec.algorithm, spec.parameters) = (.named(baseline.algorithm), baseline.parameters)
+        try progress(TrainingProgress(fraction: 0.97, message: "cross-validating serving version \(baseline.version) (\(baseline.algorithm)) on the same folds"))
+        guard let prepared = try? PreparedData(table, spec: spec),
+              let parameters = try? prepared.algorithm.resolve(baseline.parameters),
+              let result = try? prepared.crossValidate(plan: plan, parameters: parameters, seed: spec.seed) else { return nil }
+        return VersionComparison(version: baseline.version, algorithm: baseline.algorithm, folds: result.folds,
+                                 metrics: result.metrics, metricsStd: result.metricsStd)
     }
 }

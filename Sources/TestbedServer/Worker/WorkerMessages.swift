@@ -44,6 +44,15 @@ struct TrainingRequest: Codable, Sendable {
     var split: SplitRequest
     var coverage: Double
     var timeBudgetSeconds: Double
+    /// A model name's serving version, when this job trains the next: its recipe is
+    /// cross-validated on the new version's folds, for the card's comparison.
+    var baseline: Baseline?
+
+    struct Baseline: Codable, Sendable {
+        var version: Int
+        var algorithm: String
+        var parameters: Hyperparameters
+    }
 
     /// The core's training choices.
     var spec: TrainingSpec {
@@ -54,6 +63,21 @@ struct TrainingRequest: Codable, Sendable {
 /// What `testbed worker train` answers: the model, in its model-file form.
 struct TrainingResult: Codable, Sendable {
     var model: TrainedModel
+    /// The serving version's recipe on the same folds, when there was one.
+    var comparison: VersionComparison?
+}
+
+/// A new version set against the one that served when it was trained: the serving version's
+/// algorithm and parameters cross-validated on the new version's folds (its data, its split,
+/// its seed), so that both figures come from the same rows.
+struct VersionComparison: Codable, Sendable, Equatable {
+    var version: Int
+    var algorithm: String
+    var folds: Int
+    var metrics: [String: Double]
+    var metricsStd: [String: Double]
+
+    enum CodingKeys: String, CodingKey { case version, algorithm, folds, metrics; case metricsStd = "metrics_std" }
 }
 
 /// A ``TrainingProgress`` on its way from the worker to the server.
