@@ -61,6 +61,7 @@ enum ServerBenchmark {
         logistic.parameters = ["api": "v2 infer (logistic)", "rows": "1", "concurrency": "64"]
         print(logistic.line)
         results.append(logistic)
+        results.append(try monitoringCost(executable: executable, load: load, body: v2Single))
         results += try ServerWorkBenchmark.run(context, server: server, key: key, executable: executable)
         let loaded = server.residentBytes()
         var memory = Result(suite: "server", name: "resident memory, idle / after load", unit: "MB", work: idle / 1e6,
@@ -69,6 +70,22 @@ enum ServerBenchmark {
         results.append(memory)
         print(results.last!.line)
         return results
+    }
+
+    /// What drift monitoring and the prediction log cost on the hot path: single-row V2
+    /// inference against the same server started with `--no-monitoring`, in turn. Not a peer
+    /// (it is ourselves); the figures are the row's extras, and the goal is on ÷ off >= 0.95.
+    private static func monitoringCost(executable: URL, load: WrkLoad, body: String) throws -> Result {
+        let unmonitored = try TestbedProcess(executable: executable, extraArguments: ["--no-monitoring"])
+        defer { unmonitored.stop() }
+        var result = try load.measure("v2 infer 1 row, random forest, 64 conn, monitoring on", path: "/v2/models/glass-type/infer", body: body,
+                                      connections: 64, peer: ("monitoring off", unmonitored.port), peerKey: try unmonitored.createTenant())
+        let off = result.peers.removeFirst()
+        result.extra["monitoring_off_req_s"] = off.value
+        result.extra["on_to_off"] = off.speedRatio
+        result.parameters = ["api": "v2 infer (monitoring)", "rows": "1", "concurrency": "64"]
+        print(result.line)
+        return result
     }
 
     /// The model's own time for the batch, in process: what the request costs beyond it is HTTP and JSON.
@@ -99,24 +116,29 @@ struct WrkLoad {
     /// `repetitions` runs of `seconds` each after a short warm-up; the timing is seconds per
     /// request (so the rate is requests per second) and the latency percentiles are the medians
     /// over the runs, in milliseconds.
-    func measure(_ name: String, path: String, body: String, connections: Int, peer: (name: String, port: Int)? = nil) throws -> Result {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("wrk-\(UUID()).lua")
+    /// - Parameter peer: another server on the same route; `key` is its tenant key when it checks keys.
+    func measure(_ name: String, path: String, body: String, connections: Int, peer: (name: String, port: Int)? = nil,
+                 peerKey: String? = nil) throws -> Result {
         let escaped = body.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-        try """
-            wrk.method = "POST"
-            wrk.body = '\(escaped)'
-            wrk.headers["Content-Type"] = "application/json"
-            wrk.headers["Authorization"] = "Bearer \(key)"
-            """.write(to: script, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: script) }
+        let scripts = try [key, peerKey ?? key].map { key in
+            let script = FileManager.default.temporaryDirectory.appendingPathComponent("wrk-\(UUID()).lua")
+            try """
+                wrk.method = "POST"
+                wrk.body = '\(escaped)'
+                wrk.headers["Content-Type"] = "application/json"
+                wrk.headers["Authorization"] = "Bearer \(key)"
+                """.write(to: script, atomically: true, encoding: .utf8)
+            return script
+        }
+        defer { for script in scripts { try? FileManager.default.removeItem(at: script) } }
         let ports = [port] + (peer.map { [$0.port] } ?? [])
-        for port in ports { _ = try run(script: script.path, port: port, path: path, connections: connections, seconds: 1) }
+        for (index, port) in ports.enumerated() { _ = try run(script: scripts[index].path, port: port, path: path, connections: connections, seconds: 1) }
         // Ours and the peer server in turn, run after run, under the same load generator.
         var timings = ports.map { _ in Timing() }
         var percentiles = ports.map { _ in [String: [Double]]() }
         for _ in 0..<repetitions {
             for (index, port) in ports.enumerated() {
-                let summary = try run(script: script.path, port: port, path: path, connections: connections, seconds: seconds)
+                let summary = try run(script: scripts[index].path, port: port, path: path, connections: connections, seconds: seconds)
                 timings[index].seconds.append(1 / summary.rate)
                 for (label, value) in summary.latency { percentiles[index][label, default: []].append(value) }
             }
