@@ -252,7 +252,7 @@ struct MonitoringRoutes {
     }
 
     /// A stored actual as the metrics take it: the number, or the class index.
-    private static func actualValue(_ text: String, model: TrainedModel) -> Double? {
+    static func actualValue(_ text: String, model: TrainedModel) -> Double? {
         switch model.task {
         case .regression: return Double(text)
         case .classification: return model.classes.firstIndex(of: text).map(Double.init)
@@ -260,7 +260,7 @@ struct MonitoringRoutes {
     }
 
     /// Checks an actual value against the model's target: a finite number, or one of its classes.
-    private static func actualText(_ cell: JSONCell, model: TrainedModel, at field: String) throws -> String {
+    static func actualText(_ cell: JSONCell, model: TrainedModel, at field: String) throws -> String {
         switch model.task {
         case .regression:
             let number: Double? = switch cell {

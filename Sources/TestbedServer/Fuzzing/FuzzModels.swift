@@ -49,7 +49,7 @@ enum FuzzModels {
         }
         FileHandle.standardError.write(Data("fuzz: \(models.count) models: \(models.map { "\($0.algorithm)/\($0.task.rawValue)" }.joined(separator: ", "))\n".utf8))
         return models.enumerated().map { index, model in
-            ServedModel(name: "fuzz-\(index)-\(model.algorithm)", owner: nil, model: model, record: nil, story: nil)
+            ServedModel(name: "fuzz-\(index)-\(model.algorithm)", version: 1, owner: nil, model: model, record: nil, story: nil)
         }
     }
 

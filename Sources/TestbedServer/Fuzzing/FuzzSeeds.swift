@@ -22,6 +22,13 @@ enum FuzzSeeds {
             }
             try save(directory, "predict", name, index: index, predict)
             try save(directory, "predict", "\(name)-whatif", index: 0x80 | index, whatIf(model, row: row))
+            // Feedback: rows with their actual value (the first class, or the training mean), and outcomes by id.
+            let actual: Any = model.task == .classification ? model.classes[0] as Any : (model.training.featureSummaries.first?.mean ?? 1) as Any
+            var labelled = row
+            labelled[model.target] = actual
+            try save(directory, "feedback", "\(name)-rows", index: index, ["rows": [labelled, [model.target: actual]]])
+            try save(directory, "feedback", "\(name)-outcomes", index: index,
+                     ["outcomes": [["prediction_id": "1a2b3c4d-0", "actual": actual], ["prediction_id": "-", "actual": NSNull()]]])
             // A small model file of each family for the loader (the demo models are large).
             if index >= FuzzModels.demoModels.count {
                 try write(Array(try model.jsonData()), to: "\(directory)/modelfile/\(model.algorithm)-\(model.task.rawValue)-\(index).json")

@@ -14,6 +14,9 @@ enum FuzzTarget: String, CaseIterable {
     /// A training request's split (scheme, gap, folds, time or group column) on a CSV table:
     /// timestamp detection, the folds and the calendar features.
     case split
+    /// Feedback bodies (outcomes by prediction id, or rows with their actual value), for a model
+    /// of each family: actuals checked, rows scored and counted into a drift window, live quality.
+    case feedback
 
     /// Sets the target up (loading or training the models it scores with) and returns the
     /// function libFuzzer calls with each input. Inputs the code refuses with an error are
@@ -26,6 +29,7 @@ enum FuzzTarget: String, CaseIterable {
         case .predict: return PredictFuzzing(models: try FuzzModels.load()).run
         case .modelfile: return ModelFileFuzzing.run
         case .split: return SplitFuzzing.run
+        case .feedback: return FeedbackFuzzing(models: try FuzzModels.load()).run
         }
     }
 }

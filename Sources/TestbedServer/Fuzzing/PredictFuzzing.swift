@@ -38,7 +38,12 @@ struct PredictFuzzing {
             explainTop = min(top, model.features.count)
         }
         let options = Scoring.Options(decision: decision, explainTop: explainTop)
-        _ = waitForAsync { try await Scoring.rows(served, table, extraWarnings: extra, options: options) }
+        guard let (_, _, predictions) = waitForAsync({ try await Scoring.rows(served, table, extraWarnings: extra, options: options) }),
+              let reference = model.training.driftReference else { return }
+        // What monitoring does with every served batch.
+        var counts = DriftCounts(reference: reference)
+        reference.count(table, predictions: predictions, into: &counts)
+        precondition(counts.rows == table.rowCount, "counted \(counts.rows) of \(table.rowCount) rows")
     }
 
     private func runWhatIf(_ served: ServedModel, _ body: UnsafeRawBufferPointer) {

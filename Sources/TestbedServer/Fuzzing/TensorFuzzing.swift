@@ -16,6 +16,12 @@ struct TensorFuzzing {
         guard let request = try? P.InferenceRequest(JSONParser.parse(body)),
               let table = try? TensorInput.table(request.inputs, model: model, limits: limits),
               let (predictions, _) = waitForAsync({ try await Scoring.predict(served, table) }) else { return }
+        // What monitoring does with every served batch.
+        if let reference = model.training.driftReference {
+            var counts = DriftCounts(reference: reference)
+            reference.count(table, predictions: predictions, into: &counts)
+            precondition(counts.rows == table.rowCount, "counted \(counts.rows) of \(table.rowCount) rows")
+        }
         // The route's outputs: labels (INT64 when every class is an integer) and probabilities.
         guard model.task == .classification else { return }
         let labels = predictions.labels

@@ -87,10 +87,7 @@ final class MonitoringService: Service, Sendable {
     func findPredictions(_ ids: [String], tenant: String, name: String) async throws -> [String: (Int, LoggedPrediction)] {
         try await flush()
         var wanted: [String: Set<Int64>] = [:]
-        for id in ids {
-            guard let dash = id.lastIndex(of: "-"), let seq = Int64(id[id.index(after: dash)...]), seq >= 0 else { continue }
-            wanted[String(id[..<dash]), default: []].insert(seq)
-        }
+        for id in ids.compactMap(PredictionID.init) { wanted[id.prefix, default: []].insert(id.seq) }
         let queries = wanted
         let batches = try await store.pool.read { db in
             try queries.flatMap { prefix, seqs in
@@ -208,6 +205,22 @@ final class MonitoringService: Service, Sendable {
     }
 
     private static func key(_ tenant: String, _ name: String, _ version: Int) -> String { "\(tenant)/\(name)@\(version)" }
+}
+
+/// A prediction's id, `<prefix>-<sequence>`: the serving process's random prefix (hexadecimal)
+/// and the row's number in that process.
+struct PredictionID: Hashable, Sendable {
+    var prefix: String
+    var seq: Int64
+
+    /// `nil` for text that cannot be an id.
+    init?(_ text: String) {
+        guard text.utf8.count <= 40, let dash = text.lastIndex(of: "-") else { return nil }
+        let prefix = text[..<dash], digits = text[text.index(after: dash)...]
+        guard (1...16).contains(prefix.utf8.count), prefix.allSatisfy({ $0.isASCII && $0.isHexDigit }),
+              (1...18).contains(digits.utf8.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), let seq = Int64(digits) else { return nil }
+        (self.prefix, self.seq) = (String(prefix), seq)
+    }
 }
 
 /// Per window: each feature's and the predictions' PSI against training, and which are flagged.
