@@ -4,7 +4,10 @@
 Everything here is scikit-learn's own code on the real datasets in ../../datasets; the Swift
 tests only read the JSON this writes (Tests/InferenceCoreTests/Fixtures), so they need no Python.
 
-    scripts/reference/setup.sh && .venv-reference/bin/python scripts/reference/make_fixtures.py
+    scripts/reference/setup.sh && .venv-reference/bin/python scripts/reference/make_fixtures.py [drift.json ...]
+
+With file names, only those fixtures are written (the logistic probabilities can differ in the
+last digits from run to run with the BLAS threads, so regenerating everything rewrites them).
 
 Column types follow the testbed's rules, written out here so that both sides see the same
 features: numeric columns are imputed with the median and standardised; yes/no columns become
@@ -13,6 +16,7 @@ unseen ones ignored).
 """
 import json
 import pathlib
+import sys
 
 import numpy as np
 import pandas as pd
@@ -157,6 +161,68 @@ def metric_fixtures():
     return cases
 
 
+DRIFT_QUANTILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+DRIFT_MAX_LEVELS = 20
+PSI_EPSILON = 1e-4
+
+
+def drift_bins(values, rows):
+    """A column's drift bins as DriftReference builds them: deciles (numpy's default linear
+    quantiles, duplicates removed) and the range for numbers; otherwise the levels, most frequent
+    first (ties in code-point order), at most 20, then "other or unseen"; then "missing"."""
+    missing = int(values.isna().sum())
+    if pd.api.types.is_numeric_dtype(values):
+        present = values.dropna().to_numpy(dtype=float)
+        edges = np.unique(np.quantile(present, DRIFT_QUANTILES))
+        counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
+        return {"name": values.name, "kind": "numeric", "edges": floats(edges), "min": float(present.min()), "max": float(present.max()),
+                "counts": [int(c) for c in counts] + [missing], "shares": floats(list(counts / rows) + [missing / rows])}
+    frequency = values.dropna().astype(str).value_counts()
+    ordered = sorted(frequency.index, key=lambda level: (-frequency[level], level))
+    levels, rare = ordered[:DRIFT_MAX_LEVELS], ordered[DRIFT_MAX_LEVELS:]
+    counts = [int(frequency[level]) for level in levels] + [int(frequency[rare].sum()) if rare else 0, missing]
+    return {"name": values.name, "kind": "categorical", "levels": levels, "counts": counts, "shares": floats(np.array(counts) / rows)}
+
+
+def drift_counts(reference, values):
+    """Counts served values into a reference's bins (unseen levels as "other or unseen")."""
+    if reference["kind"] == "numeric":
+        present = values.dropna().to_numpy(dtype=float)
+        counts = np.bincount(np.searchsorted(reference["edges"], present, side="right"), minlength=len(reference["edges"]) + 1)
+        outside = int(((present < reference["min"]) | (present > reference["max"])).sum())
+        return [int(c) for c in counts] + [int(values.isna().sum())], outside
+    index = {level: bin for bin, level in enumerate(reference["levels"])}
+    counts = [0] * (len(index) + 2)
+    for value in values:
+        counts[len(index) + 1 if pd.isna(value) else index.get(str(value), len(index))] += 1
+    return counts, 0
+
+
+def population_stability(expected, observed):
+    observed = np.asarray(observed, dtype=float)
+    o = np.maximum(observed / observed.sum(), PSI_EPSILON)
+    e = np.maximum(np.asarray(expected, dtype=float), PSI_EPSILON)
+    return float(np.sum((o - e) * np.log(o / e)))
+
+
+def drift_fixture(name, target, columns, train_rows, target_bins=False):
+    """Drift bins of some training columns (and of the target as if it were the predictions), then
+    a reference on the first `train_rows` rows against the counts and PSI of the rest."""
+    frame = pd.read_csv(DATA / f"{name}.csv", keep_default_na=True)
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    train, served = frame.iloc[:train_rows], frame.iloc[train_rows:]
+    holdout = []
+    for column in columns + ([target] if target_bins else []):
+        reference = drift_bins(train[column], len(train))
+        counts, outside = drift_counts(reference, served[column])
+        holdout.append({"name": column, "reference": reference, "counts": counts, "outside": outside,
+                        "psi": population_stability(reference["shares"], counts)})
+    return {"dataset": f"{name}.csv", "target": target, "rows": len(frame),
+            "quantities": [drift_bins(frame[column], len(frame)) for column in columns],
+            "target_bins": drift_bins(frame[target], len(frame)) if target_bins else None,
+            "train_rows": train_rows, "holdout": holdout}
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     fixtures = {
@@ -188,8 +254,20 @@ def main():
             knn_fixture("Glass", "Type", "classification", k=3),
         ],
         "metrics.json": metric_fixtures(),
+        "drift.json": [
+            drift_fixture("Servo", "Class", ["Motor", "Screw", "Pgain", "Vgain"], train_rows=100, target_bins=True),
+            drift_fixture("Glass", "Type", ["RI", "Mg", "K", "Ba", "Fe"], train_rows=150),
+            drift_fixture("PimaIndiansDiabetes2", "diabetes", ["glucose", "triceps", "insulin"], train_rows=500),
+            drift_fixture("mlc_churn", "churn", ["state", "international_plan", "area_code", "total_day_minutes"], train_rows=3000),
+            drift_fixture("Chicago", "ridership", ["Clark_Lake", "temp", "Bears_Away"], train_rows=4500, target_bins=True),
+        ],
     }
+    wanted = set(sys.argv[1:]) or set(fixtures)
+    if unknown := wanted - set(fixtures):
+        sys.exit(f"unknown fixture(s) {', '.join(sorted(unknown))}; the fixtures are {', '.join(fixtures)}")
     for name, content in fixtures.items():
+        if name not in wanted:
+            continue
         document = {"generator": "scripts/reference/make_fixtures.py", "scikit_learn": sklearn.__version__, "cases": content}
         (OUT / name).write_text(json.dumps(document, indent=None, separators=(",", ":")) + "\n")
         print(f"wrote {OUT / name} ({(OUT / name).stat().st_size // 1024} KiB)")

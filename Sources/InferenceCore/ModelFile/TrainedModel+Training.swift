@@ -23,8 +23,19 @@ extension TrainedModel {
             evaluation: choice.evaluation, randomFolds: choice.randomFolds, leaderboard: choice.leaderboard,
             featureSummaries: try prepared.features.map { try FeatureSummary($0, in: prepared.table) },
             warnings: choice.warnings, notes: choice.notes)
-        return TrainedModel(algorithm: prepared.algorithm.name, parameters: parameters, task: prepared.target.task,
-                            target: spec.target, classes: prepared.target.classes, features: prepared.features,
-                            preprocessor: preprocessor, model: model, training: record)
+        var trained = TrainedModel(algorithm: prepared.algorithm.name, parameters: parameters, task: prepared.target.task,
+                                   target: spec.target, classes: prepared.target.classes, features: prepared.features,
+                                   preprocessor: preprocessor, model: model, training: record)
+        trained.training.driftReference = try DriftReference(features: prepared.features, table: prepared.table,
+                                                             predictions: trained.inSamplePredictions(prepared.table))
+        return trained
+    }
+
+    /// The model's predictions of its own training rows, for the drift reference: values or
+    /// predicted classes only, without the warnings, intervals and sets of ``predict(_:missingColumns:)``.
+    func inSamplePredictions(_ table: DataTable) throws -> Predictions {
+        let output = try model.checkedPredict(preprocessor.transform(table))
+        let values = task == .regression ? output.storage : ClassificationMetrics.predictedClasses(output).map(Double.init)
+        return Predictions(task: task, values: values, probabilities: nil, classes: classes, warnings: [])
     }
 }

@@ -63,6 +63,9 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
     /// Signs that the figures are too good to be true (absent in older files: none checked).
     public var warnings: [String]?
     public var notes: [String]
+    /// The training distribution of the inputs and predictions, which served requests are compared
+    /// with (absent in older files: no monitoring reference).
+    public var driftReference: DriftReference?
 
     enum CodingKeys: String, CodingKey {
         case rows, seed, evaluation, leaderboard, notes, warnings
@@ -70,6 +73,7 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
         case sourceFile = "source_file"
         case sourceSHA256 = "source_sha256"
         case featureSummaries = "feature_summaries"
+        case driftReference = "drift_reference"
     }
 }
 
