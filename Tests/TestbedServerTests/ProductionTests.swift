@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// Models in production, over real HTTP: versions that are promoted and rolled back, inputs
@@ -302,5 +303,49 @@ struct ProductionTests {
         let refused = try await server.send(.PUT, "/api/v1/settings", key: key, json: ["prediction_retention_days": 0])
         #expect(refused.status == 400 && refused.error.contains("expected 1 to 3650"))
         #expect(try await server.send(.GET, "/api/v1/settings", key: other).object["log_inputs"] as? Bool == false)
+    }
+
+    @Test func deletingATenantErasesEverythingItOwned() async throws {
+        let server = try ServerProcess()
+        let key = try await server.createTenant("quarry")
+        let keeper = try await server.createTenant("keeper")
+        let dataset = try await server.upload("Servo.csv", name: "servo", key: key)
+        let kept = try await server.upload("Servo.csv", name: "servo", key: keeper)
+        _ = try await Self.train(server, key: key, dataset: dataset, name: "rise", algorithms: "ridge", target: "Class")
+        _ = try await Self.train(server, key: key, dataset: dataset, name: "rise", algorithms: "knn", target: "Class")
+        _ = try await Self.train(server, key: keeper, dataset: kept, name: "rise", algorithms: "ridge", target: "Class")
+        let row: [String: Any] = ["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4]
+        let id = try #require((try await server.send(.POST, "/api/v1/models/rise/predict", key: key, json: ["rows": [row]]).object["predictions"] as? [[String: Any]])?.first?["prediction_id"] as? String)
+        #expect(try await server.send(.POST, "/api/v1/models/rise/feedback", key: key, json: ["outcomes": [["prediction_id": id, "actual": 1.0]]]).status == 200)
+
+        // Not while a job of it may still write.
+        let running = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": dataset, "target": "Class", "time_budget_seconds": 30])
+        let busy = try await server.send(.DELETE, "/api/v1/tenants/quarry", key: server.adminKey)
+        #expect(busy.status == 409 && busy.error.contains("cancel"), "\(busy.text)")
+        #expect(try await server.send(.DELETE, "/api/v1/tenants/quarry", key: key).status == 403)
+        _ = try await server.send(.POST, "/api/v1/jobs/\(running.object["id"] as? String ?? "")/cancel", key: key, body: Data())
+        _ = try await server.watchJob(running.object["id"] as? String ?? "", key: key) { ($0["state"] as? String).map { ["cancelled", "succeeded", "failed"].contains($0) } ?? true }
+
+        #expect(try await server.send(.DELETE, "/api/v1/tenants/quarry", key: server.adminKey).status == 204)
+        #expect(try await server.send(.GET, "/api/v1/models", key: key).status == 401)
+        #expect(try await server.send(.DELETE, "/api/v1/tenants/quarry", key: server.adminKey).status == 404)
+        // Every row and file it owned is gone; the other tenant's are all there.
+        try await Task.sleep(for: .seconds(1.5))  // the monitoring writer's next round finds nothing of it to write
+        let database = try DatabaseQueue(path: server.dataDirectory + "/testbed.sqlite")
+        for table in ["apiKey", "dataset", "job", "model", "modelSeries", "monitoringWindow", "predictionBatch", "outcome"] {
+            let left = try await database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table) WHERE tenantId = 'quarry'") ?? -1 }
+            #expect(left == 0, "\(table) still holds \(left) rows of the deleted tenant")
+        }
+        try database.close()
+        for directory in ["datasets", "models"] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/" + directory)
+            #expect(!files.contains { $0.hasPrefix("quarry-") } && files.count == 1, "\(directory): \(files)")
+        }
+        #expect(try await server.send(.POST, "/api/v1/models/rise/predict", key: keeper, json: ["rows": [row]]).status == 200)
+
+        // The same name can be a new tenant, which starts with nothing.
+        let again = try await server.createTenant("quarry")
+        #expect((try await server.send(.GET, "/api/v1/models", key: again).array).allSatisfy { $0["demonstration"] as? Bool == true })
+        #expect(try await server.send(.GET, "/api/v1/models/rise/versions", key: again).status == 404)
     }
 }

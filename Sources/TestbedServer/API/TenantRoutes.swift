@@ -112,6 +112,11 @@ struct TenantRoutes {
             services.keys.revoke(keyID)
             return .noContent
         }
+        router.delete("tenants/{tenant}") { _, context -> HTTPResponse.Status in
+            try context.requireAdmin()
+            try await deleteTenant(try context.parameters.require("tenant"))
+            return .noContent
+        }
         router.get("audit") { request, context -> [AuditView] in
             try context.requireAdmin()
             let limit = min(max(Int(request.query("limit") ?? "") ?? 100, 1), 10_000)
@@ -121,5 +126,30 @@ struct TenantRoutes {
                 }
             }
         }
+    }
+
+    /// Deletes a tenant and everything it owns: keys, datasets, jobs, every model version,
+    /// monitoring windows, logged predictions and outcomes (the database cascades from the
+    /// tenant), then the files and what is held in memory. Refused while a job of it is queued or
+    /// running, whose training process would otherwise write for a tenant that is gone.
+    private func deleteTenant(_ tenant: String) async throws {
+        let (datasets, models, keys) = try await services.store.pool.write { db -> ([String], [(String, Int)], [String]) in
+            guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant.clipped())'") }
+            let active = try JobRecord.filter(Column("tenantId") == tenant && ["queued", "running"].contains(Column("state"))).fetchCount(db)
+            guard active == 0 else {
+                throw APIError.conflict("tenant '\(tenant.clipped())' has \(active) queued or running job\(active == 1 ? "" : "s"); cancel \(active == 1 ? "it" : "them") first (POST /api/v1/jobs/{id}/cancel with the tenant's key)")
+            }
+            let datasets = try DatasetRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.fileName)
+            let models = try ModelRecord.filter(Column("tenantId") == tenant).fetchAll(db)
+            let keys = try APIKeyRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.id)
+            _ = try TenantRecord.deleteOne(db, key: tenant)
+            try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "tenant.deleted", subject: tenant)
+            return (datasets, models.map { ($0.fileName, $0.version) }, keys)
+        }
+        for key in keys { services.keys.remove(key) }
+        for file in datasets { services.files.remove(services.files.datasetPath(file)) }
+        for (file, _) in models { services.files.remove(services.files.modelPath(file)) }
+        services.registry.forget(tenant: tenant)
+        services.monitoring.forget(tenant: tenant, name: nil, version: nil)
     }
 }

@@ -56,6 +56,11 @@ final class KeyRing: Sendable {
     func revoke(_ keyID: String) {
         entries.withLockedValue { $0[keyID]?.revoked = true }
     }
+
+    /// Forgets a key whose record was deleted with its tenant.
+    func remove(_ keyID: String) {
+        entries.withLockedValue { _ = $0.removeValue(forKey: keyID) }
+    }
 }
 
 /// The admin key: `TESTBED_ADMIN_KEY` when set, else the one in `<data-dir>/admin.key`, created

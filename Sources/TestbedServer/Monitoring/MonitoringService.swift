@@ -106,10 +106,10 @@ final class MonitoringService: Service, Sendable {
         return found
     }
 
-    /// Drops the in-memory state of a deleted model (one version or all).
-    func forget(tenant: String, name: String, version: Int?) {
+    /// Drops the in-memory state of a deleted model (one version or all), or of all of a deleted tenant's.
+    func forget(tenant: String, name: String?, version: Int?) {
         monitors.withLockedValue { monitors in
-            for (key, monitor) in monitors where monitor.tenant == tenant && monitor.name == name && (version == nil || monitor.version == version) {
+            for (key, monitor) in monitors where monitor.tenant == tenant && (name == nil || monitor.name == name) && (version == nil || monitor.version == version) {
                 monitors[key] = nil
                 DriftGauges(monitor).destroy(features: monitor.reference?.features.map(\.name) ?? [])
             }

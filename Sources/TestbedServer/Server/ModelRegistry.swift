@@ -271,6 +271,19 @@ final class ModelRegistry: Sendable {
         }
     }
 
+    /// Forgets every model of a deleted tenant (its records and files are gone already).
+    func forget(tenant: String) {
+        let prefix = tenant + "/"
+        let dropped = cache.withLockedValue { cache -> [ServedModel] in
+            let keys = cache.keys.filter { $0.hasPrefix(prefix) }
+            defer { for key in keys { cache[key] = nil } }
+            return keys.compactMap { cache[$0] }
+        }
+        for served in dropped where served.owner == tenant { served.counters.destroy() }
+        unloaded.withLockedValue { $0 = $0.filter { !$0.hasPrefix(prefix) } }
+        invalidateServing("", for: tenant)
+    }
+
     // MARK: Open Inference Protocol repository extension
 
     func isLoaded(_ name: String, for tenant: String) -> Bool {
