@@ -62,7 +62,9 @@ class Server:
         self.admin_key = f"tb_{secrets.token_hex(8)}_{secrets.token_hex(32)}"
         env = dict(os.environ, TESTBED_ADMIN_KEY=self.admin_key)
         self.process = subprocess.Popen(
-            [executable, "serve", "--port", "0", "--data-dir", self.data, "--models-dir", str(models)],
+            # Monitoring windows of 50 rows, counted from 20: a test's few hundred predictions close several.
+            [executable, "serve", "--port", "0", "--data-dir", self.data, "--models-dir", str(models),
+             "--monitoring-window-rows", "50", "--drift-min-rows", "20"],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
         deadline = time.time() + 60
         self.url = None
@@ -368,6 +370,138 @@ def run(arguments):
             b.find("#probabilities")
             b.shot("08-try-classification")
 
+        def metric_titles_come_from_the_api():
+            status, catalog = server.call("GET", "/api/v1/metrics", state["key"])
+            check(status == 200 and {"rmse", "macro_f1", "roc_auc"} <= {m["name"] for m in catalog}, f"GET /api/v1/metrics: {status} {catalog}")
+            titles = {m["name"]: m["title"] for m in catalog}
+            for name, ready in [("glass-type", "table.confusion"), (state["model"], "#model-summary")]:
+                b.go(server.url + f"/#/models/{name}")
+                b.find(ready)
+                status, card = server.call("GET", f"/api/v1/models/{name}", state["key"])
+                shown = [cell.text.split("\n")[0] for cell in b.all("#metrics-table tbody td:first-child")]
+                expected = sorted(titles[key] for key in card["metrics"])
+                check(sorted(shown) == expected, f"{name}: the measures shown are {shown}, the API's titles {expected}")
+                page = b.text("main")
+                for key in [key for key in card["metrics"] if "_" in key or key in ("rmse", "mae", "r2")]:
+                    check(not re.search(rf"\b{key}\b", b.text("#metrics-table")), f"{name}: the raw key {key!r} is shown in the measures")
+                if card["task"] == "classification":
+                    check(titles["macro_f1"] in page and "macro_f1" not in page, f"the classification card does not show {titles['macro_f1']!r}")
+            status, algorithms = server.call("GET", "/api/v1/algorithms", state["key"])
+            gbdt = next(a for a in algorithms if a["name"] == "gbdt")
+            check(gbdt["title"] in b.text("main") and gbdt["description"], f"the algorithm is not named as the API names it: {gbdt}")
+
+        def retrain_a_second_version():
+            # A newer export of the same table, uploaded under the same name.
+            newer = "\n".join(DATASET.read_text().strip().split("\n")[:141]) + "\n"
+            status, dataset = server.call("POST", "/api/v1/datasets?name=Servo", state["key"], newer.encode(), content_type="text/csv")
+            check(status == 201, f"uploading the newer export: {status} {dataset}")
+            b.go(server.url + f"/#/models/{state['model']}")
+            b.find("#model-summary")
+            check("Version 1 of 1" in b.text("#model-version"), f"the card says {b.text('#model-version')!r}")
+            b.find("#tab-versions").click()
+            b.find("#versions-table")
+            check(len(b.all("#versions-table tbody tr")) == 1, "a new model does not have exactly one version")
+            check(Select(b.find("#retrain-dataset")).first_selected_option.get_attribute("value") == dataset["id"],
+                  "the newer upload is not the table offered first")
+            options = [o.get_attribute("value") for o in Select(b.find("#retrain-dataset")).options]
+            check(state["dataset"]["id"] in options and len(options) == 2, f"the tables offered are {options}")
+            check(not b.find("#retrain-promote").is_selected(), "promote when done is checked by default")
+            b.find("#retrain-start").click()
+            try:
+                WebDriverWait(b.driver, 300).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr")) == 2)
+            except TimeoutException:
+                raise Failure(f"the second version did not appear in 300 s; the page says {b.text('#retrain-job')!r}")
+            check("Version 2 is ready" in b.text("#job-outcome"), f"the job's outcome reads {b.text('#job-outcome')!r}")
+            status, versions = server.call("GET", f"/api/v1/models/{state['model']}/versions", state["key"])
+            check(versions["serving_version"] == 1 and len(versions["versions"]) == 2, f"the API's versions: {versions}")
+            check(serving_row(b) == "1", "the serving mark is not on version 1 after training version 2 without promoting")
+            b.go(server.url + f"/#/models/{state['model']}/versions/2")
+            b.find("#model-comparison")
+            status, card = server.call("GET", f"/api/v1/models/{state['model']}/versions/2", state["key"])
+            check(card["comparison"]["summary"] in b.text("#model-comparison"), f"the comparison reads {b.text('#model-comparison')!r}, the API's {card['comparison']}")
+            check("version 1 serves" in b.text("#model-version"), f"the version card says {b.text('#model-version')!r}")
+            check(b.text("#promote-this") == "Promote version 2" and not b.all("#try-link"), "a version that does not serve offers Try it instead of Promote")
+            b.shot("04b-model-version")
+
+        def promote_and_roll_back():
+            b.go(server.url + f"/#/models/{state['model']}/versions")
+            b.find("#versions-table")
+            check(b.find("button.promote[data-version='2']").text == "Promote version 2", "version 2's button does not say Promote")
+            check(not b.all("tr[data-version='1'] button"), "the serving version has buttons")
+            b.find("button.promote[data-version='2']").click()
+            WebDriverWait(b.driver, 10).until(lambda d: serving_row(b) == "2")
+            check("Version 2 now answers" in b.text("#promotion-result"), f"the page says {b.text('#promotion-result')!r}")
+            check(infer_version(server, state) == "2", "V2 inference does not answer with version 2 after promoting it")
+            rollback = b.find("button.promote[data-version='1']")
+            check(rollback.text == "Roll back to version 1", f"the earlier version's button reads {rollback.text!r}")
+            rollback.click()
+            WebDriverWait(b.driver, 10).until(lambda d: serving_row(b) == "1")
+            check(infer_version(server, state) == "1", "V2 inference does not answer with version 1 after rolling back")
+            status, versions = server.call("GET", f"/api/v1/models/{state['model']}/versions", state["key"])
+            check(versions["serving_version"] == 1, f"the API says version {versions['serving_version']} serves")
+            b.shot("model-versions")
+            b.go(server.url + "/#/models/servo-rise-time/versions")
+            b.find("#versions-table")
+            check("read-only" in b.text("#versions-lead") and not b.all("#versions-table button") and not b.all("#retrain-form"),
+                  "a demonstration model's versions can be changed")
+
+        def monitoring_shows_windows():
+            rows = [dict(zip(["Motor", "Screw", "Pgain", "Vgain"], line.split(",")[:4])) for line in DATASET.read_text().strip().split("\n")[1:]]
+            for row in rows:
+                row["Pgain"], row["Vgain"] = float(row["Pgain"]), float(row["Vgain"])
+            # Rows like the training data, their outcomes, then rows where one motor and one gain dominate: drift.
+            actual = [float(line.split(",")[4]) for line in DATASET.read_text().strip().split("\n")[1:]]
+            status, fed = server.call("POST", f"/api/v1/models/{state['model']}/feedback", state["key"],
+                                      {"rows": [dict(row, Class=value) for row, value in zip(rows[130:160], actual[130:160])]})
+            check(status == 200 and fed["accepted"] == 30, f"feedback: {status} {fed}")
+            shifted = [dict(row, Motor="E", Pgain=6.0) for row in rows[:110]]
+            for batch in [rows[:50], rows[50:100], shifted[:55], shifted[55:]]:
+                status, answer = server.call("POST", f"/api/v1/models/{state['model']}/predict", state["key"], {"rows": batch})
+                check(status == 200 and len(answer["predictions"]) == len(batch), f"predicting: {status}")
+            deadline = time.time() + 20
+            while True:
+                status, report = server.call("GET", f"/api/v1/models/{state['model']}/monitoring", state["key"])
+                closed = [w for w in report["windows"] if not w["open"]]
+                if len(closed) >= 4 or time.time() > deadline:
+                    break
+                time.sleep(0.5)
+            check(len(closed) >= 4, f"the API has {len(closed)} closed windows after 210 predictions in windows of 50")
+            b.go(server.url + f"/#/models/{state['model']}/monitoring")
+            b.find("#windows-table")
+            check(len(b.all("#windows-table tbody tr")) == len(report["windows"]), f"{len(b.all('#windows-table tbody tr'))} windows shown, the API has {len(report['windows'])}")
+            shown = [row.get_attribute("data-feature") for row in b.all("#drift-table tbody tr")]
+            check(shown == [d["name"] for d in report["drift"]], f"drift order shown {shown}, the API's {[d['name'] for d in report['drift']]}")
+            check(set(report["flagged_features"]) >= {"Motor", "Pgain"} and report["drift"][0]["name"] in ("Motor", "Pgain"),
+                  f"the shifted inputs are not flagged as the most drifted: {report['flagged_features']}, {report['drift']}")
+            lines = len(b.all("#psi-chart g.psi-series"))
+            check(lines == min(5, len(report["drift"])) + 1, f"{lines} lines in the PSI chart")
+            points = len(b.all("#psi-chart g.psi-series .point"))
+            check(points == lines * len(report["windows"]), f"{points} points for {lines} lines over {len(report['windows'])} windows")
+            check(len(b.all("#psi-chart rect.psi-major")) == 1, "the chart does not mark the major band")
+            bins = len(report["prediction_reference"]["bins"])
+            check(len(b.all("#distribution-chart rect.bar.reference")) == bins + 1 and len(b.all("#distribution-chart rect.bar.current")) == bins + 1,
+                  f"the prediction distribution does not have two bars for each of its {bins} bins")
+            live = report["live"]
+            check(live["outcomes"] == 30 and live["message"] in b.text("#live-message"), f"the live message reads {b.text('#live-message')!r}, the API's {live['message']!r}")
+            check(b.find("#live-message").get_attribute("data-flagged") == str(live["flagged"]).lower(), "the live flag is not shown as the API says")
+            if live["flagged"]:
+                check("outside what cross-validation promised" in b.text("#live-message"), "a flagged live quality is not called out")
+            if report["flagged_features"]:
+                check(all(name in b.text("#drift-flags") for name in report["flagged_features"]), f"the flags read {b.text('#drift-flags')!r}")
+            check("0.25 and above" in b.text("main"), "the PSI bands are not explained")
+            b.shot("model-monitoring")
+
+        def delete_a_version():
+            b.go(server.url + f"/#/models/{state['model']}/versions")
+            b.find("#versions-table")
+            b.driver.execute_script("window.confirm = () => true")
+            b.find("button.delete-version[data-version='2']").click()
+            WebDriverWait(b.driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#versions-table tbody tr")) == 1)
+            status, versions = server.call("GET", f"/api/v1/models/{state['model']}/versions", state["key"])
+            check([v["version"] for v in versions["versions"]] == [1], f"the API's versions after deleting version 2: {versions}")
+            status, body = server.call("DELETE", f"/api/v1/models/{state['model']}/versions/1", state["key"])
+            check(status == 409, f"deleting the serving version answered {status}")
+
         def unknown_model_is_explained():
             b.go(server.url + "/#/models/no-such-model")
             shown = b.text("#error .message")
@@ -378,7 +512,8 @@ def run(arguments):
         def projector_size():
             b.driver.set_window_size(1024, 768)
             for page, ready in [(f"/#/models/{state['model']}", "#model-summary"), (f"/#/models/{state['model']}/try", "#prediction-value"),
-                                (f"/#/datasets/{state['dataset']['id']}", "#profile-table"), ("/#/gallery", ".gallery article")]:
+                                (f"/#/datasets/{state['dataset']['id']}", "#profile-table"), ("/#/gallery", ".gallery article"),
+                                (f"/#/models/{state['model']}/versions", "#versions-table"), (f"/#/models/{state['model']}/monitoring", "#windows-table")]:
                 b.go(server.url + page)
                 b.find(ready)
                 overflow = b.driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth")
@@ -413,6 +548,11 @@ def run(arguments):
         step(b, "what-if slider", what_if)
         step(b, "score a whole file", batch)
         step(b, "the demonstrations", gallery)
+        step(b, "metric and algorithm titles come from the API", metric_titles_come_from_the_api)
+        step(b, "train a second version from the model page", retrain_a_second_version)
+        step(b, "promote and roll back with the buttons", promote_and_roll_back)
+        step(b, "monitoring shows the windows after predictions", monitoring_shows_windows)
+        step(b, "delete a version that does not serve", delete_a_version)
         step(b, "an unknown model is explained in the API's words", unknown_model_is_explained, allow_network=True)
         step(b, "at projector resolution", projector_size)
         step(b, "reachable by keyboard", keyboard)
@@ -428,6 +568,25 @@ def run(arguments):
     finally:
         browser.quit()
         server.stop()
+
+
+def serving_row(browser):
+    """The version the versions table marks as serving."""
+    # Read in one script: the table is redrawn after each promotion.
+    marked = browser.driver.execute_script(
+        "return [...document.querySelectorAll('#versions-table tbody tr.serving')].map((row) => row.dataset.version)")
+    return marked[0] if len(marked) == 1 else None
+
+
+def infer_version(server, state):
+    """The model_version V2 inference answers for the model's name alone, on one row of Servo."""
+    status, metadata = server.call("GET", f"/v2/models/{state['model']}", state["key"])
+    check(status == 200, f"V2 metadata: {status} {metadata}")
+    row = {"Motor": "E", "Screw": "E", "Pgain": 5.0, "Vgain": 4.0}
+    inputs = [{"name": tensor["name"], "shape": [1, 1], "datatype": tensor["datatype"], "data": [row[tensor["name"]]]} for tensor in metadata["inputs"]]
+    status, answer = server.call("POST", f"/v2/models/{state['model']}/infer", state["key"], {"inputs": inputs})
+    check(status == 200, f"V2 inference: {status} {answer}")
+    return answer["model_version"]
 
 
 def read_form(browser, card):

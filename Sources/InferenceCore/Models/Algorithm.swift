@@ -51,6 +51,12 @@ public struct Algorithm: Sendable {
         return try fitBody(x, target, try resolve(overrides), seed)
     }
 
+    /// Its name in plain words ("Gradient-boosted trees").
+    public var title: String { AlgorithmRegistry.titles[name]?.title ?? name }
+
+    /// A sentence on what it is and when it does well.
+    public var summary: String { AlgorithmRegistry.titles[name]?.summary ?? "" }
+
     /// Reads a fitted model of this family.
     func decodeModel(from decoder: any Decoder) throws -> any FittedModel {
         try decodeBody(decoder)
@@ -81,6 +87,25 @@ public enum AlgorithmRegistry {
     public static func names(for task: LearningTask) -> [String] {
         all.filter { $0.tasks.contains(task) }.map(\.name)
     }
+
+    /// Each family's title and a sentence on what it is, for people who are not specialists,
+    /// by name. A test checks that every family in ``all`` has one.
+    static let titles: [String: (title: String, summary: String)] = [
+        "linear": ("Linear regression",
+                   "A weighted sum of the inputs, fitted by least squares: fast and easy to read, but it misses curves and interactions."),
+        "ridge": ("Ridge regression (linear)",
+                  "A weighted sum of the inputs with the weights held small: steadier than plain linear regression when inputs are many or related."),
+        "logistic": ("Logistic regression (linear)",
+                     "The probability of each category from a weighted sum of the inputs: fast and easy to read, but it misses interactions."),
+        "knn": ("Nearest neighbours",
+                "Predicts from the most similar rows of the training table: no assumption about the shape, but sensitive to inputs that do not matter."),
+        "gbdt": ("Gradient-boosted trees",
+                 "Many small decision trees, each correcting the errors of those before: often the most accurate on tables; finds thresholds and interactions."),
+        "random_forest": ("Random forest",
+                          "Many decision trees, each grown on a random sample of the rows and inputs, averaged: robust with little tuning."),
+        "mlp": ("Neural network (multilayer perceptron)",
+                "Layers of weighted sums with bends between them, trained step by step: flexible, but needs more rows and time than trees."),
+    ]
 
     /// The default family for a task.
     public static func defaultAlgorithm(for task: LearningTask) -> Algorithm {

@@ -124,9 +124,6 @@ struct JobRoutes {
             }) else { throw APIError.notFound("there is no job '\(id.clipped())'; GET /api/v1/jobs lists yours") }
             return JobView(job)
         }
-        router.get("algorithms") { _, _ -> [AlgorithmView] in
-            AlgorithmRegistry.all.map { AlgorithmView(name: $0.name, tasks: LearningTask.allCases.filter($0.tasks.contains).map(\.rawValue)) }
-        }
         router.post("models/{name}/retrain") { request, context -> Created<JobView> in
             let (tenant, name) = (try context.tenant(), try context.parameters.require("name"))
             let body = try await request.decodeJSON(Retrain.self, limit: services.limits.maxRequestBytes,
@@ -160,12 +157,6 @@ struct JobRoutes {
         return CreateJob(dataset: body.dataset, target: job.target, task: job.task?.rawValue, algorithms: .several(job.algorithm.names),
                          folds: job.folds, seed: job.seed, timeBudgetSeconds: job.timeBudgetSeconds, modelName: name, split: job.split?.rawValue,
                          timeColumn: job.timeColumn, groupColumn: job.groupColumn, gap: job.gap, coverage: job.coverage, promote: body.promote)
-    }
-
-    /// A line of `GET /api/v1/algorithms`: what `algorithms` of a job may name.
-    struct AlgorithmView: ResponseEncodable {
-        var name: String
-        var tasks: [String]
     }
 
     /// Checks everything that can be checked before queueing, so that a mistake is answered at

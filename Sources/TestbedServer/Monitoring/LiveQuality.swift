@@ -62,7 +62,8 @@ struct LiveQuality: Encodable, Sendable {
         func figure(_ value: Double) -> String { String(format: "%.4g", value) }
         if let live {
             let promise = promised.map { "; cross-validation promised \(figure($0.mean))" + ($0.std.map { " ± \(figure($0))" } ?? "") } ?? ""
-            let verdict = !flagged ? "" : (live > promised!.mean) == Self.higherIsBetter(metric) ? " (better than promised)" : " (worse than promised)"
+            let higherIsBetter = MetricCatalog.named(metric)?.higherIsBetter ?? true
+            let verdict = !flagged ? "" : (live > promised!.mean) == higherIsBetter ? " (better than promised)" : " (worse than promised)"
             message = "live \(metric) \(figure(live)) over the last \(recent.count) outcome\(recent.count == 1 ? "" : "s")\(promise)\(verdict)"
         } else {
             message = "no outcomes reported yet for version \(version); POST them to /api/v1/models/{name}/feedback"
@@ -101,9 +102,5 @@ struct LiveQuality: Encodable, Sendable {
         }
         let coverage = covered.isEmpty ? nil : Double(covered.filter { $0 }.count) / Double(covered.count)
         return (metrics, coverage)
-    }
-
-    private static func higherIsBetter(_ metric: String) -> Bool {
-        !["rmse", "mae", "log_loss", "brier"].contains(metric)
     }
 }

@@ -125,7 +125,8 @@ final class MonitoringService: Service, Sendable {
     // MARK: Writing
 
     func run() async throws {
-        guard settings.enabled else { return }
+        // A service that returns early ends the whole service group: with monitoring off, wait.
+        guard settings.enabled else { return try await gracefulShutdown() }
         var lastPrune = Date.distantPast
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))

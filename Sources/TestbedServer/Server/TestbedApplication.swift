@@ -56,6 +56,7 @@ enum TestbedApplication {
         TenantRoutes(services: services).add(to: api)
         datasets.add(to: api)
         JobRoutes(services: services, datasets: datasets).add(to: api)
+        CatalogRoutes().add(to: api)
         ModelRoutes(services: services).add(to: api)
         MonitoringRoutes(services: services).add(to: api)
         kserve.add(to: secured.group("v2"))

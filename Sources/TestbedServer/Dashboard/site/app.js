@@ -5,6 +5,9 @@ import { fill, h } from './dom.js';
 import { datasetsPage, datasetPage } from './datasets.js';
 import { jobPage } from './jobs.js';
 import { modelsPage, galleryPage, modelPage } from './models.js';
+import { versionsPage } from './versions.js';
+import { monitoringPage } from './monitoring.js';
+import { loadCatalog, forgetCatalog } from './catalog.js';
 import { tryPage } from './try.js';
 import { workspacesPage } from './workspaces.js';
 
@@ -21,7 +24,9 @@ const tenantRoutes = [
   [/^#\/datasets\/([^/]+)$/, datasetPage],
   [/^#\/jobs\/([^/]+)$/, jobPage],
   [/^#\/models$/, modelsPage],
-  [/^#\/models\/([^/]+)$/, modelPage],
+  [/^#\/models\/([^/]+)(?:\/versions\/(\d+))?$/, modelPage],
+  [/^#\/models\/([^/]+)\/versions$/, versionsPage],
+  [/^#\/models\/([^/]+)\/monitoring(?:\/(\d+))?$/, monitoringPage],
   [/^#\/models\/([^/]+)\/try$/, tryPage],
   [/^#\/gallery$/, galleryPage],
 ];
@@ -58,6 +63,7 @@ async function signIn(key) {
   session.key = key;
   try {
     identity = await api.get('/api/v1/me');
+    await loadCatalog();
   } catch (error) {
     session.key = null;
     identity = null;
@@ -70,6 +76,7 @@ async function signIn(key) {
 function signOut() {
   session.key = null;
   identity = null;
+  forgetCatalog();
   clearError();
   location.hash = '#/';
   route();
@@ -80,7 +87,10 @@ async function route() {
   pageLife = new AbortController();
   clearError();
   if (session.key && !identity) {
-    try { identity = await api.get('/api/v1/me'); } catch (error) { session.key = null; showError(error); }
+    try {
+      identity = await api.get('/api/v1/me');
+      await loadCatalog();
+    } catch (error) { session.key = null; identity = null; showError(error); }
   }
   drawNav();
   if (!identity) { signInPage(); return; }
@@ -92,7 +102,7 @@ async function route() {
     fill(main, h('p', { class: 'muted' }, 'Loading…'));
     main.setAttribute('aria-busy', 'true');
     try {
-      await page(main, ...match.slice(1).map(decodeURIComponent), { signal: pageLife.signal, identity, signIn });
+      await page(main, ...match.slice(1).map((part) => (part === undefined ? undefined : decodeURIComponent(part))), { signal: pageLife.signal, identity, signIn });
     } catch (error) {
       fill(main, h('p', {}, h('a', { href: home }, 'Back to the start')));
       showError(error);

@@ -194,3 +194,77 @@ export function confusionMatrix(matrix, classes) {
   return h('table', { class: 'confusion' }, h('caption', {}, 'Out-of-fold predictions: each row is what the cases of one class were predicted as'),
     h('thead', {}, header), h('tbody', {}, rows));
 }
+
+/// PSI per monitoring window for a few quantities, one line each, over the bands of the usual
+/// reading: below `moderate` stable, up to `major` a moderate shift, above a major one. Points of
+/// windows that cannot be flagged (open, or too few rows) are drawn hollow.
+export function psiChart(series, { label, windowLabels, moderate = 0.1, major = 0.25, threshold = major }) {
+  const chart = frame(500, 300, label);
+  const box = { ...plotBox, bottom: 240 };
+  const count = windowLabels.length;
+  // Above 1 every shift is major: the scale stops there so that the bands stay readable.
+  const values = series.flatMap((line) => line.points.map((p) => p.psi)).filter(Number.isFinite);
+  const highest = Math.min(Math.max(major * 1.6, threshold * 1.2, ...values.map((value) => value * 1.1)), 1);
+  const { sx, sy } = axes(chart, { x: [-0.5, Math.max(count - 0.5, 0.5)], y: [0, highest] }, box, { yLabel: 'PSI', xTicks: false });
+  chart.append(svg('rect', { class: 'psi-moderate', x: box.left, width: box.right - box.left, y: sy(major), height: sy(moderate) - sy(major) },
+    svg('title', {}, `${moderate} to ${major}: a moderate shift`)));
+  chart.append(svg('rect', { class: 'psi-major', x: box.left, width: box.right - box.left, y: box.top, height: sy(major) - box.top },
+    svg('title', {}, `${major} and above: a major shift`)));
+  for (const [value, text] of [[moderate, `${moderate} moderate`], [major, `${major} major`]]) {
+    chart.append(svg('line', { class: 'threshold', x1: box.left, x2: box.right, y1: sy(value), y2: sy(value) }));
+    chart.append(svg('text', { class: 'label', x: box.right - 4, y: sy(value) - 4, 'text-anchor': 'end' }, text));
+  }
+  if (threshold !== moderate && threshold !== major) {
+    chart.append(svg('line', { class: 'threshold flag', x1: box.left, x2: box.right, y1: sy(threshold), y2: sy(threshold) },
+      svg('title', {}, `flagged at ${threshold}`)));
+  }
+  // At most four labels, so that times with seconds do not run into each other.
+  const every = Math.ceil(count / 4);
+  const lastLabelled = Math.floor((count - 1) / every) * every;
+  windowLabels.forEach((text, index) => {
+    if (index % every === 0 || (index === count - 1 && index - lastLabelled >= every / 2 + 0.5)) {
+      chart.append(svg('text', { x: sx(index), y: box.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, text));
+    }
+  });
+  chart.append(svg('text', { class: 'label', x: (box.left + box.right) / 2, y: box.bottom + 38, 'text-anchor': 'middle' }, 'monitoring windows, oldest first'));
+  series.forEach((line, index) => {
+    const group = svg('g', { class: `psi-series series-${index}${line.dashed ? ' dashed' : ''}`, dataset: { name: line.name } });
+    const drawn = line.points.filter((p) => Number.isFinite(p.psi));
+    group.append(svg('polyline', { points: drawn.map((p) => `${sx(p.index)},${sy(Math.min(p.psi, highest))}`).join(' ') }));
+    for (const point of drawn) {
+      const x = sx(point.index), y = sy(Math.min(point.psi, highest));
+      const title = svg('title', {}, `${line.name}, ${windowLabels[point.index]}: PSI ${formatNumber(point.psi, 3)}${point.counted ? '' : ' (not counted: open or too few rows)'}`);
+      const shape = point.psi > highest
+        ? svg('polygon', { points: `${x},${y - 5} ${x - 5},${y + 4} ${x + 5},${y + 4}` }, title)
+        : svg('circle', { cx: x, cy: y, r: 4 }, title);
+      shape.setAttribute('class', point.counted ? 'point' : 'point hollow');
+      group.append(shape);
+    }
+    chart.append(group);
+  });
+  return chart;
+}
+
+/// The share of rows in each bin, training beside a window: two bars per bin, the bins down.
+export function pairedBars(bins, reference, current, { label, referenceLabel, currentLabel }) {
+  const rowHeight = 30, left = 150, right = 400, width = 480;
+  const top = 26, height = top + bins.length * rowHeight + 8;
+  const highest = Math.max(...reference, ...current, 0.01);
+  const chart = frame(width, height, label);
+  const sx = (share) => left + (share / highest) * (right - left);
+  chart.append(svg('rect', { class: 'bar reference', x: left, y: 4, width: 12, height: 12 }));
+  chart.append(svg('text', { x: left + 18, y: 15 }, referenceLabel));
+  chart.append(svg('rect', { class: 'bar current', x: left + 150, y: 4, width: 12, height: 12 }));
+  chart.append(svg('text', { x: left + 168, y: 15 }, currentLabel));
+  bins.forEach((bin, index) => {
+    const y = top + index * rowHeight;
+    chart.append(svg('text', { x: left - 8, y: y + 17, 'text-anchor': 'end' }, String(bin).slice(0, 22)));
+    const pairs = [['reference', reference[index] ?? 0, 2], ['current', current[index] ?? 0, 14]];
+    for (const [kind, share, offset] of pairs) {
+      chart.append(svg('rect', { class: `bar ${kind}`, x: left, y: y + offset, width: Math.max(sx(share) - left, 1), height: 11 },
+        svg('title', {}, `${bin}: ${(share * 100).toFixed(1)}% ${kind === 'reference' ? referenceLabel : currentLabel}`)));
+      chart.append(svg('text', { x: sx(share) + 5, y: y + offset + 10, class: 'value small' }, `${(share * 100).toFixed(1)}%`));
+    }
+  });
+  return chart;
+}

@@ -1,7 +1,8 @@
 // Data: upload a CSV with a progress bar, see its profile, and start training on it.
 import { api } from './api.js';
 import { attempt } from './feedback.js';
-import { fill, h, table, section, formatNumber, formatPercent, formatBytes, formatDate, resourceName, algorithmTitles } from './dom.js';
+import { fill, h, table, section, formatNumber, formatPercent, formatBytes, formatDate, resourceName } from './dom.js';
+import { algorithmList } from './catalog.js';
 import { sparkHistogram, sparkCategories } from './charts.js';
 
 export async function datasetsPage(main) {
@@ -112,14 +113,13 @@ function rangeOrCategories(column) {
 export async function datasetPage(main, id) {
   const dataset = await api.get(`/api/v1/datasets/${encodeURIComponent(id)}`);
   const { profile } = dataset;
-  const algorithms = await api.get('/api/v1/algorithms');
   fill(main,
     h('p', {}, h('a', { href: '#/datasets' }, '← Your data')),
     h('h1', {}, dataset.name),
     h('p', { class: 'lead' }, `${dataset.rows} rows and ${dataset.columns} columns, ${formatBytes(dataset.bytes)}; separated by '${profile.delimiter}', decimal mark '${profile.decimal_mark}'.`),
     profile.warnings.length ? h('div', { class: 'notice' }, h('strong', {}, 'Worth knowing before you train:'),
       h('ul', { class: 'warnings' }, profile.warnings.map((warning) => h('li', {}, warning)))) : null,
-    trainingForm(dataset, algorithms),
+    trainingForm(dataset, algorithmList()),
     section('What is in the table',
       h('div', { class: 'scroll' }, table(['Column', 'Type', 'Missing', 'Range or most frequent values', 'Distribution'], profile.columns.map((column) => [
         h('strong', {}, column.name),
@@ -147,10 +147,10 @@ function trainingForm(dataset, algorithms) {
   const validation = validationFields(dataset.profile, target);
 
   const drawAlgorithms = () => {
-    const names = algorithms.filter((algorithm) => algorithm.tasks.includes(task.value)).map((algorithm) => algorithm.name);
-    fill(boxes, ...names.map((name) => h('label', { class: 'inline' },
-      h('input', { type: 'checkbox', value: name, disabled: automatic.checked, onchange: () => { chosen.checked = true; } }),
-      `${algorithmTitles[name] ?? name} `, h('code', { class: 'hint' }, name))));
+    const offered = algorithms.filter((algorithm) => algorithm.tasks.includes(task.value));
+    fill(boxes, ...offered.map((algorithm) => h('label', { class: 'inline', title: algorithm.description },
+      h('input', { type: 'checkbox', value: algorithm.name, disabled: automatic.checked, onchange: () => { chosen.checked = true; } }),
+      `${algorithm.title} `, h('code', { class: 'hint' }, algorithm.name))));
   };
   const targetChanged = () => {
     const column = candidates.find((candidate) => candidate.name === target.value);
@@ -174,7 +174,7 @@ function trainingForm(dataset, algorithms) {
       h('div', {}, h('label', { for: 'train-target' }, 'What to predict'), target),
       h('div', {}, h('label', { for: 'train-task' }, 'Kind of prediction'), task, h('div', {}, inferred))),
     h('fieldset', {}, h('legend', {}, 'Algorithms'),
-      h('label', { class: 'inline', for: 'algorithms-auto' }, automatic, algorithmTitles.auto),
+      h('label', { class: 'inline', for: 'algorithms-auto' }, automatic, 'Automatic: try them all, keep the best'),
       h('label', { class: 'inline', for: 'algorithms-chosen' }, chosen, 'Only these:'), boxes),
     h('div', { class: 'fields' },
       h('div', {}, h('label', { for: 'train-budget' }, 'Time budget ', h('span', { class: 'hint' }, '(seconds)')), budget),

@@ -94,28 +94,3 @@ export function resourceName(fileName) {
   const cleaned = stem.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').slice(0, 64);
   return cleaned || 'dataset';
 }
-
-/// Human names of the algorithms; the API's name is shown beside them.
-export const algorithmTitles = {
-  auto: 'Automatic: try them all, keep the best',
-  linear: 'Linear regression',
-  ridge: 'Ridge regression (linear)',
-  logistic: 'Logistic regression (linear)',
-  knn: 'Nearest neighbours',
-  gbdt: 'Gradient-boosted trees',
-  random_forest: 'Random forest',
-  mlp: 'Neural network (multilayer perceptron)',
-};
-
-export const metricTitles = {
-  rmse: 'typical error (RMSE)',
-  mae: 'mean absolute error',
-  r2: 'share of variation explained (R²)',
-  accuracy: 'accuracy',
-  balanced_accuracy: 'balanced accuracy',
-  log_loss: 'log loss',
-  roc_auc: 'ROC AUC',
-  f1: 'F1 score',
-  f1_macro: 'F1 score (macro)',
-  brier: 'Brier score',
-};

@@ -1,7 +1,8 @@
 // Models: the list, the gallery of demonstrations and the model page with its card and charts.
 import { api } from './api.js';
 import { attempt } from './feedback.js';
-import { fill, h, table, facts, section, formatNumber, formatPercent, formatDate, algorithmTitles, metricTitles } from './dom.js';
+import { fill, h, table, facts, section, formatNumber, formatPercent, formatDate } from './dom.js';
+import { algorithmTitle, algorithmDescription, metricInfo, metricLabel, metricRank, metricTitle } from './catalog.js';
 import { horizontalBars, scatter, lineChart, confusionMatrix } from './charts.js';
 import { leaderboardTable } from './jobs.js';
 
@@ -17,10 +18,10 @@ export async function modelsPage(main) {
   const own = models.filter((model) => !model.demonstration);
   const modelRows = (list) => list.map((model) => [
     h('a', { href: `#/models/${encodeURIComponent(model.name)}` }, model.name), model.target,
-    model.task === 'regression' ? 'a number' : 'a category', algorithmTitles[model.algorithm] ?? model.algorithm, scoreText(model),
+    model.task === 'regression' ? 'a number' : 'a category', algorithmTitle(model.algorithm), `version ${model.version}`, scoreText(model),
     h('a', { href: `#/models/${encodeURIComponent(model.name)}/try` }, 'Try it'),
   ]);
-  const titles = ['Model', 'Predicts', 'Kind', 'Algorithm', 'How good (cross-validated)', ''];
+  const titles = ['Model', 'Predicts', 'Kind', 'Algorithm', 'Serving', 'How good (cross-validated)', ''];
   fill(main, h('h1', {}, 'Models'),
     section('Your models', own.length ? h('div', { class: 'scroll' }, table(titles, modelRows(own), { id: 'own-models' }))
       : h('p', { class: 'muted' }, 'None yet: upload a table under ', h('a', { href: '#/datasets' }, 'Data'), ' and train one.')),
@@ -71,9 +72,11 @@ export function plainSummary(card) {
 }
 
 function metricsTable(card) {
-  const names = Object.keys(card.metrics).sort((a, b) => (a === card.primary_metric ? -1 : b === card.primary_metric ? 1 : a.localeCompare(b)));
+  // The primary metric first, then the core's order.
+  const names = Object.keys(card.metrics).sort((a, b) => (a === card.primary_metric ? -1 : b === card.primary_metric ? 1 : metricRank(a) - metricRank(b) || a.localeCompare(b)));
   return table(['Measure', 'Mean over the folds', 'Spread (std)'], names.map((name) => [
-    metricTitles[name] ?? name, formatNumber(card.metrics[name].mean), formatNumber(card.metrics[name].std ?? NaN, 2),
+    [h('strong', {}, metricLabel(name)), metricInfo(name) ? h('div', { class: 'hint' }, metricInfo(name).description) : null],
+    formatNumber(card.metrics[name].mean), formatNumber(card.metrics[name].std ?? NaN, 2),
   ]), { id: 'metrics-table' });
 }
 
@@ -112,7 +115,7 @@ function validationSection(card) {
   const metric = card.primary_metric;
   const rows = [['How the rows were split', `${schemeTitles[validation.scheme] ?? validation.scheme}: ${validation.reason}`]];
   if (card.random_folds) {
-    rows.push(['The same model on random folds', `${metricTitles[metric] ?? metric} ${formatNumber(card.random_folds.metrics[metric])} (in time order: ${formatNumber(card.metrics[metric]?.mean)})`]);
+    rows.push(['The same model on random folds', `${metricTitle(metric)} ${formatNumber(card.random_folds.metrics[metric])} (in time order: ${formatNumber(card.metrics[metric]?.mean)})`]);
   }
   if (card.conformal?.half_width !== undefined) {
     rows.push(['Prediction ranges', `the prediction ± ${formatNumber(card.conformal.half_width)} holds the actual value in ${formatPercent(card.conformal.coverage, 0)} of new cases`]);
@@ -124,24 +127,56 @@ function validationSection(card) {
       h('ul', { class: 'warnings', id: 'model-warnings' }, card.warnings.map((warning) => h('li', {}, warning)))) : null);
 }
 
-export async function modelPage(main, name) {
-  const card = await api.get(`/api/v1/models/${encodeURIComponent(name)}`);
-  const remove = card.demonstration ? null : h('button', { type: 'button', class: 'danger', onclick: () => attempt(async () => {
-    if (!confirm(`Delete the model '${card.name}' and erase its file?`)) return;
+/// The tabs of a model: its card, its versions, its monitoring, trying it.
+export function modelTabs(name, active) {
+  const base = `#/models/${encodeURIComponent(name)}`;
+  const tabs = [['card', base, 'Model card'], ['versions', `${base}/versions`, 'Versions'], ['monitoring', `${base}/monitoring`, 'Monitoring'], ['try', `${base}/try`, 'Try it']];
+  return h('nav', { class: 'tabs', 'aria-label': `Pages of ${name}` },
+    tabs.map(([key, href, title]) => h('a', { href, id: `tab-${key}`, 'aria-current': key === active ? 'page' : null }, title)));
+}
+
+/// Which version a card is, and which one serves.
+function versionLine(card) {
+  if (card.demonstration) return h('p', { class: 'hint', id: 'model-version' }, 'Version 1, read-only (a demonstration model).');
+  const serving = card.version === card.serving_version;
+  return h('p', { class: serving ? 'hint' : 'notice', id: 'model-version' },
+    serving ? `Version ${card.version} of ${card.versions}, the one that serves predictions. ` : `Version ${card.version} of ${card.versions}; version ${card.serving_version} serves predictions. `,
+    card.versions > 1 || !serving ? h('a', { href: `#/models/${encodeURIComponent(card.name)}/versions` }, 'All versions') : null);
+}
+
+/// On the card of a version that does not serve: make it serve (a rollback when it is earlier).
+function promoteButton(card) {
+  if (card.demonstration) return null;
+  const rollback = card.version < card.serving_version;
+  return h('button', { type: 'button', id: 'promote-this', onclick: () => attempt(async () => {
+    await api.post(`/api/v1/models/${encodeURIComponent(card.name)}/versions/${card.version}/promote`);
+    location.hash = `#/models/${encodeURIComponent(card.name)}/versions`;
+  }) }, rollback ? `Roll back to version ${card.version}` : `Promote version ${card.version}`);
+}
+
+export async function modelPage(main, name, version) {
+  const path = `/api/v1/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
+  const card = await api.get(path);
+  const serving = card.version === card.serving_version;
+  const remove = card.demonstration || version ? null : h('button', { type: 'button', class: 'danger', onclick: () => attempt(async () => {
+    if (!confirm(`Delete the model '${card.name}', every version of it, and erase its files?`)) return;
     await api.delete(`/api/v1/models/${encodeURIComponent(card.name)}`);
     location.hash = '#/models';
   }) }, 'Delete model');
   fill(main,
     h('p', {}, h('a', { href: card.demonstration ? '#/gallery' : '#/models' }, card.demonstration ? '← Demonstrations' : '← Models')),
-    h('h1', {}, card.name),
+    h('h1', {}, version ? `${card.name}, version ${card.version}` : card.name),
+    modelTabs(card.name, version ? 'versions' : 'card'),
+    versionLine(card),
+    card.comparison ? h('p', { class: 'comparison', id: 'model-comparison' }, h('strong', {}, 'Against the version it was meant to replace: '), card.comparison.summary) : null,
     h('p', { class: 'lead', id: 'model-summary' }, plainSummary(card)),
     card.story ? h('p', {}, firstParagraph(card.story)) : null,
-    h('div', { class: 'actions' }, h('a', { class: 'button', id: 'try-link', href: `#/models/${encodeURIComponent(card.name)}/try` }, 'Try it'), remove),
+    h('div', { class: 'actions' }, serving ? h('a', { class: 'button', id: 'try-link', href: `#/models/${encodeURIComponent(card.name)}/try` }, 'Try it') : promoteButton(card), remove),
     h('div', { class: 'grid' },
-      section('How good it is', h('p', { class: 'hint' }, `${algorithmTitles[card.algorithm] ?? card.algorithm}; every figure measured on rows the model did not learn from.`), metricsTable(card)),
+      section('How good it is', h('p', { class: 'hint' }, `${algorithmTitle(card.algorithm)}; every figure measured on rows the model did not learn from.`), metricsTable(card)),
       section('Where it comes from', facts([
         ['Trained on', `${card.source.rows} rows${card.source.file ? ` of ${card.source.file}` : ''}`],
-        ['Algorithm', `${algorithmTitles[card.algorithm] ?? card.algorithm} (${card.algorithm})`],
+        ['Algorithm', [`${algorithmTitle(card.algorithm)} (${card.algorithm})`, algorithmDescription(card.algorithm) ? h('div', { class: 'hint' }, algorithmDescription(card.algorithm)) : null]],
         ['Created', formatDate(card.created_at)],
         ['Testbed version', card.library_version],
       ]), card.notes.length ? h('ul', { class: 'warnings' }, card.notes.map((note) => h('li', {}, note))) : null)),

@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { attempt, showError } from './feedback.js';
 import { fill, h, table, section, formatNumber, formatPercent } from './dom.js';
 import { contributionBars, lineChart, categoryChart } from './charts.js';
+import { modelTabs } from './models.js';
 
 const scaleTitles = { value: 'in units of the prediction', log_odds: 'log-odds', probability: 'probability' };
 
@@ -69,6 +70,7 @@ export async function tryPage(main, name, { signal }) {
   fill(main,
     h('p', {}, h('a', { href: `#/models/${encodeURIComponent(card.name)}` }, `← ${card.name}`)),
     h('h1', {}, `Try ${card.name}`),
+    modelTabs(card.name, 'try'),
     h('p', { class: 'lead' }, `Predicts ${card.target} ${card.task === 'regression' ? '(a number)' : `(one of ${card.classes.join(', ')})`}.`),
     h('div', { class: 'grid' }, form, section('The answer', answer)),
     whatIf.element,
