@@ -111,6 +111,10 @@ struct ProductionTests {
         #expect(try await server.send(.GET, "/api/v1/models/rise/versions", key: key).object["serving_version"] as? Int == 1)
         #expect((try await server.send(.GET, "/api/v1/models/glass-type/versions", key: key).object["versions"] as? [[String: Any]])?.count == 1)
 
+        // A new version must predict what the name predicts.
+        let otherTarget = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": dataset, "target": "Pgain", "model_name": "rise"])
+        #expect(otherTarget.status == 409 && otherTarget.error.contains("predicts 'Class' (regression); a new version must too"), "\(otherTarget.text)")
+
         // Another tenant sees none of it.
         let other = try await server.createTenant("mine")
         #expect(try await server.send(.GET, "/api/v1/models/rise/versions", key: other).status == 404)
@@ -242,6 +246,28 @@ struct ProductionTests {
         #expect((live["flagged"] as? Bool) == (abs(rmse - promised["mean"]!) > 2 * promised["std"]!))
         print("live: \(message); coverage \(coverage)")
 
+        // Another spelling of an id is the same prediction: its outcome is replaced, not added.
+        let parts = ids[1].split(separator: "-")
+        let respelled = "\(parts[0].uppercased())-000\(parts[1])"
+        let again = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key, json: ["outcomes": [["prediction_id": respelled, "actual": days[1].actual]]])
+        #expect(again.status == 200 && again.object["replaced"] as? Int == 1, "\(again.text.prefix(300))")
+
+        // Predictions made at the same moment from many connections are all found at once.
+        let bodies = try stride(from: 0, to: 100, by: 5).map { try JSONSerialization.data(withJSONObject: ["rows": days[$0..<$0 + 5].map(\.row)]) }
+        let concurrent = try await withThrowingTaskGroup(of: [String].self) { group in
+            for body in bodies {
+                group.addTask {
+                    let reply = try await server.send(.POST, "/api/v1/models/riders/predict", key: key, body: body)
+                    return (reply.object["predictions"] as? [[String: Any]] ?? []).compactMap { $0["prediction_id"] as? String }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(concurrent.count == 100)
+        let matched = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key,
+                                            json: ["outcomes": concurrent.map { ["prediction_id": $0, "actual": 5.0] }])
+        #expect(matched.status == 200 && matched.object["accepted"] as? Int == 100, "\(matched.text.prefix(300))")
+
         // Rows with their outcome are predicted now and counted too.
         let more = Self.chicago.rows.filter { $0.year == 2012 }.prefix(20).map { line -> [String: Any] in
             var (row, actual) = Self.row(line.line)
@@ -250,7 +276,7 @@ struct ProductionTests {
         }
         let byRows = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key, json: ["rows": more])
         #expect(byRows.status == 200 && (byRows.object["prediction_ids"] as? [String])?.count == 20, "\(byRows.text.prefix(300))")
-        #expect((byRows.object["live"] as? [[String: Any]])?.first?["outcomes"] as? Int == 320)
+        #expect((byRows.object["live"] as? [[String: Any]])?.first?["outcomes"] as? Int == 420)
 
         // Bad feedback: a clear 4xx each, nothing stored.
         let other = try await server.createTenant("bakery")
@@ -264,12 +290,14 @@ struct ProductionTests {
             (["outcomes": [["prediction_id": "nonsense", "actual": 1.0]]], 404, "'nonsense' is not a prediction of 'riders'"),
             (["outcomes": [["prediction_id": foreign, "actual": 1.0]]], 404, "is not a prediction of 'riders'"),
             (["outcomes": [["prediction_id": glassID, "actual": 1.0]]], 404, "is not a prediction of 'riders'"),
-            (["outcomes": [["prediction_id": ids[0], "actual": "many"]]], 400, "outcomes[0].actual: expected the actual 'ridership' as a finite number, found 'many'"),
+            (["outcomes": [["prediction_id": ids[0], "actual": "many"]]], 400, "outcomes[0].actual: expected the actual 'ridership' as a finite number"),
             (["outcomes": [["prediction_id": ids[0], "actual": 3.0], ["prediction_id": ids[1], "actual": true]]], 400, "outcomes[1].actual"),
             (["outcomes": []], 400, "with at least one entry"),
             (["outcomes": [["prediction_id": ids[0], "actual": 3.0]], "rows": [days[0].row]], 400, "send either"),
             (["rows": [days[0].row]], 400, "rows[0] has no 'ridership'"),
             (["outcome": [["prediction_id": ids[0], "actual": 3.0]]], 400, "send either"),
+            (["outcomes": [["prediction_id": ids[0], "actual": 1e300]]], 400, "of magnitude at most 1e100"),
+            (["outcomes": [["prediction_id": ids[0], "actual": "1e999"]]], 400, "as a finite number"),
         ]
         for (body, status, message) in bad {
             let reply = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key, json: body)
@@ -279,18 +307,23 @@ struct ProductionTests {
                                                json: ["outcomes": [["prediction_id": glassID, "actual": "9"]]])
         #expect(glassWrong.status == 400 && glassWrong.error.contains("is not one of the classes"), "\(glassWrong.text)")
         let unchanged = try await server.send(.GET, "/api/v1/models/riders/monitoring", key: key).object
-        #expect((unchanged["live"] as? [String: Any])?["outcomes"] as? Int == 320)
+        #expect((unchanged["live"] as? [String: Any])?["outcomes"] as? Int == 420)
         #expect((unchanged["live"] as? [String: Any])?["message"] as? String == (byRows.object["live"] as? [[String: Any]])?.first?["message"] as? String)
 
         // A restart keeps the outcomes; deleting the model erases them.
         #expect(server.stop() == 0)
         try server.start()
         let kept = try await server.send(.GET, "/api/v1/models/riders/monitoring", key: key).object
-        #expect((kept["live"] as? [String: Any])?["outcomes"] as? Int == 320)
+        #expect((kept["live"] as? [String: Any])?["outcomes"] as? Int == 420)
+        // Outcomes sent as rows are kept with their ids, and can be corrected by them.
+        let rowID = try #require((byRows.object["prediction_ids"] as? [String])?.first)
+        let corrected = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key, json: ["outcomes": [["prediction_id": rowID, "actual": 7.5]]])
+        #expect(corrected.status == 200 && corrected.object["replaced"] as? Int == 1, "\(corrected.text.prefix(300))")
         let late = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key, json: ["outcomes": [["prediction_id": ids[5], "actual": 9.5]]])
         #expect(late.status == 200 && late.object["replaced"] as? Int == 1, "predictions logged before a restart still match: \(late.text.prefix(200))")
         #expect(try await server.send(.DELETE, "/api/v1/models/riders", key: key).status == 204)
-        _ = try await Self.train(server, key: key, dataset: dataset, name: "riders", algorithms: "ridge")
+        let retrained = try await Self.train(server, key: key, dataset: dataset, name: "riders", algorithms: "ridge")
+        #expect(retrained["model_version"] as? Int == 2, "a deleted model's version numbers are not given again")
         let fresh = try await server.send(.GET, "/api/v1/models/riders/monitoring", key: key).object
         #expect((fresh["live"] as? [String: Any])?["outcomes"] as? Int == 0)
         let gone = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key, json: ["outcomes": [["prediction_id": ids[5], "actual": 9.5]]])
@@ -343,9 +376,21 @@ struct ProductionTests {
         }
         #expect(try await server.send(.POST, "/api/v1/models/rise/predict", key: keeper, json: ["rows": [row]]).status == 200)
 
-        // The same name can be a new tenant, which starts with nothing.
-        let again = try await server.createTenant("quarry")
-        #expect((try await server.send(.GET, "/api/v1/models", key: again).array).allSatisfy { $0["demonstration"] as? Bool == true })
-        #expect(try await server.send(.GET, "/api/v1/models/rise/versions", key: again).status == 404)
+        // Its id is not given again while its requests may still be in flight.
+        let again = try await server.send(.POST, "/api/v1/tenants", key: server.adminKey, json: ["id": "quarry"])
+        #expect(again.status == 409 && again.error.contains("was deleted moments ago"), "\(again.text)")
+    }
+
+    @Test func withMonitoringOffNothingIsKeptAndFeedbackSaysWhy() async throws {
+        let server = try ServerProcess(arguments: ["--no-monitoring"])
+        let key = try await server.createTenant("bakery")
+        let row: [String: Any] = ["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4]
+        let predicted = try await server.send(.POST, "/api/v1/models/servo-rise-time/predict", key: key, json: ["rows": [row]])
+        #expect(predicted.status == 200 && (predicted.object["predictions"] as? [[String: Any]])?.first?["prediction_id"] == nil, "\(predicted.text)")
+        let feedback = try await server.send(.POST, "/api/v1/models/servo-rise-time/feedback", key: key, json: ["rows": [row.merging(["Class": 1.0]) { a, _ in a }]])
+        #expect(feedback.status == 409 && feedback.error.contains("--no-monitoring"), "\(feedback.text)")
+        let monitoring = try await server.send(.GET, "/api/v1/models/servo-rise-time/monitoring", key: key).object
+        #expect((monitoring["note"] as? String)?.contains("monitoring is off") == true && (monitoring["windows"] as? [Any])?.isEmpty == true)
+        #expect(server.stop() == 0, "the server stops cleanly with monitoring off")
     }
 }

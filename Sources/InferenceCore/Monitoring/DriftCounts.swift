@@ -29,8 +29,8 @@ public struct DriftCounts: Sendable, Codable, Equatable {
         for bin in prediction.indices { prediction[bin] += other.prediction[bin] }
     }
 
-    /// Whether these counts have `reference`'s layout.
-    func fits(_ reference: DriftReference) -> Bool {
+    /// Whether these counts have `reference`'s layout (stored counts of a model file since replaced may not).
+    public func fits(_ reference: DriftReference) -> Bool {
         guard features.count == reference.features.count, outside.count == features.count,
               prediction.count == reference.prediction.binCount else { return false }
         return reference.features.withUnsafeBufferPointer { quantities in

@@ -154,7 +154,8 @@ struct JobRoutes {
         guard let jobID = record.jobId, let job = try await services.store.pool.read({ try JobRecord.fetchOne($0, key: jobID) }) else {
             throw APIError.conflict("version \(served.version) of '\(name.clipped())' has no training job on record to repeat; create a job with model_name '\(name.clipped())' instead")
         }
-        return CreateJob(dataset: body.dataset, target: job.target, task: job.task?.rawValue, algorithms: .several(job.algorithm.names),
+        // The serving version's task, not the one the new upload would suggest.
+        return CreateJob(dataset: body.dataset, target: job.target, task: served.model.task.rawValue, algorithms: .several(job.algorithm.names),
                          folds: job.folds, seed: job.seed, timeBudgetSeconds: job.timeBudgetSeconds, modelName: name, split: job.split?.rawValue,
                          timeColumn: job.timeColumn, groupColumn: job.groupColumn, gap: job.gap, coverage: job.coverage, promote: body.promote)
     }
@@ -192,7 +193,7 @@ struct JobRoutes {
         guard budget.isFinite, budget > 0, budget <= 86_400 else {
             throw APIError.badRequest("time_budget_seconds == \(budget); expected more than 0 and at most 86400", code: "invalid_parameter")
         }
-        let modelName = try await modelName(body.modelName, dataset: dataset, target: body.target, tenant: tenant)
+        let modelName = try await modelName(body.modelName, dataset: dataset, target: body.target, task: task, tenant: tenant)
         return JobRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, datasetId: dataset.id, target: body.target, task: task,
                          algorithm: algorithm, folds: folds, seed: seed, split: split, timeColumn: request.timeColumn,
                          groupColumn: request.groupColumn, gap: request.gap, coverage: coverage, timeBudgetSeconds: budget,
@@ -253,12 +254,16 @@ struct JobRoutes {
 
     /// The requested model name (a new name, or an existing model's: its next version), or
     /// `<dataset>-<target>` made unique among the names in use.
-    private func modelName(_ requested: String?, dataset: DatasetRecord, target: String, tenant: String) async throws -> String {
+    private func modelName(_ requested: String?, dataset: DatasetRecord, target: String, task: LearningTask?, tenant: String) async throws -> String {
         let registry = services.registry
         if let requested {
             try ResourceName.validate(requested, of: "model")
             guard !registry.isDemonstration(requested) else {
                 throw APIError.conflict("'\(requested.clipped())' is a demonstration model; demonstration models are read-only, so choose another model_name")
+            }
+            // A new version predicts what the serving one does (the task, if inferred, is checked when it is registered).
+            if let serving = try? await registry.find(requested, for: tenant), serving.model.target != target || task.map({ $0 != serving.model.task }) == true {
+                throw APIError.conflict("version \(serving.version) of '\(requested.clipped())' predicts '\(serving.model.target.clipped())' (\(serving.model.task.rawValue)); a new version must too; choose another model_name")
             }
             return requested
         }

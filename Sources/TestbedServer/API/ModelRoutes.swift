@@ -198,7 +198,7 @@ struct ModelRoutes {
     /// The `{version}` of a path: a whole number from 1.
     static func version(_ context: TestbedContext) throws -> Int {
         let text = try context.parameters.require("version")
-        guard let version = Int(text), version >= 1 else {
+        guard let version = VersionNumber.parse(text) else {
             throw APIError.badRequest("version '\(text.clipped())' is not a version number; versions are 1, 2, 3, …", code: "invalid_parameter")
         }
         return version
@@ -346,5 +346,13 @@ struct ModelRoutes {
             case .text(let text): return .string(text)
             }
         }
+    }
+}
+
+/// A version in a path or query: 1, 2, 3, … written plainly (no sign, no leading zero).
+enum VersionNumber {
+    static func parse(_ text: String) -> Int? {
+        guard (1...9).contains(text.utf8.count), text.utf8.allSatisfy({ (48...57).contains($0) }), text.first != "0" else { return nil }
+        return Int(text)
     }
 }

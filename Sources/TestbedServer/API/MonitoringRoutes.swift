@@ -95,6 +95,7 @@ struct MonitoringRoutes {
         var note: String?
         var reference: [QuantityView]
         var predictionReference: QuantityView?
+        /// Rows in the windows of this answer.
         var rowsSeen: Int
         /// Features flagged in the latest window with enough rows, most drifted first.
         var flaggedFeatures: [String]
@@ -128,7 +129,7 @@ struct MonitoringRoutes {
         router.get("models/{name}/monitoring") { request, context -> MonitoringView in
             let (tenant, name) = (try context.tenant(), try context.parameters.require("name"))
             let version = try request.query("version").map { text -> Int in
-                guard let version = Int(text), version >= 1 else {
+                guard let version = VersionNumber.parse(text) else {
                     throw APIError.badRequest("version '\(text.clipped())' is not a version number; versions are 1, 2, 3, …", code: "invalid_parameter")
                 }
                 return version
@@ -174,7 +175,7 @@ struct MonitoringRoutes {
 
     // MARK: Monitoring
 
-    /// Windows kept in an answer: a week of hourly windows.
+    /// Windows in an answer, the latest: a week when windows close hourly.
     static let maxWindows = 168
 
     private func monitoring(_ served: ServedModel, tenant: String, servingVersion: Int) async throws -> MonitoringView {
@@ -185,10 +186,8 @@ struct MonitoringRoutes {
         }
         let decoder = JSONDecoder()
         var windows = try records.reversed().map { MonitoringWindow(counts: try decoder.decode(DriftCounts.self, from: $0.counts), startedAt: $0.startedAt, endedAt: $0.endedAt) }
-        let closed = windows.count
         if let open = services.monitoring.openWindow(tenant: tenant, name: served.name, version: served.version) { windows.append(open) }
-        let live = LiveQuality(version: served.version, model: served.model,
-                               outcomes: try await outcomes(of: served, tenant: tenant), latest: settings.liveOutcomes)
+        let live = try await liveQuality(of: served, tenant: tenant)
         let view = MonitoringView.Settings(enabled: settings.enabled, psiThreshold: settings.psiThreshold, minRows: settings.minRows,
                                            windowRows: settings.windowRows, windowSeconds: settings.windowSeconds, retentionDays: settings.retentionDays)
         guard let reference = served.model.training.driftReference else {
@@ -196,7 +195,11 @@ struct MonitoringRoutes {
                                   note: "this model file has no training distribution to compare with (it was trained before drift monitoring); train it again to monitor it",
                                   reference: [], rowsSeen: 0, flaggedFeatures: [], predictionFlagged: false, drift: [], windows: [], live: live)
         }
-        let scored = windows.enumerated().map { index, window in (window, DriftScores(window.counts, reference: reference, settings: settings), index >= closed) }
+        // Windows counted against another training distribution (a demonstration model file
+        // replaced under the same version) cannot be compared with this one: left out, and said so.
+        let fitting = windows.filter { $0.counts.fits(reference) }
+        let closed = fitting.count - (windows.count > records.count && windows.last!.counts.fits(reference) ? 1 : 0)
+        let scored = fitting.enumerated().map { index, window in (window, DriftScores(window.counts, reference: reference, settings: settings), index >= closed) }
         let windowViews = scored.map { window, scores, open in
             WindowView(start: window.startedAt, end: window.endedAt, rows: window.counts.rows, open: open,
                        prediction: Self.score(scores.prediction, reference.prediction, counts: window.counts.prediction, outside: nil, rows: window.counts.rows, open: open),
@@ -216,10 +219,11 @@ struct MonitoringRoutes {
             latest.1.features.filter(\.flagged).sorted { $0.psi > $1.psi }.map(\.name)
         } ?? []
         var note: String?
+        if fitting.count < windows.count { note = "\(windows.count - fitting.count) window(s) were counted against an earlier file of this model version and are left out" }
         if !settings.enabled { note = "monitoring is off on this server (--no-monitoring)" }
         return MonitoringView(model: served.name, version: served.version, servingVersion: servingVersion, settings: view, note: note,
                               reference: reference.features.map(Self.quantity), predictionReference: Self.quantity(reference.prediction),
-                              rowsSeen: windows.reduce(0) { $0 + $1.counts.rows }, flaggedFeatures: flagged,
+                              rowsSeen: fitting.reduce(0) { $0 + $1.counts.rows }, flaggedFeatures: flagged,
                               predictionFlagged: latest?.1.prediction.flagged ?? false, drift: drift, windows: windowViews, live: live)
     }
 
@@ -237,18 +241,23 @@ struct MonitoringRoutes {
 
     // MARK: Feedback
 
-    /// The outcomes reported for `served`'s version, newest prediction first.
-    private func outcomes(of served: ServedModel, tenant: String) async throws -> [LiveQuality.Outcome] {
+    /// Outcomes read for the per-day figures, at most: the latest ones.
+    static let maxOutcomesRead = 20_000
+
+    /// `served`'s live quality from the outcomes reported for its predictions, newest first.
+    private func liveQuality(of served: ServedModel, tenant: String) async throws -> LiveQuality {
+        let latest = services.monitoring.settings.liveOutcomes
         let records = try await services.store.pool.read { db in
             try OutcomeRecord.filter(Column("tenantId") == tenant && Column("modelName") == served.name && Column("version") == served.version)
-                .order(Column("predictedAt").desc).fetchAll(db)
+                .order(Column("predictedAt").desc).limit(max(latest, Self.maxOutcomesRead)).fetchAll(db)
         }
         let decoder = JSONDecoder()
-        return records.compactMap { record in
+        let outcomes = records.compactMap { record -> LiveQuality.Outcome? in
             guard let predicted = try? decoder.decode(LoggedPrediction.self, from: record.predicted),
                   let actual = Self.actualValue(record.actual, model: served.model) else { return nil }
             return LiveQuality.Outcome(predicted: predicted, actual: actual)
         }
+        return LiveQuality(version: served.version, model: served.model, outcomes: outcomes, latest: latest)
     }
 
     /// A stored actual as the metrics take it: the number, or the class index.
@@ -259,17 +268,21 @@ struct MonitoringRoutes {
         }
     }
 
+    static let largestActual = 1e100
+
     /// Checks an actual value against the model's target: a finite number, or one of its classes.
     static func actualText(_ cell: JSONCell, model: TrainedModel, at field: String) throws -> String {
         switch model.task {
         case .regression:
             let number: Double? = switch cell {
             case .number(let value): value
-            case .string(let text): Double(text.trimmingCharacters(in: .whitespaces))
+            // Plain decimal text only: Double("0x10") would read hexadecimal.
+            case .string(let text): text.utf8.allSatisfy({ (48...57).contains($0) || "+-.eE".utf8.contains($0) }) ? Double(text) : nil
             default: nil
             }
-            guard let number, number.isFinite else {
-                throw APIError.badRequest("\(field): expected the actual '\(model.target.clipped())' as a finite number, found \(Self.describe(cell))", code: "invalid_parameter")
+            // Bounded so that squared errors stay finite: no real outcome is near 1e100.
+            guard let number, number.isFinite, abs(number) <= Self.largestActual else {
+                throw APIError.badRequest("\(field): expected the actual '\(model.target.clipped())' as a finite number of magnitude at most 1e100, found \(Self.describe(cell))", code: "invalid_parameter")
             }
             return formatNumber(number)
         case .classification:
@@ -294,60 +307,85 @@ struct MonitoringRoutes {
         guard services.monitoring.settings.enabled else {
             throw APIError.conflict("monitoring is off on this server (--no-monitoring): predictions carry no ids and outcomes cannot be matched")
         }
-        let model = served.model
         let count = (body.outcomes?.count ?? 0) + (body.rows?.count ?? 0)
         guard (body.outcomes == nil) != (body.rows == nil), count > 0 else {
             throw APIError.badRequest(#"send either "outcomes": [{"prediction_id": "…", "actual": value}] or "rows": [{…, "<target>": actual}], with at least one entry"#, code: "invalid_parameter")
         }
         try services.limits.checkRows(count)
-        let now = Date()
-        var records: [OutcomeRecord] = []
-        var newIDs: [String]?
+        let records: [OutcomeRecord]
         if let outcomes = body.outcomes {
-            let actuals = try outcomes.enumerated().map { try Self.actualText($1.actual, model: model, at: "outcomes[\($0)].actual") }
-            let found = try await services.monitoring.findPredictions(outcomes.map(\.predictionId), tenant: tenant, name: served.name)
-            let encoder = JSONEncoder()
-            for (index, outcome) in outcomes.enumerated() {
-                guard let (version, logged) = found[outcome.predictionId] else {
-                    throw APIError.notFound("outcomes[\(index)]: prediction id '\(outcome.predictionId.clipped())' is not a prediction of '\(served.name.clipped())' that is still kept (predictions are kept for the tenant's prediction_retention_days)")
-                }
-                records.append(OutcomeRecord(tenantId: tenant, predictionId: outcome.predictionId, modelName: served.name, version: version,
-                                             predictedAt: logged.at, receivedAt: now, predicted: try encoder.encode(logged), actual: actuals[index]))
-            }
-        } else if let rows = body.rows {
-            let actuals = try rows.enumerated().map { index, row -> String in
-                guard let cell = row[model.target] else {
-                    throw APIError.badRequest("rows[\(index)] has no '\(model.target.clipped())', the actual outcome this model predicts", code: "invalid_parameter")
-                }
-                return try Self.actualText(cell, model: model, at: "rows[\(index)].\(model.target.clipped())")
-            }
-            let inputs = rows.map { $0.filter { $0.key != model.target } }
-            let table = try TableInput.table(fromRows: inputs, limits: services.limits)
-            let (predictions, _) = try await Scoring.predict(served, table)
-            let logged = services.monitoring.log(served, tenant: tenant, predictions: predictions)
-            let encoder = JSONEncoder()
-            records = try logged.enumerated().map { index, entry in
-                OutcomeRecord(tenantId: tenant, predictionId: entry.id, modelName: served.name, version: served.version,
-                              predictedAt: now, receivedAt: now, predicted: try encoder.encode(entry.logged), actual: actuals[index])
-            }
-            newIDs = logged.map(\.id)
+            records = try await self.outcomes(outcomes, served: served, tenant: tenant)
+        } else {
+            records = try await rows(body.rows ?? [], served: served, tenant: tenant)
         }
-        let written = records
-        let replaced = try await services.store.pool.write { db -> Int in
+        let (replaced, versions) = try await services.store.pool.write { db -> (Int, [Int]) in
+            let versions = Set(records.map(\.version)).sorted()
+            // A version deleted since its predictions were found takes its outcomes with it.
+            if !served.isDemonstration, let gone = try versions.first(where: { version in
+                try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == served.name && Column("version") == version).fetchCount(db) == 0
+            }) {
+                throw APIError.conflict("version \(gone) of '\(served.name.clipped())' was deleted meanwhile; its predictions and outcomes went with it")
+            }
             var replaced = 0
-            for record in written {
+            for record in records {
                 if try OutcomeRecord.exists(db, key: ["tenantId": tenant, "predictionId": record.predictionId]) { replaced += 1 }
                 try record.save(db)
             }
-            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.feedback", subject: "\(served.name): \(written.count) outcomes")
-            return replaced
+            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.feedback", subject: "\(served.name): \(records.count) outcomes")
+            return (replaced, versions)
         }
         var live: [LiveQuality] = []
-        for version in Set(records.map(\.version)).sorted() {
+        for version in versions {
             let versioned = try await services.registry.find(served.name, version: version, for: tenant)
-            live.append(LiveQuality(version: version, model: versioned.model, outcomes: try await outcomes(of: versioned, tenant: tenant),
-                                    latest: services.monitoring.settings.liveOutcomes))
+            live.append(try await liveQuality(of: versioned, tenant: tenant))
         }
+        let newIDs = body.rows == nil ? nil : records.map(\.predictionId)
         return FeedbackAnswer(model: served.name, accepted: records.count, replaced: replaced, predictionIds: newIDs, live: live)
+    }
+
+    /// Outcomes by prediction id: each id found among the model's logged predictions, each
+    /// actual checked against the version that made the prediction. The last of repeated ids counts.
+    private func outcomes(_ outcomes: [FeedbackBody.Outcome], served: ServedModel, tenant: String) async throws -> [OutcomeRecord] {
+        let ids = try outcomes.enumerated().map { index, outcome -> PredictionID in
+            guard let id = PredictionID(outcome.predictionId) else {
+                throw APIError.notFound("outcomes[\(index)]: '\(outcome.predictionId.clipped())' is not a prediction of '\(served.name.clipped())' (a prediction id looks like 5f3a9c21-17, as /predict answered it)")
+            }
+            return id
+        }
+        let found = try await services.monitoring.findPredictions(ids, tenant: tenant, name: served.name)
+        var models: [Int: TrainedModel] = [:]
+        var latest: [PredictionID: Int] = [:]
+        for (index, id) in ids.enumerated() { latest[id] = index }
+        let now = Date(), encoder = JSONEncoder()
+        var records: [OutcomeRecord] = []
+        for (index, outcome) in outcomes.enumerated() where latest[ids[index]] == index {
+            guard let (version, logged) = found[ids[index]] else {
+                throw APIError.notFound("outcomes[\(index)]: prediction id '\(outcome.predictionId.clipped())' is not a prediction of '\(served.name.clipped())' that is still kept (predictions are kept for the tenant's prediction_retention_days)")
+            }
+            if models[version] == nil { models[version] = try await services.registry.find(served.name, version: version, for: tenant).model }
+            let actual = try Self.actualText(outcome.actual, model: models[version]!, at: "outcomes[\(index)].actual")
+            records.append(OutcomeRecord(tenantId: tenant, predictionId: ids[index].description, modelName: served.name, version: version,
+                                         predictedAt: logged.at, receivedAt: now, predicted: try encoder.encode(logged), actual: actual))
+        }
+        return records
+    }
+
+    /// Rows with their actual value in the target column: predicted now by the serving version,
+    /// each given an id, kept with its outcome (they are not counted as drift).
+    private func rows(_ rows: [[String: JSONCell]], served: ServedModel, tenant: String) async throws -> [OutcomeRecord] {
+        let model = served.model
+        let actuals = try rows.enumerated().map { index, row -> String in
+            guard let cell = row[model.target] else {
+                throw APIError.badRequest("rows[\(index)] has no '\(model.target.clipped())', the actual outcome this model predicts", code: "invalid_parameter")
+            }
+            return try Self.actualText(cell, model: model, at: "rows[\(index)].\(model.target.clipped())")
+        }
+        let table = try TableInput.table(fromRows: rows.map { $0.filter { $0.key != model.target } }, limits: services.limits)
+        let (predictions, _) = try await Scoring.predict(served, table)
+        let encoder = JSONEncoder()
+        return try services.monitoring.log(predictions: predictions).enumerated().map { index, entry in
+            OutcomeRecord(tenantId: tenant, predictionId: entry.id, modelName: served.name, version: served.version,
+                          predictedAt: entry.logged.at, receivedAt: entry.logged.at, predicted: try encoder.encode(entry.logged), actual: actuals[index])
+        }
     }
 }

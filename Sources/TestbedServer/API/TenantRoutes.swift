@@ -57,6 +57,9 @@ struct TenantRoutes {
             try context.requireAdmin()
             let body = try await request.decodeJSON(CreateTenant.self, limit: services.limits.maxRequestBytes, expected: #"{"id": "sawmill-north", "display_name": "…"}"#)
             try ResourceName.validate(body.id, of: "tenant")
+            guard !services.monitoring.isRetired(body.id) else {
+                throw APIError.conflict("a tenant '\(body.id.clipped())' was deleted moments ago; its requests still in flight are being dropped, so the id can be given again after \(Int(MonitoringService.quarantine)) seconds")
+            }
             let tenant = TenantRecord(id: body.id, displayName: body.displayName ?? body.id, createdAt: Date())
             let (key, record) = try await services.store.pool.write { db in
                 guard try TenantRecord.fetchOne(db, key: tenant.id) == nil else {
@@ -130,26 +133,33 @@ struct TenantRoutes {
 
     /// Deletes a tenant and everything it owns: keys, datasets, jobs, every model version,
     /// monitoring windows, logged predictions and outcomes (the database cascades from the
-    /// tenant), then the files and what is held in memory. Refused while a job of it is queued or
-    /// running, whose training process would otherwise write for a tenant that is gone.
+    /// tenant), then the files and what is held in memory. Its keys stop working first, so that
+    /// nothing new arrives while it goes. Refused while a job of it is queued or running, whose
+    /// training process would otherwise write for a tenant that is gone.
     private func deleteTenant(_ tenant: String) async throws {
-        let (datasets, models, keys) = try await services.store.pool.write { db -> ([String], [(String, Int)], [String]) in
-            guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant.clipped())'") }
-            let active = try JobRecord.filter(Column("tenantId") == tenant && ["queued", "running"].contains(Column("state"))).fetchCount(db)
-            guard active == 0 else {
-                throw APIError.conflict("tenant '\(tenant.clipped())' has \(active) queued or running job\(active == 1 ? "" : "s"); cancel \(active == 1 ? "it" : "them") first (POST /api/v1/jobs/{id}/cancel with the tenant's key)")
+        let keys = try await services.store.pool.read { db in try APIKeyRecord.filter(Column("tenantId") == tenant).fetchAll(db) }
+        for key in keys { services.keys.remove(key.id) }
+        let (datasets, models): ([String], [String])
+        do {
+            (datasets, models) = try await services.store.pool.write { db -> ([String], [String]) in
+                guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant.clipped())'") }
+                let active = try JobRecord.filter(Column("tenantId") == tenant && ["queued", "running"].contains(Column("state"))).fetchCount(db)
+                guard active == 0 else {
+                    throw APIError.conflict("tenant '\(tenant.clipped())' has \(active) queued or running job\(active == 1 ? "" : "s"); cancel \(active == 1 ? "it" : "them") first (POST /api/v1/jobs/{id}/cancel with the tenant's key)")
+                }
+                let datasets = try DatasetRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.fileName)
+                let models = try ModelRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.fileName)
+                _ = try TenantRecord.deleteOne(db, key: tenant)
+                try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "tenant.deleted", subject: tenant)
+                return (datasets, models)
             }
-            let datasets = try DatasetRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.fileName)
-            let models = try ModelRecord.filter(Column("tenantId") == tenant).fetchAll(db)
-            let keys = try APIKeyRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.id)
-            _ = try TenantRecord.deleteOne(db, key: tenant)
-            try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "tenant.deleted", subject: tenant)
-            return (datasets, models.map { ($0.fileName, $0.version) }, keys)
+        } catch {
+            for key in keys { services.keys.restore(key) }
+            throw error
         }
-        for key in keys { services.keys.remove(key) }
         for file in datasets { services.files.remove(services.files.datasetPath(file)) }
-        for (file, _) in models { services.files.remove(services.files.modelPath(file)) }
+        for file in models { services.files.remove(services.files.modelPath(file)) }
         services.registry.forget(tenant: tenant)
-        services.monitoring.forget(tenant: tenant, name: nil, version: nil)
+        services.monitoring.retire(tenant: tenant)
     }
 }

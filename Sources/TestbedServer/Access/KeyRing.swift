@@ -57,9 +57,14 @@ final class KeyRing: Sendable {
         entries.withLockedValue { $0[keyID]?.revoked = true }
     }
 
-    /// Forgets a key whose record was deleted with its tenant.
+    /// Forgets a key whose tenant is being deleted.
     func remove(_ keyID: String) {
         entries.withLockedValue { _ = $0.removeValue(forKey: keyID) }
+    }
+
+    /// Accepts a stored key again as it was (revoked or not), when its tenant's deletion was refused.
+    func restore(_ record: APIKeyRecord) {
+        entries.withLockedValue { $0[record.id] = Entry(tenantID: record.tenantId, digest: record.secretDigest, revoked: record.revokedAt != nil) }
     }
 }
 

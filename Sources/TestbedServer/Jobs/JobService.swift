@@ -223,10 +223,9 @@ actor JobService: Service {
                                                progress: { try reporter.report($0.step) })
             if let stop = reporter.stopReason { return Outcome(stop) }
             let model = result.model
-            let served = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id,
-                                                     promote: job.promote, comparison: try result.comparison.map { try JSONEncoder().encode($0) })
+            let (served, serves) = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id,
+                                                               promote: job.promote, comparison: try result.comparison.map { try JSONEncoder().encode($0) })
             let leaderboard = try model.training.leaderboard.map { try JSONEncoder().encode($0) }
-            let serves = served.version == 1 || job.promote
             let message = served.version == 1 ? "model '\(job.modelName)' is ready"
                 : "version \(served.version) of '\(job.modelName)' is ready\(serves ? " and serving" : "; the serving version stays until you promote this one")"
             return Outcome(state: .succeeded, message: message, leaderboard: leaderboard, version: served.version)

@@ -59,7 +59,7 @@ struct KServeRoutes {
     private func model(_ context: TestbedContext, ready: Bool) async throws -> ServedModel {
         let (tenant, name) = (try context.tenant(), try context.parameters.require("model"))
         let version = try context.parameters.get("version").map { text -> Int in
-            guard let version = Int(text), version >= 1 else {
+            guard let version = VersionNumber.parse(text) else {
                 throw APIError.notFound("model '\(name.clipped())' has no version '\(text.clipped())'; versions are numbered 1, 2, 3, … (GET /v2/models/\(name.clipped()) lists them)")
             }
             return version

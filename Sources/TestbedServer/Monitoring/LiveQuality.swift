@@ -25,7 +25,8 @@ struct LiveQuality: Encodable, Sendable {
     var coverage: Double?
     var promisedCoverage: Double?
     var promised: Promise?
-    /// The live figure lies outside the promise: its mean ± 2 standard deviations over the folds.
+    /// The live figure lies outside the promise, its mean ± 2 standard deviations over the folds,
+    /// over at least ``minOutcomes`` outcomes (fewer say too little to raise an alarm).
     var flagged: Bool
     var message: String
     var days: [Day]
@@ -35,6 +36,8 @@ struct LiveQuality: Encodable, Sendable {
         case primaryMetric = "primary_metric", promisedCoverage = "promised_coverage"
     }
 
+    static let minOutcomes = 30
+
     /// One outcome as measured: what was predicted and what happened.
     struct Outcome: Sendable {
         var predicted: LoggedPrediction
@@ -42,7 +45,8 @@ struct LiveQuality: Encodable, Sendable {
         var actual: Double
     }
 
-    /// `outcomes` newest first; `latest` of them make the headline figures, all of them the days.
+    /// `outcomes` newest first; `latest` of them make the headline figures, all of them the days
+    /// (the routes read at most ``MonitoringRoutes/maxOutcomesRead``).
     init(version: Int, model: TrainedModel, outcomes: [Outcome], latest: Int) {
         self.version = version
         let metric = ModelSearch.primaryMetric(for: model.task)
@@ -54,7 +58,7 @@ struct LiveQuality: Encodable, Sendable {
         self.outcomes = recent.count
         (metrics, coverage) = Self.measure(recent, model: model)
         let live = metrics[metric]
-        if let live, let promised, let std = promised.std {
+        if let live, let promised, let std = promised.std, recent.count >= Self.minOutcomes {
             flagged = abs(live - promised.mean) > 2 * std
         } else {
             flagged = false
@@ -65,8 +69,10 @@ struct LiveQuality: Encodable, Sendable {
             let higherIsBetter = MetricCatalog.named(metric)?.higherIsBetter ?? true
             let verdict = !flagged ? "" : (live > promised!.mean) == higherIsBetter ? " (better than promised)" : " (worse than promised)"
             message = "live \(metric) \(figure(live)) over the last \(recent.count) outcome\(recent.count == 1 ? "" : "s")\(promise)\(verdict)"
-        } else {
+        } else if recent.isEmpty {
             message = "no outcomes reported yet for version \(version); POST them to /api/v1/models/{name}/feedback"
+        } else {
+            message = "live \(metric) cannot be computed over the last \(recent.count) outcomes: a prediction or an outcome is so far from the rest that the figure overflows"
         }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
@@ -101,6 +107,7 @@ struct LiveQuality: Encodable, Sendable {
             }
         }
         let coverage = covered.isEmpty ? nil : Double(covered.filter { $0 }.count) / Double(covered.count)
-        return (metrics, coverage)
+        // JSON has no infinity: a metric that overflowed (or R² of a constant) is left out.
+        return (metrics.filter { $0.value.isFinite }, coverage)
     }
 }

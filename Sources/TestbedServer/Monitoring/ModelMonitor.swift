@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InferenceCore
+import Metrics
 import NIOConcurrencyHelpers
 
 /// How served models are watched: windows, drift flags, what is kept and for how long.
@@ -27,6 +28,9 @@ struct MonitoringSettings: Sendable {
         guard windowSeconds.isFinite, windowSeconds >= 1, windowSeconds <= 86_400 else {
             throw ValidationError("monitoring window seconds must be 1 to 86400; got \(windowSeconds)")
         }
+        guard minRows <= windowRows else {
+            throw ValidationError("drift min rows (\(minRows)) must not exceed the monitoring window rows (\(windowRows)): no window could ever be flagged")
+        }
         guard (1...3_650).contains(retentionDays) else { throw ValidationError("monitoring days must be 1 to 3650; got \(retentionDays)") }
         guard (1...100_000).contains(liveOutcomes) else { throw ValidationError("live outcomes must be 1 to 100000; got \(liveOutcomes)") }
     }
@@ -43,6 +47,16 @@ struct LoggedPrediction: Codable, Sendable {
     var set: [Int]?
     /// The row as it was sent, only when the tenant keeps inputs.
     var inputs: [String: String]?
+
+    /// Every row of a scored batch, numbered from `firstSeq`.
+    static func rows(of predictions: Predictions, firstSeq: Int64, at now: Date) -> [LoggedPrediction] {
+        predictions.values.indices.map { row in
+            LoggedPrediction(seq: firstSeq + Int64(row), at: now, value: predictions.values[row],
+                             probabilities: predictions.probabilities?.row(row),
+                             interval: predictions.intervals.map { [$0[row].lower, $0[row].upper] },
+                             set: predictions.predictionSets?[row])
+        }
+    }
 }
 
 /// The bin counts of a window, and when it began and ended.
@@ -60,6 +74,9 @@ final class ModelMonitor: Sendable {
     let name: String
     let version: Int
     let isDemonstration: Bool
+    /// The version's record, for a tenant's model: a model deleted and trained again under the
+    /// same name and number is another record, and what was counted for the old one is not its.
+    let recordID: String?
     /// `nil` for a model file from before drift references: its predictions are logged, not binned.
     let reference: DriftReference?
 
@@ -74,30 +91,55 @@ final class ModelMonitor: Sendable {
 
     init(tenant: String, served: ServedModel, logInputs: Bool, now: Date) {
         (self.tenant, self.name, self.version, isDemonstration) = (tenant, served.name, served.version, served.isDemonstration)
+        recordID = served.record?.id
         let reference = served.model.training.driftReference
         self.reference = reference
         state = NIOLockedValueBox(State(window: reference.map { DriftCounts(reference: $0) }, startedAt: now, logInputs: logInputs))
     }
 
+    /// Predictions waiting to be written, at most: while the database refuses writes, the
+    /// oldest are dropped beyond this (and counted), rather than memory growing without end.
+    static let maxPending = 200_000
+
+    /// Batches up to this many rows are counted inside the lock (cheaper than a window of their
+    /// own); larger ones are counted outside it and merged, so other requests do not wait.
+    static let inlineRows = 64
+
     /// Counts a scored batch into the open window and queues its predictions for the log, as
-    /// sequence numbers `firstSeq...`. A window that reaches its row limit closes here.
+    /// sequence numbers `firstSeq...`. A window that reaches its row limit closes here; a batch
+    /// is never split, so a window may hold more rows than the limit.
     func record(_ table: DataTable, _ predictions: Predictions, firstSeq: Int64, now: Date, settings: MonitoringSettings) {
-        let rows = predictions.values.count
-        var logged = [LoggedPrediction]()
-        logged.reserveCapacity(rows)
-        for row in 0..<rows {
-            logged.append(LoggedPrediction(seq: firstSeq + Int64(row), at: now, value: predictions.values[row],
-                                           probabilities: predictions.probabilities?.row(row),
-                                           interval: predictions.intervals.map { [$0[row].lower, $0[row].upper] },
-                                           set: predictions.predictionSets?[row]))
+        var logged = LoggedPrediction.rows(of: predictions, firstSeq: firstSeq, at: now)
+        if state.withLockedValue({ $0.logInputs }) { Self.attachInputs(table, to: &logged) }
+        var counted: DriftCounts?
+        if let reference, table.rowCount > Self.inlineRows {
+            counted = DriftCounts(reference: reference)
+            reference.count(table, predictions: predictions, into: &counted!)
         }
-        state.withLockedValue { state in
-            if state.logInputs { Self.attachInputs(table, to: &logged) }
+        let dropped = state.withLockedValue { state -> Int in
             state.pending.append(contentsOf: logged)
-            guard let reference, state.window != nil else { return }
-            reference.count(table, predictions: predictions, into: &state.window!)
+            let dropped = max(0, state.pending.count - Self.maxPending)
+            if dropped > 0 { state.pending.removeFirst(dropped) }
+            guard let reference, state.window != nil else { return dropped }
+            if let counted { state.window!.add(counted) } else { reference.count(table, predictions: predictions, into: &state.window!) }
             if state.window!.rows >= settings.windowRows { Self.close(&state, reference: reference, now: now) }
+            return dropped
         }
+        if dropped > 0 { Self.droppedPredictions.increment(by: dropped) }
+    }
+
+    static let droppedPredictions = Counter(label: "testbed_predictions_not_logged_total")
+
+    /// Puts back what a failed write took, ahead of what arrived since, within ``maxPending``.
+    func restore(_ waiting: (windows: [MonitoringWindow], predictions: [LoggedPrediction])) {
+        let dropped = state.withLockedValue { state -> Int in
+            state.closed = waiting.windows + state.closed
+            state.pending = waiting.predictions + state.pending
+            let dropped = max(0, state.pending.count - Self.maxPending)
+            if dropped > 0 { state.pending.removeFirst(dropped) }
+            return dropped
+        }
+        if dropped > 0 { Self.droppedPredictions.increment(by: dropped) }
     }
 
     /// Closes the open window once it is older than the time limit (and holds any rows).

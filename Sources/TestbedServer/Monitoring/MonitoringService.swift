@@ -9,8 +9,8 @@ import ServiceLifecycle
 /// Watches every served model version: gives each predicted row an id, counts inputs and
 /// predictions into windows (``ModelMonitor``), and, once a second off the request path, writes
 /// closed windows and logged predictions to the database, sets the drift gauges and erases what
-/// is older than its retention. On shutdown the open windows are closed and written, so a
-/// restart loses at most what arrived in the last second before a crash.
+/// is older than its retention. On shutdown the open windows are closed and written; a crash
+/// loses the open windows and the last second's predictions.
 final class MonitoringService: Service, Sendable {
     let settings: MonitoringSettings
     private let store: MetadataStore
@@ -22,6 +22,13 @@ final class MonitoringService: Service, Sendable {
     private let monitors = NIOLockedValueBox<[String: ModelMonitor]>([:])
     /// Tenants that keep the inputs of their predictions.
     private let loggingInputs = NIOLockedValueBox<Set<String>>([])
+    /// Tenants deleted in the last ``quarantine`` seconds, and when: requests of theirs still in
+    /// flight are neither counted nor written, and the id cannot be given to a new tenant yet.
+    private let retired = NIOLockedValueBox<[String: Date]>([:])
+    static let quarantine: TimeInterval = 30
+    /// The write in progress: one at a time, so that a caller who must see everything written
+    /// (feedback) waits for a write the background loop has begun.
+    private let writing = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     init(settings: MonitoringSettings, store: MetadataStore, logger: Logger) throws {
         (self.settings, self.store, self.logger) = (settings, store, logger)
@@ -36,31 +43,26 @@ final class MonitoringService: Service, Sendable {
     /// Records a scored batch of `tenant`'s view of `served` and returns each row's prediction
     /// id; `nil` when monitoring is off.
     func record(_ served: ServedModel, tenant: String, table: DataTable, predictions: Predictions) -> [String]? {
-        guard settings.enabled else { return nil }
-        let rows = Int64(predictions.values.count)
-        let first = sequence.withLockedValue { value in
-            defer { value += rows }
-            return value
-        }
+        guard settings.enabled, !isRetired(tenant) else { return nil }
+        let first = numbers(predictions.values.count)
         let now = Date()
         monitor(served, tenant: tenant, now: now).record(table, predictions, firstSeq: first, now: now, settings: settings)
-        return (0..<rows).map { "\(prefix)-\(first + $0)" }
+        return (0..<Int64(predictions.values.count)).map { PredictionID(prefix: prefix, seq: first + $0).description }
     }
 
-    /// Ids for rows that arrive with their outcome (feedback by rows): logged, not counted as drift.
-    func log(_ served: ServedModel, tenant: String, predictions: Predictions) -> [(id: String, logged: LoggedPrediction)] {
-        let rows = Int64(predictions.values.count)
-        let first = sequence.withLockedValue { value in
-            defer { value += rows }
-            return value
+    /// Ids for rows that arrive with their outcome (feedback by rows): their outcomes keep them,
+    /// they are not counted as drift.
+    func log(predictions: Predictions) -> [(id: String, logged: LoggedPrediction)] {
+        LoggedPrediction.rows(of: predictions, firstSeq: numbers(predictions.values.count), at: Date()).map {
+            (PredictionID(prefix: prefix, seq: $0.seq).description, $0)
         }
-        let now = Date()
-        return (0..<Int(rows)).map { row in
-            let seq = first + Int64(row)
-            return ("\(prefix)-\(seq)", LoggedPrediction(seq: seq, at: now, value: predictions.values[row],
-                                                        probabilities: predictions.probabilities?.row(row),
-                                                        interval: predictions.intervals.map { [$0[row].lower, $0[row].upper] },
-                                                        set: predictions.predictionSets?[row]))
+    }
+
+    /// The first of `count` new sequence numbers.
+    private func numbers(_ count: Int) -> Int64 {
+        sequence.withLockedValue { value in
+            defer { value += Int64(count) }
+            return value
         }
     }
 
@@ -82,25 +84,43 @@ final class MonitoringService: Service, Sendable {
         monitors.withLockedValue { $0[Self.key(tenant, name, version)] }?.openWindow
     }
 
-    /// The logged predictions of `tenant`'s model `name` with these ids, and the version that
-    /// made each; ids that are malformed, unknown, another model's or past retention are absent.
-    func findPredictions(_ ids: [String], tenant: String, name: String) async throws -> [String: (Int, LoggedPrediction)] {
+    /// The logged predictions of `tenant`'s model `name` with these ids, by canonical id (see
+    /// ``PredictionID``), and the version that made each; ids that are malformed, unknown,
+    /// another model's or past retention are absent. Predictions whose outcome was reported
+    /// (feedback by rows among them) are found with it.
+    func findPredictions(_ ids: [PredictionID], tenant: String, name: String) async throws -> [PredictionID: (version: Int, logged: LoggedPrediction)] {
         try await flush()
-        var wanted: [String: Set<Int64>] = [:]
-        for id in ids.compactMap(PredictionID.init) { wanted[id.prefix, default: []].insert(id.seq) }
-        let queries = wanted
-        let batches = try await store.pool.read { db in
-            try queries.flatMap { prefix, seqs in
-                try PredictionBatchRecord.filter(Column("tenantId") == tenant && Column("modelName") == name && Column("prefix") == prefix
-                                                 && Column("firstSeq") <= seqs.max()! && Column("lastSeq") >= seqs.min()!).fetchAll(db)
+        // Nearby numbers are read together, far ones apart, so that two ids cannot make one
+        // request decode every batch written in between.
+        var ranges: [(prefix: String, low: Int64, high: Int64)] = []
+        for (prefix, seqs) in Dictionary(grouping: ids, by: \.prefix) {
+            for seq in Set(seqs.map(\.seq)).sorted() {
+                if let last = ranges.last, last.prefix == prefix, seq - last.high <= 1_000 { ranges[ranges.count - 1].high = seq } else { ranges.append((prefix, seq, seq)) }
             }
         }
+        let wanted = Set(ids), canonical = ids.map(\.description), queries = ranges
+        let (batches, outcomes) = try await store.pool.read { db in
+            var batches: [Int64: PredictionBatchRecord] = [:]
+            for range in queries {
+                for batch in try PredictionBatchRecord.filter(Column("tenantId") == tenant && Column("modelName") == name && Column("prefix") == range.prefix
+                                                              && Column("firstSeq") <= range.high && Column("lastSeq") >= range.low).fetchAll(db) {
+                    batches[batch.id!] = batch
+                }
+            }
+            let outcomes = try OutcomeRecord.filter(Column("tenantId") == tenant && Column("modelName") == name && canonical.contains(Column("predictionId"))).fetchAll(db)
+            return (Array(batches.values), outcomes)
+        }
         let decoder = JSONDecoder()
-        var found: [String: (Int, LoggedPrediction)] = [:]
+        var found: [PredictionID: (version: Int, logged: LoggedPrediction)] = [:]
+        for outcome in outcomes {
+            if let id = PredictionID(outcome.predictionId), let logged = try? decoder.decode(LoggedPrediction.self, from: outcome.predicted) {
+                found[id] = (outcome.version, logged)
+            }
+        }
         for batch in batches {
-            guard let seqs = wanted[batch.prefix], seqs.contains(where: { batch.firstSeq <= $0 && $0 <= batch.lastSeq }) else { continue }
-            for logged in try decoder.decode([LoggedPrediction].self, from: batch.payload) where seqs.contains(logged.seq) {
-                found["\(batch.prefix)-\(logged.seq)"] = (batch.version, logged)
+            for logged in try decoder.decode([LoggedPrediction].self, from: batch.payload) {
+                let id = PredictionID(prefix: batch.prefix, seq: logged.seq)
+                if wanted.contains(id) { found[id] = (batch.version, logged) }
             }
         }
         return found
@@ -108,11 +128,29 @@ final class MonitoringService: Service, Sendable {
 
     /// Drops the in-memory state of a deleted model (one version or all), or of all of a deleted tenant's.
     func forget(tenant: String, name: String?, version: Int?) {
-        monitors.withLockedValue { monitors in
-            for (key, monitor) in monitors where monitor.tenant == tenant && (name == nil || monitor.name == name) && (version == nil || monitor.version == version) {
-                monitors[key] = nil
-                DriftGauges(monitor).destroy(features: monitor.reference?.features.map(\.name) ?? [])
+        let forgotten = monitors.withLockedValue { monitors -> [ModelMonitor] in
+            let matching = monitors.filter { _, monitor in
+                monitor.tenant == tenant && (name == nil || monitor.name == name) && (version == nil || monitor.version == version)
             }
+            for key in matching.keys { monitors[key] = nil }
+            return Array(matching.values)
+        }
+        for monitor in forgotten { DriftGauges(monitor).destroy() }
+    }
+
+    /// A tenant was deleted: forgets its monitors and keeps its in-flight requests out for ``quarantine`` seconds.
+    func retire(tenant: String) {
+        retired.withLockedValue { $0[tenant] = Date() }
+        forget(tenant: tenant, name: nil, version: nil)
+    }
+
+    /// Whether `tenant` was deleted moments ago (see ``retire(tenant:)``).
+    func isRetired(_ tenant: String) -> Bool {
+        retired.withLockedValue { retired in
+            guard let at = retired[tenant] else { return false }
+            if Date().timeIntervalSince(at) < Self.quarantine { return true }
+            retired[tenant] = nil
+            return false
         }
     }
 
@@ -144,46 +182,96 @@ final class MonitoringService: Service, Sendable {
         logger.info("monitoring stopped; open windows written")
     }
 
-    /// Writes what every monitor has waiting, so that feedback finds the latest predictions.
+    /// Writes what every monitor has waiting, after any write in progress, so that feedback
+    /// finds the latest predictions. What a failed write took goes back to its monitor.
     func flush() async throws {
         guard settings.enabled else { return }
+        let outcome = NIOLockedValueBox<(any Error)?>(nil)
+        let task = writing.withLockedValue { writing -> Task<Void, Never> in
+            let previous = writing
+            let task = Task {
+                await previous?.value
+                do { try await self.writeWaiting() } catch { outcome.withLockedValue { $0 = error } }
+            }
+            writing = task
+            return task
+        }
+        await task.value
+        if let error = outcome.withLockedValue({ $0 }) { throw error }
+    }
+
+    private func writeWaiting() async throws {
+        let encoder = JSONEncoder()
         let drained = monitors.withLockedValue { Array($0.values) }.map { ($0, $0.drain()) }.filter { !$0.1.windows.isEmpty || !$0.1.predictions.isEmpty }
         guard !drained.isEmpty else { return }
-        let encoder = JSONEncoder()
-        try await store.pool.write { db in
+        // Encoded before the transaction: the database's single writer waits for nobody's JSON.
+        var windows: [(ModelMonitor, MonitoringWindowRecord, MonitoringWindow)] = []
+        var batches: [(ModelMonitor, PredictionBatchRecord)] = []
+        do {
             for (monitor, waiting) in drained {
                 for window in waiting.windows {
-                    var record = MonitoringWindowRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
-                                                        startedAt: window.startedAt, endedAt: window.endedAt, rows: window.counts.rows,
-                                                        counts: try encoder.encode(window.counts))
-                    // The tenant or the model may have gone meanwhile: nothing to keep then.
-                    guard try self.stillServed(monitor, in: db) else { continue }
+                    windows.append((monitor, MonitoringWindowRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
+                                                                    startedAt: window.startedAt, endedAt: window.endedAt, rows: window.counts.rows,
+                                                                    counts: try encoder.encode(window.counts)), window))
+                }
+                // Numbers are handed out before the monitor's lock is taken, so the log is not
+                // in order: the batch's range is its smallest and largest number.
+                let seqs = waiting.predictions.map(\.seq)
+                guard let first = seqs.min(), let last = seqs.max(), let at = waiting.predictions.first?.at else { continue }
+                batches.append((monitor, PredictionBatchRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
+                                                               prefix: prefix, firstSeq: first, lastSeq: last, createdAt: at,
+                                                               payload: try encoder.encode(waiting.predictions))))
+            }
+        } catch {
+            for (monitor, waiting) in drained { monitor.restore(waiting) }
+            throw error
+        }
+        let gone: Set<ObjectIdentifier>
+        do {
+            let (windowRecords, batchRecords) = (windows.map { ($0.0, $0.1) }, batches)
+            gone = try await store.pool.write { db -> Set<ObjectIdentifier> in
+                var served: [ObjectIdentifier: Bool] = [:]
+                // The tenant, the model or the version may have been deleted meanwhile: nothing to keep then.
+                func stillServed(_ monitor: ModelMonitor) throws -> Bool {
+                    if let known = served[ObjectIdentifier(monitor)] { return known }
+                    let answer = try !self.isRetired(monitor.tenant) && self.stillServed(monitor, in: db)
+                    served[ObjectIdentifier(monitor)] = answer
+                    return answer
+                }
+                for (monitor, record) in windowRecords where try stillServed(monitor) {
+                    var record = record
                     try record.insert(db)
                 }
-                guard let first = waiting.predictions.first, let last = waiting.predictions.last, try self.stillServed(monitor, in: db) else { continue }
-                var batch = PredictionBatchRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
-                                                  prefix: self.prefix, firstSeq: first.seq, lastSeq: last.seq, createdAt: first.at,
-                                                  payload: try encoder.encode(waiting.predictions))
-                try batch.insert(db)
+                for (monitor, record) in batchRecords where try stillServed(monitor) {
+                    var record = record
+                    try record.insert(db)
+                }
+                return Set(served.filter { !$0.value }.keys)
             }
+        } catch {
+            for (monitor, waiting) in drained { monitor.restore(waiting) }
+            throw error
         }
-        for (monitor, waiting) in drained {
+        // A monitor of a deleted model goes; one that a request re-created after it was forgotten too.
+        monitors.withLockedValue { monitors in
+            for (key, monitor) in monitors where gone.contains(ObjectIdentifier(monitor)) { monitors[key] = nil }
+        }
+        for (monitor, _, window) in windows where !gone.contains(ObjectIdentifier(monitor)) {
             guard let reference = monitor.reference else { continue }
-            let gauges = DriftGauges(monitor)
-            for window in waiting.windows { gauges.update(DriftScores(window.counts, reference: reference, settings: settings)) }
+            DriftGauges(monitor).update(DriftScores(window.counts, reference: reference, settings: settings))
         }
+        for (monitor, _) in drained where gone.contains(ObjectIdentifier(monitor)) { DriftGauges(monitor).destroy() }
     }
 
     private func flushLogging() async {
-        do { try await flush() } catch { logger.error("monitoring data could not be written; retrying", metadata: ["error": "\(error)"]) }
+        do { try await flush() } catch { logger.error("monitoring data could not be written; kept for the next attempt", metadata: ["error": "\(error)"]) }
     }
 
-    /// A tenant's model still exists (demonstration models always do).
+    /// The tenant and its model version still exist (demonstration models always do).
     private func stillServed(_ monitor: ModelMonitor, in db: Database) throws -> Bool {
-        guard try TenantRecord.fetchOne(db, key: monitor.tenant) != nil else { return false }
-        if monitor.isDemonstration { return true }
-        return try ModelRecord.filter(Column("tenantId") == monitor.tenant && Column("name") == monitor.name
-                                      && Column("version") == monitor.version).fetchCount(db) > 0
+        guard try TenantRecord.exists(db, key: monitor.tenant) else { return false }
+        guard let recordID = monitor.recordID else { return monitor.isDemonstration }
+        return try ModelRecord.exists(db, key: recordID)
     }
 
     /// Erases windows older than the retention and predictions and outcomes older than their tenant's setting.
@@ -209,10 +297,13 @@ final class MonitoringService: Service, Sendable {
 }
 
 /// A prediction's id, `<prefix>-<sequence>`: the serving process's random prefix (hexadecimal)
-/// and the row's number in that process.
-struct PredictionID: Hashable, Sendable {
+/// and the row's number in that process. Read leniently (upper case, leading zeros) and always
+/// written and stored in one canonical form, so that two spellings are one prediction.
+struct PredictionID: Hashable, Sendable, CustomStringConvertible {
     var prefix: String
     var seq: Int64
+
+    init(prefix: String, seq: Int64) { (self.prefix, self.seq) = (prefix, seq) }
 
     /// `nil` for text that cannot be an id.
     init?(_ text: String) {
@@ -220,8 +311,10 @@ struct PredictionID: Hashable, Sendable {
         let prefix = text[..<dash], digits = text[text.index(after: dash)...]
         guard (1...16).contains(prefix.utf8.count), prefix.allSatisfy({ $0.isASCII && $0.isHexDigit }),
               (1...18).contains(digits.utf8.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), let seq = Int64(digits) else { return nil }
-        (self.prefix, self.seq) = (String(prefix), seq)
+        (self.prefix, self.seq) = (prefix.lowercased(), seq)
     }
+
+    var description: String { "\(prefix)-\(seq)" }
 }
 
 /// Per window: each feature's and the predictions' PSI against training, and which are flagged.
@@ -249,9 +342,11 @@ struct DriftScores: Sendable {
 
 /// The Prometheus series of one monitored model version.
 struct DriftGauges {
+    let monitor: ModelMonitor
     let dimensions: [(String, String)]
 
     init(_ monitor: ModelMonitor) {
+        self.monitor = monitor
         dimensions = [("model", monitor.name), ("version", "\(monitor.version)"), ("tenant", monitor.tenant)]
     }
 
@@ -264,8 +359,10 @@ struct DriftGauges {
         Counter(label: "testbed_monitored_rows_total", dimensions: dimensions).increment(by: scores.rows)
     }
 
-    func destroy(features: [String]) {
-        for feature in features { Gauge(label: "testbed_feature_drift", dimensions: dimensions + [("feature", feature)]).destroy() }
+    func destroy() {
+        for feature in monitor.reference?.features.map(\.name) ?? [] {
+            Gauge(label: "testbed_feature_drift", dimensions: dimensions + [("feature", feature)]).destroy()
+        }
         Gauge(label: "testbed_prediction_drift", dimensions: dimensions).destroy()
         Gauge(label: "testbed_drift_flagged_features", dimensions: dimensions).destroy()
         Counter(label: "testbed_monitored_rows_total", dimensions: dimensions).destroy()

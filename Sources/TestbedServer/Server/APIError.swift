@@ -49,6 +49,9 @@ struct APIError: Error, Sendable {
         case _ where (error as? StorageError)?.isDiskFull == true || (error as? DatabaseError)?.resultCode == .SQLITE_FULL:
             self.init(status: Self.insufficientStorage, code: "disk_full",
                       message: "the server's disk is full, so nothing was stored; tell the hub (request id \(requestID)) and try again later")
+        case let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY:
+            // A tenant (or what the request refers to) was deleted while the request was handled.
+            self.init(status: .conflict, code: "conflict", message: "what this request refers to was deleted while it was handled; nothing was stored")
         case let error as DecodingError:
             self.init(status: .badRequest, code: "invalid_json", message: Self.describe(error))
         case let error as HTTPError where error.status == .notFound && error.body == nil:

@@ -70,8 +70,9 @@ final class ModelRegistry: Sendable {
     private let cache = NIOLockedValueBox<[String: ServedModel]>([:])
     /// "tenant/name" of models unloaded through the repository extension, per tenant view.
     private let unloaded = NIOLockedValueBox<Set<String>>([])
-    /// Counts changes of serving versions, so that a lookup that raced one does not cache its stale answer.
-    private let promotions = NIOLockedValueBox(0)
+    /// Counts changes to which versions exist and serve (promotions, registrations, deletions),
+    /// so that a lookup that raced one does not cache its stale answer.
+    private let generation = NIOLockedValueBox(0)
     private let store: MetadataStore
     private let files: FileStore
 
@@ -98,11 +99,9 @@ final class ModelRegistry: Sendable {
     func find(_ name: String, version: Int? = nil, for tenant: String) async throws -> ServedModel {
         let key = Self.key(tenant, name, version)
         if let cached = cache.withLockedValue({ $0[key] }) { return cached }
-        let generation = promotions.withLockedValue { $0 }
+        let seen = generation.withLockedValue { $0 }
         let found = try await store.pool.read { db -> (ModelRecord?, Bool) in
-            guard let series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db) else {
-                return (nil, false)
-            }
+            guard let series = try Self.series(name, tenant, in: db) else { return (nil, false) }
             let record = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name
                                                 && Column("version") == (version ?? series.servingVersion)).fetchOne(db)
             return (record, true)
@@ -111,10 +110,11 @@ final class ModelRegistry: Sendable {
             let versionKey = Self.key(tenant, name, record.version)
             let cached = cache.withLockedValue { $0[versionKey] }
             let served = if let cached { cached } else { try await load(record) }
+            // A change since the read above may have made this answer stale: used once, not kept.
             cache.withLockedValue { cache in
+                guard seen == generation.withLockedValue({ $0 }) else { return }
                 cache[versionKey] = served
-                // A promotion since the read above invalidated this name: its answer may be stale.
-                if version != nil || generation == promotions.withLockedValue({ $0 }) { cache[key] = served }
+                cache[key] = served
             }
             return served
         }
@@ -145,7 +145,7 @@ final class ModelRegistry: Sendable {
     /// The versions of `name` in `tenant`'s view, oldest first, and the one that serves.
     func versions(of name: String, for tenant: String) async throws -> ModelVersions {
         let found = try await store.pool.read { db -> ModelVersions? in
-            guard let series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db) else { return nil }
+            guard let series = try Self.series(name, tenant, in: db) else { return nil }
             let records = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).order(Column("version")).fetchAll(db)
             return ModelVersions(name: name, serving: series.servingVersion, records: records)
         }
@@ -160,40 +160,60 @@ final class ModelRegistry: Sendable {
 
     /// Whether `name` is a demonstration model's or already one of `tenant`'s models.
     func isNameTaken(_ name: String, by tenant: String, in db: Database) throws -> Bool {
-        try demonstrations[name] != nil || ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchCount(db) > 0
+        try demonstrations[name] != nil || Self.series(name, tenant, in: db) != nil
+    }
+
+    /// The series of a model name that has versions; a deleted model's series is kept (serving
+    /// version 0) only so that its version numbers are never given again.
+    private static func series(_ name: String, _ tenant: String, in db: Database) throws -> ModelSeriesRecord? {
+        try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name && Column("servingVersion") > 0).fetchOne(db)
     }
 
     /// Writes the model file, then its record as the next version of `name`; the first version
-    /// of a name serves at once, a later one when `promote` says so. A crash in between leaves an
-    /// unreferenced file, never a record without its file.
+    /// of a name serves at once, a later one when `promote` says so (the answer says whether it
+    /// serves). A later version must predict the same target as the same task. A crash in
+    /// between leaves an unreferenced file, never a record without its file.
     func register(_ model: TrainedModel, name: String, tenant: String, datasetID: String?, jobID: String?,
-                  promote: Bool = false, comparison: Data? = nil) async throws -> ServedModel {
+                  promote: Bool = false, comparison: Data? = nil) async throws -> (served: ServedModel, serves: Bool) {
+        if let serving = try? await find(name, for: tenant), !serving.isDemonstration {
+            try Self.checkSameTarget(model, as: serving)
+        }
         let fileName = "\(tenant)-\(UUID().uuidString.lowercased()).json"
         try files.writeAtomically(try model.jsonData(), to: files.modelPath(fileName))
-        let record: ModelRecord
+        changed()
+        let (record, serves): (ModelRecord, Bool)
         do {
-            record = try await store.pool.write { db -> ModelRecord in
+            (record, serves) = try await store.pool.write { db -> (ModelRecord, Bool) in
                 guard self.demonstrations[name] == nil else {
                     throw APIError.conflict("'\(name.clipped())' is a demonstration model's name; demonstration models are read-only, so choose another name")
                 }
                 var series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db)
-                    ?? ModelSeriesRecord(tenantId: tenant, name: name, servingVersion: 1, nextVersion: 1)
+                    ?? ModelSeriesRecord(tenantId: tenant, name: name, servingVersion: 0, nextVersion: 1)
                 let record = ModelRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, name: name, version: series.nextVersion,
                                          fileName: fileName, datasetId: datasetID, jobId: jobID, comparison: comparison, createdAt: Date())
-                if record.version == 1 || promote { series.servingVersion = record.version }
+                let serves = series.servingVersion == 0 || promote
+                if serves { series.servingVersion = record.version }
                 series.nextVersion += 1
                 try series.save(db)
                 try record.insert(db)
                 try MetadataStore.audit(db, tenant: tenant, actor: jobID.map { "job \($0)" } ?? tenant, action: "model.registered",
-                                        subject: "\(name) version \(record.version)")
-                return record
+                                        subject: "\(name) version \(record.version)\(serves ? ", serving" : "")")
+                return (record, serves)
             }
         } catch {
             files.remove(files.modelPath(fileName))
             throw error
         }
-        invalidateServing(name, for: tenant)
-        return ServedModel(name: name, version: record.version, owner: tenant, model: model, record: record, story: nil)
+        invalidate(name, for: tenant)
+        return (ServedModel(name: name, version: record.version, owner: tenant, model: model, record: record, story: nil), serves)
+    }
+
+    /// Refuses a version that would change what the name predicts under its clients' feet.
+    static func checkSameTarget(_ model: TrainedModel, as serving: ServedModel) throws {
+        let (old, new) = (serving.model, model)
+        guard old.target == new.target, old.task == new.task else {
+            throw APIError.conflict("version \(serving.version) of '\(serving.name.clipped())' predicts '\(old.target.clipped())' (\(old.task.rawValue)); a new version must too, and this one predicts '\(new.target.clipped())' (\(new.task.rawValue)); choose another model_name")
+        }
     }
 
     /// Makes `version` the one `name` serves (a rollback is promoting an earlier one); returns
@@ -202,8 +222,9 @@ final class ModelRegistry: Sendable {
         guard demonstrations[name] == nil else {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
+        changed()
         let previous = try await store.pool.write { db -> Int in
-            guard var series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db) else {
+            guard var series = try Self.series(name, tenant, in: db) else {
                 throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
             }
             guard try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name && Column("version") == version).fetchCount(db) > 0 else {
@@ -215,51 +236,60 @@ final class ModelRegistry: Sendable {
             try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.promoted", subject: "\(name) version \(version) (was \(previous))")
             return previous
         }
-        invalidateServing(name, for: tenant)
+        invalidate(name, for: tenant)
         return previous
     }
 
     /// Deletes one version that does not serve, with its file and what was recorded of its use.
+    /// Only records are read: a model file that no longer loads can still be deleted.
     func delete(_ name: String, version: Int, for tenant: String) async throws {
-        let served = try await find(name, version: version, for: tenant)
-        guard let record = served.record else {
+        guard demonstrations[name] == nil else {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
-        try await store.pool.write { db in
-            let serving = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db)?.servingVersion
-            guard serving != version else {
+        changed()
+        let record = try await store.pool.write { db -> ModelRecord in
+            guard let series = try Self.series(name, tenant, in: db) else {
+                throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
+            }
+            guard let record = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name && Column("version") == version).fetchOne(db) else {
+                throw APIError.notFound("model '\(name.clipped())' has no version \(version); GET /api/v1/models/\(name.clipped())/versions lists them")
+            }
+            guard series.servingVersion != version else {
                 throw APIError.conflict("version \(version) of '\(name.clipped())' is the serving version; promote another version first, or delete the whole model")
             }
             _ = try ModelRecord.deleteOne(db, key: record.id)
             try Self.eraseUse(of: name, version: version, tenant: tenant, in: db)
             try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.version.deleted", subject: "\(name) version \(version)")
+            return record
         }
         files.remove(files.modelPath(record.fileName))
         cache.withLockedValue { $0[Self.key(tenant, name, version)] = nil }
     }
 
     /// Deletes a tenant's model, every version, their files and what was recorded of their
-    /// use (monitoring windows, predictions, outcomes). Demonstration models are read-only.
+    /// use (monitoring windows, predictions, outcomes). Its version numbers are not given again.
+    /// Demonstration models are read-only.
     func delete(_ name: String, for tenant: String) async throws {
-        let served = try await find(name, for: tenant)
-        guard served.record != nil else {
+        guard demonstrations[name] == nil else {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
+        changed()
         let records = try await store.pool.write { db -> [ModelRecord] in
+            guard var series = try Self.series(name, tenant, in: db) else {
+                throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
+            }
             let records = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchAll(db)
             _ = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).deleteAll(db)
-            _ = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).deleteAll(db)
+            series.servingVersion = 0
+            try series.update(db)
             try Self.eraseUse(of: name, version: nil, tenant: tenant, in: db)
             try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.deleted", subject: name)
             return records
         }
         for record in records { files.remove(files.modelPath(record.fileName)) }
-        cache.withLockedValue { cache in
-            cache[Self.key(tenant, name, nil)] = nil
-            for record in records { cache[Self.key(tenant, name, record.version)] = nil }
-        }
+        invalidate(name, for: tenant)
         unloaded.withLockedValue { _ = $0.remove(tenant + "/" + name) }
-        served.counters.destroy()
+        ModelCounters(model: name, tenant: tenant).destroy()
     }
 
     /// Erases the monitoring windows, logged predictions and outcomes of a model (one version or all).
@@ -273,6 +303,7 @@ final class ModelRegistry: Sendable {
 
     /// Forgets every model of a deleted tenant (its records and files are gone already).
     func forget(tenant: String) {
+        changed()
         let prefix = tenant + "/"
         let dropped = cache.withLockedValue { cache -> [ServedModel] in
             let keys = cache.keys.filter { $0.hasPrefix(prefix) }
@@ -281,7 +312,6 @@ final class ModelRegistry: Sendable {
         }
         for served in dropped where served.owner == tenant { served.counters.destroy() }
         unloaded.withLockedValue { $0 = $0.filter { !$0.hasPrefix(prefix) } }
-        invalidateServing("", for: tenant)
     }
 
     // MARK: Open Inference Protocol repository extension
@@ -314,10 +344,16 @@ final class ModelRegistry: Sendable {
         return ServedModel(name: record.name, version: record.version, owner: record.tenantId, model: model, record: record, story: nil)
     }
 
-    /// Forgets which version `name` serves, after a change to it.
-    private func invalidateServing(_ name: String, for tenant: String) {
-        promotions.withLockedValue { $0 += 1 }
-        cache.withLockedValue { $0[Self.key(tenant, name, nil)] = nil }
+    /// Marks a change about to be made to which versions exist or serve: a lookup that read the
+    /// database before it does not cache what it read.
+    private func changed() { generation.withLockedValue { $0 += 1 } }
+
+    /// Forgets every cached version of `name`, after a change to it.
+    private func invalidate(_ name: String, for tenant: String) {
+        let prefix = Self.key(tenant, name, nil)
+        cache.withLockedValue { cache in
+            for key in cache.keys where key == prefix || key.hasPrefix(prefix + "@") { cache[key] = nil }
+        }
     }
 
     private static func key(_ tenant: String, _ name: String, _ version: Int?) -> String {
