@@ -85,16 +85,7 @@ enum InferenceProtocol {
                 json.raw(",\"id\":")
                 json.string(id)
             }
-            if let parameters {
-                json.raw(",\"parameters\":{")
-                for (index, key) in parameters.keys.sorted().enumerated() {
-                    if index > 0 { json.raw(",") }
-                    json.string(key)
-                    json.raw(":")
-                    json.string(parameters[key]!)
-                }
-                json.raw("}")
-            }
+            if let parameters { Self.write(parameters, to: &json) }
             json.raw(",\"outputs\":")
             json.array(outputs) { json, output in
                 json.raw("{\"name\":")
@@ -103,16 +94,7 @@ enum InferenceProtocol {
                 json.string(output.datatype)
                 json.raw(",\"shape\":")
                 json.array(output.shape) { $0.integer(Int64($1)) }
-                if let parameters = output.parameters {
-                    json.raw(",\"parameters\":{")
-                    for (index, key) in parameters.keys.sorted().enumerated() {
-                        if index > 0 { json.raw(",") }
-                        json.string(key)
-                        json.raw(":")
-                        json.string(parameters[key]!)
-                    }
-                    json.raw("}")
-                }
+                if let parameters = output.parameters { Self.write(parameters, to: &json) }
                 json.raw(",\"data\":")
                 switch output.data {
                 case .numbers(let values): json.array(values) { $0.number($1) }
@@ -125,6 +107,18 @@ enum InferenceProtocol {
             json.raw("}")
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        }
+
+        /// `,"parameters":{…}`, keys in order.
+        private static func write(_ parameters: [String: String], to json: inout JSONWriter) {
+            json.raw(",\"parameters\":{")
+            for (index, key) in parameters.keys.sorted().enumerated() {
+                if index > 0 { json.raw(",") }
+                json.string(key)
+                json.raw(":")
+                json.string(parameters[key]!)
+            }
+            json.raw("}")
         }
     }
 
