@@ -48,6 +48,10 @@ struct LoggedPrediction: Codable, Sendable {
     /// The row as it was sent, only when the tenant keeps inputs.
     var inputs: [String: String]?
 
+    init(seq: Int64, at: Date, value: Double, probabilities: [Double]? = nil, interval: [Double]? = nil, set: [Int]? = nil) {
+        (self.seq, self.at, self.value, self.probabilities, self.interval, self.set) = (seq, at, value, probabilities, interval, set)
+    }
+
     /// Every row of a scored batch, numbered from `firstSeq`.
     static func rows(of predictions: Predictions, firstSeq: Int64, at now: Date) -> [LoggedPrediction] {
         predictions.values.indices.map { row in
@@ -56,6 +60,26 @@ struct LoggedPrediction: Codable, Sendable {
                              interval: predictions.intervals.map { [$0[row].lower, $0[row].upper] },
                              set: predictions.predictionSets?[row])
         }
+    }
+}
+
+/// Predictions waiting to be written, already in ``PredictionLogCodec``'s form (without its
+/// format byte): a few dozen bytes a row, no allocation per row.
+struct PendingLog: Sendable {
+    var bytes: [UInt8] = []
+    var rows = 0
+    /// Numbers are handed out before a monitor's lock is taken, so rows are not in order.
+    var lowestSeq = Int64.max
+    var highestSeq = Int64.min
+    var firstAt: Date?
+
+    var isEmpty: Bool { rows == 0 }
+
+    mutating func append(_ other: PendingLog) {
+        bytes += other.bytes
+        rows += other.rows
+        (lowestSeq, highestSeq) = (min(lowestSeq, other.lowestSeq), max(highestSeq, other.highestSeq))
+        firstAt = [firstAt, other.firstAt].compactMap { $0 }.min()
     }
 }
 
@@ -84,7 +108,7 @@ final class ModelMonitor: Sendable {
         var window: DriftCounts?
         var startedAt: Date
         var closed: [MonitoringWindow] = []
-        var pending: [LoggedPrediction] = []
+        var pending = PendingLog()
         var logInputs: Bool
     }
     private let state: NIOLockedValueBox<State>
@@ -97,9 +121,10 @@ final class ModelMonitor: Sendable {
         state = NIOLockedValueBox(State(window: reference.map { DriftCounts(reference: $0) }, startedAt: now, logInputs: logInputs))
     }
 
-    /// Predictions waiting to be written, at most: while the database refuses writes, the
-    /// oldest are dropped beyond this (and counted), rather than memory growing without end.
-    static let maxPending = 200_000
+    /// Bytes of predictions waiting to be written, at most: while the writer is behind (or the
+    /// database refuses writes), new predictions beyond this are not logged (and are counted in
+    /// `testbed_predictions_not_logged_total`), rather than memory growing without end.
+    static let maxPendingBytes = 8 << 20
 
     /// Batches up to this many rows are counted inside the lock (cheaper than a window of their
     /// own); larger ones are counted outside it and merged, so other requests do not wait.
@@ -109,37 +134,37 @@ final class ModelMonitor: Sendable {
     /// sequence numbers `firstSeq...`. A window that reaches its row limit closes here; a batch
     /// is never split, so a window may hold more rows than the limit.
     func record(_ table: DataTable, _ predictions: Predictions, firstSeq: Int64, now: Date, settings: MonitoringSettings) {
-        var logged = LoggedPrediction.rows(of: predictions, firstSeq: firstSeq, at: now)
-        if state.withLockedValue({ $0.logInputs }) { Self.attachInputs(table, to: &logged) }
+        let rows = predictions.values.count
+        var log = PendingLog(rows: rows, lowestSeq: firstSeq, highestSeq: firstSeq + Int64(rows) - 1, firstAt: now)
+        let inputs = state.withLockedValue { $0.logInputs } ? Self.inputs(of: table) : nil
+        if (try? PredictionLogCodec.append(predictions, firstSeq: firstSeq, at: now, inputs: inputs, to: &log.bytes)) == nil { log = PendingLog() }
         var counted: DriftCounts?
         if let reference, table.rowCount > Self.inlineRows {
             counted = DriftCounts(reference: reference)
             reference.count(table, predictions: predictions, into: &counted!)
         }
-        let dropped = state.withLockedValue { state -> Int in
-            state.pending.append(contentsOf: logged)
-            let dropped = max(0, state.pending.count - Self.maxPending)
-            if dropped > 0 { state.pending.removeFirst(dropped) }
-            guard let reference, state.window != nil else { return dropped }
-            if let counted { state.window!.add(counted) } else { reference.count(table, predictions: predictions, into: &state.window!) }
-            if state.window!.rows >= settings.windowRows { Self.close(&state, reference: reference, now: now) }
-            return dropped
+        let logged = state.withLockedValue { state -> Bool in
+            let fits = state.pending.bytes.count + log.bytes.count <= Self.maxPendingBytes
+            if fits { state.pending.append(log) }
+            if let reference, state.window != nil {
+                if let counted { state.window!.add(counted) } else { reference.count(table, predictions: predictions, into: &state.window!) }
+                if state.window!.rows >= settings.windowRows { Self.close(&state, reference: reference, now: now) }
+            }
+            return fits
         }
-        if dropped > 0 { Self.droppedPredictions.increment(by: dropped) }
+        if !logged { Self.notLogged.increment(by: rows) }
     }
 
-    static let droppedPredictions = Counter(label: "testbed_predictions_not_logged_total")
+    static let notLogged = Counter(label: "testbed_predictions_not_logged_total")
 
-    /// Puts back what a failed write took, ahead of what arrived since, within ``maxPending``.
-    func restore(_ waiting: (windows: [MonitoringWindow], predictions: [LoggedPrediction])) {
-        let dropped = state.withLockedValue { state -> Int in
+    /// Puts back what a failed write took, ahead of what arrived since.
+    func restore(_ waiting: (windows: [MonitoringWindow], predictions: PendingLog)) {
+        state.withLockedValue { state in
             state.closed = waiting.windows + state.closed
-            state.pending = waiting.predictions + state.pending
-            let dropped = max(0, state.pending.count - Self.maxPending)
-            if dropped > 0 { state.pending.removeFirst(dropped) }
-            return dropped
+            var pending = waiting.predictions
+            pending.append(state.pending)
+            state.pending = pending
         }
-        if dropped > 0 { Self.droppedPredictions.increment(by: dropped) }
     }
 
     /// Closes the open window once it is older than the time limit (and holds any rows).
@@ -160,9 +185,9 @@ final class ModelMonitor: Sendable {
     }
 
     /// Takes what is waiting to be written: closed windows and logged predictions.
-    func drain() -> (windows: [MonitoringWindow], predictions: [LoggedPrediction]) {
+    func drain() -> (windows: [MonitoringWindow], predictions: PendingLog) {
         state.withLockedValue { state in
-            defer { (state.closed, state.pending) = ([], []) }
+            defer { (state.closed, state.pending) = ([], PendingLog()) }
             return (state.closed, state.pending)
         }
     }
@@ -184,13 +209,13 @@ final class ModelMonitor: Sendable {
     }
 
     /// The cells of each row as text, for a tenant that keeps its inputs.
-    private static func attachInputs(_ table: DataTable, to logged: inout [LoggedPrediction]) {
-        for row in logged.indices {
+    private static func inputs(of table: DataTable) -> [[String: String]] {
+        (0..<table.rowCount).map { row in
             var cells: [String: String] = [:]
             for column in table.columns {
                 if let text = column.values.text(at: row) { cells[column.name] = text }
             }
-            logged[row].inputs = cells
+            return cells
         }
     }
 }

@@ -118,7 +118,11 @@ final class MonitoringService: Service, Sendable {
             }
         }
         for batch in batches {
-            for logged in try decoder.decode([LoggedPrediction].self, from: batch.payload) {
+            guard let rows = PredictionLogCodec.decode(batch.payload) else {
+                logger.error("a stored prediction batch cannot be read; its predictions cannot be matched", metadata: ["batch": "\(batch.id ?? -1)"])
+                continue
+            }
+            for logged in rows {
                 let id = PredictionID(prefix: batch.prefix, seq: logged.seq)
                 if wanted.contains(id) { found[id] = (batch.version, logged) }
             }
@@ -214,13 +218,11 @@ final class MonitoringService: Service, Sendable {
                                                                     startedAt: window.startedAt, endedAt: window.endedAt, rows: window.counts.rows,
                                                                     counts: try encoder.encode(window.counts)), window))
                 }
-                // Numbers are handed out before the monitor's lock is taken, so the log is not
-                // in order: the batch's range is its smallest and largest number.
-                let seqs = waiting.predictions.map(\.seq)
-                guard let first = seqs.min(), let last = seqs.max(), let at = waiting.predictions.first?.at else { continue }
+                let log = waiting.predictions
+                guard !log.isEmpty, let at = log.firstAt else { continue }
                 batches.append((monitor, PredictionBatchRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
-                                                               prefix: prefix, firstSeq: first, lastSeq: last, createdAt: at,
-                                                               payload: try encoder.encode(waiting.predictions))))
+                                                               prefix: prefix, firstSeq: log.lowestSeq, lastSeq: log.highestSeq, createdAt: at,
+                                                               payload: Data([PredictionLogCodec.format] + log.bytes))))
             }
         } catch {
             for (monitor, waiting) in drained { monitor.restore(waiting) }

@@ -121,7 +121,7 @@ struct MonitoringWindowRecord: Codable, Sendable, FetchableRecord, MutablePersis
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// Served predictions of one model version, written together (``LoggedPrediction`` array as JSON):
+/// Served predictions of one model version, written together (``PredictionLogCodec``'s form):
 /// feedback finds a prediction by its id's sequence number within `firstSeq...lastSeq`.
 struct PredictionBatchRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "predictionBatch"
