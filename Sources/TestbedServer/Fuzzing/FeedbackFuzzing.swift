@@ -37,12 +37,8 @@ struct FeedbackFuzzing {
             _ = DriftScores(counts, reference: reference, settings: MonitoringSettings())
         }
         guard actuals.count == predictions.values.count else { return }
-        let outcomes = actuals.indices.map { row in
-            LiveQuality.Outcome(predicted: LoggedPrediction(seq: Int64(row), at: Date(), value: predictions.values[row],
-                                                            probabilities: predictions.probabilities?.row(row),
-                                                            interval: predictions.intervals.map { [$0[row].lower, $0[row].upper] },
-                                                            set: predictions.predictionSets?[row]), actual: actuals[row])
-        }
+        let logged = LoggedPrediction.rows(of: predictions, firstSeq: 0, at: Date())
+        let outcomes = actuals.indices.map { LiveQuality.Outcome(predicted: logged[$0], actual: actuals[$0]) }
         _ = LiveQuality(version: 1, model: model, outcomes: outcomes, latest: 500)
     }
 }
