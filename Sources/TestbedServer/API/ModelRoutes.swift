@@ -197,11 +197,7 @@ struct ModelRoutes {
 
     /// The `{version}` of a path: a whole number from 1.
     static func version(_ context: TestbedContext) throws -> Int {
-        let text = try context.parameters.require("version")
-        guard let version = VersionNumber.parse(text) else {
-            throw APIError.badRequest("version '\(text.clipped())' is not a version number; versions are 1, 2, 3, …", code: "invalid_parameter")
-        }
-        return version
+        try VersionNumber.required(context.parameters.require("version"))
     }
 
     /// JSON rows or a CSV body in; JSON out, or CSV when the client accepts only `text/csv`.
@@ -354,5 +350,13 @@ enum VersionNumber {
     static func parse(_ text: String) -> Int? {
         guard (1...9).contains(text.utf8.count), text.utf8.allSatisfy({ (48...57).contains($0) }), text.first != "0" else { return nil }
         return Int(text)
+    }
+
+    /// The version `text` names, or 400.
+    static func required(_ text: String) throws -> Int {
+        guard let version = parse(text) else {
+            throw APIError.badRequest("version '\(text.clipped())' is not a version number; versions are 1, 2, 3, …", code: "invalid_parameter")
+        }
+        return version
     }
 }

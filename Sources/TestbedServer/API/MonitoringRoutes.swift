@@ -128,12 +128,7 @@ struct MonitoringRoutes {
     func add(to router: RouterGroup<TestbedContext>) {
         router.get("models/{name}/monitoring") { request, context -> MonitoringView in
             let (tenant, name) = (try context.tenant(), try context.parameters.require("name"))
-            let version = try request.query("version").map { text -> Int in
-                guard let version = VersionNumber.parse(text) else {
-                    throw APIError.badRequest("version '\(text.clipped())' is not a version number; versions are 1, 2, 3, …", code: "invalid_parameter")
-                }
-                return version
-            }
+            let version = try request.query("version").map(VersionNumber.required)
             let served = try await services.registry.find(name, version: version, for: tenant)
             let versions = try await services.registry.versions(of: name, for: tenant)
             return try await monitoring(served, tenant: tenant, servingVersion: versions.serving)

@@ -3,6 +3,7 @@ import Foundation
 import InferenceCore
 import Metrics
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// How served models are watched: windows, drift flags, what is kept and for how long.
 struct MonitoringSettings: Sendable {
@@ -109,16 +110,18 @@ final class ModelMonitor: Sendable {
         var startedAt: Date
         var closed: [MonitoringWindow] = []
         var pending = PendingLog()
-        var logInputs: Bool
     }
     private let state: NIOLockedValueBox<State>
+    /// Read on every request before the lock is taken: whether the tenant keeps input rows.
+    private let logInputs: Synchronization.Atomic<Bool>
 
     init(tenant: String, served: ServedModel, logInputs: Bool, now: Date) {
         (self.tenant, self.name, self.version, isDemonstration) = (tenant, served.name, served.version, served.isDemonstration)
         recordID = served.record?.id
         let reference = served.model.training.driftReference
         self.reference = reference
-        state = NIOLockedValueBox(State(window: reference.map { DriftCounts(reference: $0) }, startedAt: now, logInputs: logInputs))
+        state = NIOLockedValueBox(State(window: reference.map { DriftCounts(reference: $0) }, startedAt: now))
+        self.logInputs = Synchronization.Atomic(logInputs)
     }
 
     /// Bytes of predictions waiting to be written, at most: while the writer is behind (or the
@@ -136,7 +139,7 @@ final class ModelMonitor: Sendable {
     func record(_ table: DataTable, _ predictions: Predictions, firstSeq: Int64, now: Date, settings: MonitoringSettings) {
         let rows = predictions.values.count
         var log = PendingLog(rows: rows, lowestSeq: firstSeq, highestSeq: firstSeq + Int64(rows) - 1, firstAt: now)
-        let inputs = state.withLockedValue { $0.logInputs } ? Self.inputs(of: table) : nil
+        let inputs = logInputs.load(ordering: .relaxed) ? Self.inputs(of: table) : nil
         if (try? PredictionLogCodec.append(predictions, firstSeq: firstSeq, at: now, inputs: inputs, to: &log.bytes)) == nil { log = PendingLog() }
         var counted: DriftCounts?
         if let reference, table.rowCount > Self.inlineRows {
@@ -200,7 +203,7 @@ final class ModelMonitor: Sendable {
         }
     }
 
-    func setLogInputs(_ on: Bool) { state.withLockedValue { $0.logInputs = on } }
+    func setLogInputs(_ on: Bool) { logInputs.store(on, ordering: .relaxed) }
 
     private static func close(_ state: inout State, reference: DriftReference, now: Date) {
         state.closed.append(MonitoringWindow(counts: state.window!, startedAt: state.startedAt, endedAt: now))
