@@ -41,5 +41,5 @@ generate() { # proto-dir proto-file out-dir [grpc]
 }
 
 generate Sources/TestbedServer/GRPC/Protos grpc_predict_v2.proto Sources/TestbedServer/GRPC/Generated grpc
-generate Sources/InferenceCore/Export/ONNX/Protos onnx.proto Sources/InferenceCore/Export/ONNX/Generated
+[ -f Sources/InferenceCore/Export/ONNX/Protos/onnx.proto ] && generate Sources/InferenceCore/Export/ONNX/Protos onnx.proto Sources/InferenceCore/Export/ONNX/Generated
 echo "generated:"; git status --short -- '*/Generated/*'
