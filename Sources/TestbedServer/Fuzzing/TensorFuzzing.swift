@@ -13,7 +13,7 @@ struct TensorFuzzing {
     func run(_ input: UnsafeRawBufferPointer) {
         guard let (served, _, body) = FuzzModels.pick(models, input) else { return }
         let model = served.model
-        guard let request = try? P.InferenceRequest(JSONParser.parse(body)),
+        guard let request = try? P.InferenceRequest(body: body, headerLength: nil),
               let table = try? TensorInput.table(request.inputs, model: model, limits: limits),
               let (predictions, _) = waitForAsync({ try await Scoring.predict(served, table) }) else { return }
         // What monitoring does with every served batch.

@@ -18,6 +18,10 @@ enum JSONNode: Sendable {
         return members.first { $0.0 == key }?.1
     }
 
+    var isObject: Bool {
+        if case .object = self { true } else { false }
+    }
+
     var isArray: Bool {
         switch self {
         case .array, .numbers: return true

@@ -33,38 +33,38 @@ enum TensorInput {
 
     /// Datatype known, shape non-negative and equal to the amount of data, data of the datatype.
     private static func check(_ input: P.InputTensor) throws {
+        let name = input.name.clipped()
         guard P.allTypes.contains(input.datatype) else {
-            throw APIError.badRequest("input '\(input.name.clipped())': datatype '\(input.datatype.clipped())' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
+            throw APIError.badRequest("input '\(name)': datatype '\(input.datatype.clipped())' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
         }
-        guard !input.shape.isEmpty, input.shape.allSatisfy({ $0 >= 0 }) else {
-            throw APIError.badRequest("input '\(input.name.clipped())': shape \(input.shape) is not a tensor shape; expected non-negative sizes such as [1, 4]")
+        let expected = try P.elementCount(input.shape, input: input.name)
+        guard expected == input.values.count else {
+            throw APIError.badRequest("input '\(name)': shape \(input.shape) holds \(expected) values but data has \(input.values.count)")
         }
-        // The product of client-sent sizes is checked for overflow: `reduce(1, *)` traps on it.
-        var expected = 1
-        for size in input.shape {
-            let (product, overflow) = expected.multipliedReportingOverflow(by: size)
-            guard !overflow else {
-                throw APIError.badRequest("input '\(input.name.clipped())': shape \(input.shape) holds more values than any request can carry; data has \(input.data.count)")
-            }
-            expected = product
-        }
-        guard expected == input.data.count else {
-            throw APIError.badRequest("input '\(input.name.clipped())': shape \(input.shape) holds \(expected) values but data has \(input.data.count)")
-        }
-        // The datatype is looked up once; the loop runs over every element of large batches.
-        let (numeric, integer) = (P.numericTypes.contains(input.datatype), P.integerTypes.contains(input.datatype))
-        for (index, cell) in input.data.enumerated() {
-            switch cell {
-            case .number(let value) where numeric:
-                guard value.isFinite else { throw APIError.badRequest("input '\(input.name.clipped())', element \(index): \(value) is not a finite number") }
-                if integer && value.rounded() != value {
-                    throw APIError.badRequest("input '\(input.name.clipped())', element \(index): \(value) is not an integer, but the datatype is \(input.datatype)")
+        switch input.values {
+        case .cells(let cells):
+            // The datatype is looked up once; the loop runs over every element of large batches.
+            let (numeric, integer) = (P.numericTypes.contains(input.datatype), P.integerTypes.contains(input.datatype))
+            for (index, cell) in cells.enumerated() {
+                switch cell {
+                case .number(let value) where numeric:
+                    guard value.isFinite else { throw APIError.badRequest("input '\(name)', element \(index): \(value) is not a finite number") }
+                    if integer && value.rounded() != value {
+                        throw APIError.badRequest("input '\(name)', element \(index): \(value) is not an integer, but the datatype is \(input.datatype)")
+                    }
+                case .string where input.datatype == "BYTES", .null where input.datatype == "BYTES", .bool where input.datatype == "BOOL":
+                    continue
+                default:
+                    throw APIError.badRequest("input '\(name)', element \(index): \(describe(cell)) does not match datatype \(input.datatype)")
                 }
-            case .string where input.datatype == "BYTES", .null where input.datatype == "BYTES", .bool where input.datatype == "BOOL":
-                continue
-            default:
-                throw APIError.badRequest("input '\(input.name.clipped())', element \(index): \(describe(cell)) does not match datatype \(input.datatype)")
             }
+        case .numbers(let numbers):
+            guard input.datatype != "BYTES" else { throw APIError.badRequest("input '\(name)': its elements are numbers, but the datatype is BYTES") }
+            if let index = numbers.firstIndex(where: { !$0.isFinite }) {
+                throw APIError.badRequest("input '\(name)', element \(index): \(numbers[index]) is not a finite number")
+            }
+        case .texts:
+            guard input.datatype == "BYTES" else { throw APIError.badRequest("input '\(name)': its elements are text, but the datatype is \(input.datatype)") }
         }
     }
 
@@ -74,7 +74,7 @@ enum TensorInput {
         }
         let rows = input.shape[0]
         try limits.checkRows(rows)
-        let values = input.data.map(number)
+        let values = numbers(input.values)
         let columns = features.enumerated().map { column, name in
             Column(name: name, values: .numeric((0..<rows).map { values[$0 * features.count + column] }))
         }
@@ -94,17 +94,33 @@ enum TensorInput {
                 throw APIError.badRequest("input '\(input.name.clipped())' has shape \(input.shape); every column tensor must be [\(rows)] or [\(rows), 1], like the first")
             }
             if input.datatype == "BYTES" {
-                return Column(name: input.name, values: TableInput.textValues(input.data.map { cell in
-                    if case .string(let text) = cell { text } else { nil }
-                }))
+                return Column(name: input.name, values: TableInput.textValues(texts(input.values)))
             }
-            return Column(name: input.name, values: .numeric(input.data.map(number)))
+            return Column(name: input.name, values: .numeric(numbers(input.values)))
         }
         let absent = features.filter { !seen.contains($0) }
         guard absent.isEmpty else {
             throw APIError.badRequest("the inputs lack the column\(absent.count == 1 ? "" : "s") \(absent); the model needs \(features)")
         }
         return DataTable(columns: columns)
+    }
+
+    /// The elements as numbers (checked to be of a numeric or BOOL datatype by now).
+    private static func numbers(_ values: P.TensorValues) -> [Double] {
+        switch values {
+        case .cells(let cells): cells.map(number)
+        case .numbers(let numbers): numbers
+        case .texts(let texts): [Double](repeating: .nan, count: texts.count)
+        }
+    }
+
+    /// The elements of a BYTES tensor; `nil` where JSON sent null.
+    private static func texts(_ values: P.TensorValues) -> [String?] {
+        switch values {
+        case .cells(let cells): cells.map { cell in if case .string(let text) = cell { text } else { nil } }
+        case .texts(let texts): texts
+        case .numbers(let numbers): [String?](repeating: nil, count: numbers.count)
+        }
     }
 
     private static func number(_ cell: JSONCell) -> Double {
