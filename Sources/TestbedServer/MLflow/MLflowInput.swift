@@ -11,6 +11,24 @@ import InferenceCore
 enum MLflowInput {
     static let formats = ["dataframe_split", "dataframe_records", "instances", "inputs"]
 
+    /// The model's input table from a JSON body in any of the four shapes.
+    static func table(_ json: JSONNode, model: TrainedModel, limits: Limits) throws -> DataTable {
+        let rows = try rows(json, inputColumns: model.preprocessor.inputColumns)
+        guard !rows.isEmpty else { throw APIError.badRequest("the body holds no rows; send at least one") }
+        return try TableInput.table(fromRows: rows, limits: limits)
+    }
+
+    /// Refuses a table of too many rows or without every input of the model: MLflow enforces the
+    /// model's input schema, and filling a missing column in silently would answer a question
+    /// the client did not ask.
+    static func checkColumns(_ table: DataTable, model: TrainedModel, name: String, limits: Limits) throws {
+        try limits.checkRows(table.rowCount)
+        let missing = model.preprocessor.inputColumns.filter { !table.columnNames.contains($0) }
+        guard missing.isEmpty else {
+            throw APIError.badRequest("the rows lack the model's input\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0.clipped())'" }.joined(separator: ", ").clipped(to: 400)); it reads \(model.preprocessor.inputColumns.count) columns (GET /api/v1/models/\(name.clipped()) lists them)")
+        }
+    }
+
     /// The rows, each a cell per column it names.
     static func rows(_ json: JSONNode, inputColumns: [String]) throws -> [[String: JSONCell]] {
         guard case .object(let members) = json else {

@@ -57,21 +57,12 @@ struct MLflowRoutes {
             table = try CSVReader(options: CSVReadOptions(textColumns: model.textColumns, maxColumns: services.limits.maxColumns))
                 .read(bytes: Array(buffer.readableBytesView))
         } else if type.hasPrefix("application/json") {
-            let json = try buffer.withUnsafeReadableBytes { try JSONParser.parse($0) }
-            let rows = try MLflowInput.rows(json, inputColumns: model.preprocessor.inputColumns)
-            guard !rows.isEmpty else { throw APIError.badRequest("the body holds no rows; send at least one") }
-            table = try TableInput.table(fromRows: rows, limits: services.limits)
+            table = try buffer.withUnsafeReadableBytes { try MLflowInput.table(JSONParser.parse($0), model: model, limits: services.limits) }
         } else {
             throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type",
                            message: "Content-Type '\(type.clipped(to: 80))' is not one MLflow's scoring protocol takes; send application/json or text/csv")
         }
-        try services.limits.checkRows(table.rowCount)
-        // MLflow enforces the model's input schema; filling a missing column in silently would
-        // answer a question the client did not ask.
-        let missing = model.preprocessor.inputColumns.filter { !table.columnNames.contains($0) }
-        guard missing.isEmpty else {
-            throw APIError.badRequest("the rows lack the model's input\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0.clipped())'" }.joined(separator: ", ").clipped(to: 400)); it reads \(model.preprocessor.inputColumns.count) columns (GET /api/v1/models/\(served.name.clipped()) lists them)")
-        }
+        try MLflowInput.checkColumns(table, model: model, name: served.name, limits: services.limits)
         let (predictions, _) = try await Scoring.predict(served, table)
         _ = services.monitoring.record(served, tenant: tenant, table: table, predictions: predictions)
         guard model.task == .classification else { return ScoringResponse(predictions: predictions.values.map(ScoringResponse.Value.number)) }
