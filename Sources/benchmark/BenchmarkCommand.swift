@@ -34,6 +34,8 @@ struct BenchmarkCommand: ParsableCommand {
 
     enum Suite: String, CaseIterable {
         case blas, csv, train, infer, server
+        /// A large batch over each Open Inference Protocol transport, against the model's own time.
+        case transport
     }
 
     func run() throws {
@@ -66,6 +68,7 @@ struct BenchmarkCommand: ParsableCommand {
             case .train: report.results += try ModelSuites.train(context, peer: peer)
             case .infer: report.results += try ModelSuites.infer(context, peer: peer, ceiling: BLASBenchmark.ceiling(report.results))
             case .server: report.results += try ServerBenchmark.run(context, python: noPeers ? nil : peerPython ?? Peer.defaultPython())
+            case .transport: report.results += try BatchTransportBenchmark.run(context)
             }
         }
         report.notes += context.notes

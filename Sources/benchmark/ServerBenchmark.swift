@@ -8,11 +8,7 @@ import InferenceCore
 /// against the model's own compute time, and the server's resident memory.
 enum ServerBenchmark {
     static func run(_ context: BenchmarkContext, python: String?) throws -> [Result] {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("testbed")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            context.note("server suite skipped: \(executable.path) is not built (swift build -c release)")
-            return []
-        }
+        guard let executable = TestbedProcess.executable(context, suite: "server") else { return [] }
         guard let wrk = which("wrk") else {
             context.note("server suite skipped: wrk is not installed (bench/peers/setup.sh installs it)")
             return []
@@ -178,14 +174,24 @@ struct WrkLoad {
 
 /// `testbed serve` on port 0 with a fresh data directory and the demonstration models.
 final class TestbedProcess {
+    /// The `testbed` built beside this harness; `nil` (with a note) when it is not built.
+    static func executable(_ context: BenchmarkContext, suite: String) -> URL? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("testbed")
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            context.note("\(suite) suite skipped: \(executable.path) is not built (swift build -c release)")
+            return nil
+        }
+        return executable
+    }
+
     private let process = Process()
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-bench-\(UUID())")
     private let adminKey = UUID().uuidString
     private(set) var port = 0
 
-    init(executable: URL, extraArguments: [String] = []) throws {
+    init(executable: URL, modelsDirectory: String = "models", extraArguments: [String] = []) throws {
         process.executableURL = executable
-        process.arguments = ["serve", "--port", "0", "--data-dir", directory.path, "--models-dir", "models", "--log-level", "notice"] + extraArguments
+        process.arguments = ["serve", "--port", "0", "--data-dir", directory.path, "--models-dir", modelsDirectory, "--log-level", "notice"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["TESTBED_ADMIN_KEY"] = adminKey
         process.environment = environment
