@@ -12,8 +12,22 @@ import InferenceCore
 /// the types the routes encode (``SchemaReflection``); tests check the document against the
 /// router's routes and against encoded answers.
 ///
-/// To add a route: add its entry below, next to its kin, e.g.
-/// `Operation("POST", "/api/v1/models/{name}/export", .models, "…", query: [...], body: [...], returns: [200: [.binary]], errors: [404])`.
+/// To add a route, add its entry to ``operations`` next to its kin; the test that compares the
+/// document with the router fails until you do. For example:
+///
+///     Operation("GET", "/api/v1/models/{name}/export", .models, "The model as ONNX",
+///               query: [QueryParameter(name: "format", schema: Schema.string(enum: ["onnx"]), description: "…")],
+///               returns: [200: [.binary("application/onnx")]], errors: [422])
+///     Operation("POST", "/invocations", .inference, "MLflow scoring", body: [.json(Schema.invocations), .csv],
+///               returns: [200: [.json(InvocationsResponse.self)]], errors: [422])
+///
+/// - `access`: who may call it (`.tenant` by default; 401, 403 and 429 follow from it).
+/// - `body`: one ``Content`` per media type; a body adds 400 and 413. A new path parameter
+///   name needs a line in ``pathParameter(_:path:)``; a path parameter adds 404.
+/// - `returns`: each success status with its contents (`[]` for no body). `.json(T.self)` reads the
+///   schema off `T`'s `Decodable` conformance (add `Decodable` beside its `Encodable`; a type that
+///   encodes by hand conforms to ``JSONSchemaDescribed`` or is described in ``Schema``).
+/// - `errors`: the other statuses it can answer (409, 422, 503, …); each is the `Error` schema.
 enum OpenAPIDocument {
     /// Who may call a route.
     enum Access {
@@ -55,6 +69,10 @@ enum OpenAPIDocument {
         }
         nonisolated(unsafe) static let csv = Content(mediaType: "text/csv", schema: Schema.csv)
         static func text(_ mediaType: String) -> Content { Content(mediaType: mediaType, schema: Schema.string) }
+        /// Bytes that are not text (an ONNX file, the binary tensor extension's body).
+        static func binary(_ mediaType: String = "application/octet-stream") -> Content {
+            Content(mediaType: mediaType, schema: ["type": "string", "contentMediaType": mediaType])
+        }
     }
 
     struct QueryParameter {
