@@ -203,10 +203,10 @@ struct PilotFlowTests {
 
         // Splits the data cannot support are refused before a job is queued.
         let twoGroups = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": dataset, "target": "ridership", "group_column": "Bears_Home"])
-        #expect(twoGroups.status == 400 && twoGroups.text.contains("the group column 'Bears_Home' has 2 groups; a group split with 5 folds needs at least 5"), "\(twoGroups.text)")
+        #expect(twoGroups.status == 422 && twoGroups.text.contains("the group column 'Bears_Home' has 2 groups; a group split with 5 folds needs at least 5"), "\(twoGroups.text)")
         let shifts = try await server.uploadCSV("when,y\n" + (1...20).map { "shift \($0 % 3),\($0)" }.joined(separator: "\n") + "\n", name: "shifts", key: key)
         let notTimes = try await server.send(.POST, "/api/v1/jobs", key: key, json: ["dataset": shifts, "target": "y", "time_column": "when"])
-        #expect(notTimes.status == 400 && notTimes.text.contains("the time column 'when' cannot be read as times (it is categorical)"), "\(notTimes.text)")
+        #expect(notTimes.status == 422 && notTimes.text.contains("the time column 'when' cannot be read as times (it is categorical)"), "\(notTimes.text)")
         #expect(try await server.send(.GET, "/api/v1/jobs", key: key).array.isEmpty)
 
         let created = try await server.send(.POST, "/api/v1/jobs", key: key, json: [
@@ -254,9 +254,9 @@ struct PilotFlowTests {
         let lowest = points.min { $0.number("prediction")! < $1.number("prediction")! }
         #expect(["2016-08-28", "2016-09-04", "2016-09-11"].contains { (lowest?["value"] as? String)?.hasPrefix($0) == true }, "\(String(describing: lowest))")
         let numeric = try await server.send(.POST, "/api/v1/models/riders/whatif", key: key, json: ["row": days[0], "feature": "date", "range": ["from": 0, "to": 10, "step": 5]])
-        #expect(numeric.status == 400 && numeric.text.contains("is a date or time"), "\(numeric.text)")
+        #expect(numeric.status == 422 && numeric.text.contains("is a date or time"), "\(numeric.text)")
         let garbage = try await server.send(.POST, "/api/v1/models/riders/whatif", key: key, json: ["row": days[0], "feature": "date", "values": ["2016-09-01", 7]])
-        #expect(garbage.status == 400 && garbage.text.contains("values[1] is not a date or time"), "\(garbage.text)")
+        #expect(garbage.status == 422 && garbage.text.contains("values[1] is not a date or time"), "\(garbage.text)")
 
         // The V2 protocol refuses a date it cannot read (it has no warnings to say so) or one not sent as BYTES.
         let tensors = { (date: Any, type: String) -> [[String: Any]] in

@@ -141,7 +141,7 @@ struct ProductionTests {
         #expect(retrain.status == 202 && retrain.object["algorithms"] as? [String] == ["knn"] && retrain.object["model_name"] as? String == "rise", "\(retrain.text)")
         let glass = try await server.upload("Glass.csv", name: "glass", key: key)
         let unsuitable = try await server.send(.POST, "/api/v1/models/rise/retrain", key: key, json: ["dataset": glass])
-        #expect(unsuitable.status == 400 && unsuitable.error.contains("no column 'Class'"), "\(unsuitable.text)")
+        #expect(unsuitable.status == 422 && unsuitable.error.contains("no column 'Class'"), "\(unsuitable.text)")
     }
 
     @Test func inputsFromTheTrainingPeriodRaiseNoFlagAndAShiftedPeriodIsFlaggedFeatureByFeature() async throws {
@@ -290,14 +290,14 @@ struct ProductionTests {
             (["outcomes": [["prediction_id": "nonsense", "actual": 1.0]]], 404, "'nonsense' is not a prediction of 'riders'"),
             (["outcomes": [["prediction_id": foreign, "actual": 1.0]]], 404, "is not a prediction of 'riders'"),
             (["outcomes": [["prediction_id": glassID, "actual": 1.0]]], 404, "is not a prediction of 'riders'"),
-            (["outcomes": [["prediction_id": ids[0], "actual": "many"]]], 400, "outcomes[0].actual: expected the actual 'ridership' as a finite number"),
-            (["outcomes": [["prediction_id": ids[0], "actual": 3.0], ["prediction_id": ids[1], "actual": true]]], 400, "outcomes[1].actual"),
+            (["outcomes": [["prediction_id": ids[0], "actual": "many"]]], 422, "outcomes[0].actual: expected the actual 'ridership' as a finite number"),
+            (["outcomes": [["prediction_id": ids[0], "actual": 3.0], ["prediction_id": ids[1], "actual": true]]], 422, "outcomes[1].actual"),
             (["outcomes": []], 400, "with at least one entry"),
             (["outcomes": [["prediction_id": ids[0], "actual": 3.0]], "rows": [days[0].row]], 400, "send either"),
-            (["rows": [days[0].row]], 400, "rows[0] has no 'ridership'"),
+            (["rows": [days[0].row]], 422, "rows[0] has no 'ridership'"),
             (["outcome": [["prediction_id": ids[0], "actual": 3.0]]], 400, "send either"),
-            (["outcomes": [["prediction_id": ids[0], "actual": 1e300]]], 400, "of magnitude at most 1e100"),
-            (["outcomes": [["prediction_id": ids[0], "actual": "1e999"]]], 400, "as a finite number"),
+            (["outcomes": [["prediction_id": ids[0], "actual": 1e300]]], 422, "of magnitude at most 1e100"),
+            (["outcomes": [["prediction_id": ids[0], "actual": "1e999"]]], 422, "as a finite number"),
         ]
         for (body, status, message) in bad {
             let reply = try await server.send(.POST, "/api/v1/models/riders/feedback", key: key, json: body)
@@ -305,7 +305,7 @@ struct ProductionTests {
         }
         let glassWrong = try await server.send(.POST, "/api/v1/models/glass-type/feedback", key: key,
                                                json: ["outcomes": [["prediction_id": glassID, "actual": "9"]]])
-        #expect(glassWrong.status == 400 && glassWrong.error.contains("is not one of the classes"), "\(glassWrong.text)")
+        #expect(glassWrong.status == 422 && glassWrong.error.contains("is not one of the classes"), "\(glassWrong.text)")
         let unchanged = try await server.send(.GET, "/api/v1/models/riders/monitoring", key: key).object
         #expect((unchanged["live"] as? [String: Any])?["outcomes"] as? Int == 420)
         #expect((unchanged["live"] as? [String: Any])?["message"] as? String == (byRows.object["live"] as? [[String: Any]])?.first?["message"] as? String)

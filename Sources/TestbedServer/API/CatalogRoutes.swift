@@ -6,7 +6,7 @@ import InferenceCore
 /// as the core does.
 struct CatalogRoutes {
     /// A line of `GET /api/v1/algorithms`: what `algorithms` of a job may name.
-    struct AlgorithmView: ResponseEncodable {
+    struct AlgorithmView: ResponseEncodable, Decodable {
         var name: String
         var title: String
         var description: String
@@ -14,7 +14,7 @@ struct CatalogRoutes {
     }
 
     /// A line of `GET /api/v1/metrics`: a key of the `metrics` of cards, leaderboards and live quality.
-    struct MetricView: ResponseEncodable {
+    struct MetricView: ResponseEncodable, Decodable {
         var name: String
         var title: String
         var description: String

@@ -8,7 +8,7 @@ import NIOPosix
 struct DatasetRoutes {
     let services: Services
 
-    struct DatasetView: ResponseEncodable {
+    struct DatasetView: ResponseEncodable, Decodable {
         var id: String
         var name: String
         var rows: Int

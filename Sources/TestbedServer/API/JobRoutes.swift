@@ -49,7 +49,7 @@ struct JobRoutes {
         }
     }
 
-    struct JobView: ResponseEncodable {
+    struct JobView: ResponseEncodable, Decodable {
         var id: String
         var dataset: String
         var target: String
@@ -165,8 +165,10 @@ struct JobRoutes {
     private func validate(_ body: CreateJob, tenant: String) async throws -> JobRecord {
         let dataset = try await datasets.find(body.dataset, tenant: tenant)
         let profile = try JSONDecoder().decode(DatasetProfile.self, from: dataset.profile)
-        guard profile.columns.contains(where: { $0.name == body.target }) else {
-            throw TestbedError(.unknownColumn, "the dataset has no column '\(body.target.clipped())'; its columns are: \(profile.columns.map { "'\($0.name)'" }.joined(separator: ", "))")
+        try APIError.unprocessable {
+            guard profile.columns.contains(where: { $0.name == body.target }) else {
+                throw TestbedError(.unknownColumn, "the dataset has no column '\(body.target.clipped())'; its columns are: \(profile.columns.map { "'\($0.name)'" }.joined(separator: ", "))")
+            }
         }
         let task = try body.task.map { text -> LearningTask in
             guard let task = LearningTask(rawValue: text) else {
@@ -184,7 +186,11 @@ struct JobRoutes {
             return scheme
         }
         let request = SplitRequest(scheme: split, timeColumn: body.timeColumn, groupColumn: body.groupColumn, gap: body.gap ?? 0)
-        try Self.checkSplit(request, folds: folds, profile: profile, target: body.target)
+        guard request.gap >= 0 else {
+            throw APIError.badRequest("gap == \(request.gap), must be >= 0 (rows left out between training and test in time order)", code: "invalid_parameter")
+        }
+        // The split's columns and gap against this dataset (and each other).
+        try APIError.unprocessable { try Self.checkSplit(request, folds: folds, profile: profile, target: body.target) }
         let coverage = body.coverage ?? ConformalCalibration.defaultCoverage
         try ConformalCalibration.validate(coverage: coverage)
         let seed = body.seed ?? 0

@@ -3,12 +3,12 @@ import Hummingbird
 import InferenceCore
 
 /// What a model is, how good it is and what it expects: the model card of `GET /api/v1/models/{name}`.
-struct ModelCard: ResponseEncodable {
-    struct Metric: Encodable {
+struct ModelCard: ResponseEncodable, Decodable {
+    struct Metric: Codable {
         var mean: Double
         var std: Double?
     }
-    struct Feature: Encodable {
+    struct Feature: Codable {
         var name: String
         var kind: String
         var missingShare: Double?
@@ -22,7 +22,7 @@ struct ModelCard: ResponseEncodable {
         var last: String?
         enum CodingKeys: String, CodingKey { case name, kind, min, max, mean, categories, first, last; case missingShare = "missing_share" }
     }
-    struct Source: Encodable {
+    struct Source: Codable {
         var dataset: String?
         var file: String?
         var sha256: String?
@@ -31,7 +31,7 @@ struct ModelCard: ResponseEncodable {
     }
 
     /// The serving version's recipe on this version's folds, and the two figures in one line.
-    struct Comparison: Encodable {
+    struct Comparison: Codable {
         var version: Int
         var algorithm: String
         var folds: Int
@@ -147,7 +147,7 @@ struct ModelCard: ResponseEncodable {
 }
 
 /// A line of `GET /api/v1/models`.
-struct ModelSummary: ResponseEncodable {
+struct ModelSummary: ResponseEncodable, Decodable {
     var name: String
     /// The serving version.
     var version: Int

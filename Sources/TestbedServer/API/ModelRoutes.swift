@@ -57,7 +57,7 @@ struct ModelRoutes {
         }
     }
 
-    struct PredictResponse: ResponseEncodable {
+    struct PredictResponse: ResponseEncodable, Decodable {
         var model: String
         var version: Int
         var task: String
@@ -82,8 +82,8 @@ struct ModelRoutes {
         var range: Range?
     }
 
-    struct WhatIfResponse: ResponseEncodable {
-        struct Point: Encodable {
+    struct WhatIfResponse: ResponseEncodable, Decodable {
+        struct Point: Codable {
             var value: PredictedValue
             var prediction: PredictedValue
             var probabilities: [String: Double]?
@@ -100,7 +100,7 @@ struct ModelRoutes {
     }
 
     /// A line of `GET /api/v1/models/{name}/versions`.
-    struct VersionView: ResponseEncodable {
+    struct VersionView: ResponseEncodable, Decodable {
         var version: Int
         var serving: Bool
         var algorithm: String
@@ -116,7 +116,7 @@ struct ModelRoutes {
         }
     }
 
-    struct VersionsView: ResponseEncodable {
+    struct VersionsView: ResponseEncodable, Decodable {
         var model: String
         var servingVersion: Int
         var demonstration: Bool
@@ -124,7 +124,7 @@ struct ModelRoutes {
         enum CodingKeys: String, CodingKey { case model, versions, demonstration; case servingVersion = "serving_version" }
     }
 
-    struct Promotion: ResponseEncodable {
+    struct Promotion: ResponseEncodable, Decodable {
         var model: String
         var servingVersion: Int
         var previousVersion: Int
@@ -198,19 +198,15 @@ struct ModelRoutes {
     /// JSON rows or a CSV body in; JSON out, or CSV when the client accepts only `text/csv`.
     private func predict(_ request: Request, context: TestbedContext, served: ServedModel) async throws -> Response {
         let model = served.model
+        let query = try ScoringQuery(request)
         let table: DataTable, extra: [[String]], options: Scoring.Options
         if request.sendsCSV {
             let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
             table = try CSVReader(options: CSVReadOptions(textColumns: model.textColumns, maxColumns: services.limits.maxColumns)).read(bytes: Array(buffer.readableBytesView))
             try services.limits.checkRows(table.rowCount)
             extra = TableInput.extraColumnWarnings(table, model: model)
-            let threshold = try request.query("threshold").map { text -> Double in
-                guard let value = Double(text) else { throw APIError.badRequest("threshold '\(text.clipped())' is not a number", code: "invalid_parameter") }
-                return value
-            }
-            let explain = request.query("explain") == "true"
-            options = Scoring.Options(decision: try DecisionRule(threshold: threshold, costs: nil, model: model),
-                                      explainTop: explain ? try top(request.query("top").flatMap(Int.init), model: model) : nil)
+            options = Scoring.Options(decision: try APIError.unprocessable { try DecisionRule(threshold: query.threshold, costs: nil, model: model) },
+                                      explainTop: query.explain == true ? try top(query.top, model: model) : nil)
         } else {
             let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
             guard buffer.readableBytes > 0 else {
@@ -219,8 +215,10 @@ struct ModelRoutes {
             let body = try PredictRequest(buffer.withUnsafeReadableBytes { try JSONParser.parse($0) })
             table = try TableInput.table(fromRows: body.rows, limits: services.limits)
             extra = TableInput.extraColumnWarnings(body.rows, model: model)
-            options = Scoring.Options(decision: try DecisionRule(threshold: body.threshold, costs: body.costs, model: model),
-                                      explainTop: body.explain ? try top(body.top, model: model) : nil)
+            // The body's own fields win over the query's (explain: true in either explains).
+            let threshold = body.threshold ?? (body.costs == nil ? query.threshold : nil)
+            options = Scoring.Options(decision: try APIError.unprocessable { try DecisionRule(threshold: threshold, costs: body.costs, model: model) },
+                                      explainTop: body.explain || query.explain == true ? try top(body.top ?? query.top, model: model) : nil)
         }
         var (rows, scale, predictions) = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
         if let ids = services.monitoring.record(served, tenant: try context.tenant(), table: table, predictions: predictions) {
@@ -234,6 +232,32 @@ struct ModelRoutes {
                                        coverage: model.training.evaluation?.conformal?.coverage,
                                        contributionScale: scale?.rawValue, predictions: rows)
         return try response.response(from: request, context: context)
+    }
+
+    /// `?threshold=&explain=&top=`: for a CSV body, or in place of a JSON body's own fields.
+    /// Checked whenever given, so that a mistyped value is refused rather than ignored.
+    struct ScoringQuery {
+        var threshold: Double?
+        var explain: Bool?
+        var top: Int?
+
+        init(_ request: Request) throws {
+            func invalid(_ name: String, _ text: String, _ expected: String) -> APIError {
+                APIError.badRequest("?\(name)=\(text.clipped()) is not \(expected)", code: "invalid_parameter")
+            }
+            threshold = try request.query("threshold").map { text in
+                guard let value = Double(text), value.isFinite else { throw invalid("threshold", text, "a number") }
+                return value
+            }
+            explain = try request.query("explain").map { text in
+                guard let flag = Bool(text) else { throw invalid("explain", text, "true or false") }
+                return flag
+            }
+            top = try request.query("top").map { text in
+                guard let value = Int(text), (1...999_999_999).contains(value) else { throw invalid("top", text, "a whole number from 1") }
+                return value
+            }
+        }
     }
 
     private func top(_ requested: Int?, model: TrainedModel) throws -> Int {
@@ -292,7 +316,7 @@ struct ModelRoutes {
     static func whatIfTable(_ body: WhatIfRequest, model: TrainedModel, limits: Limits) throws
         -> (feature: String, values: [JSONCell], table: DataTable) {
         guard let feature = model.features.first(where: { $0.name == body.feature }) else {
-            throw TestbedError(.unknownColumn, "'\(body.feature.clipped())' is not a feature of this model; its features are: \(model.features.map { "'\($0.name)'" }.joined(separator: ", "))")
+            throw APIError(status: .unprocessableContent, code: TestbedError.Code.unknownColumn.name, message: "'\(body.feature.clipped())' is not a feature of this model; its features are: \(model.features.map { "'\($0.name)'" }.joined(separator: ", "))")
         }
         guard body.row.count <= limits.maxColumns else {
             throw APIError.badRequest("'row' has \(body.row.count) columns; this server accepts at most \(limits.maxColumns) (--max-columns)", code: "invalid_parameter")
@@ -316,20 +340,20 @@ struct ModelRoutes {
             if feature.kind == .timestamp, let odd = values.firstIndex(where: { cell in
                 if case .string(let text) = cell { model.time(text, of: feature.name) == nil } else { true }
             }) {
-                throw APIError.badRequest("values[\(odd)] is not a date or time the model can read for '\(feature.name.clipped())'; send dates as the training data wrote them or in ISO 8601 (2026-01-05 13:45:00)", code: "invalid_parameter")
+                throw APIError.doesNotFit("values[\(odd)] is not a date or time the model can read for '\(feature.name.clipped())'; send dates as the training data wrote them or in ISO 8601 (2026-01-05 13:45:00)", code: "invalid_parameter")
             }
             return values
         }
         if let range = body.range {
             guard feature.kind != .timestamp else {
-                throw APIError.badRequest("'\(feature.name.clipped())' is a date or time: give 'values' as dates, or neither for the 21 days around the row's", code: "invalid_parameter")
+                throw APIError.doesNotFit("'\(feature.name.clipped())' is a date or time: give 'values' as dates, or neither for the 21 days around the row's", code: "invalid_parameter")
             }
-            return try WhatIfGrid.values(from: range.from, to: range.to, step: range.step).map(JSONCell.number)
+            return try APIError.unprocessable { try WhatIfGrid.values(from: range.from, to: range.to, step: range.step) }.map(JSONCell.number)
         }
         let summary = model.training.featureSummaries.first { $0.name == feature.name }
         let rowTime: Double? = if case .string(let text)? = body.row[feature.name] { model.time(text, of: feature.name) } else { nil }
         guard let values = WhatIfGrid.defaultValues(for: feature, summary: summary, rowTime: rowTime) else {
-            throw APIError.badRequest("give 'values' or 'range' for '\(feature.name)'", code: "invalid_parameter")
+            throw APIError.doesNotFit("give 'values' or 'range' for '\(feature.name)'", code: "invalid_parameter")
         }
         return values.map { value in
             switch value {

@@ -23,7 +23,7 @@ struct MonitoringRoutes {
         var rows: [[String: JSONCell]]?
     }
 
-    struct FeedbackAnswer: ResponseEncodable {
+    struct FeedbackAnswer: ResponseEncodable, Decodable {
         var model: String
         var accepted: Int
         /// Outcomes that replaced one reported earlier for the same prediction.
@@ -34,15 +34,15 @@ struct MonitoringRoutes {
         enum CodingKeys: String, CodingKey { case model, accepted, replaced, live; case predictionIds = "prediction_ids" }
     }
 
-    struct QuantityView: Encodable {
+    struct QuantityView: Codable {
         var name: String
         var kind: String
         var bins: [String]
         var shares: [Double]
     }
 
-    struct WindowView: Encodable {
-        struct Score: Encodable {
+    struct WindowView: Codable {
+        struct Score: Codable {
             var name: String
             var psi: Double
             var band: String
@@ -64,7 +64,7 @@ struct MonitoringRoutes {
         var features: [Score]
     }
 
-    struct FeatureDrift: Encodable {
+    struct FeatureDrift: Codable {
         var name: String
         /// PSI in the latest window with enough rows, and the highest in any window kept.
         var psi: Double?
@@ -73,8 +73,8 @@ struct MonitoringRoutes {
         enum CodingKeys: String, CodingKey { case name, psi; case maxPsi = "max_psi", flaggedWindows = "flagged_windows" }
     }
 
-    struct MonitoringView: ResponseEncodable {
-        struct Settings: Encodable {
+    struct MonitoringView: ResponseEncodable, Decodable {
+        struct Settings: Codable {
             var enabled: Bool
             var psiThreshold: Double
             var minRows: Int
@@ -277,12 +277,12 @@ struct MonitoringRoutes {
             }
             // Bounded so that squared errors stay finite: no real outcome is near 1e100.
             guard let number, number.isFinite, abs(number) <= Self.largestActual else {
-                throw APIError.badRequest("\(field): expected the actual '\(model.target.clipped())' as a finite number of magnitude at most 1e100, found \(Self.describe(cell))", code: "invalid_parameter")
+                throw APIError.doesNotFit("\(field): expected the actual '\(model.target.clipped())' as a finite number of magnitude at most 1e100, found \(Self.describe(cell))", code: "invalid_parameter")
             }
             return formatNumber(number)
         case .classification:
             guard let label = cell.text, model.classes.contains(label) else {
-                throw APIError.badRequest("\(field): \(Self.describe(cell)) is not one of the classes of '\(model.target.clipped())': \(model.classes.map { "'\($0.clipped())'" }.joined(separator: ", "))", code: "invalid_parameter")
+                throw APIError.doesNotFit("\(field): \(Self.describe(cell)) is not one of the classes of '\(model.target.clipped())': \(model.classes.map { "'\($0.clipped())'" }.joined(separator: ", "))", code: "invalid_parameter")
             }
             return label
         }
@@ -371,7 +371,7 @@ struct MonitoringRoutes {
         let model = served.model
         let actuals = try rows.enumerated().map { index, row -> String in
             guard let cell = row[model.target] else {
-                throw APIError.badRequest("rows[\(index)] has no '\(model.target.clipped())', the actual outcome this model predicts", code: "invalid_parameter")
+                throw APIError.doesNotFit("rows[\(index)] has no '\(model.target.clipped())', the actual outcome this model predicts")
             }
             return try Self.actualText(cell, model: model, at: "rows[\(index)].\(model.target.clipped())")
         }

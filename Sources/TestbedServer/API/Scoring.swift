@@ -3,7 +3,7 @@ import InferenceCore
 import NIOPosix
 
 /// A prediction as JSON: a number for regression, the class label for classification.
-enum PredictedValue: Encodable, Sendable, Equatable {
+enum PredictedValue: Codable, Sendable, Equatable {
     case number(Double)
     case label(String)
 
@@ -14,11 +14,16 @@ enum PredictedValue: Encodable, Sendable, Equatable {
         case .label(let label): try container.encode(label)
         }
     }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Double.self) { self = .number(value) } else { self = .label(try container.decode(String.self)) }
+    }
 }
 
 /// One scored row of `/predict`.
-struct ScoredRow: Encodable, Sendable {
-    struct Reason: Encodable, Sendable {
+struct ScoredRow: Codable, Sendable {
+    struct Reason: Codable, Sendable {
         var feature: String
         var contribution: Double
     }

@@ -12,7 +12,7 @@ struct TenantRoutes {
         enum CodingKeys: String, CodingKey { case id; case displayName = "display_name" }
     }
 
-    struct IssuedKey: ResponseEncodable {
+    struct IssuedKey: ResponseEncodable, Decodable {
         var tenant: String
         var keyID: String
         /// Shown once; only its digest is stored.
@@ -20,8 +20,8 @@ struct TenantRoutes {
         enum CodingKeys: String, CodingKey { case tenant; case keyID = "key_id"; case apiKey = "api_key" }
     }
 
-    struct TenantView: ResponseEncodable {
-        struct Key: Encodable {
+    struct TenantView: ResponseEncodable, Decodable {
+        struct Key: Codable {
             var id: String
             var createdAt: Date
             var revokedAt: Date?
@@ -35,7 +35,7 @@ struct TenantRoutes {
     }
 
     /// Who a key belongs to, for clients such as the dashboard that adapt to it.
-    struct Identity: ResponseEncodable {
+    struct Identity: ResponseEncodable, Decodable {
         var role: String
         var tenant: String?
         var displayName: String?
@@ -43,7 +43,7 @@ struct TenantRoutes {
         enum CodingKeys: String, CodingKey { case role, tenant; case displayName = "display_name"; case keyID = "key_id" }
     }
 
-    struct AuditView: ResponseEncodable {
+    struct AuditView: ResponseEncodable, Decodable {
         var id: Int64
         var at: Date
         var tenant: String?
@@ -122,7 +122,12 @@ struct TenantRoutes {
         }
         router.get("audit") { request, context -> [AuditView] in
             try context.requireAdmin()
-            let limit = min(max(Int(request.query("limit") ?? "") ?? 100, 1), 10_000)
+            let limit = try request.query("limit").map { text in
+                guard let limit = Int(text), (1...10_000).contains(limit) else {
+                    throw APIError.badRequest("?limit=\(text.clipped()) is not a number of entries from 1 to 10000", code: "invalid_parameter")
+                }
+                return limit
+            } ?? 100
             return try await services.store.pool.read { db in
                 try AuditRecord.order(Column("id").desc).limit(limit).fetchAll(db).map {
                     AuditView(id: $0.id!, at: $0.at, tenant: $0.tenantId, actor: $0.actor, action: $0.action, subject: $0.subject)

@@ -29,10 +29,12 @@ struct InferenceEndpoint: Sendable {
         return served
     }
 
-    /// Refuses a model that is unloaded (the repository extension's unload) as unavailable.
+    /// Refuses a model that is unloaded (the repository extension's unload) with 400 `not_ready`,
+    /// as the protocol answers a model that is not ready and Triton answers inference on one.
     func checkLoaded(_ name: String, tenant: String) throws {
         guard services.registry.isLoaded(name, for: tenant) else {
-            throw APIError.unavailable("model '\(name.clipped())' is not loaded; POST /v2/repository/models/\(name.clipped())/load loads it")
+            throw APIError.badRequest("model '\(name.clipped())' is not ready: it was unloaded; POST /v2/repository/models/\(name.clipped())/load loads it",
+                                      code: "not_ready")
         }
     }
 
@@ -80,7 +82,9 @@ struct InferenceEndpoint: Sendable {
         if Set(requested.map(\.name)).count < requested.count {
             throw APIError.badRequest("an output is requested twice: \(requested.map(\.name))")
         }
-        let table = try TensorInput.table(request.inputs, model: model, limits: services.limits)
+        // Tensors that are well formed but do not fit this model (its columns, its width, a datatype
+        // for a column) are 422, as the pilot API answers what fits the API but not the resource.
+        let table = try APIError.unprocessable { try TensorInput.table(request.inputs, model: model, limits: services.limits) }
         let (predictions, _) = try await Scoring.predict(served, table)
         let rows = predictions.values.count
         let outputs = requested.map { output -> P.OutputTensor in

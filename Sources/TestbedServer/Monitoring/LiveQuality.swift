@@ -3,13 +3,13 @@ import InferenceCore
 
 /// How good a version's predictions turned out, from the outcomes reported for them, set
 /// against what cross-validation promised on its card.
-struct LiveQuality: Encodable, Sendable {
-    struct Promise: Encodable, Sendable {
+struct LiveQuality: Codable, Sendable {
+    struct Promise: Codable, Sendable {
         var mean: Double
         var std: Double?
     }
     /// The outcomes of one UTC day of predictions.
-    struct Day: Encodable, Sendable {
+    struct Day: Codable, Sendable {
         var day: String
         var outcomes: Int
         var metrics: [String: Double]

@@ -66,6 +66,26 @@ struct APIError: Error, Sendable {
         }
     }
 
+    /// 422: the request fits the API's description but not the resource it names (see ``unprocessable(_:)``).
+    static func doesNotFit(_ message: String, code: String = "invalid_parameter") -> APIError {
+        APIError(status: .unprocessableContent, code: code, message: message)
+    }
+
+    /// Runs `work`, answering the input errors it throws (400) with 422 instead: for a request
+    /// that fits the API's description (`/openapi.json`) but not the resource it names, such as
+    /// a column the dataset lacks, a feature the model does not have, or a threshold for a model
+    /// that is not a two-class classifier. 400 stays for requests the description itself rules out.
+    static func unprocessable<T>(_ work: () throws -> T) throws -> T {
+        do {
+            return try work()
+        } catch let error as TestbedError where status(of: error.code) == .badRequest {
+            throw APIError(status: .unprocessableContent, code: error.code.name, message: error.message)
+        } catch var error as APIError where error.status == .badRequest {
+            error.status = .unprocessableContent
+            throw error
+        }
+    }
+
     /// 507: the server cannot store what it was sent (its disk is full).
     static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 

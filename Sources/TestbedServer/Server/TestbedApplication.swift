@@ -32,13 +32,16 @@ enum TestbedApplication {
     }
 
     /// Every route, behind the middleware that every request passes: request id, metrics, JSON
-    /// errors; all but health, the API description and the dashboard's files also behind the key check.
+    /// errors, 405 for a method a path does not have; all but health, the API description and
+    /// the dashboard's files also behind the key check. HEAD is answered wherever GET is.
     static func makeRouter(_ services: Services, metrics: PrometheusCollectorRegistry) throws -> Router<TestbedContext> {
-        let router = Router(context: TestbedContext.self)
+        let router = Router(context: TestbedContext.self, options: .autoGenerateHeadEndpoints)
+        let routes = RouteTable()
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
 
         let kserve = KServeRoutes(services: services)
         kserve.addHealth(to: router)
@@ -62,6 +65,7 @@ enum TestbedApplication {
         kserve.add(to: secured.group("v2"))
         MLflowRoutes(services: services).add(to: secured, api: api)
         try router.validate()
+        routes.record(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
 
