@@ -107,8 +107,8 @@ struct OperationsTests {
 
         #expect(try await server.send(.POST, "/v2/repository/models/glass-type/unload", key: key).status == 200)
         let notReady = try await server.send(.GET, "/v2/models/glass-type/ready", key: key)
-        #expect(notReady.status == 400 && notReady.error.contains("is not ready: it was unloaded") && notReady.object["code"] as? String == "not_ready")
-        #expect(try await server.send(.POST, "/v2/models/glass-type/infer", key: key, json: infer).status == 400)
+        #expect(notReady.status == 409 && notReady.error.contains("is not ready: it was unloaded") && notReady.object["code"] as? String == "not_ready")
+        #expect(try await server.send(.POST, "/v2/models/glass-type/infer", key: key, json: infer).status == 409)
         let index = try await server.send(.POST, "/v2/repository/index", key: key).array
         #expect(index.first { $0["name"] as? String == "glass-type" }?["state"] as? String == "UNAVAILABLE")
         #expect(try await server.send(.GET, "/v2/models/glass-type/ready", key: other).status == 200)

@@ -246,7 +246,7 @@ struct ModelRoutes {
                 APIError.badRequest("?\(name)=\(text.clipped()) is not \(expected)", code: "invalid_parameter")
             }
             threshold = try request.query("threshold").map { text in
-                guard let value = Double(text), value.isFinite else { throw invalid("threshold", text, "a number") }
+                guard let value = Double(text), (0...1).contains(value) else { throw invalid("threshold", text, "a probability from 0 to 1") }
                 return value
             }
             explain = try request.query("explain").map { text in

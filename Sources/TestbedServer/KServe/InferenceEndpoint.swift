@@ -29,12 +29,13 @@ struct InferenceEndpoint: Sendable {
         return served
     }
 
-    /// Refuses a model that is unloaded (the repository extension's unload) with 400 `not_ready`,
-    /// as the protocol answers a model that is not ready and Triton answers inference on one.
+    /// Refuses a model that is unloaded (the repository extension's unload) with 409 `not_ready`:
+    /// the protocol answers a model that is not ready with a 4xx, and the request conflicts with
+    /// the model's state (not the server's health: 503 would send a load balancer elsewhere).
     func checkLoaded(_ name: String, tenant: String) throws {
         guard services.registry.isLoaded(name, for: tenant) else {
-            throw APIError.badRequest("model '\(name.clipped())' is not ready: it was unloaded; POST /v2/repository/models/\(name.clipped())/load loads it",
-                                      code: "not_ready")
+            throw APIError(status: .conflict, code: "not_ready",
+                           message: "model '\(name.clipped())' is not ready: it was unloaded; POST /v2/repository/models/\(name.clipped())/load loads it")
         }
     }
 

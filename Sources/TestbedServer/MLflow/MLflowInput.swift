@@ -25,7 +25,7 @@ enum MLflowInput {
         try limits.checkRows(table.rowCount)
         let missing = model.preprocessor.inputColumns.filter { !table.columnNames.contains($0) }
         guard missing.isEmpty else {
-            throw APIError.badRequest("the rows lack the model's input\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0.clipped())'" }.joined(separator: ", ").clipped(to: 400)); it reads \(model.preprocessor.inputColumns.count) columns (GET /api/v1/models/\(name.clipped()) lists them)")
+            throw APIError.doesNotFit("the rows lack the model's input\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0.clipped())'" }.joined(separator: ", ").clipped(to: 400)); it reads \(model.preprocessor.inputColumns.count) columns (GET /api/v1/models/\(name.clipped()) lists them)")
         }
     }
 
@@ -103,7 +103,7 @@ enum MLflowInput {
                 case .array, .numbers:
                     let values = try array(row, field: place)
                     guard values.count == inputColumns.count else {
-                        throw APIError.badRequest("\(place) has \(values.count) values; a row as an array needs the model's \(inputColumns.count) inputs in order: \(quoted(inputColumns).clipped(to: 300))")
+                        throw APIError.doesNotFit("\(place) has \(values.count) values; a row as an array needs the model's \(inputColumns.count) inputs in order: \(quoted(inputColumns).clipped(to: 300))")
                     }
                     return Dictionary(zip(inputColumns, values), uniquingKeysWith: { first, _ in first })
                 default:
@@ -118,7 +118,7 @@ enum MLflowInput {
     /// The one input a bare value can be for.
     private static func single(_ inputColumns: [String], field: String) throws -> String {
         guard inputColumns.count == 1 else {
-            throw APIError.badRequest("\(field): a bare value fits a model of one input; this model has \(inputColumns.count): send each row as an object {\"column\": value, …} or an array in the order \(quoted(inputColumns).clipped(to: 300))")
+            throw APIError.doesNotFit("\(field): a bare value fits a model of one input; this model has \(inputColumns.count): send each row as an object {\"column\": value, …} or an array in the order \(quoted(inputColumns).clipped(to: 300))")
         }
         return inputColumns[0]
     }
