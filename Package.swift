@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,7 +33,10 @@ let package = Package(
             dependencies: [
                 "CBLAS",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            // The .proto is the source of the committed generated code (scripts/generate-protos.sh), not a resource.
+            exclude: ["Export/ONNX/Protos"]
         ),
         .executableTarget(
             name: "TestbedServer",
