@@ -65,6 +65,8 @@ enum OpenAPIDocument {
         Operation(method: "DELETE", path: "/api/v1/models/{name}", tag: "models", summary: "Delete your model: every version, its files, monitoring windows, logged predictions and outcomes", success: "204"),
         Operation(method: "GET", path: "/api/v1/models/{name}/versions", tag: "models", summary: "The model's versions with their cross-validated figures, the serving one marked"),
         Operation(method: "GET", path: "/api/v1/models/{name}/versions/{version}", tag: "models", summary: "The model card of one version"),
+        Operation(method: "GET", path: "/api/v1/models/{name}/export", tag: "models", summary: "The serving version as a file for other runtimes; ?format=onnx (application/octet-stream)"),
+        Operation(method: "GET", path: "/api/v1/models/{name}/versions/{version}/export", tag: "models", summary: "One version as a file for other runtimes; ?format=onnx (application/octet-stream)"),
         Operation(method: "DELETE", path: "/api/v1/models/{name}/versions/{version}", tag: "models", summary: "Delete a version that does not serve", success: "204"),
         Operation(method: "POST", path: "/api/v1/models/{name}/versions/{version}/promote", tag: "models", summary: "Make this version the serving one (a rollback promotes an earlier one)"),
         Operation(method: "POST", path: "/api/v1/models/{name}/versions/{version}/predict", tag: "models", summary: "Predictions of one version (as /predict)",
