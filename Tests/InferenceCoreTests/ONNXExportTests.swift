@@ -84,7 +84,7 @@ struct ONNXExportTests {
 
     static func mixedModel(_ algorithm: String) throws -> TrainedModel {
         let table = try TestData.table(csv: mixedCSV, options: CSVReadOptions(textColumns: ["flag", "colour"]))
-        return try TrainedModel.train(table, spec: TrainingSpec(target: "y", algorithm: .named(algorithm), parameters: algorithm == "knn" ? ["k": 3] : [:],
+        return try TrainedModel.train(table, spec: TrainingSpec(target: "y", task: .regression, algorithm: .named(algorithm), parameters: algorithm == "knn" ? ["k": 3] : [:],
                                                                 folds: 0, missingIndicators: true))
     }
 
