@@ -7,7 +7,8 @@ years 1 to 9999, yes/no columns, a categorical column with more than 100 levels,
 
   1. `testbed train` fits the model (small settings and row caps, below, so that the whole check
      takes about three minutes on two cores);
-  2. `testbed export --format onnx` writes it as ONNX;
+  2. `testbed export --format onnx` writes it as ONNX, which `onnx.checker` (full check, with
+     shape inference) must accept;
   3. `testbed predict` scores the rows (the training rows, and copies of some of them with cells
      made missing and categories replaced by unseen ones), writing every number in full precision;
   4. ONNX Runtime scores the same rows from the same CSV cells, sent as the exported inputs expect
@@ -35,6 +36,7 @@ import tempfile
 import time
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -205,6 +207,8 @@ def check(testbed, work, name, target, task, excluded, cap, family):
     exported = work / f"{name}-{family}.onnx"
     run([testbed, "export", "--model", model, "--format", "onnx", "--out", exported])
 
+    # The ONNX package's own checker, with shape inference: the file is valid ONNX, not only something ONNX Runtime accepts.
+    onnx.checker.check_model(onnx.load(str(exported)), full_check=True)
     session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
     metadata = session.get_modelmeta().custom_metadata_map
     features = json.loads(metadata["features"])
