@@ -3,7 +3,7 @@
 # on every shared dataset and family (scripts/clients/onnx_check.py), and our onnx.proto against
 # ONNX's published onnx-ml.proto (scripts/clients/check_onnx_proto.py).
 # Makes the virtual environment .venv-clients from scripts/clients/requirements.txt when it is
-# missing, and builds the testbed when it is not built. About three minutes on two cores.
+# missing, and builds the testbed when it is not built. About two minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=${CLIENTS_VENV:-.venv-clients}
