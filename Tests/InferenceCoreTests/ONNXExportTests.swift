@@ -100,12 +100,26 @@ struct ONNXExportTests {
         #expect(ops.isSuperset(of: ["Floor", "Div", "Mod", "Equal", "Where", "IsNaN", "Concat"]))
     }
 
-    @Test("Every spelling of yes in any case, and no more")
-    func caseVariants() {
-        let variants = ONNXGraph.caseVariants(of: "yes")
+    @Test("Every spelling of yes in any case, and no more; a long spelling from an edited file is refused")
+    func caseVariants() throws {
+        let variants = try #require(ONNXGraph.caseVariants(of: "yes"))
         #expect(variants.count == 8)
         #expect(variants.contains("YeS") && variants.contains("yes") && variants.contains("YES"))
         #expect(Set(variants).count == variants.count)
+        #expect(ONNXGraph.caseVariants(of: "false")?.count == 32)
+        #expect(ONNXGraph.caseVariants(of: "1") == ["1"])
+        #expect(ONNXGraph.caseVariants(of: String(repeating: "y", count: 64)) == nil)
+    }
+
+    @Test("A model file whose yes/no spelling is long is refused, not expanded into 2^n strings")
+    func longBooleanSpellingIsRefused() throws {
+        var model = try Self.mixedModel("ridge")
+        guard case .numeric(var encoder) = model.preprocessor.steps[1] else { Issue.record("the flag is not a yes/no step"); return }
+        let edited = #"{"false_text": "no", "true_text": "\#(String(repeating: "y", count: 60))"}"#
+        encoder.boolean = try JSONDecoder().decode(BooleanLevels.self, from: Data(edited.utf8))
+        model.preprocessor.steps[1] = .numeric(encoder)
+        let error = try #require(throws: TestbedError.self) { try ExportFormat.onnx.export(model) }
+        #expect(error.code == .invalidModelFile && error.message.contains("'flag'"))
     }
 
     @Test("Class labels travel as int64 only when every one is written as an integer")

@@ -10,7 +10,7 @@ extension ONNXGraph {
         for step in preprocessor.steps {
             switch step {
             case .numeric(let encoder) where encoder.boolean != nil:
-                columns += encodeNumber(booleanValue(encoder.column, levels: encoder.boolean!), encoder)
+                columns += encodeNumber(try booleanValue(encoder.column, levels: encoder.boolean!), encoder)
             case .numeric(let encoder):
                 columns += encodeNumber(encoder.column, encoder)
             case .categorical(let encoder):
@@ -38,24 +38,29 @@ extension ONNXGraph {
 
     /// A yes/no column sent as text: 1 for the true spelling, 0 for the false one (in any case, as
     /// ``BooleanLevels/value(of:)``), NaN (missing) for anything else, the empty string included.
-    mutating func booleanValue(_ x: String, levels: BooleanLevels) -> String {
-        func matches(_ text: String) -> String {
-            let spellings = ONNXGraph.caseVariants(of: text)
+    mutating func booleanValue(_ x: String, levels: BooleanLevels) throws -> String {
+        func matches(_ text: String) throws -> String {
+            guard let spellings = ONNXGraph.caseVariants(of: text) else {
+                throw TestbedError(.invalidModelFile, "the yes/no column '\(x.clipped())' has a spelling '\(text.clipped())' that no yes/no column has")
+            }
             let equal = add("Cast", [add("Equal", [x, constant(strings: spellings, hint: "spellings")])], [ONNXAttribute.to(.double)])
             let any = add("ReduceMax", [equal, constant(int64: [1], hint: "axes")], [ONNXAttribute.int("keepdims", 1)])
             return add("Cast", [any], [ONNXAttribute.to(.bool)])
         }
-        let isTrue = matches(levels.trueText), isFalse = matches(levels.falseText)
+        let isTrue = try matches(levels.trueText), isFalse = try matches(levels.falseText)
         return add("Where", [isTrue, scalar(1), add("Where", [isFalse, scalar(0), scalar(.nan)])])
     }
 
     /// Every upper/lower-case spelling of `text` (`yes`, `Yes`, `yEs`, …): ONNX compares strings
     /// exactly, and its case folding (`StringNormalizer`) depends on the runtime's locale. The
-    /// spellings ``BooleanLevels`` knows are at most five letters, so at most 32 variants.
-    static func caseVariants(of text: String) -> [String] {
+    /// spellings ``BooleanLevels`` knows are at most five letters, so at most 32 variants; `nil` for
+    /// text with more than 8 letters, which only an edited model file has (the count doubles per
+    /// letter, and a file must not make the export run out of memory).
+    static func caseVariants(of text: String) -> [String]? {
         var variants = [""]
         for character in text {
             let forms = Set([String(character).lowercased(), String(character).uppercased()]).sorted()
+            guard variants.count * forms.count <= 256 else { return nil }
             variants = variants.flatMap { prefix in forms.map { prefix + $0 } }
         }
         return variants
