@@ -148,6 +148,16 @@ struct ONNXExportTests {
         #expect(error.message.contains("'predict'") && error.message.contains("rename the column"))
     }
 
+    @Test("A category that is the empty string is refused: it could not be told from a missing value")
+    func emptyCategoryIsRefused() throws {
+        var model = try Self.mixedModel("ridge")
+        guard case .categorical(var encoder) = model.preprocessor.steps[2] else { Issue.record("colour is not categorical"); return }
+        encoder.categories.insert("", at: 0)
+        model.preprocessor.steps[2] = .categorical(encoder)
+        let error = try #require(throws: TestbedError.self) { try ExportFormat.onnx.export(model) }
+        #expect(error.code == .unsupported && error.message.contains("'colour'"))
+    }
+
     @Test("Names made inside the graph never collide with a column's name")
     func internalNamesAvoidColumns() throws {
         let csv = "Where_1,IsNaN_2,c_3,y\n1,2,3,3\n2,3,1,5\n3,1,2,4\n4,4,4,8\n5,2,2,7\n"

@@ -49,6 +49,10 @@ struct ExportTests {
         // Demonstration models export for every tenant.
         let demo = try await server.send(.GET, "/api/v1/models/glass-type/export?format=onnx", key: stranger)
         #expect(demo.status == 200 && demo.headers["Content-Disposition"].first == #"attachment; filename="glass-type-v1.onnx""#)
+        let demoCard = try await server.send(.GET, "/api/v1/models/glass-type", key: stranger).object
+        let demoLink = try #require((demoCard["exports"] as? [String: String])?["onnx"])
+        let byLink = try await server.send(.GET, demoLink, key: stranger)
+        #expect(byLink.status == 200 && byLink.body == demo.body)
         #expect(try await server.send(.GET, "/v2/health/live", key: nil).status == 200)
     }
 }
