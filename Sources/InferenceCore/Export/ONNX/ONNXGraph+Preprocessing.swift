@@ -19,6 +19,9 @@ extension ONNXGraph {
                 columns += try timeFeatures(encoder.column, encoder)
             }
         }
+        guard !columns.isEmpty else {
+            throw TestbedError(.invalidModelFile, "the model's preprocessing makes no input columns, so there is nothing to export")
+        }
         return columns.count == 1 ? columns[0] : add("Concat", columns, [ONNXAttribute.int("axis", 1)], output: uniqueName("features"))
     }
 
@@ -85,9 +88,13 @@ extension ONNXGraph {
         let missing = add("Cast", [add("Equal", [x, constant(strings: [""], hint: "empty")])], [ONNXAttribute.to(.double)])
         if encoder.otherCategory {
             // A present value that matched no category: (1 − matched) · (1 − missing), all 0s and 1s.
-            let matched = known.map { add("ReduceSum", [$0, constant(int64: [1], hint: "axes")], [ONNXAttribute.int("keepdims", 1)]) }
-            let unmatched = matched.map { add("Sub", [scalar(1), $0]) } ?? add("Sub", [scalar(1), add("Mul", [missing, scalar(0)])])
-            columns.append(add("Mul", [unmatched, add("Sub", [scalar(1), missing])]))
+            let present = add("Sub", [scalar(1), missing])
+            if let known {
+                let matched = add("ReduceSum", [known, constant(int64: [1], hint: "axes")], [ONNXAttribute.int("keepdims", 1)])
+                columns.append(add("Mul", [add("Sub", [scalar(1), matched]), present]))
+            } else {
+                columns.append(present)
+            }
         }
         if encoder.missingCategory { columns.append(missing) }
         return columns
