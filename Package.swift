@@ -36,7 +36,10 @@ let package = Package(
             dependencies: [
                 "CBLAS",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            // The .proto is the source of the committed generated code (scripts/generate-protos.sh), not a resource.
+            exclude: ["Export/ONNX/Protos"]
         ),
         .executableTarget(
             name: "TestbedServer",

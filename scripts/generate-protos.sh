@@ -3,7 +3,7 @@
 #   - the Open Inference Protocol (GRPC/Protos/grpc_predict_v2.proto) → messages and the gRPC service
 #   - ONNX (Export/ONNX/Protos/onnx.proto) → messages only, used to write exported models
 # The .proto files are ours, written to match the published definitions in ../shared/specs field
-# for field (scripts/clients/check_protos.py checks it); the generated code is committed because
+# for field (scripts/clients/check_onnx_proto.py checks the ONNX one); the generated code is committed because
 # the protobuf plugin's first build takes about ten minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then runs every test (Swift Testing).
-# The tests read committed fixtures and datasets; they need neither Python nor a network.
+# The Swift tests read committed fixtures and datasets; they need neither Python nor a network (the
+# ONNX check and the browser test below make their own virtual environments).
 # They run on an optimised build: it keeps bounds, overflow and exclusivity checks, tests the code
 # as it ships, and trains the tree models in the tests in seconds rather than minutes.
 set -euo pipefail
@@ -24,6 +25,8 @@ check_no_server_left() {
 
 swift test -c release
 check_no_server_left
+# Exported ONNX models against ONNX Runtime from PyPI on every dataset and family (makes .venv-clients).
+scripts/clients/onnx-check.sh
 # The dashboard in a real browser (headless Chromium), against the testbed just built.
 Tests/DashboardE2E/run.sh
 check_no_server_left

@@ -7,7 +7,7 @@ struct TestbedCommand: AsyncParsableCommand {
         commandName: "testbed",
         abstract: "Turn a CSV export into a validated model, and use it.",
         discussion: "Results go to standard output; progress and notes to standard error.",
-        subcommands: [ServeCommand.self, ProfileCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, FoldsCommand.self,
+        subcommands: [ServeCommand.self, ProfileCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ExportCommand.self, FoldsCommand.self,
                       WorkerCommand.self] + fuzzingSubcommands
     )
 }

@@ -94,6 +94,12 @@ class Server:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
+    def fetch_bytes(self, path, key):
+        """A GET whose answer is a file: its bytes and headers."""
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read(), response.headers
+
     def stop(self):
         self.process.terminate()
         try:
@@ -284,6 +290,26 @@ def run(arguments):
             half = card["conformal"]["half_width"]
             check(close(first_number(checked.split("prediction ±")[1]), half), f"the range shown is {checked!r}, the API's half width {half}")
             b.shot("04-model")
+
+        def download_onnx():
+            # Chromium saves downloads where the test can see them.
+            downloads = Path(tempfile.mkdtemp(prefix="testbed-e2e-downloads-"))
+            b.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+            b.go(server.url + f"/#/models/{state['model']}")
+            b.find("#download-onnx").click()
+            expected_name = f"{state['model']}-v{state['card']['version']}.onnx"
+            deadline = time.time() + 30
+            while time.time() < deadline and not (downloads / expected_name).exists():
+                time.sleep(0.2)
+            check((downloads / expected_name).exists(), f"no {expected_name} was saved; found {sorted(p.name for p in downloads.iterdir())}")
+            time.sleep(0.5)  # let Chromium finish writing and rename its partial file
+            saved = (downloads / expected_name).read_bytes()
+            link = state["card"]["exports"]["onnx"]
+            served, headers = server.fetch_bytes(link, state["key"])
+            check(saved == served, f"the saved file ({len(saved)} bytes) differs from {link} ({len(served)} bytes)")
+            check(saved[:2] == b"\x08\x0a" and b"predict" in saved, "the saved file is not an ONNX model")
+            check(headers["Content-Disposition"] == f'attachment; filename="{expected_name}"', f"Content-Disposition: {headers['Content-Disposition']}")
+            shutil.rmtree(downloads, ignore_errors=True)
 
         def try_it():
             b.find("#try-link").click()
@@ -544,6 +570,7 @@ def run(arguments):
         step(b, "train on it and watch the leaderboard", train)
         step(b, "cancel a training job", cancel_training)
         step(b, "the model page", model_page)
+        step(b, "download the model as ONNX", download_onnx)
         step(b, "try it: prediction and reasons", try_it)
         step(b, "what-if slider", what_if)
         step(b, "score a whole file", batch)

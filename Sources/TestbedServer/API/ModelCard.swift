@@ -76,9 +76,11 @@ struct ModelCard: ResponseEncodable, Decodable {
     var source: Source
     var createdAt: String
     var libraryVersion: String
+    /// Where to download this version for other runtimes, by format (`onnx`): a GET with the same key.
+    var exports: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case name, demonstration, story, task, target, algorithm, parameters, classes, metrics, folds, leaderboard, features
+        case name, demonstration, story, task, target, algorithm, parameters, classes, metrics, folds, leaderboard, features, exports
         case importance, reliability, explainable, notes, source, validation, conformal, warnings, version, versions, comparison
         case servingVersion = "serving_version"
         case randomFolds = "random_folds"
@@ -143,6 +145,9 @@ struct ModelCard: ResponseEncodable, Decodable {
                         job: served.record?.jobId, rows: model.training.rows)
         createdAt = model.createdAt
         libraryVersion = model.libraryVersion
+        exports = Dictionary(uniqueKeysWithValues: ExportFormat.allCases.map { format in
+            (format.rawValue, ExportRoutes.path(name: served.name, version: served.version, format: format))
+        })
     }
 }
 

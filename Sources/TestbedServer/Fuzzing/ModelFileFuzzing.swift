@@ -4,7 +4,8 @@ import InferenceCore
 
 /// Fuzzes the model-file loader the registry uses (`TrainedModel.load` reads the file, then
 /// `TrainedModel(jsonData:)`): a model file that loads must be usable, or refused with an
-/// error, on one ordinary row — never crash. A loaded model is also explained and saved again.
+/// error, on one ordinary row — never crash. A loaded model is also explained, saved again and
+/// exported to ONNX (the export reads every array of the file).
 enum ModelFileFuzzing {
     static func run(_ input: UnsafeRawBufferPointer) {
         guard let model = try? TrainedModel(jsonData: Data(input)) else { return }
@@ -14,6 +15,7 @@ enum ModelFileFuzzing {
             _ = try? model.explain(table, predictions: predictions, missingColumns: .impute)
         }
         _ = try? model.jsonData()
+        _ = try? ExportFormat.onnx.export(model)
     }
 
     /// One row with every feature present: numbers at their training mean (else 1), text

@@ -135,6 +135,8 @@ enum OpenAPIDocument {
     nonisolated(unsafe) private static let predictions: [Int: [Content]] = [200: [.json(ModelRoutes.PredictResponse.self, named: "Predictions"), .text("text/csv")]]
     nonisolated(unsafe) private static let card: [Int: [Content]] = [200: [.json(ModelCard.self)]]
     nonisolated(unsafe) private static let noContent: [Int: [Content]] = [204: []]
+    nonisolated(unsafe) private static let exportFormat = Parameter(name: "format", schema: Schema.string(enum: ExportFormat.allCases.map(\.rawValue)),
+                                                                    description: "the file's format (default onnx; docs/onnx-export.md)")
     /// JSON, or with a binary output the binary data extension's framing.
     nonisolated(unsafe) private static let inferenceAnswers: [Int: [Content]] = [200: [.json(Schema.inferenceResponse, named: "InferenceResponse"), .binary()]]
     nonisolated(unsafe) private static let invocationAnswers: [Int: [Content]] = [200: [.json(Schema.invocationsResponse, named: "InvocationsResponse")]]
@@ -207,6 +209,10 @@ enum OpenAPIDocument {
                   body: [.json(Schema.whatIf)], returns: [200: [.json(ModelRoutes.WhatIfResponse.self, named: "WhatIf")]], errors: [422]),
         Operation("POST", "/api/v1/models/{name}/versions/{version}/whatif", .models, "What-if of one version (as /whatif)",
                   body: [.json(Schema.whatIf)], returns: [200: [.json(ModelRoutes.WhatIfResponse.self, named: "WhatIf")]], errors: [422]),
+        Operation("GET", "/api/v1/models/{name}/export", .models, "The serving version as a file for other runtimes (an attachment): ONNX with its preprocessing",
+                  query: [exportFormat], returns: [200: [.binary()]]),
+        Operation("GET", "/api/v1/models/{name}/versions/{version}/export", .models, "One version as a file for other runtimes, as /export",
+                  query: [exportFormat], returns: [200: [.binary()]]),
         Operation("POST", "/api/v1/models/{name}/retrain", .models, "Train the serving version's job again on another upload of the same table; adds the next version",
                   body: [.json(Schema.retrain)], returns: [202: [.json(JobRoutes.JobView.self, named: "Job")]], errors: [409, 422, 429, 507]),
 

@@ -61,6 +61,7 @@ enum TestbedApplication {
         JobRoutes(services: services, datasets: datasets).add(to: api)
         CatalogRoutes().add(to: api)
         ModelRoutes(services: services).add(to: api)
+        ExportRoutes(services: services).add(to: api)
         MonitoringRoutes(services: services).add(to: api)
         kserve.add(to: secured.group("v2"))
         MLflowRoutes(services: services).add(to: secured, api: api)

@@ -58,6 +58,13 @@ export const api = {
     return response.status === 204 ? null : response.json();
   },
   async delete(path) { await send('DELETE', path); },
+  /// A file to save (an exported model): its bytes and the name the server gives it.
+  async download(path) {
+    const response = await send('GET', path);
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'download';
+    return { blob: await response.blob(), filename };
+  },
   /// A CSV body in, a CSV file (as a Blob) out.
   async postCSV(path, file) {
     return (await send('POST', path, { body: file, contentType: 'text/csv', accept: 'text/csv' })).blob();

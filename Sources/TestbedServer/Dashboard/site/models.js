@@ -154,6 +154,21 @@ function promoteButton(card) {
   }) }, rollback ? `Roll back to version ${card.version}` : `Promote version ${card.version}`);
 }
 
+/// Saves the model as ONNX: fetched with the session's key (a plain link could not send it), then handed to the browser as a file.
+function downloadONNXButton(card) {
+  if (!card.exports?.onnx) return null;
+  return h('button', { type: 'button', class: 'secondary', id: 'download-onnx', title: 'The model with its preprocessing, for ONNX Runtime and other runtimes',
+    onclick: () => attempt(async () => {
+      const { blob, filename } = await api.download(card.exports.onnx);
+      const url = URL.createObjectURL(blob);
+      const link = h('a', { href: url, download: filename });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    }) }, 'Download ONNX');
+}
+
 export async function modelPage(main, name, version) {
   const path = `/api/v1/models/${encodeURIComponent(name)}${version ? `/versions/${encodeURIComponent(version)}` : ''}`;
   const card = await api.get(path);
@@ -171,7 +186,8 @@ export async function modelPage(main, name, version) {
     card.comparison ? h('p', { class: 'comparison', id: 'model-comparison' }, h('strong', {}, 'Against the version it was meant to replace: '), card.comparison.summary) : null,
     h('p', { class: 'lead', id: 'model-summary' }, plainSummary(card)),
     card.story ? h('p', {}, firstParagraph(card.story)) : null,
-    h('div', { class: 'actions' }, serving ? h('a', { class: 'button', id: 'try-link', href: `#/models/${encodeURIComponent(card.name)}/try` }, 'Try it') : promoteButton(card), remove),
+    h('div', { class: 'actions' }, serving ? h('a', { class: 'button', id: 'try-link', href: `#/models/${encodeURIComponent(card.name)}/try` }, 'Try it') : promoteButton(card),
+      downloadONNXButton(card), remove),
     h('div', { class: 'grid' },
       section('How good it is', h('p', { class: 'hint' }, `${algorithmTitle(card.algorithm)}; every figure measured on rows the model did not learn from.`), metricsTable(card)),
       section('Where it comes from', facts([

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Checks our ONNX subset (Sources/InferenceCore/Export/ONNX/Protos/onnx.proto) against ONNX's
+published onnx-ml.proto, field by field.
+
+Both files are compiled to descriptor sets with grpc_tools.protoc (from grpcio-tools); then every
+message, field and enum value WE define must exist in the published file with the same name,
+number, type, type name, label, oneof and packed option, and both files must declare the same
+syntax and package. Leaving published fields out is allowed (that is what a subset is);
+anything we define that differs, or that the published file lacks, is an error.
+
+Usage: check_onnx_proto.py [--ours PATH] [--published PATH]; exits 1 on any difference.
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+from google.protobuf import descriptor_pb2
+from grpc_tools import protoc
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OURS = os.path.join(ROOT, "Sources/InferenceCore/Export/ONNX/Protos/onnx.proto")
+PUBLISHED = os.path.join(ROOT, "..", "shared", "specs", "onnx", "onnx-ml.proto")
+
+
+def descriptor(path):
+    """The FileDescriptorProto of the .proto file at `path`."""
+    directory, name = os.path.split(os.path.abspath(path))
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "set.pb")
+        status = protoc.main(["protoc", f"-I{directory}", f"--descriptor_set_out={out}", name])
+        if status != 0:
+            sys.exit(f"protoc could not compile {path}")
+        files = descriptor_pb2.FileDescriptorSet()
+        with open(out, "rb") as handle:
+            files.ParseFromString(handle.read())
+    return files.file[0]
+
+
+def messages(file):
+    """Every message of a file (nested ones too) by its full name."""
+    found = {}
+    for message in file.message_type:
+        found[message.name] = message
+        found.update(nested_messages(message, message.name + "."))
+    return found
+
+
+def nested_messages(message, prefix):
+    found = {}
+    for nested in message.nested_type:
+        found[prefix + nested.name] = nested
+        found.update(nested_messages(nested, prefix + nested.name + "."))
+    return found
+
+
+def enums(file):
+    """Every enum (top level and nested in messages) by its full name."""
+    found = {enum.name: enum for enum in file.enum_type}
+    for name, message in messages(file).items():
+        for enum in message.enum_type:
+            found[f"{name}.{enum.name}"] = enum
+    return found
+
+
+def field_signature(message, field):
+    oneof = message.oneof_decl[field.oneof_index].name if field.HasField("oneof_index") else None
+    return {
+        "number": field.number,
+        "type": descriptor_pb2.FieldDescriptorProto.Type.Name(field.type),
+        "type_name": field.type_name,
+        "label": descriptor_pb2.FieldDescriptorProto.Label.Name(field.label),
+        "oneof": oneof,
+        "packed": field.options.packed if field.options.HasField("packed") else None,
+        "default": field.default_value if field.HasField("default_value") else None,
+    }
+
+
+def compare(ours, published):
+    problems, checked = [], {"messages": 0, "fields": 0, "enums": 0, "enum values": 0}
+    for attribute in ("syntax", "package"):
+        if getattr(ours, attribute) != getattr(published, attribute):
+            problems.append(f"{attribute}: ours '{getattr(ours, attribute)}', published '{getattr(published, attribute)}'")
+    published_messages = messages(published)
+    for name, message in messages(ours).items():
+        checked["messages"] += 1
+        reference = published_messages.get(name)
+        if reference is None:
+            problems.append(f"message {name}: not in the published file")
+            continue
+        reference_fields = {field.name: field for field in reference.field}
+        for field in message.field:
+            checked["fields"] += 1
+            other = reference_fields.get(field.name)
+            if other is None:
+                problems.append(f"{name}.{field.name}: not in the published message")
+                continue
+            mine, theirs = field_signature(message, field), field_signature(reference, other)
+            for key in mine:
+                if mine[key] != theirs[key]:
+                    problems.append(f"{name}.{field.name}: {key} is {mine[key]!r}, published {theirs[key]!r}")
+    published_enums = enums(published)
+    for name, enum in enums(ours).items():
+        checked["enums"] += 1
+        reference = published_enums.get(name)
+        if reference is None:
+            problems.append(f"enum {name}: not in the published file")
+            continue
+        values = {value.name: value.number for value in reference.value}
+        for value in enum.value:
+            checked["enum values"] += 1
+            if values.get(value.name) != value.number:
+                problems.append(f"{name}.{value.name} = {value.number}: published {values.get(value.name)!r}")
+    return problems, checked
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ours", default=OURS)
+    parser.add_argument("--published", default=PUBLISHED)
+    args = parser.parse_args()
+    problems, checked = compare(descriptor(args.ours), descriptor(args.published))
+    summary = ", ".join(f"{count} {kind}" for kind, count in checked.items())
+    if problems:
+        print(f"onnx.proto differs from the published onnx-ml.proto ({summary} checked):")
+        for problem in problems:
+            print("  " + problem)
+        return 1
+    print(f"onnx.proto matches the published onnx-ml.proto: {summary} checked")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
