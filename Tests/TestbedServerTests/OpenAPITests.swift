@@ -281,6 +281,11 @@ struct OpenAPITests {
         _ = try await call(.POST, "/v2/models/{model}/versions/{version}/infer", "/v2/models/glass-type/versions/1/infer", key: key,
                            binary: (binaryHeader, Array(glassBytes.prefix(9))))
 
+        // Exports for other runtimes.
+        _ = try await call(.GET, "/api/v1/models/{name}/export", "/api/v1/models/glass-type/export?format=onnx", key: key)
+        _ = try await call(.GET, "/api/v1/models/{name}/export", "/api/v1/models/glass-type/export?format=pmml", key: key)
+        _ = try await call(.GET, "/api/v1/models/{name}/versions/{version}/export", "/api/v1/models/servo/versions/2/export", key: key)
+
         // MLflow's scoring protocol.
         let split: [String: Any] = ["dataframe_split": ["columns": ["Motor", "Screw", "Pgain", "Vgain"], "data": [["E", "E", 5, 4], ["B", "D", 6, 5]]]]
         _ = try await call(.POST, "/invocations", key: key, json: split, headers: [("X-Model-Name", "servo")])
