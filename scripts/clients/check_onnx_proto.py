@@ -20,7 +20,8 @@ from grpc_tools import protoc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OURS = os.path.join(ROOT, "Sources/InferenceCore/Export/ONNX/Protos/onnx.proto")
-PUBLISHED = os.path.join(ROOT, "..", "shared", "specs", "onnx", "onnx-ml.proto")
+# An unchanged copy of ../shared/specs/onnx/onnx-ml.proto, committed so that a clone can check itself.
+PUBLISHED = os.path.join(os.path.dirname(os.path.realpath(__file__)), "published", "onnx-ml.proto")
 
 
 def descriptor(path):

@@ -3,7 +3,7 @@
 # Makes the virtual environment .venv-clients from scripts/clients/requirements.txt when missing,
 # starts `testbed serve` with gRPC on free ports and its own data directory, makes a tenant that
 # uploads three real datasets and trains a model on each through the pilot API, then runs:
-#   check_protos.py          our .proto files against the published definitions, field by field
+#   check_inference_proto.py          our .proto files against the published definitions, field by field
 #   check_http_clients.py    tritonclient.http (binary on and off), KServe's REST client, MLflow scoring
 #   check_grpc_clients.py    tritonclient.grpc and KServe's gRPC client
 #   onnx-check.sh            exported models in ONNX Runtime, every shared dataset and family
@@ -51,7 +51,7 @@ eval "$($venv/bin/python scripts/clients/prepare_tenant.py)"
 echo "tenant ready; models: $TESTBED_MODELS" >&2
 
 status=0
-for check in check_protos.py check_http_clients.py check_grpc_clients.py; do
+for check in check_inference_proto.py check_http_clients.py check_grpc_clients.py; do
     echo "== $check" >&2
     $venv/bin/python "scripts/clients/$check" || status=1
 done

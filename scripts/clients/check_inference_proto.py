@@ -1,11 +1,10 @@
-"""Our .proto files against the published definitions, field by field.
+"""Our Open Inference Protocol .proto against the published definitions, field by field
+(check_onnx_proto.py does the same for our ONNX subset).
 
 - Sources/TestbedServer/GRPC/Protos/grpc_predict_v2.proto: every message and RPC that KServe's
   grpc_predict_v2.proto (scripts/clients/published, copied from ../shared/specs) defines must be
   here, identical; the repository extension's messages and RPCs must equal Triton's, as compiled into
   tritonclient.grpc (its service_pb2 descriptors).
-- Sources/InferenceCore/Export/ONNX/Protos/onnx.proto (a subset): every message, field and enum value
-  we define must be ONNX's (scripts/clients/published/onnx-ml.proto) — same name, number, type and label.
 Compiled to descriptors with grpc_tools.protoc (grpcio-tools from PyPI). Exits non-zero on a difference.
 """
 import os
@@ -100,32 +99,7 @@ def check_inference():
     print(f"inference: {len(our_messages)} messages, {len(our_service)} RPCs checked against KServe ({len(kserve_messages)}) and Triton")
 
 
-def check_onnx():
-    path = os.path.join(ROOT, "Sources/InferenceCore/Export/ONNX/Protos/onnx.proto")
-    if not os.path.exists(path):
-        failures.append(f"{path} is missing")
-        return
-    ours = compile_proto(path)
-    published = compile_proto(os.path.join(PUBLISHED, "onnx-ml.proto"))
-    if (ours.package, ours.syntax) != (published.package, published.syntax):
-        failures.append(f"onnx.proto: package/syntax {ours.package}/{ours.syntax}, published {published.package}/{published.syntax}")
-    our_messages, our_enums = messages(ours)
-    their_messages, their_enums = messages(published)
-    for name, message in our_messages.items():
-        if name not in their_messages:
-            failures.append(f"{name}: not in ONNX's definition")
-        else:
-            compare_message(name, message, their_messages[name], subset=True)
-    for name, enum in our_enums.items():
-        theirs = {value.name: value.number for value in their_enums.get(name, descriptor_pb2.EnumDescriptorProto()).value}
-        for value in enum.value:
-            if theirs.get(value.name) != value.number:
-                failures.append(f"{name}.{value.name} = {value.number}: published {theirs.get(value.name)}")
-    print(f"onnx: {len(our_messages)} messages and {len(our_enums)} enums checked against onnx-ml.proto")
-
-
 check_inference()
-check_onnx()
 for failure in failures:
     print("FAIL  " + failure)
 print(f"{len(failures)} difference(s)")
