@@ -25,8 +25,14 @@ check_no_server_left() {
 
 swift test -c release
 check_no_server_left
-# Exported ONNX models against ONNX Runtime from PyPI on every dataset and family (makes .venv-clients).
-scripts/clients/onnx-check.sh
+# The clients and runtimes users already have, from PyPI (made into .venv-clients): tritonclient
+# over HTTP (binary and JSON) and gRPC, KServe's clients, MLflow's request shapes, our .proto files
+# against the published ones, and exported ONNX models in ONNX Runtime on every dataset and family.
+scripts/clients/run.sh
+check_no_server_left
+# /openapi.json against the server: openapi-spec-validator, then schemathesis with every check.
+scripts/schemathesis.sh
+check_no_server_left
 # The dashboard in a real browser (headless Chromium), against the testbed just built.
 Tests/DashboardE2E/run.sh
 check_no_server_left

@@ -124,11 +124,12 @@ struct ONNXExportTests {
 
     @Test("Class labels travel as int64 only when every one is written as an integer")
     func integerLabels() {
-        #expect(ONNXExporter.integerLabels(["1", "2", "7"]) == [1, 2, 7])
-        #expect(ONNXExporter.integerLabels(["-1", "1"]) == [-1, 1])
-        #expect(ONNXExporter.integerLabels(["01", "2"]) == nil)
-        #expect(ONNXExporter.integerLabels(["1.0", "2"]) == nil)
-        #expect(ONNXExporter.integerLabels(["yes", "no"]) == nil)
+        #expect(TrainedModel.integerLabels(["1", "2", "7"]) == [1, 2, 7])
+        #expect(TrainedModel.integerLabels(["-1", "1"]) == [-1, 1])
+        #expect(TrainedModel.integerLabels(["01", "2"]) == nil)
+        #expect(TrainedModel.integerLabels(["+1", "-1"]) == nil)
+        #expect(TrainedModel.integerLabels(["1.0", "2"]) == nil)
+        #expect(TrainedModel.integerLabels(["yes", "no"]) == nil)
     }
 
     @Test("An unknown format is refused with the known ones named")

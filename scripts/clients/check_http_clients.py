@@ -104,6 +104,8 @@ def check_triton(model, inputs, frame, labels, probabilities, classes):
             [triton.InferRequestedOutput("predict_proba", binary_data=False)] if classes else [])
         result = client.infer(model, tensors(inputs, frame, make), outputs=outputs, headers=auth())
         label = "binary" if binary else "JSON"
+        framed = [("binary_data_size" in (output.get("parameters") or {})) for output in result.get_response()["outputs"]]
+        check(framed and all(flag == binary for flag in framed), f"{model}: tritonclient.http ({label}): every output came back {label}")
         check(same_labels(result.as_numpy("predict"), labels, classes), f"{model}: tritonclient.http ({label}): predict equals /predict")
         if classes:
             check(np.array_equal(result.as_numpy("predict_proba"), probabilities),

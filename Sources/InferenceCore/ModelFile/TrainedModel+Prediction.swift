@@ -112,6 +112,17 @@ extension TrainedModel {
         return nil
     }
 
+    /// The class labels as integers when every one is written as an integer is (`"3"`, not `"+3"`
+    /// or `"03"`, which would read back as another label), as scikit-learn's would be; `nil`
+    /// otherwise. Such labels travel as numbers: V2's INT64, MLflow's answers, ONNX's int64 label.
+    public var integerClasses: [Int64]? { Self.integerLabels(classes) }
+
+    /// `labels` as integers when every one is written as an integer is; see ``integerClasses``.
+    public static func integerLabels(_ labels: [String]) -> [Int64]? {
+        let integers = labels.compactMap { label in Int64(label).flatMap { String($0) == label ? $0 : nil } }
+        return integers.count == labels.count ? integers : nil
+    }
+
     /// The columns to read as text from a prediction file, so that categories and labels keep
     /// their exact spelling.
     public var textColumns: Set<String> {

@@ -33,8 +33,8 @@ struct TensorFuzzing {
         precondition(RawTensorData.encode(.numbers(predictions.values)).count == 8 * predictions.values.count)
         guard model.task == .classification else { return }
         let labels = predictions.labels
-        if model.classes.allSatisfy({ Int64($0) != nil }) {
-            _ = labels.map { Int64($0)! }
+        if let integers = model.integerClasses {
+            _ = predictions.values.map { integers[Int($0)] }
         }
         _ = RawTensorData.encode(.strings(labels))
         _ = predictions.probabilities.map { ($0.rows, $0.columns, model.classes.joined(separator: ",")) }

@@ -116,7 +116,9 @@ struct InferenceEndpoint: Sendable {
         }
         switch (model.task, labelType(model)) {
         case (.regression, _): return P.OutputTensor(name: name, shape: [rows], datatype: "FP64", data: .numbers(predictions.values))
-        case (_, "INT64"): return P.OutputTensor(name: name, shape: [rows], datatype: "INT64", data: .integers(predictions.labels.map { Int64($0)! }))
+        case (_, "INT64"):
+            let integers = model.integerClasses!
+            return P.OutputTensor(name: name, shape: [rows], datatype: "INT64", data: .integers(predictions.values.map { integers[Int($0)] }))
         default: return P.OutputTensor(name: name, shape: [rows], datatype: "BYTES", data: .strings(predictions.labels))
         }
     }
@@ -124,7 +126,7 @@ struct InferenceEndpoint: Sendable {
     /// Class labels that are all integers travel as INT64 (as scikit-learn's would), others as BYTES.
     private func labelType(_ model: TrainedModel) -> String {
         if model.task == .regression { return "FP64" }
-        return model.classes.allSatisfy { Int64($0) != nil } ? "INT64" : "BYTES"
+        return model.integerClasses != nil ? "INT64" : "BYTES"
     }
 
     /// Every model the tenant may use, with whether it is loaded (the repository extension's index).

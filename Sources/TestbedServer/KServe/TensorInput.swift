@@ -45,6 +45,7 @@ enum TensorInput {
         case .cells(let cells):
             // The datatype is looked up once; the loop runs over every element of large batches.
             let (numeric, integer) = (P.numericTypes.contains(input.datatype), P.integerTypes.contains(input.datatype))
+            let (bytes, bool) = (input.datatype == "BYTES", input.datatype == "BOOL")
             for (index, cell) in cells.enumerated() {
                 switch cell {
                 case .number(let value) where numeric:
@@ -52,7 +53,7 @@ enum TensorInput {
                     if integer && value.rounded() != value {
                         throw APIError.badRequest("input '\(name)', element \(index): \(value) is not an integer, but the datatype is \(input.datatype)")
                     }
-                case .string where input.datatype == "BYTES", .null where input.datatype == "BYTES", .bool where input.datatype == "BOOL":
+                case .string where bytes, .null where bytes, .bool where bool:
                     continue
                 default:
                     throw APIError.badRequest("input '\(name)', element \(index): \(describe(cell)) does not match datatype \(input.datatype)")
@@ -83,10 +84,11 @@ enum TensorInput {
 
     private static func columnTable(_ inputs: [P.InputTensor], features: [String], limits: Limits) throws -> DataTable {
         var seen = Set<String>()
+        let known = Set(features)
         let rows = inputs[0].shape[0]
         try limits.checkRows(rows)
         let columns = try inputs.map { input -> Column in
-            guard features.contains(input.name) else {
+            guard known.contains(input.name) else {
                 throw APIError.badRequest("input '\(input.name.clipped())' is not a column of the model; its inputs are \(features) (or send one [N, \(features.count)] tensor)")
             }
             guard seen.insert(input.name).inserted else { throw APIError.badRequest("input '\(input.name.clipped())' is given twice") }

@@ -13,7 +13,7 @@ enum MLflowInput {
 
     /// The model's input table from a JSON body in any of the four shapes.
     static func table(_ json: JSONNode, model: TrainedModel, limits: Limits) throws -> DataTable {
-        let rows = try rows(json, inputColumns: model.preprocessor.inputColumns)
+        let rows = try rows(json, inputColumns: model.preprocessor.inputColumns, limits: limits)
         guard !rows.isEmpty else { throw APIError.badRequest("the body holds no rows; send at least one") }
         return try TableInput.table(fromRows: rows, limits: limits)
     }
@@ -23,14 +23,16 @@ enum MLflowInput {
     /// the client did not ask.
     static func checkColumns(_ table: DataTable, model: TrainedModel, name: String, limits: Limits) throws {
         try limits.checkRows(table.rowCount)
-        let missing = model.preprocessor.inputColumns.filter { !table.columnNames.contains($0) }
+        let present = Set(table.columnNames)
+        let missing = model.preprocessor.inputColumns.filter { !present.contains($0) }
         guard missing.isEmpty else {
             throw APIError.doesNotFit("the rows lack the model's input\(missing.count == 1 ? "" : "s") \(missing.map { "'\($0.clipped())'" }.joined(separator: ", ").clipped(to: 400)); it reads \(model.preprocessor.inputColumns.count) columns (GET /api/v1/models/\(name.clipped()) lists them)")
         }
     }
 
-    /// The rows, each a cell per column it names.
-    static func rows(_ json: JSONNode, inputColumns: [String]) throws -> [[String: JSONCell]] {
+    /// The rows, each a cell per column it names. The number of rows is checked against `limits`
+    /// before any row is built: a row costs far more than its bytes in the body.
+    static func rows(_ json: JSONNode, inputColumns: [String], limits: Limits) throws -> [[String: JSONCell]] {
         guard case .object(let members) = json else {
             throw APIError.badRequest("the body must be a JSON object with one of \(quoted(formats)), as MLflow's scoring server takes; found \(json.kind)")
         }
@@ -41,14 +43,14 @@ enum MLflowInput {
                 + (unknown.isEmpty ? "" : " (and \(quoted(unknown).clipped(to: 200)), which MLflow does not define)"))
         }
         switch format {
-        case "dataframe_split": return try split(payload)
-        case "dataframe_records": return try records(payload, field: format)
-        default: return try instances(payload, field: format, inputColumns: inputColumns)
+        case "dataframe_split": return try split(payload, limits: limits)
+        case "dataframe_records": return try records(payload, field: format, limits: limits)
+        default: return try instances(payload, field: format, inputColumns: inputColumns, limits: limits)
         }
     }
 
     /// `{"columns": [...], "data": [[...]]}`.
-    private static func split(_ payload: JSONNode) throws -> [[String: JSONCell]] {
+    private static func split(_ payload: JSONNode, limits: Limits) throws -> [[String: JSONCell]] {
         guard payload.isObject else { throw error("dataframe_split", #"an object {"columns": [...], "data": [[...], ...]}"#, payload) }
         guard case .array(let names)? = payload["columns"] else {
             throw error("dataframe_split.columns", "an array of column names", payload["columns"])
@@ -64,6 +66,7 @@ enum MLflowInput {
         case .numbers(let values)? where values.isEmpty: data = []
         case let other: throw error("dataframe_split.data", "an array of rows, each an array of values", other)
         }
+        try limits.checkRows(data.count)
         return try data.enumerated().map { index, row in
             let values = try array(row, field: "dataframe_split.data[\(index)]")
             guard values.count == columns.count else {
@@ -74,13 +77,14 @@ enum MLflowInput {
     }
 
     /// `[{"column": value, ...}, ...]`.
-    private static func records(_ payload: JSONNode, field: String) throws -> [[String: JSONCell]] {
+    private static func records(_ payload: JSONNode, field: String, limits: Limits) throws -> [[String: JSONCell]] {
         guard case .array(let rows) = payload else { throw error(field, "an array of objects {\"column\": value, …}", payload) }
+        try limits.checkRows(rows.count)
         return try rows.enumerated().map { try record($1, field: "\(field)[\($0)]") }
     }
 
     /// Rows as objects, arrays or scalars, or one object of columns.
-    private static func instances(_ payload: JSONNode, field: String, inputColumns: [String]) throws -> [[String: JSONCell]] {
+    private static func instances(_ payload: JSONNode, field: String, inputColumns: [String], limits: Limits) throws -> [[String: JSONCell]] {
         switch payload {
         case .object(let members):
             // Columnar: each column an array of values (or one value, for a single row).
@@ -92,10 +96,13 @@ enum MLflowInput {
             if let ragged = columns.first(where: { $0.1.count != count }) {
                 throw APIError.badRequest("\(field): column '\(ragged.0.clipped())' has \(ragged.1.count) values, but '\(columns[0].0.clipped())' has \(count)")
             }
+            try limits.checkRows(count)
             return (0..<count).map { row in Dictionary(columns.map { ($0.0, $0.1[row]) }, uniquingKeysWith: { first, _ in first }) }
         case .numbers(let values):
+            try limits.checkRows(values.count)
             return try values.map { [try single(inputColumns, field: field): .number($0)] }
         case .array(let rows):
+            try limits.checkRows(rows.count)
             return try rows.enumerated().map { index, row in
                 let place = "\(field)[\(index)]"
                 switch row {

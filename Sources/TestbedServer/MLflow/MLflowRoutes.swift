@@ -66,8 +66,8 @@ struct MLflowRoutes {
         let (predictions, _) = try await Scoring.predict(served, table)
         _ = services.monitoring.record(served, tenant: tenant, table: table, predictions: predictions)
         guard model.task == .classification else { return ScoringResponse(predictions: predictions.values.map(ScoringResponse.Value.number)) }
-        if model.classes.allSatisfy({ Int64($0) != nil }) {
-            return ScoringResponse(predictions: predictions.labels.map { .integer(Int64($0)!) })
+        if let integers = model.integerClasses {
+            return ScoringResponse(predictions: predictions.values.map { .integer(integers[Int($0)]) })
         }
         return ScoringResponse(predictions: predictions.labels.map(ScoringResponse.Value.label))
     }

@@ -106,7 +106,7 @@ public struct ONNXExporter {
             graph.add("Identity", [prediction], output: Output.predictProba.rawValue)
             let best = graph.add("ArgMax", [prediction], [ONNXAttribute.int("axis", 1), ONNXAttribute.int("keepdims", 0), ONNXAttribute.int("select_last_index", 0)])
             let labels: String, type: Onnx_TensorProto.DataType
-            if let integers = Self.integerLabels(model.classes) {
+            if let integers = model.integerClasses {
                 (labels, type) = (graph.constant(int64: integers, hint: "classes"), .int64)
             } else {
                 (labels, type) = (graph.constant(strings: model.classes, hint: "classes"), .string)
@@ -118,11 +118,6 @@ public struct ONNXExporter {
         }
     }
 
-    /// The class labels as integers when every one is written as one (`1`, `-2`, not `01` or `1.0`), else `nil`.
-    static func integerLabels(_ classes: [String]) -> [Int64]? {
-        let integers = classes.compactMap { label in Int64(label).flatMap { String($0) == label ? $0 : nil } }
-        return integers.count == classes.count ? integers : nil
-    }
 
     /// Refuses column names a graph cannot carry: empty, or one of the output names.
     private func checkNames() throws {
