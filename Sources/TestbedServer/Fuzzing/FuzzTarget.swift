@@ -17,6 +17,8 @@ enum FuzzTarget: String, CaseIterable {
     /// Feedback bodies (outcomes by prediction id, or rows with their actual value), for a model
     /// of each family: actuals checked, rows scored and counted into a drift window, live quality.
     case feedback
+    /// gRPC ModelInfer messages: protobuf decoding, typed and raw contents, the endpoint, the answer.
+    case grpc
 
     /// Sets the target up (loading or training the models it scores with) and returns the
     /// function libFuzzer calls with each input. Inputs the code refuses with an error are
@@ -30,6 +32,7 @@ enum FuzzTarget: String, CaseIterable {
         case .modelfile: return ModelFileFuzzing.run
         case .split: return SplitFuzzing.run
         case .feedback: return FeedbackFuzzing(models: try FuzzModels.load()).run
+        case .grpc: return try GRPCFuzzing(models: try FuzzModels.load()).run
         }
     }
 }
