@@ -15,6 +15,7 @@ struct BadInputTests {
         var contentType = "application/json"
         /// `nil`: the tenant's key; otherwise the Authorization header's key.
         var key: String?
+        var headers: [(String, String)] = []
         var status: Int
         var message: String
         var testDescription: String { name }
@@ -23,7 +24,65 @@ struct BadInputTests {
     static let tensor = #""name": "input-0", "datatype": "FP64""#
     static let glassRow = "[1.52, 13.6, 4.5, 1.1, 71.8, 0.06, 8.75, 0, 0]"
 
-    static let cases: [Case] = [
+    /// A V2 body in the binary data extension's framing: the JSON header, then `data`.
+    static func binary(_ header: String, _ data: [UInt8], name: String, headerLength: String? = nil) -> Case {
+        Case(name: name, path: "/v2/models/glass-type/infer", bytes: Array(header.utf8) + data, contentType: "application/octet-stream",
+             headers: [("Inference-Header-Content-Length", headerLength ?? String(header.utf8.count))], status: 400, message: "")
+    }
+    static func doubles(_ values: [Double]) -> [UInt8] { values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+    static let glassBytes = doubles([1.52, 13.6, 4.5, 1.1, 71.8, 0.06, 8.75, 0, 0])
+    static func binaryTensor(_ datatype: String = "FP64", shape: String = "[1, 9]", size: Int) -> String {
+        #"{"inputs": [{"name": "input-0", "datatype": "\#(datatype)", "shape": \#(shape), "parameters": {"binary_data_size": \#(size)}}]}"#
+    }
+    static func with(_ base: Case, message: String) -> Case {
+        var copy = base
+        copy.message = message
+        return copy
+    }
+
+    /// The binary data extension's framing, each way it can be wrong.
+    static let binaryCases: [Case] = [
+        with(binary(binaryTensor(size: 72), Array(glassBytes.prefix(40)), name: "binary: a body shorter than its header says", headerLength: "10000"),
+             message: "says the JSON header has 10000 bytes, but the body has only"),
+        with(binary(binaryTensor(size: 72), Array(glassBytes.prefix(40)), name: "binary: fewer bytes than binary_data_size"),
+             message: "binary_data_size is 72 bytes, but only 40 bytes of binary data remain"),
+        with(binary(binaryTensor(size: 64), Array(glassBytes.prefix(64)), name: "binary: binary_data_size that does not match the shape"),
+             message: "64 bytes of binary data, but 9 elements of FP64 take 72 bytes"),
+        with(binary(binaryTensor(size: 72), glassBytes + [1, 2, 3], name: "binary: bytes left after the tensors"),
+             message: "3 bytes of binary data follow the inputs' binary_data_size"),
+        with(binary(binaryTensor("BYTES", shape: "[1]", size: 6), [5, 0, 0, 0, 65, 66], name: "binary: a string whose length prefix runs past the data"),
+             message: "its length prefix says 5 bytes, but only 2 remain"),
+        with(binary(binaryTensor("BYTES", shape: "[2]", size: 8), [1, 0, 0, 0, 65, 0, 0, 0], name: "binary: a string tensor truncated inside a length prefix"),
+             message: "the binary data ends inside its 4-byte length"),
+        with(binary(binaryTensor("BYTES", shape: "[1]", size: 6), [2, 0, 0, 0, 0xC3, 0x28], name: "binary: a string that is not UTF-8"),
+             message: "its bytes are not UTF-8 text"),
+        with(binary(binaryTensor("BOOL", size: 9), [1, 0, 1, 7, 0, 0, 0, 0, 0], name: "binary: a BOOL byte other than 0 or 1"),
+             message: "element 3: byte 7 is not a BOOL"),
+        with(binary(binaryTensor("FP64", shape: "[1, -9]", size: 72), glassBytes, name: "binary: a negative size"),
+             message: "is not a tensor shape"),
+        with(binary(binaryTensor("FP64", shape: "[100000000000000, 100000]", size: 72), glassBytes, name: "binary: a shape whose element count overflows"),
+             message: "holds more values than any request can carry"),
+        with(binary(binaryTensor("FP64", shape: "[1099511627776, 2097152]", size: 72), glassBytes, name: "binary: a shape whose byte count overflows"),
+             message: "elements of FP64 take more than any request carries"),
+        with(binary(binaryTensor(size: 72), doubles([1.52, 13.6, .nan, 1.1, 71.8, 0.06, 8.75, 0, 0]), name: "binary: NaN"),
+             message: "element 2: nan is not a finite number"),
+        with(binary(binaryTensor(size: 72).replacingOccurrences(of: "]}", with: #"], "outputs": [{"name": "scores", "parameters": {"binary_data": true}}]}"#),
+                    glassBytes, name: "binary: an unknown output"), message: "output 'scores' is not known"),
+        with(binary(binaryTensor(size: 72).replacingOccurrences(of: "]}", with: #"], "outputs": [{"name": "predict", "parameters": {"binary_data": "yes"}}]}"#),
+                    glassBytes, name: "binary: binary_data that is not true or false"), message: "outputs[0].parameters.binary_data: expected true or false"),
+        with(binary(binaryTensor(size: 72), glassBytes, name: "binary: a header length that is not a number", headerLength: "lots"),
+             message: "Inference-Header-Content-Length must be a whole number of bytes"),
+        with(binary(binaryTensor(size: 72), glassBytes, name: "binary: a header length of 0", headerLength: "0"),
+             message: "without its JSON header is not accepted"),
+        with(binary(binaryTensor(size: 72), [], name: "binary: no binary data at all", headerLength: nil),
+             message: "only 0 bytes of binary data remain"),
+        Case(name: "binary: binary_data_size without the header", path: "/v2/models/glass-type/infer",
+             body: binaryTensor(size: 72), status: 400, message: "has no Inference-Header-Content-Length header"),
+        with(binary(#"{"inputs": [{"name": "input-0", "datatype": "FP64", "shape": [1, 9], "data": [1, 2, 3, 4, 5, 6, 7, 8, 9], "parameters": {"binary_data_size": 72}}]}"#,
+                    glassBytes, name: "binary: data and binary_data_size both"), message: "has both 'data' and a binary_data_size"),
+    ]
+
+    static let cases: [Case] = binaryCases + [
         Case(name: "malformed JSON", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5,]}"#, status: 400, message: "not valid JSON"),
         Case(name: "rows not an array", path: "/api/v1/models/glass-type/predict", body: #"{"rows": 3}"#, status: 400, message: "rows: expected an array"),
         Case(name: "a cell that is an array", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": [1.5]}]}"#, status: 400, message: "rows[0].RI: expected a number, a string, true/false or null"),
@@ -118,7 +177,7 @@ struct BadInputTests {
         let reply = try await server.send(bad.method, bad.path.replacingOccurrences(of: "DATASET", with: dataset),
                                           key: bad.key.map { $0.isEmpty ? nil : $0 } ?? key,
                                           body: bad.bytes.map { Data($0) } ?? bad.body.map { Data($0.replacingOccurrences(of: "DATASET", with: dataset).utf8) },
-                                          contentType: bad.contentType)
+                                          contentType: bad.contentType, headers: bad.headers)
         #expect(reply.status == bad.status, "\(reply.text)")
         #expect(!reply.error.isEmpty && reply.error.contains(bad.message), "\(reply.text)")
         #expect(reply.object["code"] is String)

@@ -100,7 +100,7 @@ struct OperationsTests {
         let server = try ServerProcess()
         let (key, other) = (try await server.createTenant("unloader"), try await server.createTenant("bystander"))
         let metadata = try await server.send(.GET, "/v2", key: key).object
-        #expect(metadata["name"] as? String == "applied-ai-testbed" && metadata["extensions"] as? [String] == ["model_repository"])
+        #expect(metadata["name"] as? String == "applied-ai-testbed" && metadata["extensions"] as? [String] == ["model_repository", "binary_tensor_data"])
         #expect(try await server.send(.GET, "/v2/health/ready", key: nil).object["ready"] as? Bool == true)
         let infer: [String: Any] = ["inputs": [["name": "x", "shape": [1, 9], "datatype": "FP64", "data": [1.52, 13.6, 4.5, 1.1, 71.8, 0.06, 8.75, 0, 0]]]]
 

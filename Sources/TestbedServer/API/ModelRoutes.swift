@@ -26,13 +26,8 @@ struct ModelRoutes {
             self.rows = try rows.enumerated().map { index, row in
                 guard case .object(let members) = row else { throw fail("rows[\(index)]", "an object of column: value", row) }
                 return try Dictionary(members.map { name, value -> (String, JSONCell) in
-                    switch value {
-                    case .null: return (name, .null)
-                    case .number(let number): return (name, .number(number))
-                    case .string(let text): return (name, .string(text))
-                    case .bool(let flag): return (name, .bool(flag))
-                    default: throw fail("rows[\(index)].\(name)", "a number, a string, true/false or null", value)
-                    }
+                    guard let cell = JSONCell(value) else { throw fail("rows[\(index)].\(name)", "a number, a string, true/false or null", value) }
+                    return (name, cell)
                 }, uniquingKeysWith: { _, last in last })
             }
             switch json["threshold"] {

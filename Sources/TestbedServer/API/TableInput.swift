@@ -18,6 +18,17 @@ enum JSONCell: Decodable, Sendable {
             debugDescription: "expected a number, a string, true/false or null, not an array or object"))
     }
 
+    /// A JSON scalar as a cell; `nil` for an array or an object.
+    init?(_ node: JSONNode) {
+        switch node {
+        case .null: self = .null
+        case .number(let number): self = .number(number)
+        case .string(let text): self = .string(text)
+        case .bool(let flag): self = .bool(flag)
+        case .array, .numbers, .object: return nil
+        }
+    }
+
     /// The cell as CSV would hold it; `nil` when missing.
     var text: String? {
         switch self {

@@ -16,6 +16,13 @@ enum FuzzSeeds {
             if let matrix = matrixTensor(model, row: row) {
                 try save(directory, "tensor", "\(name)-matrix", index: index, matrix)
             }
+            try write(binaryTensors(model, row: row, index: index), to: "\(directory)/tensor/\(name)-binary")
+            let inputs = model.preprocessor.inputColumns
+            try save(directory, "mlflow", "\(name)-split", index: index,
+                     ["dataframe_split": ["columns": inputs, "data": [inputs.map { row[$0] ?? NSNull() }]]])
+            try save(directory, "mlflow", "\(name)-records", index: index, ["dataframe_records": [row]])
+            try save(directory, "mlflow", "\(name)-inputs", index: index, ["inputs": row.mapValues { [$0, $0] }, "params": [:] as [String: Any]])
+            try save(directory, "mlflow", "\(name)-instances", index: index, ["instances": [inputs.map { row[$0] ?? NSNull() }]])
             var predict: [String: Any] = ["rows": [row, [:]], "explain": true, "top": 3]
             if model.task == .classification {
                 let count = model.classes.count
@@ -75,6 +82,24 @@ enum FuzzSeeds {
             return ["name": name, "shape": [1], "datatype": value is Double ? "FP64" : "BYTES", "data": [value]]
         }
         return ["id": "seed", "inputs": inputs]
+    }
+
+    /// The column tensors in the binary data extension's framing: the model byte with its high
+    /// bit set, the header's length in two bytes, the header, then each column's raw bytes.
+    static func binaryTensors(_ model: TrainedModel, row: [String: Any], index: Int) throws -> [UInt8] {
+        var data: [UInt8] = []
+        let inputs = model.preprocessor.inputColumns.map { name -> [String: Any] in
+            let bytes: [UInt8]
+            switch row[name] {
+            case let number as Double: bytes = withUnsafeBytes(of: number.bitPattern.littleEndian, Array.init)
+            case let text as String: bytes = withUnsafeBytes(of: UInt32(text.utf8.count).littleEndian, Array.init) + Array(text.utf8)
+            default: bytes = withUnsafeBytes(of: UInt32(0).littleEndian, Array.init)
+            }
+            data += bytes
+            return ["name": name, "shape": [1, 1], "datatype": row[name] is Double ? "FP64" : "BYTES", "parameters": ["binary_data_size": bytes.count]]
+        }
+        let header = Array(try JSONSerialization.data(withJSONObject: ["inputs": inputs, "parameters": ["binary_data_output": true]], options: [.sortedKeys]))
+        return [UInt8(0x80 | index), UInt8(header.count & 0xFF), UInt8(header.count >> 8)] + header + data
     }
 
     /// One `[2, F]` tensor in feature order, when every input column is numeric.

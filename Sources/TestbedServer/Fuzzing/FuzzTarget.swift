@@ -5,7 +5,8 @@ enum FuzzTarget: String, CaseIterable {
     case csv
     /// The hand-written JSON parser.
     case json
-    /// KServe V2 inference bodies decoded into a table and scored, for a model of each family.
+    /// KServe V2 inference bodies, as JSON or in the binary data extension's framing, decoded into
+    /// a table and scored, for a model of each family.
     case tensor
     /// `/predict` bodies (and what-if bodies once the grid is exposed), for a model of each family.
     case predict
@@ -17,6 +18,8 @@ enum FuzzTarget: String, CaseIterable {
     /// Feedback bodies (outcomes by prediction id, or rows with their actual value), for a model
     /// of each family: actuals checked, rows scored and counted into a drift window, live quality.
     case feedback
+    /// MLflow scoring bodies (`/invocations`) in its four JSON shapes, for a model of each family.
+    case mlflow
     /// gRPC ModelInfer messages: protobuf decoding, typed and raw contents, the endpoint, the answer.
     case grpc
 
@@ -32,6 +35,7 @@ enum FuzzTarget: String, CaseIterable {
         case .modelfile: return ModelFileFuzzing.run
         case .split: return SplitFuzzing.run
         case .feedback: return FeedbackFuzzing(models: try FuzzModels.load()).run
+        case .mlflow: return MLflowFuzzing(models: try FuzzModels.load()).run
         case .grpc: return try GRPCFuzzing(models: try FuzzModels.load()).run
         }
     }

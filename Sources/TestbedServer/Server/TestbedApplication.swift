@@ -61,6 +61,7 @@ enum TestbedApplication {
         ModelRoutes(services: services).add(to: api)
         MonitoringRoutes(services: services).add(to: api)
         kserve.add(to: secured.group("v2"))
+        MLflowRoutes(services: services).add(to: secured, api: api)
         try router.validate()
         return router
     }
