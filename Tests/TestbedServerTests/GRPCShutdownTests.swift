@@ -13,7 +13,8 @@ struct GRPCShutdownTests {
     static let row: [Double] = [1.52101, 13.64, 4.49, 1.1, 71.78, 0.06, 8.75, 0, 0]
 
     @Test func rpcsAndRequestsInFlightAreAnsweredBeforeTheServerStops() async throws {
-        let server = try ServerProcess(grpc: true)
+        // Debug logs say when each call and request has been accepted.
+        let server = try ServerProcess(arguments: ["--log-level", "debug"], grpc: true)
         let key = try await server.createTenant("draining")
         let request = Inference_ModelInferRequest.with {
             $0.modelName = "glass-type"
@@ -47,8 +48,13 @@ struct GRPCShutdownTests {
                     #expect(reply.status == 200, "\(reply.text.prefix(300))")
                     return ("http", Date())
                 }
-                // Long enough for the requests to arrive; far shorter than scoring them takes.
-                try await Task.sleep(for: .milliseconds(400))
+                // Every call and the request accepted by the server (their bodies may still be arriving).
+                let deadline = Date().addingTimeInterval(120)
+                while Date() < deadline {
+                    let log = server.logText
+                    if log.components(separatedBy: "\"rpc started\"").count - 1 >= 4 && log.contains("/v2/models/glass-type/infer") { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 terminated.set(Date())
                 server.beginShutdown()
                 for try await (name, finished) in group {

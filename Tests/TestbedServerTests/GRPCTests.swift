@@ -32,6 +32,32 @@ struct GRPCTests {
         }
     }
 
+    @Test func aGRPCPortInUseStopsTheServerWithAClearError() async throws {
+        let (server, _) = try await Fixture.shared.get()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let second = Process()
+        second.executableURL = ServerProcess.executable
+        second.arguments = ["serve", "--port", "0", "--grpc-port", "\(server.grpcPort)", "--data-dir", directory.path,
+                            "--models-dir", ServerProcess.repositoryRoot.appendingPathComponent("models").path]
+        second.environment = ProcessInfo.processInfo.environment.merging(["TESTBED_ADMIN_KEY": "admin"]) { $1 }
+        let errors = Pipe()
+        (second.standardError, second.standardOutput) = (errors, FileHandle.nullDevice)
+        try second.run()
+        // A server that went on running regardless would hold the test forever: a minute at most.
+        let pid = second.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if second.isRunning { kill(pid, SIGKILL) } }
+        // Both listeners start together; the one that cannot bind ends the process, HTTP included.
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus != 0)
+        #expect(log.contains("gRPC cannot listen on 127.0.0.1:\(server.grpcPort)"), "\(log.suffix(600))")
+        // The first is unaffected.
+        try await server.withGRPC { (client: InferenceClient) async throws in
+            #expect(try await client.serverLive(Inference_ServerLiveRequest()).live)
+        }
+    }
+
     @Test func metadataAndTheRepositoryAnswerAsOverREST() async throws {
         let (server, key) = try await Fixture.shared.get()
         let rest = try await server.send(.GET, "/v2", key: key).object

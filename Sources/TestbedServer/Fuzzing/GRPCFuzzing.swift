@@ -39,8 +39,8 @@ struct GRPCFuzzing {
         guard let first = input.first, !names.isEmpty else { return }
         guard var message = try? Inference_ModelInferRequest(serializedBytes: Data(input.dropFirst())) else { return }
         if first & 0x80 == 0 { message.modelName = names[Int(first & 0x7f) % names.count] }
-        let service = self.service
-        guard let response = waitForAsync({ try await service.infer(message, tenant: "fuzz") }) else { return }
+        let (service, request) = (self.service, message)
+        guard let response = waitForAsync({ try await service.infer(request, tenant: "fuzz") }) else { return }
         // What the transport does with the answer.
         let bytes: [UInt8]? = try? response.serializedBytes()
         precondition(bytes != nil, "a ModelInferResponse did not serialize")

@@ -22,22 +22,27 @@ struct GRPCListener: Service {
                                                    config: Self.transportConfig(services.configuration), eventLoopGroup: eventLoopGroup)
         let server = GRPCServer(transport: transport, services: [InferenceGRPCService(services: services)],
                                 interceptors: [StatusInterceptor(logger: logger)])
+        var listened = false
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await server.serve() }
-                let listening: GRPCNIOTransportCore.SocketAddress
-                do {
-                    listening = try await transport.listeningAddress
-                } catch {
-                    // serve() throws the transport's own error too; this one says which address.
-                    throw GRPCListenerError(message: "gRPC cannot listen on \(host):\(port): \(error)")
+                group.addTask {
+                    do {
+                        try await server.serve()
+                    } catch {
+                        // The transport's error names the cause (an address in use); this says where.
+                        throw GRPCListenerError(message: "gRPC cannot listen on \(host):\(port): \(error)")
+                    }
                 }
+                // Fails when binding failed; serve() then throws the reason.
+                guard let listening = try? await transport.listeningAddress else { return }
+                listened = true
                 let bound = listening.ipv4?.port ?? listening.ipv6?.port ?? port
                 logger.notice("gRPC listening on \(host):\(bound)", metadata: ["grpc_port": "\(bound)"])
             }
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
         }
+        guard listened else { throw GRPCListenerError(message: "gRPC cannot listen on \(host):\(port)") }
         logger.info("gRPC stopped")
     }
 

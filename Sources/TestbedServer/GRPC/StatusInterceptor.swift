@@ -14,6 +14,8 @@ struct StatusInterceptor: ServerInterceptor {
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
+        // As HTTP logs each request at debug level when it begins: the call has been accepted.
+        logger.debug("rpc started", metadata: ["method": "\(context.descriptor.method)"])
         do {
             return try await next(request, context)
         } catch let error as RPCError {

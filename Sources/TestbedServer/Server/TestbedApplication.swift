@@ -94,9 +94,16 @@ enum TestbedApplication {
             listeners.append(GRPCListener(host: host, port: grpcPort, services: services, eventLoopGroup: eventLoopGroup, logger: logger))
         }
         // Shut down in reverse: the listeners first (together), then monitoring, then the job queue.
-        let group = ServiceGroup(configuration: .init(services: [services.jobs, services.monitoring, ConcurrentServices(services: listeners)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        // A listener that fails (a port in use) or ends shuts the rest down gracefully too: the
+        // job queue ends at a graceful shutdown, not at a cancellation. The error is thrown after.
+        var configuration = ServiceGroupConfiguration(services: [
+            .init(service: services.jobs),
+            .init(service: services.monitoring),
+            .init(service: ConcurrentServices(services: listeners), successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup),
+        ], logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        try await ServiceGroup(configuration: configuration).run()
         logger.info("stopped")
     }
 }
