@@ -27,19 +27,21 @@ if [ ! -x "$plugins/grpc-swift-protobuf/.build/release/protoc-gen-grpc-swift-2" 
 fi
 bin=$plugins/grpc-swift-protobuf/.build/release
 
-generate() { # proto-dir proto-file out-dir [grpc]
-    local dir=$1 file=$2 out=$3 grpc=${4:-}
+generate() { # proto-dir proto-file out-dir [grpc-options] [visibility]
+    local dir=$1 file=$2 out=$3 grpc=${4:-} visibility=${5:-Package}
     mkdir -p "$out"
     protoc --plugin=protoc-gen-swift="$bin/protoc-gen-swift" \
-        --swift_out="$out" --swift_opt=Visibility=Package \
+        --swift_out="$out" --swift_opt=Visibility=$visibility \
         -I "$dir" "$dir/$file"
     if [ -n "$grpc" ]; then
         protoc --plugin=protoc-gen-grpc-swift="$bin/protoc-gen-grpc-swift-2" \
-            --grpc-swift_out="$out" --grpc-swift_opt=Visibility=Package,Client=true,Server=true \
+            --grpc-swift_out="$out" --grpc-swift_opt=Visibility=$visibility,$grpc \
             -I "$dir" "$dir/$file"
     fi
 }
 
-generate Sources/TestbedServer/GRPC/Protos grpc_predict_v2.proto Sources/TestbedServer/GRPC/Generated grpc
+generate Sources/TestbedServer/GRPC/Protos grpc_predict_v2.proto Sources/TestbedServer/GRPC/Generated Client=true,Server=true
+# The benchmark's load generator: the client only, internal to its target (it cannot import the executable's).
+generate Sources/TestbedServer/GRPC/Protos grpc_predict_v2.proto Sources/benchmark/Generated Client=true,Server=false Internal
 [ -f Sources/InferenceCore/Export/ONNX/Protos/onnx.proto ] && generate Sources/InferenceCore/Export/ONNX/Protos onnx.proto Sources/InferenceCore/Export/ONNX/Generated
 echo "generated:"; git status --short -- '*/Generated/*'

@@ -13,7 +13,10 @@ enum ServerBenchmark {
             context.note("server suite skipped: wrk is not installed (bench/peers/setup.sh installs it)")
             return []
         }
-        let server = try TestbedProcess(executable: executable)
+        // The demonstration models and a 20-column gbdt for the batch rows; gRPC on a free port.
+        let (models, sensorModel, sensorBatch) = try GRPCBenchmark.prepareModels()
+        defer { try? FileManager.default.removeItem(at: models) }
+        let server = try TestbedProcess(executable: executable, extraArguments: ["--grpc-port", "0"], modelsDirectory: models.path)
         defer { server.stop() }
         var mlserver: MLServerProcess?
         if let python {
@@ -57,6 +60,7 @@ enum ServerBenchmark {
         logistic.parameters = ["api": "v2 infer (logistic)", "rows": "1", "concurrency": "64"]
         print(logistic.line)
         results.append(logistic)
+        results += try GRPCBenchmark.run(context, server: server, key: key, wrk: wrk, model: sensorModel, batch: sensorBatch)
         results.append(try monitoringCost(executable: executable, load: load, body: v2Single))
         results += try ServerWorkBenchmark.run(context, server: server, key: key, executable: executable)
         let loaded = server.residentBytes()
@@ -188,8 +192,10 @@ final class TestbedProcess {
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-bench-\(UUID())")
     private let adminKey = UUID().uuidString
     private(set) var port = 0
+    /// The gRPC port when started with `--grpc-port`, from its "gRPC listening on" line.
+    private(set) var grpcPort: Int?
 
-    init(executable: URL, modelsDirectory: String = "models", extraArguments: [String] = []) throws {
+    init(executable: URL, extraArguments: [String] = [], modelsDirectory: String = "models") throws {
         process.executableURL = executable
         process.arguments = ["serve", "--port", "0", "--data-dir", directory.path, "--models-dir", modelsDirectory, "--log-level", "notice"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
@@ -199,11 +205,14 @@ final class TestbedProcess {
         process.standardError = errors
         try process.run()
         var log = Data()
-        while port == 0 {
+        let grpc = extraArguments.contains("--grpc-port")
+        while port == 0 || (grpc && grpcPort == nil) {
             let chunk = errors.fileHandleForReading.availableData
             guard !chunk.isEmpty else { throw ValidationError("testbed serve stopped: \(String(decoding: log, as: UTF8.self))") }
             log += chunk
-            port = String(decoding: log, as: UTF8.self).firstMatch(of: /listening on http:\/\/[^:]+:(\d+)/).map { Int($0.1)! } ?? 0
+            let text = String(decoding: log, as: UTF8.self)
+            port = text.firstMatch(of: /listening on http:\/\/[^:]+:(\d+)/).map { Int($0.1)! } ?? 0
+            grpcPort = text.firstMatch(of: /gRPC listening on [^:]+:(\d+)/).map { Int($0.1)! }
         }
         errors.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
     }

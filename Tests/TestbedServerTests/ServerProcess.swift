@@ -28,6 +28,10 @@ final class ServerProcess: @unchecked Sendable {
     let arguments: [String]
     let environment: [String: String]
     private(set) var port = 0
+    /// Whether the server is started with gRPC on (`--grpc-port 0`).
+    let grpc: Bool
+    /// The port gRPC listens on, read from its "gRPC listening on" line; 0 without gRPC.
+    private(set) var grpcPort = 0
     private var process: Process?
     /// The write end stays open as long as this process lives; see ``start()``.
     private var lifeline: Pipe?
@@ -40,8 +44,10 @@ final class ServerProcess: @unchecked Sendable {
     ///   - adminKey: passed as `TESTBED_ADMIN_KEY`; `nil` lets the server create its own.
     ///   - arguments: extra `serve` options (limits).
     ///   - environment: extra environment variables for the server.
+    ///   - grpc: also start the gRPC listener on a free port (``grpcPort``).
     init(dataDirectory: String? = nil, adminKey: String? = "admin-secret-for-tests", arguments: [String] = [],
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], grpc: Bool = false) throws {
+        self.grpc = grpc
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
         ownsDirectory = dataDirectory == nil
         self.adminKey = adminKey
@@ -62,7 +68,8 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = Self.executable
         // The server stops when this pipe closes: when the test process ends, however it ends.
         process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--stop-when-input-closes",
-                             "--models-dir", Self.repositoryRoot.appendingPathComponent("models").path] + arguments
+                             "--models-dir", Self.repositoryRoot.appendingPathComponent("models").path]
+            + (grpc ? ["--grpc-port", "0"] : []) + arguments
         let lifeline = Pipe()
         process.standardInput = lifeline
         self.lifeline = lifeline
@@ -79,9 +86,17 @@ final class ServerProcess: @unchecked Sendable {
         self.process = process
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let match = log.text.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/) {
-                port = Int(match.1)!
-                return
+            let text = log.text
+            // Both listeners log their line once they listen; gRPC's may come first.
+            if let match = text.firstMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)/) {
+                if !grpc {
+                    port = Int(match.1)!
+                    return
+                }
+                if let grpcMatch = text.firstMatch(of: /gRPC listening on 127\.0\.0\.1:(\d+)/) {
+                    (port, grpcPort) = (Int(match.1)!, Int(grpcMatch.1)!)
+                    return
+                }
             }
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
@@ -94,6 +109,20 @@ final class ServerProcess: @unchecked Sendable {
     func stop() -> Int32 {
         guard let process else { return -1 }
         process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    /// Sends SIGTERM and returns at once: the server begins its graceful shutdown.
+    func beginShutdown() {
+        process?.terminate()
+    }
+
+    /// Waits for the process to end (after ``beginShutdown()``); returns its exit status.
+    @discardableResult
+    func waitForExit() -> Int32 {
+        guard let process else { return -1 }
         process.waitUntilExit()
         self.process = nil
         return process.terminationStatus

@@ -6,9 +6,12 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the HTTP server: pilot API, Open Inference Protocol, metrics.",
+        abstract: "Run the HTTP server: pilot API, Open Inference Protocol, metrics; and, with --grpc-port, the Open Inference Protocol over gRPC.",
         discussion: """
-            Each option falls back to an environment variable (TESTBED_HOST, TESTBED_PORT, TESTBED_DATA_DIR, \
+            gRPC (KServe's inference.GRPCInferenceService with Triton's repository RPCs, plaintext HTTP/2) is off unless \
+            --grpc-port or TESTBED_GRPC_PORT is given; it listens on the same --host, takes the same keys as \
+            'authorization: Bearer <key>' metadata and the same limits (docs/grpc.md).
+            Each option falls back to an environment variable (TESTBED_HOST, TESTBED_PORT, TESTBED_GRPC_PORT, TESTBED_DATA_DIR, \
             TESTBED_MODELS_DIR, TESTBED_JOB_CONCURRENCY, TESTBED_EVENT_LOOPS, TESTBED_MAX_REQUEST_BYTES, TESTBED_MAX_UPLOAD_BYTES, \
             TESTBED_MAX_ROWS, TESTBED_MAX_COLUMNS, TESTBED_MAX_JOBS_PER_TENANT, TESTBED_RATE_LIMIT, TESTBED_HEADER_TIMEOUT, \
             TESTBED_IDLE_TIMEOUT, TESTBED_BODY_TIMEOUT, TESTBED_MAX_CONNECTIONS, TESTBED_WORKER_MEMORY_LIMIT, TESTBED_WORKER_TIME_LIMIT, \
@@ -20,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on; 0 picks a free one and logs it (default 8080).") var port: Int?
+    @Option(help: "Port for the Open Inference Protocol over gRPC; 0 picks a free one and logs it (default: no gRPC).") var grpcPort: Int?
     @Option(help: "Where datasets, models and the database are kept (default ./data).") var dataDir: String?
     @Option(help: "Demonstration models to serve read-only (default ./models).") var modelsDir: String?
     @Option(help: "Training jobs that run at the same time (default 1).") var jobConcurrency: Int?
@@ -63,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = try setting(host, "TESTBED_HOST") ?? configuration.host
         configuration.port = try setting(port, "TESTBED_PORT") ?? configuration.port
+        configuration.grpcPort = try setting(grpcPort, "TESTBED_GRPC_PORT")
         configuration.dataDirectory = try setting(dataDir, "TESTBED_DATA_DIR") ?? configuration.dataDirectory
         configuration.modelsDirectory = try setting(modelsDir, "TESTBED_MODELS_DIR") ?? configuration.modelsDirectory
         configuration.jobConcurrency = try setting(jobConcurrency, "TESTBED_JOB_CONCURRENCY") ?? configuration.jobConcurrency
@@ -105,6 +110,12 @@ struct ServeCommand: AsyncParsableCommand {
         try monitoring.validate()
         configuration.monitoring = monitoring
         guard (0...65535).contains(configuration.port) else { throw ValidationError("port \(configuration.port) is not 0 to 65535") }
+        if let grpcPort = configuration.grpcPort {
+            guard (0...65535).contains(grpcPort) else { throw ValidationError("gRPC port \(grpcPort) is not 0 to 65535") }
+            guard grpcPort == 0 || grpcPort != configuration.port else {
+                throw ValidationError("the gRPC port \(grpcPort) is the HTTP port too; give them different ports (or 0 for a free one)")
+            }
+        }
         guard configuration.jobConcurrency >= 1 else { throw ValidationError("job concurrency must be at least 1") }
         guard configuration.eventLoops >= 1 else { throw ValidationError("event loops must be at least 1") }
         let levelName = try setting(logLevel, "TESTBED_LOG_LEVEL") ?? "info"

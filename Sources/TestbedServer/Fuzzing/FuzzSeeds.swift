@@ -1,6 +1,7 @@
 #if FUZZING
 import Foundation
 import InferenceCore
+import SwiftProtobuf
 
 /// `testbed fuzz seeds DIR`: writes seed inputs that depend on the fuzzing models (their index
 /// in ``FuzzModels`` and their columns) into `DIR/<target>/`, to be reviewed and committed under
@@ -36,6 +37,10 @@ enum FuzzSeeds {
             try save(directory, "feedback", "\(name)-rows", index: index, ["rows": [labelled, [model.target: actual]]])
             try save(directory, "feedback", "\(name)-outcomes", index: index,
                      ["outcomes": [["prediction_id": "1a2b3c4d-0", "actual": actual], ["prediction_id": "-", "actual": NSNull()]]])
+            // gRPC ModelInfer messages: every column typed, every column raw, and the raw matrix.
+            for (form, message) in grpcMessages(model, row: row) {
+                try write([UInt8(index)] + (try message.serializedBytes()), to: "\(directory)/grpc/\(name)-\(form)")
+            }
             // A small model file of each family for the loader (the demo models are large).
             if index >= FuzzModels.demoModels.count {
                 try write(Array(try model.jsonData()), to: "\(directory)/modelfile/\(model.algorithm)-\(model.task.rawValue)-\(index).json")
@@ -104,6 +109,42 @@ enum FuzzSeeds {
         let numbers = values.map { $0! }
         return ["inputs": [["name": "input-0", "shape": [2, numbers.count], "datatype": "FP64", "data": [numbers, numbers.map { -$0 }]]],
                 "outputs": [["name": "predict"]]]
+    }
+
+    /// The row as gRPC messages: one tensor per column in typed contents and in
+    /// `raw_input_contents`, and, when every input is numeric, one raw `[2, F]` matrix asking for
+    /// binary outputs.
+    static func grpcMessages(_ model: TrainedModel, row: [String: Any]) -> [(String, Inference_ModelInferRequest)] {
+        var typed = Inference_ModelInferRequest(), raw = Inference_ModelInferRequest()
+        typed.id = "seed"
+        for name in model.preprocessor.inputColumns {
+            var tensor = Inference_ModelInferRequest.InferInputTensor()
+            (tensor.name, tensor.shape) = (name, [1])
+            var rawTensor = tensor
+            if let number = row[name] as? Double {
+                (tensor.datatype, rawTensor.datatype) = ("FP64", "FP64")
+                tensor.contents.fp64Contents = [number]
+                raw.rawInputContents.append(Data(RawTensorData.encode(.numbers([number]))))
+            } else {
+                let text = row[name] as? String ?? ""
+                (tensor.datatype, rawTensor.datatype) = ("BYTES", "BYTES")
+                tensor.contents.bytesContents = [Data(text.utf8)]
+                raw.rawInputContents.append(Data(RawTensorData.encode(.strings([text]))))
+            }
+            typed.inputs.append(tensor)
+            raw.inputs.append(rawTensor)
+        }
+        var messages = [("typed", typed), ("raw", raw)]
+        let numbers = model.preprocessor.inputColumns.compactMap { row[$0] as? Double }
+        if numbers.count == model.preprocessor.inputColumns.count {
+            var matrix = Inference_ModelInferRequest()
+            matrix.inputs = [.with { $0.name = "input-0"; $0.datatype = "FP64"; $0.shape = [2, Int64(numbers.count)] }]
+            matrix.rawInputContents = [Data(RawTensorData.encode(.numbers(numbers + numbers.map { -$0 })))]
+            matrix.parameters["binary_data_output"] = .with { $0.boolParam = true }
+            matrix.outputs = [.with { $0.name = "predict" }]
+            messages.append(("matrix", matrix))
+        }
+        return messages
     }
 
     private static func save(_ directory: String, _ target: String, _ name: String, index: Int, _ body: Any) throws {

@@ -20,6 +20,8 @@ enum FuzzTarget: String, CaseIterable {
     case feedback
     /// MLflow scoring bodies (`/invocations`) in its four JSON shapes, for a model of each family.
     case mlflow
+    /// gRPC ModelInfer messages: protobuf decoding, typed and raw contents, the endpoint, the answer.
+    case grpc
 
     /// Sets the target up (loading or training the models it scores with) and returns the
     /// function libFuzzer calls with each input. Inputs the code refuses with an error are
@@ -34,6 +36,7 @@ enum FuzzTarget: String, CaseIterable {
         case .split: return SplitFuzzing.run
         case .feedback: return FeedbackFuzzing(models: try FuzzModels.load()).run
         case .mlflow: return MLflowFuzzing(models: try FuzzModels.load()).run
+        case .grpc: return try GRPCFuzzing(models: try FuzzModels.load()).run
         }
     }
 }

@@ -2,6 +2,9 @@
 struct ServerConfiguration: Sendable {
     var host = "127.0.0.1"
     var port = 8080
+    /// The Open Inference Protocol over gRPC, on the same host; `nil` leaves it off (the default,
+    /// so that a second server on the machine does not collide on a fixed port), 0 picks a free port.
+    var grpcPort: Int?
     var dataDirectory = "./data"
     var modelsDirectory = "./models"
     /// Threads for network I/O. Handlers run on Swift's concurrency pool, so on a small machine one

@@ -11,7 +11,11 @@ struct Services: Sendable {
     let registry: ModelRegistry
     let jobs: JobService
     let monitoring: MonitoringService
+    /// Requests per second per key, shared by HTTP and gRPC: a key has one budget, whichever protocol it uses.
+    let limiter: RateLimiter
     let logger: Logger
 
     var limits: Limits { configuration.limits }
+    /// Keys and the shared rate limit, as HTTP and gRPC check them.
+    var access: AccessCheck { AccessCheck(keys: keys, limiter: limiter) }
 }

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Prometheus
+import ServiceLifecycle
 
 /// Puts the server together: storage, keys, models, the job queue, the routes.
 enum TestbedApplication {
@@ -28,7 +29,7 @@ enum TestbedApplication {
                               maxJobsPerTenant: configuration.limits.maxJobsPerTenant, workers: configuration.workers, logger: logger)
         let monitoring = try MonitoringService(settings: configuration.monitoring, store: store, logger: logger)
         return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs,
-                        monitoring: monitoring, logger: logger)
+                        monitoring: monitoring, limiter: RateLimiter(rate: configuration.limits.requestsPerSecond), logger: logger)
     }
 
     /// Every route, behind the middleware that every request passes: request id, metrics, JSON
@@ -52,7 +53,7 @@ enum TestbedApplication {
 
         try DashboardRoutes().add(to: router)
 
-        let secured = router.group().add(middleware: AuthMiddleware(keys: services.keys, limiter: RateLimiter(rate: services.limits.requestsPerSecond)))
+        let secured = router.group().add(middleware: AuthMiddleware(access: services.access))
         MetricsRoute(registry: metrics).add(to: secured)
         let api = secured.group("api/v1")
         let datasets = DatasetRoutes(services: services)
@@ -70,14 +71,15 @@ enum TestbedApplication {
         return router
     }
 
-    /// Runs until SIGTERM or SIGINT, then lets in-flight requests finish and stops running jobs
-    /// (marked `interrupted`).
+    /// Runs until SIGTERM or SIGINT, then lets in-flight requests and RPCs finish (HTTP and gRPC
+    /// drain at the same time) and stops running jobs (marked `interrupted`).
     static func run(_ configuration: ServerConfiguration, logLevel: Logger.Level) async throws {
         let metrics = Observability.bootstrap(level: logLevel)
         let logger = Logger(label: "testbed")
         let services = try makeServices(configuration, logger: logger)
         let router = try makeRouter(services, metrics: metrics)
         let host = configuration.host
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
         let app = Application(
             router: router,
             server: .guardedHTTP1(configuration.connections),
@@ -85,15 +87,28 @@ enum TestbedApplication {
                                  // Room in the accept queue for a burst as large as the connection limit.
                                  backlog: configuration.connections.maxConnections,
                                  availableConnectionsDelegate: MaximumAvailableConnections(configuration.connections.maxConnections)),
-            services: [services.jobs, services.monitoring],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 logger.notice("listening on http://\(host):\(port)", metadata: ["port": "\(port)", "data_dir": "\(configuration.dataDirectory)"])
             },
-            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)),
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger
         )
-        try await app.runService()
+        var listeners: [any Service] = [app]
+        if let grpcPort = configuration.grpcPort {
+            listeners.append(GRPCListener(host: host, port: grpcPort, services: services, eventLoopGroup: eventLoopGroup, logger: logger))
+        }
+        // Shut down in reverse: the listeners first (together), then monitoring, then the job queue.
+        // A listener that fails (a port in use) or ends shuts the rest down gracefully too: the
+        // job queue ends at a graceful shutdown, not at a cancellation. The error is thrown after.
+        var configuration = ServiceGroupConfiguration(services: [
+            .init(service: services.jobs),
+            .init(service: services.monitoring),
+            .init(service: ConcurrentServices(services: listeners), successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup),
+        ], logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        try await ServiceGroup(configuration: configuration).run()
         logger.info("stopped")
     }
 }

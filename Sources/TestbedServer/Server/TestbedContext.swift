@@ -21,9 +21,7 @@ struct TestbedContext: RequestContext {
 
     /// The calling tenant's id; the admin key manages tenants but owns no data.
     func tenant() throws -> String {
-        guard case .tenant(let id, _) = caller else {
-            throw APIError.forbidden("the admin key manages tenants and owns no datasets or models; use a tenant's API key")
-        }
+        guard case .tenant(let id, _) = caller else { throw Caller.notATenant }
         return id
     }
 
