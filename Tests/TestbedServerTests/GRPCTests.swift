@@ -97,7 +97,7 @@ struct GRPCTests {
             #expect(!ready.models.contains { $0.name == "oil-type" } && ready.models.count == 3)
             let all = try await client.repositoryIndex(Inference_RepositoryIndexRequest(), metadata: bearer(key))
             #expect(all.models.first { $0.name == "oil-type" }.map { "\($0.state) \($0.reason)" } == "UNAVAILABLE unloaded")
-            // As over REST: 503 there, UNAVAILABLE here, with the same words.
+            // As over REST: 409 not_ready there, UNAVAILABLE here, with the same words.
             let rest = try await server.send(.POST, "/v2/models/oil-type/infer", key: key,
                                              json: ["inputs": [["name": "x", "shape": [1, 7], "datatype": "FP64", "data": [9.7, 5.2, 31, 52.7, 0.4, 0.4, 0.1]]]])
             let refused = await rpcError {
@@ -106,7 +106,7 @@ struct GRPCTests {
                     $0.inputs = [.with { $0.name = "x"; $0.datatype = "FP64"; $0.shape = [1, 7]; $0.contents.fp64Contents = [9.7, 5.2, 31, 52.7, 0.4, 0.4, 0.1] }]
                 }, metadata: bearer(key))
             }
-            #expect(rest.status == 503 && refused?.code == .unavailable && refused?.message == rest.error)
+            #expect(rest.status == 409 && refused?.code == .unavailable && refused?.message == rest.error)
 
             _ = try await client.repositoryModelLoad(.with { $0.modelName = "oil-type" }, metadata: bearer(key))
             #expect(try await client.modelReady(name, metadata: bearer(key)).ready)

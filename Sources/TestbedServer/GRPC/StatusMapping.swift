@@ -33,6 +33,9 @@ enum StatusMapping {
         var metadata = Metadata()
         metadata.addString(requestID, forKey: "x-request-id")
         if let retryAfter = error.headers[.retryAfter] { metadata.addString(retryAfter, forKey: "retry-after") }
-        return RPCError(code: code(for: error.status), message: error.message, metadata: metadata)
+        // An unloaded model is 409 over HTTP (a 4xx, as the protocol answers "not ready") and
+        // UNAVAILABLE over gRPC, as Triton answers a model that is not ready.
+        let code = error.code == "not_ready" ? .unavailable : code(for: error.status)
+        return RPCError(code: code, message: error.message, metadata: metadata)
     }
 }

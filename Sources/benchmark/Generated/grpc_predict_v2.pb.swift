@@ -14,7 +14,7 @@
 /// (../shared/specs/kserve) for the six inference RPCs, and Triton's model repository extension
 /// (../shared/specs/triton/extension_model_repository.md) for the three repository RPCs, which
 /// tritonclient calls on the same `inference.GRPCInferenceService`. Clients compiled from either
-/// definition talk to us unchanged; scripts/clients/check_protos.py compares every message here with
+/// definition talk to us unchanged; scripts/clients/check_inference_proto.py compares every message here with
 /// the published ones, field by field. Regenerate the Swift code with scripts/generate-protos.sh.
 
 #if canImport(FoundationEssentials)
