@@ -153,7 +153,7 @@ def check_triton(models):
             client.infer(model, tensors, headers=headers)
             checks.expect(False, f"{model}: inference on an unloaded model was answered")
         except InferenceServerException as error:
-            checks.expect("UNAVAILABLE" in str(error.status()) and "not loaded" in error.message(),
+            checks.expect("UNAVAILABLE" in str(error.status()) and "is not ready: it was unloaded" in error.message(),
                           f"{model}: inference when unloaded: {error.status()} {error.message()}")
         client.load_model(model, headers=headers)
         checks.expect(client.is_model_ready(model, headers=headers), f"{model} is not ready after load")
@@ -210,7 +210,8 @@ def main():
     if missing:
         print(f"error: set {', '.join(missing)} (see the docstring)", file=sys.stderr)
         return 2
-    models = [name.strip() for name in os.environ["TESTBED_MODELS"].split(",") if name.strip()]
+    # Entries may carry a CSV after "=" (check_http_clients.py reads it); rows here come from the card.
+    models = [entry.split("=", 1)[0].strip() for entry in os.environ["TESTBED_MODELS"].split(",") if entry.strip()]
     if len(sys.argv) > 1:
         return {"triton": check_triton, "kserve": check_kserve}[sys.argv[1]](models)
     # One interpreter per client (see the docstring).

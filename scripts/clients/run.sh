@@ -13,7 +13,12 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 
 venv=.venv-clients
-if ! $venv/bin/python -c "import tritonclient.http, tritonclient.grpc, kserve, onnxruntime, grpc_tools, schemathesis" 2>/dev/null; then
+installed() { # each module in a process of its own: tritonclient.grpc and kserve both register inference.* protobufs
+    for module in tritonclient.http tritonclient.grpc kserve onnxruntime grpc_tools schemathesis openapi_spec_validator; do
+        $venv/bin/python -c "import $module" 2>/dev/null || return 1
+    done
+}
+if ! installed; then
     echo "making $venv (the client libraries from PyPI)..." >&2
     python3 -m venv $venv
     $venv/bin/pip install --quiet --upgrade pip
