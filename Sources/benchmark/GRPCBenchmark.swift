@@ -48,16 +48,27 @@ enum GRPCBenchmark {
         _ = try grpc.run(single, streams: 64, seconds: 1)
         var (grpcTiming, httpTiming) = (Timing(), Timing())
         var percentiles: [String: [Double]] = [:]
+        // The server's CPU per call on each side: the load generators (grpc-swift's client here,
+        // wrk there) share the two cores with the server and cost differently.
+        var (grpcCPU, httpCPU) = ([Double](), [Double]())
         for _ in 0..<rounds {
+            var before = server.cpuSeconds()
             let measured = try grpc.run(single, streams: 64, seconds: seconds)
+            grpcCPU.append((server.cpuSeconds() - before) / (measured.rate * seconds) * 1e6)
             grpcTiming.seconds.append(1 / measured.rate)
             for (label, value) in measured.latency { percentiles[label, default: []].append(value) }
-            httpTiming.seconds.append(try http.measure("http", path: "/v2/models/glass-type/infer", body: v2Single, connections: 64).timing.median)
+            before = server.cpuSeconds()
+            let httpSeconds = try http.measure("http", path: "/v2/models/glass-type/infer", body: v2Single, connections: 64).timing.median
+            // measure() warms up for a second first: its requests count too, at about the same rate.
+            httpCPU.append((server.cpuSeconds() - before) / ((seconds + 1) / httpSeconds) * 1e6)
+            httpTiming.seconds.append(httpSeconds)
         }
         var singleResult = Result(suite: "server", name: "grpc infer 1 row, random forest, 64 streams", unit: "req/s", work: 1, timing: grpcTiming,
                                   parameters: ["api": "grpc infer", "rows": "1", "concurrency": "64"], extra: percentiles.mapValues { Timing.median($0) })
         singleResult.extra["http_req_s"] = 1 / httpTiming.median
         singleResult.extra["grpc_to_http"] = Timing.median(zip(httpTiming.seconds, grpcTiming.seconds).map { $0 / $1 })
+        singleResult.extra["server_cpu_us_per_call"] = Timing.median(grpcCPU)
+        singleResult.extra["http_server_cpu_us_per_request"] = Timing.median(httpCPU)
         print(singleResult.line)
         results.append(singleResult)
 

@@ -228,6 +228,17 @@ final class TestbedProcess {
     /// The server's resident set (`VmRSS`) in bytes.
     func residentBytes() -> Double { Memory.resident(of: "\(process.processIdentifier)").current }
 
+    /// CPU seconds the server has used (user and system, all threads), from `/proc/PID/stat`:
+    /// what a request costs the server, whatever the load generator beside it costs.
+    func cpuSeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return .nan }
+        // Fields after the command name, which may hold spaces: state is the 3rd field, utime the 14th, stime the 15th.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return .nan }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     func stop() {
         process.terminate()
         process.waitUntilExit()
