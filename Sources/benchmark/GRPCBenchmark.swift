@@ -3,7 +3,7 @@ import InferenceCore
 
 /// The server suite's gRPC rows: single-row `ModelInfer` at 64 concurrent streams against HTTP's
 /// figure for the same model (wrk, 64 connections, the same server, in turn), and a 10,000-row ×
-/// 20-column batch through gRPC (raw and typed contents) and through HTTP's JSON against the
+/// 20-column batch through gRPC (raw and typed contents) against the
 /// model's own compute time for the batch. Goals (issue 18): gRPC ÷ HTTP ≥ 1 and batch ÷ compute ≤ 1.5.
 enum GRPCBenchmark {
     /// The served name of the 20-column model, a gbdt on the synthetic sensor table.
@@ -100,13 +100,8 @@ enum GRPCBenchmark {
             print(result.line)
             results.append(result)
         }
-        let json = #"{"inputs":[{"name":"input-0","shape":[\#(batch.rows),\#(batch.columns)],"datatype":"FP64","data":[\#(batch.storage.map { "\($0)" }.joined(separator: ","))]}]}"#
-        var jsonResult = try WrkLoad(wrk: wrk, port: server.port, key: key, seconds: Int(seconds), repetitions: rounds)
-            .measure("v2 infer \(batch.rows) rows × \(batch.columns), gbdt, JSON, 1 conn", path: "/v2/models/\(batchModel)/infer", body: json, connections: 1)
-        jsonResult.parameters = ["api": "v2 infer (JSON)", "rows": "\(batch.rows)", "concurrency": "1"]
-        addCompute(&jsonResult, milliseconds: computeMilliseconds)
-        print(jsonResult.line)
-        results.append(jsonResult)
+        // The same batch over HTTP, as JSON and as binary tensors, is the transport suite's: timed
+        // there request by request in turn with the model (wrk's own cost with a 4 MB body swamps it).
         return results
     }
 
