@@ -9,10 +9,18 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 # Every server a test starts must be gone when the tests are; any left is a failure, and is stopped.
-leftover_servers() { pgrep -f "testbed serve --port 0 --data-dir [^ ]*/testbed-" || true; }
+# Servers shared by a suite stop when the test process ends (their lifeline closes) and drain as
+# SIGTERM does, so they get 30 s; one that has exited but not yet been reaped (a zombie, whose
+# parent was the test process) is gone.
+leftover_servers() {
+    local pid
+    for pid in $(pgrep -f "testbed serve --port 0 --data-dir [^ ]*/testbed-"); do
+        [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ] || echo "$pid"
+    done
+}
 check_no_server_left() {
     local left
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 150); do
         left="$(leftover_servers)"
         [ -z "$left" ] && return 0
         sleep 0.2

@@ -7,7 +7,9 @@ import InferenceCore
 /// - `instances` and `inputs`: rows as objects, as arrays in the model's input order, as scalars
 ///   for a model of one input, or (`inputs` only, and `instances` as TensorFlow Serving allows)
 ///   one object of columns, `{"column": [values...]}`.
-/// `params` is accepted and ignored: these models take no inference parameters.
+/// `params` is accepted and ignored: these models take no inference parameters. A body that is
+/// none of these is 400; one whose parts disagree (rows of another width than the columns, a
+/// column named twice) or do not fit the model is 422, as the API's description cannot say so.
 enum MLflowInput {
     static let formats = ["dataframe_split", "dataframe_records", "instances", "inputs"]
 
@@ -59,7 +61,7 @@ enum MLflowInput {
             guard case .string(let text) = name else { throw error("dataframe_split.columns[\(index)]", "a column name", name) }
             return text
         }
-        guard Set(columns).count == columns.count else { throw APIError.badRequest("dataframe_split.columns names a column twice") }
+        guard Set(columns).count == columns.count else { throw APIError.doesNotFit("dataframe_split.columns names a column twice") }
         let data: [JSONNode]
         switch payload["data"] {
         case .array(let rows)?: data = rows
@@ -70,7 +72,7 @@ enum MLflowInput {
         return try data.enumerated().map { index, row in
             let values = try array(row, field: "dataframe_split.data[\(index)]")
             guard values.count == columns.count else {
-                throw APIError.badRequest("dataframe_split.data[\(index)] has \(values.count) values for \(columns.count) columns")
+                throw APIError.doesNotFit("dataframe_split.data[\(index)] has \(values.count) values for \(columns.count) columns")
             }
             return Dictionary(zip(columns, values), uniquingKeysWith: { first, _ in first })
         }
@@ -94,7 +96,7 @@ enum MLflowInput {
             }
             let count = columns.first?.1.count ?? 0
             if let ragged = columns.first(where: { $0.1.count != count }) {
-                throw APIError.badRequest("\(field): column '\(ragged.0.clipped())' has \(ragged.1.count) values, but '\(columns[0].0.clipped())' has \(count)")
+                throw APIError.doesNotFit("\(field): column '\(ragged.0.clipped())' has \(ragged.1.count) values, but '\(columns[0].0.clipped())' has \(count)")
             }
             try limits.checkRows(count)
             return (0..<count).map { row in Dictionary(columns.map { ($0.0, $0.1[row]) }, uniquingKeysWith: { first, _ in first }) }

@@ -197,12 +197,15 @@ enum Schema {
 
     /// MLflow's scoring bodies: exactly one of the four shapes.
     nonisolated(unsafe) static let invocations: JSONSchema = {
-        let records = array(row)
+        // At least one row in every shape: a body without rows is refused.
+        let rows: JSONSchema = ["oneOf": [array(["oneOf": [row, array(cell), cell]], minItems: 1),
+                                          map(array(cell, minItems: 1)).merging(["minProperties": 1]) { _, new in new }]]
         let shapes: [String: JSONSchema] = [
-            "dataframe_split": object(["columns": array(string), "data": array(array(cell)), "index": ["type": "array"]], required: ["columns", "data"]),
-            "dataframe_records": records,
-            "instances": ["oneOf": [array(["oneOf": [row, array(cell), cell]]), map(array(cell))]],
-            "inputs": ["oneOf": [array(["oneOf": [row, array(cell), cell]]), map(array(cell))]],
+            "dataframe_split": object(["columns": array(string, minItems: 1), "data": array(array(cell, minItems: 1), minItems: 1), "index": ["type": "array"]],
+                                      required: ["columns", "data"]),
+            "dataframe_records": array(row, minItems: 1),
+            "instances": rows,
+            "inputs": rows,
         ]
         return described(["type": "object", "properties": shapes.merging(["params": anyObject]) { a, _ in a },
                           "oneOf": shapes.keys.sorted().map { ["required": [$0]] }],
