@@ -188,7 +188,10 @@ enum Schema {
         "parameters": parameters(["binary_data_output": described(boolean, "true: every output as raw bytes (binary tensor data extension)")]),
         "inputs": array(object([
             "name": string, "shape": array(integer(minimum: 0), minItems: 1),
-            "datatype": string(enum: InferenceProtocol.allTypes.sorted()), "data": ["type": "array"],
+            "datatype": string(enum: InferenceProtocol.allTypes.sorted()),
+            // Flat or nested row-major; elements are numbers, strings, booleans or null, never objects.
+            "data": ["type": "array", "items": ["type": ["number", "string", "boolean", "null", "array"],
+                                                "items": ["type": ["number", "string", "boolean", "null", "array"], "items": cell]]],
             "parameters": parameters([:]),
         ], required: ["name", "shape", "datatype", "data"]), minItems: 1),
         "outputs": array(object(["name": string, "parameters": parameters(["binary_data": described(boolean, "true: this output as raw bytes")])],
