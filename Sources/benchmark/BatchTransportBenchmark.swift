@@ -7,32 +7,24 @@ import InferenceCore
 
 /// A 10,000-row × 20-column batch scored over the Open Inference Protocol's REST transports,
 /// JSON and the binary tensor data extension, each against the model's own compute time for the
-/// same rows in this process: what a request costs beyond the model is the transport. The model is
-/// gbdt trained here on synthetic sensor data and served by a `testbed serve` of its own; the three
-/// are measured in turn, round after round, over one kept-alive connection each.
+/// same rows in this process: what a request costs beyond the model is the transport. The model and
+/// batch are the server suite's gRPC batch (``GRPCBenchmark/prepareModels()``), served by a
+/// `testbed serve` of its own; the three are measured in turn, round after round, over one
+/// kept-alive connection each.
 enum BatchTransportBenchmark {
-    static let rows = 10_000
-    static let features = 20
-
     static func run(_ context: BenchmarkContext) throws -> [Result] {
         guard let executable = TestbedProcess.executable(context, suite: "transport") else { return [] }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-bench-batch-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (directory, model, batch) = try GRPCBenchmark.prepareModels()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (model, table) = try trainModel()
-        try model.save(to: directory.appendingPathComponent("sensors.json").path)
         let server = try TestbedProcess(executable: executable, modelsDirectory: directory.path)
         defer { server.stop() }
         let key = try server.createTenant()
 
-        let matrix = (0..<rows).flatMap { row in table.columns.prefix(features).map { column -> Double in
-            if case .numeric(let values) = column.values { return values[row] }
-            return .nan
-        } }
-        let path = "/v2/models/sensors/infer"
-        let json = Data(#"{"inputs":[{"name":"input-0","shape":[\#(rows),\#(features)],"datatype":"FP64","data":[\#(matrix.map { "\($0)" }.joined(separator: ","))]}],"outputs":[{"name":"predict"}]}"#.utf8)
-        let header = Data(#"{"inputs":[{"name":"input-0","shape":[\#(rows),\#(features)],"datatype":"FP64","parameters":{"binary_data_size":\#(matrix.count * 8)}}],"outputs":[{"name":"predict","parameters":{"binary_data":true}}]}"#.utf8)
-        let binary = header + matrix.withUnsafeBytes { Data($0) }
+        let (rows, features) = (batch.rows, batch.columns)
+        let path = "/v2/models/\(GRPCBenchmark.batchModel)/infer"
+        let json = Data(#"{"inputs":[{"name":"input-0","shape":[\#(rows),\#(features)],"datatype":"FP64","data":[\#(batch.storage.map { "\($0)" }.joined(separator: ","))]}],"outputs":[{"name":"predict"}]}"#.utf8)
+        let header = Data(#"{"inputs":[{"name":"input-0","shape":[\#(rows),\#(features)],"datatype":"FP64","parameters":{"binary_data_size":\#(batch.storage.count * 8)}}],"outputs":[{"name":"predict","parameters":{"binary_data":true}}]}"#.utf8)
+        let binary = header + batch.storage.withUnsafeBytes { Data($0) }
 
         let jsonClient = try HTTPConnection(port: server.port), binaryClient = try HTTPConnection(port: server.port)
         let authorization = "Bearer \(key)"
@@ -40,10 +32,10 @@ enum BatchTransportBenchmark {
             let (status, reply) = try client.post(path, body: body, headers: headers.merging(["Authorization": authorization]) { a, _ in a })
             guard status == 200 else { throw ValidationError("\(path) answered \(status): \(String(decoding: reply.prefix(300), as: UTF8.self))") }
         }
-        let batch = DataTable(columns: table.columns.filter { $0.name != "output" })
+        let table = GRPCBenchmark.table(batch)
         let repetitions = context.quick ? 3 : max(10, context.repetitions)
         let (compute, transports) = try Timing.alternate(repetitions: repetitions, warmUp: true, ours: {
-            _ = try model.predict(batch)
+            _ = try model.predict(table)
         }, peers: [{
             try Timing.seconds { try post(binaryClient, binary, ["Content-Type": "application/octet-stream", "Inference-Header-Content-Length": "\(header.count)"]) }
         }, {
@@ -61,21 +53,6 @@ enum BatchTransportBenchmark {
             results.append(result)
         }
         return results
-    }
-
-    /// gbdt on 20 synthetic sensor columns (with the harness's seeded generator), and the table.
-    private static func trainModel() throws -> (TrainedModel, DataTable) {
-        var generator = SeededGenerator(seed: 7)
-        var columns = (0..<features).map { _ in [Double](repeating: 0, count: rows) }
-        var target = [Double](repeating: 0, count: rows)
-        for row in 0..<rows {
-            for feature in 0..<features { columns[feature][row] = Double.random(in: -1...1, using: &generator) }
-            target[row] = columns[0][row] * 2 + sin(columns[1][row] * 3) + columns[2][row] * columns[3][row] + Double.random(in: -0.1...0.1, using: &generator)
-        }
-        let table = DataTable(columns: columns.enumerated().map { Column(name: "sensor_\($0)", values: .numeric($1)) }
-                              + [Column(name: "output", values: .numeric(target))])
-        let model = try TrainedModel.train(table, spec: TrainingSpec(target: "output", algorithm: .named("gbdt"), folds: 0))
-        return (model, table)
     }
 }
 

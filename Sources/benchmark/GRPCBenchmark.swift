@@ -19,12 +19,18 @@ enum GRPCBenchmark {
             try FileManager.default.copyItem(atPath: "models/\(file)", toPath: directory.appendingPathComponent(file).path)
         }
         let tables = ModelSuites.Tables(rows: 5_000, testRows: batchRows)
-        let names = (0..<ModelSuites.columns).map { "sensor_\($0)" }
-        var columns = names.enumerated().map { index, name in Column(name: name, values: .numeric((0..<tables.x.rows).map { tables.x[$0, index] })) }
-        columns.append(Column(name: "y", values: .numeric(tables.regression)))
-        let model = try TrainedModel.train(DataTable(columns: columns), spec: TrainingSpec(target: "y", algorithm: .named("gbdt"), seed: 1, folds: 0))
+        var training = table(tables.x)
+        training.columns.append(Column(name: "y", values: .numeric(tables.regression)))
+        let model = try TrainedModel.train(training, spec: TrainingSpec(target: "y", algorithm: .named("gbdt"), seed: 1, folds: 0))
         try model.save(to: directory.appendingPathComponent("\(batchModel).json").path)
         return (directory, model, tables.testX)
+    }
+
+    /// The sensor columns of `matrix` as the model's input table (`sensor_0`, `sensor_1`, …).
+    static func table(_ matrix: Matrix) -> DataTable {
+        DataTable(columns: (0..<matrix.columns).map { index in
+            Column(name: "sensor_\(index)", values: .numeric((0..<matrix.rows).map { matrix[$0, index] }))
+        })
     }
 
     static func run(_ context: BenchmarkContext, server: TestbedProcess, key: String, wrk: String, model: TrainedModel, batch: Matrix) throws -> [Result] {
@@ -73,8 +79,7 @@ enum GRPCBenchmark {
         results.append(singleResult)
 
         // The batch: the model's own time for it, in this process, and the same rows through each path.
-        let names = (0..<ModelSuites.columns).map { "sensor_\($0)" }
-        let table = DataTable(columns: names.enumerated().map { index, name in Column(name: name, values: .numeric((0..<batch.rows).map { batch[$0, index] })) })
+        let table = Self.table(batch)
         let computeMilliseconds = try Timing.measure(repetitions: context.repetitions) { _ = try model.predict(table) }.median * 1000
         for form in ["raw", "typed"] {
             var request = Inference_ModelInferRequest()

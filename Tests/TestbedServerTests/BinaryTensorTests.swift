@@ -124,22 +124,17 @@ struct BinaryTensorTests {
 
     /// The first `rows` complete rows of the model's inputs, one tensor per column.
     static func tensors(_ demo: Demo, metadata: [String: Any], rows: Int) throws -> [Tensor] {
-        let text = try String(contentsOf: ServerProcess.dataset(demo.dataset), encoding: .utf8)
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } }
-        let header = lines[0]
         let inputs = try #require(metadata["inputs"] as? [[String: Any]])
         var tensors = try inputs.map { input in
             Tensor(name: try #require(input["name"] as? String), datatype: try #require(input["datatype"] as? String), shape: [rows, 1])
         }
-        var taken = 0
-        for line in lines.dropFirst() where taken < rows {
-            let cells = try tensors.map { tensor in line[try #require(header.firstIndex(of: tensor.name))] }
-            if cells.contains(where: { $0.isEmpty || $0 == "NA" }) { continue }
-            for (index, cell) in cells.enumerated() {
+        let cells = try ServerProcess.completeRows(demo.dataset, columns: tensors.map(\.name), count: rows)
+        for row in cells {
+            for (index, cell) in row.enumerated() {
                 if tensors[index].datatype == "BYTES" { tensors[index].texts.append(cell) } else { tensors[index].numbers.append(try #require(Double(cell))) }
             }
-            taken += 1
         }
+        let taken = cells.count
         #expect(taken == rows)
         return tensors
     }

@@ -36,10 +36,7 @@ struct MLflowTests {
 
     /// The first rows of the model's inputs (numbers as numbers, text as text), from its dataset.
     static func rows(_ demo: Demo, columns: [String], count: Int) throws -> [[Any]] {
-        let text = try String(contentsOf: ServerProcess.dataset(demo.dataset), encoding: .utf8)
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } }
-        let indices = try columns.map { try #require(lines[0].firstIndex(of: $0)) }
-        return lines.dropFirst().prefix(count).map { line in indices.map { index -> Any in Double(line[index]) ?? line[index] } }
+        try ServerProcess.completeRows(demo.dataset, columns: columns, count: count).map { row in row.map { cell -> Any in Double(cell) ?? cell } }
     }
 
     static func inputColumns(_ server: ServerProcess, model: String, key: String) async throws -> [String] {

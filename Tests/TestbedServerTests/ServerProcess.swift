@@ -23,6 +23,21 @@ final class ServerProcess: @unchecked Sendable {
 
     static func dataset(_ name: String) -> URL { repositoryRoot.appendingPathComponent("datasets/\(name)") }
 
+    /// The first `count` rows of a bundled dataset that have every one of `columns`, as text in the
+    /// order of `columns` (quotes removed; a cell that is empty or `NA` makes a row incomplete).
+    static func completeRows(_ file: String, columns: [String], count: Int) throws -> [[String]] {
+        let text = try String(contentsOf: dataset(file), encoding: .utf8)
+        let lines = text.split(whereSeparator: \.isNewline).map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        }
+        let indices = try columns.map { column in
+            guard let index = lines[0].firstIndex(of: column) else { throw ServerFailure("\(file) has no column '\(column)'") }
+            return index
+        }
+        let rows = lines.dropFirst().lazy.map { line in indices.map { line[$0] } }.filter { !$0.contains { $0.isEmpty || $0 == "NA" } }
+        return Array(rows.prefix(count))
+    }
+
     let dataDirectory: String
     let adminKey: String?
     let arguments: [String]

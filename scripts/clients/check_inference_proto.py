@@ -9,47 +9,14 @@ Compiled to descriptors with grpc_tools.protoc (grpcio-tools from PyPI). Exits n
 """
 import os
 import sys
-import tempfile
 
 from google.protobuf import descriptor_pb2
-from grpc_tools import protoc
+
+from proto_descriptors import descriptor, field_signature, messages
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PUBLISHED = os.path.join(os.path.dirname(os.path.realpath(__file__)), "published")
 failures = []
-
-
-def compile_proto(path):
-    """The file's FileDescriptorProto."""
-    with tempfile.TemporaryDirectory() as directory:
-        out = os.path.join(directory, "set.pb")
-        code = protoc.main(["protoc", f"-I{os.path.dirname(path)}", f"--descriptor_set_out={out}", os.path.basename(path)])
-        if code != 0:
-            raise SystemExit(f"protoc failed on {path}")
-        descriptors = descriptor_pb2.FileDescriptorSet()
-        with open(out, "rb") as file:
-            descriptors.ParseFromString(file.read())
-        return descriptors.file[0]
-
-
-def messages(file):
-    """Full name → DescriptorProto, nested messages included; and full name → EnumDescriptorProto."""
-    found, enums = {}, {}
-
-    def walk(prefix, message_types, enum_types):
-        for enum in enum_types:
-            enums[f"{prefix}.{enum.name}"] = enum
-        for message in message_types:
-            name = f"{prefix}.{message.name}"
-            found[name] = message
-            walk(name, message.nested_type, message.enum_type)
-
-    walk(file.package, file.message_type, file.enum_type)
-    return found, enums
-
-
-def field_key(field):
-    return (field.number, field.type, field.label, field.type_name, field.oneof_index if field.HasField("oneof_index") else None)
 
 
 def compare_message(name, ours, theirs, subset):
@@ -57,8 +24,9 @@ def compare_message(name, ours, theirs, subset):
     their_fields = {field.name: field for field in theirs.field}
     for field in ours.field:
         match = their_fields.get(field.name)
-        if match is None or field_key(field) != field_key(match):
-            failures.append(f"{name}.{field.name}: ours {field_key(field)}, published {field_key(match) if match else 'absent'}")
+        mine, published = field_signature(ours, field), match and field_signature(theirs, match)
+        if mine != published:
+            failures.append(f"{name}.{field.name}: ours {mine}, published {published or 'absent'}")
     if not subset:
         missing = set(their_fields) - {field.name for field in ours.field}
         if missing:
@@ -66,11 +34,10 @@ def compare_message(name, ours, theirs, subset):
 
 
 def check_inference():
-    ours = compile_proto(os.path.join(ROOT, "Sources/TestbedServer/GRPC/Protos/grpc_predict_v2.proto"))
+    ours = descriptor(os.path.join(ROOT, "Sources/TestbedServer/GRPC/Protos/grpc_predict_v2.proto"))
     kserve_path = os.path.join(PUBLISHED, "grpc_predict_v2.proto")
-    kserve = compile_proto(kserve_path)
-    our_messages, _ = messages(ours)
-    kserve_messages, _ = messages(kserve)
+    kserve = descriptor(kserve_path)
+    our_messages, kserve_messages = messages(ours), messages(kserve)
     for name, published in kserve_messages.items():
         if name not in our_messages:
             failures.append(f"{name}: in KServe's definition, not in ours")
@@ -85,7 +52,7 @@ def check_inference():
     from tritonclient.grpc import service_pb2
     triton = descriptor_pb2.FileDescriptorProto()
     service_pb2.DESCRIPTOR.CopyToProto(triton)
-    triton_messages, _ = messages(triton)
+    triton_messages = messages(triton)
     triton_service = {method.name: method for method in triton.service[0].method if method.name.startswith("Repository")}
     for name in [n for n in our_messages if n not in kserve_messages]:
         if name not in triton_messages:

@@ -14,8 +14,7 @@ struct ExportRoutes {
             router.get(RouterPath(prefix + "/export")) { request, context -> Response in
                 // The format is checked before the model is looked up: a wrong query is the client's mistake whatever the model.
                 let format = try ExportFormat.named(request.query("format") ?? ExportFormat.onnx.rawValue)
-                let version = context.parameters.get("version") == nil ? nil : try ModelRoutes.version(context)
-                let served = try await services.registry.find(context.parameters.require("name"), version: version, for: context.tenant())
+                let served = try await ModelRoutes.model(context, registry: services.registry)
                 // Building a graph walks every tree node or training row the model holds: off the event loop.
                 let model = served.model
                 let bytes = try await NIOThreadPool.singleton.runIfActive { try format.export(model) }

@@ -186,8 +186,14 @@ struct ModelRoutes {
 
     /// The model named in the path, at the version in the path or its serving one.
     private func model(_ context: TestbedContext) async throws -> ServedModel {
-        let version = context.parameters.get("version") == nil ? nil : try Self.version(context)
-        return try await services.registry.find(context.parameters.require("name"), version: version, for: context.tenant())
+        try await Self.model(context, registry: services.registry)
+    }
+
+    /// The model `{name}` of a `/api/v1/models/…` path, at its `{version}` or the serving one, in
+    /// the caller's view: what every route under a model's path scores or describes.
+    static func model(_ context: TestbedContext, registry: ModelRegistry) async throws -> ServedModel {
+        let version = context.parameters.get("version") == nil ? nil : try version(context)
+        return try await registry.find(context.parameters.require("name"), version: version, for: context.tenant())
     }
 
     /// The `{version}` of a path: a whole number from 1.

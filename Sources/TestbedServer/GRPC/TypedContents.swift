@@ -51,7 +51,7 @@ enum TypedContents {
             if datatype == "FP16" {
                 throw APIError.badRequest("\(tensor): FP16 has no typed contents in the protocol; send it in raw_input_contents")
             }
-            throw APIError.badRequest("\(tensor): datatype '\(datatype.clipped())' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
+            throw P.unsupported(datatype: datatype, input: name)
         }
         if let other = Field.allCases.first(where: { $0 != field && $0.count(in: contents) > 0 }) {
             throw APIError.badRequest("\(tensor): a \(datatype) tensor's elements go in contents.\(field.rawValue), but \(other.count(in: contents)) are in contents.\(other.rawValue)")

@@ -78,6 +78,11 @@ extension InferenceProtocol.InferenceRequest {
 }
 
 extension InferenceProtocol {
+    /// The refusal of a datatype the protocol does not define (or this server does not read).
+    static func unsupported(datatype: String, input name: String) -> APIError {
+        APIError.badRequest("input '\(name.clipped())': datatype '\(datatype.clipped())' is not supported; expected one of \(allTypes.sorted().joined(separator: ", "))")
+    }
+
     /// The number of elements a tensor of `shape` holds; refused when a size is negative or the
     /// product overflows (`reduce(1, *)` would trap on client-sent sizes).
     static func elementCount(_ shape: [Int], input name: String) throws -> Int {

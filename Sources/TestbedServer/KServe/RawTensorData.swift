@@ -22,9 +22,7 @@ enum RawTensorData {
     static func decode(_ bytes: UnsafeRawBufferPointer, datatype: String, count: Int, name: String) throws -> P.TensorValues {
         let tensor = "input '\(name.clipped())'"
         guard datatype != "BYTES" else { return .texts(try strings(bytes, count: count, tensor: tensor)) }
-        guard let size = elementSize(datatype) else {
-            throw APIError.badRequest("\(tensor): datatype '\(datatype.clipped())' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
-        }
+        guard let size = elementSize(datatype) else { throw P.unsupported(datatype: datatype, input: name) }
         // `count` is a product of client sizes, checked for overflow by the caller; this one too.
         let (expected, overflow) = count.multipliedReportingOverflow(by: size)
         guard !overflow, expected == bytes.count else {

@@ -34,9 +34,7 @@ enum TensorInput {
     /// Datatype known, shape non-negative and equal to the amount of data, data of the datatype.
     private static func check(_ input: P.InputTensor) throws {
         let name = input.name.clipped()
-        guard P.allTypes.contains(input.datatype) else {
-            throw APIError.badRequest("input '\(name)': datatype '\(input.datatype.clipped())' is not supported; expected one of \(P.allTypes.sorted().joined(separator: ", "))")
-        }
+        guard P.allTypes.contains(input.datatype) else { throw P.unsupported(datatype: input.datatype, input: input.name) }
         let expected = try P.elementCount(input.shape, input: input.name)
         guard expected == input.values.count else {
             throw APIError.badRequest("input '\(name)': shape \(input.shape) holds \(expected) values but data has \(input.values.count)")

@@ -22,9 +22,7 @@ struct MLflowRoutes {
         }
         for prefix in ["models/{name}", "models/{name}/versions/{version}"] {
             api.post(RouterPath(prefix + "/invocations")) { request, context -> ScoringResponse in
-                let version = try context.parameters.get("version").map(VersionNumber.required)
-                let served = try await services.registry.find(context.parameters.require("name"), version: version, for: context.tenant())
-                return try await invoke(request, served: served, tenant: context.tenant())
+                try await invoke(request, served: ModelRoutes.model(context, registry: services.registry), tenant: context.tenant())
             }
         }
     }
@@ -48,19 +46,21 @@ struct MLflowRoutes {
     private func invoke(_ request: Request, served: ServedModel, tenant: String) async throws -> ScoringResponse {
         let model = served.model
         let type = request.headers[.contentType]?.lowercased() ?? "application/json"
+        let csv = type.hasPrefix("text/csv")
+        guard csv || type.hasPrefix("application/json") else {
+            throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type",
+                           message: "Content-Type '\(type.clipped(to: 80))' is not one MLflow's scoring protocol takes; send application/json or text/csv")
+        }
         let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
         guard buffer.readableBytes > 0 else {
             throw APIError.badRequest(#"the body is empty; expected JSON such as {"dataframe_split": {"columns": [...], "data": [[...]]}} or CSV with Content-Type: text/csv"#, code: "invalid_json")
         }
         let table: DataTable
-        if type.hasPrefix("text/csv") {
+        if csv {
             table = try CSVReader(options: CSVReadOptions(textColumns: model.textColumns, maxColumns: services.limits.maxColumns))
                 .read(bytes: Array(buffer.readableBytesView))
-        } else if type.hasPrefix("application/json") {
-            table = try buffer.withUnsafeReadableBytes { try MLflowInput.table(JSONParser.parse($0), model: model, limits: services.limits) }
         } else {
-            throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type",
-                           message: "Content-Type '\(type.clipped(to: 80))' is not one MLflow's scoring protocol takes; send application/json or text/csv")
+            table = try buffer.withUnsafeReadableBytes { try MLflowInput.table(JSONParser.parse($0), model: model, limits: services.limits) }
         }
         try MLflowInput.checkColumns(table, model: model, name: served.name, limits: services.limits)
         let (predictions, _) = try await Scoring.predict(served, table)
