@@ -130,7 +130,7 @@ struct GRPCBadInputTests {
         let other = try await server.send(.POST, "/v2/models/owner-model/infer", key: key, json: ["inputs": []])
         try await server.withGRPC { (client: InferenceClient) async throws in
             let shape = await rpcError { _ = try await client.modelInfer(Self.infer { $0.inputs[0].shape = [1, 8]; $0.outputs = [.with { $0.name = "scores" }] }, metadata: bearer(key)) }
-            #expect(rest.status == 400 && shape?.message == rest.error)
+            #expect(rest.status == 422 && shape?.message == rest.error)
             let hidden = await rpcError { _ = try await client.modelInfer(Self.infer { $0.modelName = "owner-model" }, metadata: bearer(key)) }
             #expect(other.status == 404 && hidden?.message == other.error)
         }

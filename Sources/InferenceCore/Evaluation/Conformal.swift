@@ -88,7 +88,7 @@ public struct ConformalCalibration: Sendable, Codable, Equatable {
     /// The conformal quantile of `scores`: the ⌈(n + 1)·coverage⌉-th smallest, or the largest when
     /// there are too few scores for that rank (then the coverage is not guaranteed).
     static func quantile(_ scores: [Double], coverage: Double) -> Double? {
-        let sorted = scores.filter { !$0.isNaN }.sorted()
+        let sorted = scores.sortedPresent()
         guard !sorted.isEmpty else { return nil }
         let rank = Int((Double(sorted.count + 1) * coverage).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]

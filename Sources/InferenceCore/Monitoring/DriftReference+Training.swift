@@ -76,7 +76,7 @@ extension DriftReference.Quantity {
 
     /// Numeric bins (shares still to be counted): the deciles of the present values, their range.
     init(numericBins name: String, values: [Double]) {
-        let present = values.filter { !$0.isNaN }.sorted()
+        let present = values.sortedPresent()
         var edges: [Double] = []
         for edge in DriftReference.quantiles(ofSorted: present) where edge.isFinite && edges.last.map({ edge > $0 }) ?? true {
             edges.append(edge)

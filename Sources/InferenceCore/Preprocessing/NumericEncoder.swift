@@ -20,7 +20,7 @@ public struct NumericEncoder: Sendable, Codable, Equatable {
 
     /// Fits on the training values (NaN is missing).
     init(column: String, values: [Double], boolean: BooleanLevels?, standardize: Bool, impute: Bool, addIndicator: Bool) {
-        let present = values.filter { !$0.isNaN }.sorted()
+        let present = values.sortedPresent()
         let median = present.isEmpty ? 0 : NumericSummary.median(ofSorted: present)
         let (mean, std) = impute ? values.map { $0.isNaN ? median : $0 }.meanAndStandardDeviation() : present.meanAndStandardDeviation()
         self.column = column

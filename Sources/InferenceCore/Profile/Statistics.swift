@@ -16,12 +16,12 @@ public struct NumericSummary: Sendable, Codable, Equatable {
 
     /// Summarises `values`, skipping NaN; `nil` when no value is present.
     public init?(_ values: [Double]) {
-        self.init(values, sortedPresent: values.filter { !$0.isNaN }.sorted())
+        self.init(values, sortedPresent: values.sortedPresent())
     }
 
     /// The summary and the number of distinct values, from one sort.
     static func withDistinctCount(_ values: [Double]) -> (summary: NumericSummary?, distinct: Int) {
-        let sorted = values.filter { !$0.isNaN }.sorted()
+        let sorted = values.sortedPresent()
         var distinct = sorted.isEmpty ? 0 : 1
         for index in sorted.indices.dropFirst() where sorted[index] != sorted[index - 1] { distinct += 1 }
         return (NumericSummary(values, sortedPresent: sorted), distinct)

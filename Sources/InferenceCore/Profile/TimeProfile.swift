@@ -40,9 +40,9 @@ public struct TimeProfile: Sendable, Codable, Equatable {
         self.first = first
         self.last = last
         inOrder = zip(present, present.dropFirst()).allSatisfy { $0 <= $1 }
-        var distinct = present.sorted()
+        var distinct = present.sortedPresent()
         distinct = zip(distinct, distinct.indices).filter { $1 == 0 || distinct[$1 - 1] != $0 }.map(\.0)
-        let steps = zip(distinct.dropFirst(), distinct).map { $0 - $1 }.sorted()
+        let steps = zip(distinct.dropFirst(), distinct).map { $0 - $1 }.sortedPresent()
         // To the microsecond: differences of large epoch values carry rounding noise below it.
         func microseconds(_ value: Double) -> Double { (value * 1e6).rounded() / 1e6 }
         typicalStepSeconds = steps.isEmpty ? nil : microseconds(NumericSummary.median(ofSorted: steps))

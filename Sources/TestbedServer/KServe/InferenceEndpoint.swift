@@ -76,12 +76,13 @@ struct InferenceEndpoint: Sendable {
         // No outputs named (left out or empty): all of them, as the protocol's clients expect.
         let requested = request.outputs.flatMap { $0.isEmpty ? nil : $0 } ?? available.map { P.RequestedOutput(name: $0, binary: nil) }
 
+        // Names the protocol allows but this model does not have: 422, as below.
         if let unknown = requested.first(where: { !available.contains($0.name) }) {
-            throw APIError.badRequest("output '\(unknown.name.clipped())' is not known; this model's outputs are \(available)")
+            throw APIError.doesNotFit("output '\(unknown.name.clipped())' is not known; this model's outputs are \(available)")
         }
         // Known names only by now (at most four): a set finds a repeated one in linear time.
         if Set(requested.map(\.name)).count < requested.count {
-            throw APIError.badRequest("an output is requested twice: \(requested.map(\.name))")
+            throw APIError.doesNotFit("an output is requested twice: \(requested.map(\.name))")
         }
         // Tensors that are well formed but do not fit this model (its columns, its width, a datatype
         // for a column) are 422, as the pilot API answers what fits the API but not the resource.

@@ -78,6 +78,10 @@ extension InferenceProtocol.InferenceRequest {
 }
 
 extension InferenceProtocol {
+    /// The largest size a shape may give one dimension: far beyond any request's values, and small
+    /// enough that a size read as a JSON double converts to `Int` exactly.
+    static let largestDimension = 999_999_999_999_999
+
     /// The refusal of a datatype the protocol does not define (or this server does not read).
     static func unsupported(datatype: String, input name: String) -> APIError {
         APIError.badRequest("input '\(name.clipped())': datatype '\(datatype.clipped())' is not supported; expected one of \(allTypes.sorted().joined(separator: ", "))")
@@ -111,9 +115,9 @@ extension InferenceProtocol.InputTensor {
         guard case .string(let name)? = json["name"] else { throw P.InferenceRequest.error("\(field).name", "a string", json["name"] ?? .null) }
         let dimensions: [Double]
         switch json["shape"] {
-        case .numbers(let sizes)? where sizes.allSatisfy({ $0.rounded() == $0 && abs($0) < 1e15 }): dimensions = sizes
+        case .numbers(let sizes)? where sizes.allSatisfy({ $0.rounded() == $0 && abs($0) <= Double(P.largestDimension) }): dimensions = sizes
         case .array(let sizes)? where sizes.isEmpty: dimensions = []
-        case let other: throw P.InferenceRequest.error("\(field).shape", "an array of whole numbers", other ?? .null)
+        case let other: throw P.InferenceRequest.error("\(field).shape", "an array of whole numbers up to \(P.largestDimension)", other ?? .null)
         }
         shape = dimensions.map { Int($0) }
         guard case .string(let datatype)? = json["datatype"] else { throw P.InferenceRequest.error("\(field).datatype", "a string such as \"FP64\"", json["datatype"] ?? .null) }

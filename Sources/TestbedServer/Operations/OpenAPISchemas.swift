@@ -187,7 +187,7 @@ enum Schema {
         "id": string,
         "parameters": parameters(["binary_data_output": described(boolean, "true: every output as raw bytes (binary tensor data extension)")]),
         "inputs": array(object([
-            "name": string, "shape": array(integer(minimum: 0), minItems: 1),
+            "name": string, "shape": array(integer(minimum: 0, maximum: InferenceProtocol.largestDimension), minItems: 1),
             "datatype": string(enum: InferenceProtocol.allTypes.sorted()),
             // Flat or nested row-major; elements are numbers, strings, booleans or null, never objects.
             "data": ["type": "array", "items": ["type": ["number", "string", "boolean", "null", "array"],
