@@ -15,6 +15,23 @@ struct CSVReaderTests {
         #expect(try table.column(named: "value").values == .numeric([2.5, 3, 4]))
     }
 
+    /// Text cells are coded through a cache of ASCII spellings, then a dictionary of strings: the
+    /// codes must be those of the dictionary alone, past the cache's capacity, and spellings that
+    /// Swift holds equal (é composed and decomposed) stay one level.
+    @Test func textCodesAreTheLevelsInOrderOfFirstAppearance() throws {
+        var generator = SeededGenerator(seed: 5)
+        let distinct = SpellingCache.capacity + 500
+        let cells = (0..<3 * distinct).map { row in row < distinct ? "id-\(row)" : "id-\(generator.next() % UInt64(distinct))" }
+            + ["Sk\u{E9}vde", "Ske\u{301}vde", "", "Sk\u{E9}vde", "x y", "x y "]
+        let table = try TestData.table(csv: "name\n" + cells.map { "\"\($0)\"" }.joined(separator: "\n") + "\n")
+        guard case .text(let codes, let levels) = try table.column(named: "name").values else { Issue.record("name should be text"); return }
+        var expected = LevelIndex()
+        let expectedCodes = cells.map { $0.isEmpty ? -1 : expected.code(for: $0) }
+        #expect(levels == expected.levels)
+        #expect(codes == expectedCodes)
+        #expect(levels.filter { $0 == "Sk\u{E9}vde" }.count == 1 && levels.count == distinct + 3)
+    }
+
     @Test func crlfLineEndsAndByteOrderMark() throws {
         let table = try CSVReader().read(bytes: [0xEF, 0xBB, 0xBF] + Array("a,b\r\n1,2\r\n3,4\r\n".utf8))
         #expect(table.columnNames == ["a", "b"])

@@ -8,6 +8,7 @@ struct ColumnBuilder {
     private(set) var numbers: [Double] = []
     private(set) var codes: [Int32] = []
     private var levels = LevelIndex()
+    private var spellings = SpellingCache()
     private(set) var isText: Bool
     /// Set when the column turned to text after numbers had been read into it.
     private(set) var lostNumberSpelling = false
@@ -55,8 +56,15 @@ struct ColumnBuilder {
             }
             switchToText()
         }
+        let hash = spellings.hash(bytes)
+        if let code = spellings.code(for: bytes, hash: hash) {
+            codes.append(code)
+            return nil
+        }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .invalidUTF8 }
-        codes.append(levels.code(for: text))
+        let code = levels.code(for: text)
+        spellings.insert(bytes, hash: hash, code: code)
+        codes.append(code)
         return nil
     }
 
