@@ -8,8 +8,8 @@ import NIOPosix
 ///
 /// grpc-swift runs every RPC as tasks (one for the stream, then the interceptors and the handler)
 /// that read the request from, and write the response parts to, the stream's channel. On the
-/// global executor each of those steps crosses threads, event loop to pool and back, and waking
-/// and scheduling the threads took about a quarter of the server's CPU for a single-row call
+/// global executor each of those steps crosses threads, event loop to pool and back; running
+/// them on the loop saves about a quarter of the server's CPU for a single-row call
 /// (docs/grpc.md, "Speed", has the measurement). On the loop, a write is a direct call and a resumption a queued
 /// closure. What runs there is what the handler runs: a small batch is scored inline, as
 /// ``Scoring`` decides; a larger one goes to the thread pool, so a model's work never holds the
