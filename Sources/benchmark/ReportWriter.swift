@@ -102,6 +102,13 @@ struct ReportWriter {
             if let batch = suite("server").first(where: { $0.extra["compute_share"] != nil }) {
                 lines += ["", String(format: "A %@-row batch: %.1f ms per request, of which %.1f ms (%.0f%%) is the model itself in process.", batch.parameters["rows"]!, 1000 / batch.value, batch.extra["compute_ms"]!, batch.extra["compute_share"]! * 100)]
             }
+            if let grpc = suite("server").first(where: { $0.extra["grpc_to_http"] != nil }) {
+                let e = grpc.extra
+                lines += ["", "gRPC single-row `ModelInfer` at 64 concurrent calls (\(grpc.parameters["load generator"] ?? "?"), \(grpc.parameters["connections"] ?? "?") connections): "
+                          + "\(formatFigure(grpc.value)) req/s (\(range(grpc))) against V2 HTTP's \(formatFigure(e["http_req_s"] ?? .nan)) req/s (wrk, 64 connections, "
+                          + "\(formatFigure(e["http_req_s_low"] ?? .nan))–\(formatFigure(e["http_req_s_high"] ?? .nan))), measured in turn: gRPC ÷ HTTP \(ratio(e["grpc_to_http"] ?? .nan)). "
+                          + "The server's CPU per call: \(formatFigure(e["server_cpu_us_per_call"] ?? .nan)) µs over gRPC, \(formatFigure(e["http_server_cpu_us_per_request"] ?? .nan)) µs over HTTP."]
+            }
             if let memory = suite("server").first(where: { $0.extra["after_load_MB"] != nil }) {
                 lines += ["", "Resident memory of the server: \(formatFigure(memory.value)) MB idle, \(formatFigure(memory.extra["after_load_MB"]!)) MB after the load"
                           + (memory.extra["MLServer after load MB"].map { "; MLServer with its inference worker: \(formatFigure($0)) MB after the load." } ?? ".")]

@@ -99,7 +99,7 @@ enum ServerBenchmark {
         return try Timing.measure(repetitions: repetitions) { _ = try model.predict(table) }.median * 1000
     }
 
-    private static func which(_ command: String) -> String? {
+    static func which(_ command: String) -> String? {
         (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
             .map { "\($0)/\(command)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
@@ -223,6 +223,17 @@ final class TestbedProcess {
             throw ValidationError("creating a tenant failed: \(reply)")
         }
         return key
+    }
+
+    /// The predictions the server has made with `model` (`testbed_predictions_total` in `/metrics`):
+    /// a count of calls that were really answered, whatever the load generator counts.
+    func predictions(model: String) throws -> Int {
+        let text = try runToEnd("/usr/bin/curl", ["-s", "-H", "Authorization: Bearer \(adminKey)", "http://127.0.0.1:\(port)/metrics"])
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("testbed_predictions_total{model=\"\(model)\"}") }),
+              let count = line.split(separator: " ").last.flatMap({ Double($0) }) else {
+            throw ValidationError("the server's /metrics has no testbed_predictions_total for \(model)")
+        }
+        return Int(count)
     }
 
     /// The server's resident set (`VmRSS`) in bytes.

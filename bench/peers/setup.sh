@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the benchmark needs on a fresh Debian machine with the Swift toolchain:
 # - from Debian's packages, when missing: OpenBLAS and pkg-config (scripts/install-deps.sh), wrk
-#   (the server suite's load generator) and python3-venv;
+#   and h2load from nghttp2-client (the server suite's load generators, HTTP/1.1 and gRPC) and
+#   python3-venv;
 # - from PyPI into .venv-bench, where `benchmark` finds them: the peers (scikit-learn, LightGBM,
 #   ONNX Runtime with skl2onnx, pandas, MLServer with its scikit-learn runtime), pinned;
 # - a release build of both `testbed` (the server suite starts it) and `benchmark`.
@@ -11,6 +12,7 @@ scripts/install-deps.sh
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
 python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing ${missing[*]} (for the benchmark)..." >&2

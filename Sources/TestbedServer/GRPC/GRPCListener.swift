@@ -25,7 +25,8 @@ struct GRPCListener: Service {
         var listened = false
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask {
+                // The RPCs' tasks run on the event loops, not the global executor (see EventLoopTaskExecutor).
+                group.addTask(executorPreference: EventLoopTaskExecutor(group: eventLoopGroup)) {
                     do {
                         try await server.serve()
                     } catch {
