@@ -25,8 +25,7 @@ struct GRPCListener: Service {
         var listened = false
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                // The RPCs' tasks run on the event loops, not the global executor (see EventLoopTaskExecutor).
-                group.addTask(executorPreference: EventLoopTaskExecutor(group: eventLoopGroup)) {
+                group.addTask {
                     do {
                         try await server.serve()
                     } catch {
