@@ -6,11 +6,8 @@ import Testing
 /// the pilot API and the Open Inference Protocol answer its predictions, and the export refuses it.
 @Suite("serving an ensemble", .serialized)
 struct EnsembleServingTests {
-    static var rows: [[String: Any]] { [
-        ["Motor": "E", "Screw": "E", "Pgain": 5, "Vgain": 4],
-        ["Motor": "B", "Screw": "D", "Pgain": 6, "Vgain": 5],
-        ["Motor": "C", "Screw": "A", "Pgain": 3, "Vgain": 2],
-    ] }
+    /// The pilot flow's rows, whose table is `table` below.
+    static var rows: [[String: Any]] { PilotFlowTests.servoRows }
 
     /// ridge and gbdt on Servo, averaged 0.4 / 0.6, their out-of-fold predictions on 5 folds.
     static func servoEnsemble() throws -> TrainedModel {
