@@ -153,9 +153,29 @@ struct EnsembleModelTests {
         let leaderboard = [LeaderboardEntry(algorithm: "gbdt", params: ["x": 1], metrics: ["rmse": 1e-9], metricsStd: [:], fitSeconds: 2),
                            LeaderboardEntry(algorithm: "ridge", params: ["alpha": 1], metrics: ["rmse": 1e9], metricsStd: [:], fitSeconds: 1)]
         let model = try TrainedModel.ensemble(of: [(data.candidates[0], 0.5), (data.candidates[1], 0.5)], outOfFold: data.outOfFold,
-                                              table: data.table, spec: data.spec, leaderboard: leaderboard)
+                                              table: data.table, spec: data.spec, leaderboard: leaderboard, warnings: ["a warning"])
         let ranked = try #require(model.training.leaderboard)
         #expect(ranked.map(\.algorithm) == ["gbdt", "ensemble", "ridge"])
         #expect(ranked[1].metrics == model.training.evaluation?.metrics && ranked[1].fitSeconds == 1)
+        #expect(model.training.warnings == ["a warning"])
+    }
+
+    /// A search may hand over the rows and folds its predictions were made on: the same rows
+    /// and folds give the same figures, and rows without their folds are refused.
+    @Test func givenRowsAndFoldsGiveTheSameFigures() throws {
+        let data = try EnsembleData("Servo.csv", target: "Class", families: ["ridge", "gbdt"])
+        let members = [(data.candidates[0], 0.5), (data.candidates[1], 0.5)]
+        let prepared = try PreparedData(data.table, spec: data.spec)
+        let (folds, _) = try FoldSplitter(plan: prepared.plan, seed: data.spec.seed).split(prepared.target, table: prepared.table)
+        let rows = Array(0..<prepared.target.values.count)
+        let given = try TrainedModel.ensemble(of: members, outOfFold: data.outOfFold, rows: rows, folds: folds, table: data.table, spec: data.spec)
+        let inferred = try TrainedModel.ensemble(of: members, outOfFold: data.outOfFold, table: data.table, spec: data.spec)
+        #expect(given.training.evaluation == inferred.training.evaluation)
+        #expect(throws: TestbedError(.invalidParameter, "out-of-fold predictions of some rows need the folds they were made on")) {
+            try TrainedModel.ensemble(of: members, outOfFold: data.outOfFold, rows: rows, table: data.table, spec: data.spec)
+        }
+        #expect(throws: TestbedError(.invalidParameter, "ensemble weights 0.5, 0.6 must be > 0 and sum to 1")) {
+            try TrainedModel.ensemble(of: [(data.candidates[0], 0.5), (data.candidates[1], 0.6)], outOfFold: data.outOfFold, table: data.table, spec: data.spec)
+        }
     }
 }

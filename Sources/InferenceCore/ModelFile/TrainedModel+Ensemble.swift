@@ -17,7 +17,7 @@ extension TrainedModel {
     public static func ensembleIfBetter(of candidates: [Candidate], outOfFold: [Matrix], rows: [Int]? = nil, folds: [Fold]? = nil,
                                         table: DataTable, spec: TrainingSpec,
                                         rounds: Int = EnsembleSelection.defaultRounds, leaderboard: [LeaderboardEntry]? = nil,
-                                        notes: [String] = [], sourceFile: String? = nil, sourceSHA256: String? = nil,
+                                        warnings: [String]? = nil, notes: [String] = [], sourceFile: String? = nil, sourceSHA256: String? = nil,
                                         progress: @escaping TrainingProgressHandler = { _ in })
         throws -> (model: TrainedModel?, selection: EnsembleSelection.Result) {
         guard let first = candidates.first, candidates.count == outOfFold.count else {
@@ -30,7 +30,7 @@ extension TrainedModel {
         guard selection.improves else { return (nil, selection) }
         let members = selection.members.map { (candidates[$0.candidate], $0.weight, outOfFold[$0.candidate]) }
         let model = try ensemble(of: members.map { ($0.0, $0.1) }, outOfFold: members.map(\.2), rows: rows, folds: folds, table: table, spec: spec,
-                                 leaderboard: leaderboard, notes: notes + [Self.selectionNote(selection, candidates: candidates)],
+                                 leaderboard: leaderboard, warnings: warnings, notes: notes + [Self.selectionNote(selection, candidates: candidates)],
                                  sourceFile: sourceFile, sourceSHA256: sourceSHA256, progress: progress)
         return (model, selection)
     }
@@ -46,9 +46,11 @@ extension TrainedModel {
     ///   - folds: the folds the predictions were made on, as positions into `rows` (`nil`:
     ///     `spec`'s, which needs all rows).
     ///   - leaderboard: the search's; an entry for the ensemble is added in its rank.
+    ///   - warnings: the search's signs that the figures are too good to be true (``ModelChoice/warnings``).
+    ///   - notes: what was inferred or chosen; the prepared data's notes are added before them.
     public static func ensemble(of members: [(candidate: Candidate, weight: Double)], outOfFold: [Matrix], rows: [Int]? = nil, folds: [Fold]? = nil,
                                 table: DataTable, spec: TrainingSpec,
-                                leaderboard: [LeaderboardEntry]? = nil, notes: [String] = [], sourceFile: String? = nil,
+                                leaderboard: [LeaderboardEntry]? = nil, warnings: [String]? = nil, notes: [String] = [], sourceFile: String? = nil,
                                 sourceSHA256: String? = nil, progress: @escaping TrainingProgressHandler = { _ in }) throws -> TrainedModel {
         guard !members.isEmpty, members.count == outOfFold.count else {
             throw TestbedError(.invalidParameter, "an ensemble needs at least one member and out-of-fold predictions for each; given \(members.count) members and \(outOfFold.count) sets of predictions")
@@ -91,7 +93,7 @@ extension TrainedModel {
         let record = TrainingRecord(
             rows: data.table.rowCount, sourceFile: sourceFile, sourceSHA256: sourceSHA256, seed: spec.seed, evaluation: evaluation,
             randomFolds: nil, leaderboard: leaderboard.map { Self.ranking(ensemble, evaluation, into: $0, task: data.target.task) },
-            featureSummaries: try data.features.map { try FeatureSummary($0, in: data.table) }, warnings: nil, notes: data.notes + notes)
+            featureSummaries: try data.features.map { try FeatureSummary($0, in: data.table) }, warnings: warnings, notes: data.notes + notes)
         var trained = TrainedModel(ensemble: ensemble, task: data.target.task, target: spec.target, classes: data.target.classes,
                                    features: data.features, training: record)
         trained.training.driftReference = try DriftReference(features: data.features, table: data.table,
