@@ -154,13 +154,13 @@ function promoteButton(card) {
   }) }, rollback ? `Roll back to version ${card.version}` : `Promote version ${card.version}`);
 }
 
-/// Saves the model as ONNX: fetched with the session's key (a plain link could not send it), then handed to the browser as a file.
 /// An ensemble's members, heaviest first: each family's title, its settings and its weight.
 function ensembleMembers(members) {
   return h('ul', { id: 'ensemble-members' }, members.map((member) => h('li', {},
     `${member.title} (${member.algorithm}${Object.keys(member.parameters).length ? `, ${parameterText(member.parameters)}` : ''}): weight ${member.weight.toFixed(2)}`)));
 }
 
+/// Saves the model as ONNX: fetched with the session's key (a plain link could not send it), then handed to the browser as a file.
 function downloadONNXButton(card) {
   if (!card.exports?.onnx) return null;
   return h('button', { type: 'button', class: 'secondary', id: 'download-onnx', title: 'The model with its preprocessing, for ONNX Runtime and other runtimes',
