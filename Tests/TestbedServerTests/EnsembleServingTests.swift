@@ -1,6 +1,7 @@
 import Foundation
 import InferenceCore
 import Testing
+@testable import TestbedServer
 
 /// A model of the `ensemble` family served as any other: its card lists the members and weights,
 /// the pilot API and the Open Inference Protocol answer its predictions, and the export refuses it.
@@ -75,5 +76,20 @@ struct EnsembleServingTests {
         // The export names the family it refuses.
         let export = try await server.send(.GET, "/api/v1/models/servo-ensemble/versions/1/export?format=onnx", key: key)
         #expect(export.status == 422 && export.error.contains("models of the family 'ensemble' cannot be exported to ONNX"), "\(export.text)")
+    }
+
+    /// A new version of a name whose serving version is an ensemble is compared with the
+    /// ensemble's recipe on the new version's folds: the members cross-validated and averaged.
+    @Test func aServingEnsembleIsComparedOnTheNewVersionsFolds() throws {
+        let model = try Self.servoEnsemble()
+        let table = try CSVReader(options: CSVReadOptions(textColumns: ["Class"])).read(file: ServerProcess.dataset("Servo.csv").path)
+        let members = try #require(model.ensemble).members.map { TrainingRequest.Member(algorithm: $0.algorithm, parameters: $0.parameters, weight: $0.weight) }
+        let request = TrainingRequest(datasetPath: "", sourceName: "Servo.csv", sourceSHA256: "", target: "Class", task: nil, algorithm: .named("ridge"),
+                                      folds: 5, seed: 4, split: SplitRequest(), coverage: 0.9, timeBudgetSeconds: 60,
+                                      baseline: .init(version: 3, algorithm: "ensemble", parameters: [:], members: members))
+        let plan = try #require(model.training.evaluation?.validation)
+        let comparison = try #require(try WorkerTrainCommand.compare(request, table: table, plan: plan, progress: { _ in }))
+        #expect(comparison.version == 3 && comparison.algorithm == "ensemble" && comparison.folds == 5)
+        #expect(comparison.metrics == model.training.evaluation?.metrics)
     }
 }

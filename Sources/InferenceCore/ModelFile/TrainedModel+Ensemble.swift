@@ -101,6 +101,30 @@ extension TrainedModel {
         return trained
     }
 
+    /// The cross-validation of an ensemble's recipe (its members' families, hyper-parameters and
+    /// weights) on `table` with the folds of `plan`: each member cross-validated alone, their
+    /// out-of-fold predictions averaged with the weights; nothing is fitted on every row. For
+    /// comparing a new model with a serving ensemble on the new model's folds.
+    public static func ensembleCrossValidation(of members: [(candidate: Candidate, weight: Double)], table: DataTable, spec: TrainingSpec,
+                                               plan: ValidationPlan) throws -> CrossValidationResult {
+        guard !members.isEmpty, members.allSatisfy({ $0.weight.isFinite && $0.weight > 0 }) else {
+            throw TestbedError(.invalidParameter, "an ensemble needs at least one member, each with a weight > 0")
+        }
+        var average: Matrix?
+        var prepared: PreparedData?
+        for (candidate, weight) in members {
+            var data = try PreparedData(table, spec: Self.spec(spec, for: candidate))
+            data.plan = plan
+            let outOfFold = try data.outOfFoldPredictions(parameters: data.algorithm.resolve(candidate.parameters), seed: spec.seed)
+            if average == nil { average = Matrix(rows: outOfFold.rows, columns: outOfFold.columns) }
+            for i in outOfFold.storage.indices { average!.storage[i] += weight * outOfFold.storage[i] }
+            prepared = prepared ?? data
+        }
+        let data = prepared!
+        let (folds, notes) = try FoldSplitter(plan: plan, seed: spec.seed).split(data.target, table: data.table)
+        return CrossValidationResult(outOfFold: average!, folds: folds, target: data.target, plan: plan, coverage: data.coverage, notes: notes)
+    }
+
     /// Checks that `rows` are rows of `target` and come with their folds.
     private static func check(rows: [Int]?, folds: [Fold]?, of target: Target) throws {
         if let rows, let bad = rows.first(where: { !target.values.indices.contains($0) }) {
