@@ -52,6 +52,8 @@ public struct Contributions: Sendable {
 public protocol ExplainableModel: FittedModel {
     /// Exact additive contributions of every input for every row of `x`.
     func contributions(_ x: Matrix) -> Contributions
+    /// The scale ``contributions(_:)`` adds up on.
+    var contributionScale: ContributionScale { get }
 }
 
 /// A model whose training measured how much each input reduced the loss.
@@ -66,7 +68,7 @@ extension LinearModel: ExplainableModel {
     public func contributions(_ x: Matrix) -> Contributions {
         let outputs = coefficients.rows
         let base = (0..<outputs).map { intercepts[$0] + BLAS.dot(coefficients.row($0), inputMeans) }
-        var result = Contributions(scale: link == .identity ? .value : .logOdds, base: base, rows: x.rows, width: x.columns)
+        var result = Contributions(scale: contributionScale, base: base, rows: x.rows, width: x.columns)
         for row in 0..<x.rows {
             for output in 0..<outputs {
                 let start = (row * outputs + output) * x.columns
@@ -77,6 +79,8 @@ extension LinearModel: ExplainableModel {
         }
         return result
     }
+
+    public var contributionScale: ContributionScale { link == .identity ? .value : .logOdds }
 }
 
 /// Shares of a total, or zeros when the total is zero.

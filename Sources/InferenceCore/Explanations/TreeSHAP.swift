@@ -151,10 +151,12 @@ extension BoostedTrees: ExplainableModel, GainImportanceModel {
     public func contributions(_ x: Matrix) -> Contributions {
         var base = baseline
         for (index, tree) in trees.enumerated() { base[index % outputs] += TreeSHAP.expectedValue(tree)[0] }
-        var result = Contributions(scale: loss == .squaredError ? .value : .logOdds, base: base, rows: x.rows, width: x.columns)
+        var result = Contributions(scale: contributionScale, base: base, rows: x.rows, width: x.columns)
         addContributions(of: trees, x, outputOf: { $0 % outputs }, scale: 1, into: &result)
         return result
     }
+
+    public var contributionScale: ContributionScale { loss == .squaredError ? .value : .logOdds }
 
     public func gainImportance() -> [Double] { treeGainImportance(trees, width: inputWidth) }
 }
@@ -164,10 +166,12 @@ extension ForestModel: ExplainableModel, GainImportanceModel {
         let scale = 1 / Double(trees.count)
         var base = [Double](repeating: 0, count: outputs)
         for tree in trees { for (k, value) in TreeSHAP.expectedValue(tree).enumerated() { base[k] += scale * value } }
-        var result = Contributions(scale: outputs == 1 ? .value : .probability, base: base, rows: x.rows, width: x.columns)
+        var result = Contributions(scale: contributionScale, base: base, rows: x.rows, width: x.columns)
         addContributions(of: trees, x, outputOf: { _ in 0 }, scale: scale, into: &result)
         return result
     }
+
+    public var contributionScale: ContributionScale { outputs == 1 ? .value : .probability }
 
     public func gainImportance() -> [Double] { treeGainImportance(trees, width: inputWidth) }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 extension TrainedModel: Codable {
     enum CodingKeys: String, CodingKey {
-        case format, algorithm, parameters, task, target, classes, features, preprocessing, model, training
+        case format, algorithm, parameters, task, target, classes, features, preprocessing, model, ensemble, training
         case formatVersion = "format_version"
         case libraryVersion = "library_version"
         case createdAt = "created_at"
@@ -20,14 +20,24 @@ extension TrainedModel: Codable {
             throw TestbedError(.invalidModelFile, "model file format version \(version) \(reason); this testbed reads versions 1 to \(Self.formatVersion)")
         }
         algorithm = try container.decode(String.self, forKey: .algorithm)
-        let family = try AlgorithmRegistry.named(algorithm)
         parameters = try container.decode(Hyperparameters.self, forKey: .parameters)
         task = try container.decode(LearningTask.self, forKey: .task)
         target = try container.decode(String.self, forKey: .target)
         classes = try container.decode([String].self, forKey: .classes)
         features = try container.decode([FeatureSpec].self, forKey: .features)
-        preprocessor = try container.decode(Preprocessor.self, forKey: .preprocessing)
-        model = try family.decodeModel(from: container.superDecoder(forKey: .model))
+        if algorithm == Ensemble.familyName {
+            // An ensemble's members carry their own preprocessing and model; the lead's stand for them.
+            let members = try container.decode(Ensemble.self, forKey: .ensemble)
+            if let problem = members.inconsistency(features: features.map(\.name), predictedColumns: task == .regression ? 1 : classes.count) {
+                throw TestbedError(.invalidModelFile, "the model file is inconsistent: \(problem)")
+            }
+            ensemble = members
+            (preprocessor, model) = (members.lead.preprocessor, members.lead.model)
+        } else {
+            let family = try AlgorithmRegistry.named(algorithm)
+            preprocessor = try container.decode(Preprocessor.self, forKey: .preprocessing)
+            model = try family.decodeModel(from: container.superDecoder(forKey: .model))
+        }
         training = try container.decode(TrainingRecord.self, forKey: .training)
         libraryVersion = try container.decode(String.self, forKey: .libraryVersion)
         createdAt = try container.decode(String.self, forKey: .createdAt)
@@ -57,8 +67,12 @@ extension TrainedModel: Codable {
         try container.encode(target, forKey: .target)
         try container.encode(classes, forKey: .classes)
         try container.encode(features, forKey: .features)
-        try container.encode(preprocessor, forKey: .preprocessing)
-        try model.encode(to: container.superEncoder(forKey: .model))
+        if let ensemble {
+            try container.encode(ensemble, forKey: .ensemble)
+        } else {
+            try container.encode(preprocessor, forKey: .preprocessing)
+            try model.encode(to: container.superEncoder(forKey: .model))
+        }
         try container.encode(training, forKey: .training)
         try container.encode(libraryVersion, forKey: .libraryVersion)
         try container.encode(createdAt, forKey: .createdAt)

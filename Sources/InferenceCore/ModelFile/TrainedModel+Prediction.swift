@@ -31,7 +31,7 @@ extension TrainedModel {
     public func predict(_ table: DataTable, missingColumns: MissingColumnPolicy = .reject) throws -> Predictions {
         var (x, warnings) = try preprocessor.transformWithWarnings(table, missingColumns: missingColumns)
         addRangeWarnings(table, to: &warnings)
-        let output = try model.checkedPredict(x)
+        let output = try outputs(table, encoded: x, missingColumns: missingColumns)
         let conformal = training.evaluation?.conformal
         switch task {
         case .regression:
@@ -52,6 +52,13 @@ extension TrainedModel {
             }
             return predictions
         }
+    }
+
+    /// The model's outputs for `table`, whose encoding by ``preprocessor`` is `x`: one column of
+    /// values (regression) or of probability per class; an ensemble's members are averaged.
+    func outputs(_ table: DataTable, encoded x: Matrix, missingColumns: MissingColumnPolicy = .reject) throws -> Matrix {
+        if let ensemble { return try ensemble.predict(table, missingColumns: missingColumns, leadInputs: x) }
+        return try model.checkedPredict(x)
     }
 
     /// Measures the model on a labelled table (one that holds the target column).

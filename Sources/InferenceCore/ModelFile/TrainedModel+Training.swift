@@ -34,7 +34,7 @@ extension TrainedModel {
     /// The model's predictions of its own training rows, for the drift reference: values or
     /// predicted classes only, without the warnings, intervals and sets of ``predict(_:missingColumns:)``.
     func inSamplePredictions(_ table: DataTable) throws -> Predictions {
-        let output = try model.checkedPredict(preprocessor.transform(table))
+        let output = try outputs(table, encoded: preprocessor.transform(table))
         let values = task == .regression ? output.storage : ClassificationMetrics.predictedClasses(output).map(Double.init)
         return Predictions(task: task, values: values, probabilities: nil, classes: classes, warnings: [])
     }

@@ -20,8 +20,15 @@ public struct TrainedModel: Sendable {
     /// Classification: the class labels as written in the training file, in probability order.
     public var classes: [String]
     public var features: [FeatureSpec]
+    /// The fitted preprocessing; for an ``ensemble``, its lead member's, which reads the
+    /// features and reports the inputs' warnings.
     public var preprocessor: Preprocessor
+    /// The fitted model; for an ``ensemble``, its lead member's alone. Predict, explain and export
+    /// through ``TrainedModel``, which use every member.
     public var model: any FittedModel
+    /// The members of a model of the `ensemble` family (``Ensemble/familyName``), `nil` for
+    /// every other family.
+    public var ensemble: Ensemble?
     public var training: TrainingRecord
     public var libraryVersion: String
     /// When the model was trained, ISO 8601 in UTC.
@@ -41,6 +48,15 @@ public struct TrainedModel: Sendable {
         self.training = training
         self.libraryVersion = TestbedVersion.current
         self.createdAt = ISO8601DateFormatter().string(from: createdAt)
+    }
+
+    /// A model of the `ensemble` family: `ensemble`'s members make its predictions, its lead
+    /// member's preprocessing reads the features.
+    public init(ensemble: Ensemble, task: LearningTask, target: String, classes: [String], features: [FeatureSpec],
+                training: TrainingRecord, createdAt: Date = Date()) {
+        self.init(algorithm: Ensemble.familyName, parameters: [:], task: task, target: target, classes: classes, features: features,
+                  preprocessor: ensemble.lead.preprocessor, model: ensemble.lead.model, training: training, createdAt: createdAt)
+        self.ensemble = ensemble
     }
 }
 

@@ -39,6 +39,14 @@ struct ModelCard: ResponseEncodable, Decodable {
         var summary: String
     }
 
+    /// A member of an ensemble: its family (and that family's title), hyper-parameters and weight.
+    struct EnsembleMemberView: Codable {
+        var algorithm: String
+        var title: String
+        var parameters: Hyperparameters
+        var weight: Double
+    }
+
     var name: String
     /// This card's version, the one the name serves, and how many versions the name has.
     var version: Int
@@ -50,6 +58,8 @@ struct ModelCard: ResponseEncodable, Decodable {
     var target: String
     var algorithm: String
     var parameters: Hyperparameters
+    /// The `ensemble` family: its members, heaviest first (absent for other families).
+    var ensemble: [EnsembleMemberView]?
     var classes: [String]?
     var primaryMetric: String
     /// Cross-validated: mean and standard deviation over the folds.
@@ -80,7 +90,7 @@ struct ModelCard: ResponseEncodable, Decodable {
     var exports: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case name, demonstration, story, task, target, algorithm, parameters, classes, metrics, folds, leaderboard, features, exports
+        case name, demonstration, story, task, target, algorithm, parameters, ensemble, classes, metrics, folds, leaderboard, features, exports
         case importance, reliability, explainable, notes, source, validation, conformal, warnings, version, versions, comparison
         case servingVersion = "serving_version"
         case randomFolds = "random_folds"
@@ -103,6 +113,10 @@ struct ModelCard: ResponseEncodable, Decodable {
         target = model.target
         algorithm = model.algorithm
         parameters = model.parameters
+        ensemble = model.ensemble?.members.map { member in
+            EnsembleMemberView(algorithm: member.algorithm, title: (try? AlgorithmRegistry.named(member.algorithm))?.title ?? member.algorithm,
+                               parameters: member.parameters, weight: member.weight)
+        }
         classes = model.task == .classification ? model.classes : nil
         primaryMetric = ModelSearch.primaryMetric(for: model.task)
         metrics = (evaluation?.metrics ?? [:]).mapValues { Metric(mean: $0, std: nil) }
@@ -145,7 +159,8 @@ struct ModelCard: ResponseEncodable, Decodable {
                         job: served.record?.jobId, rows: model.training.rows)
         createdAt = model.createdAt
         libraryVersion = model.libraryVersion
-        exports = Dictionary(uniqueKeysWithValues: ExportFormat.allCases.map { format in
+        // An ensemble cannot be exported (docs/onnx-export.md).
+        exports = model.ensemble != nil ? [:] : Dictionary(uniqueKeysWithValues: ExportFormat.allCases.map { format in
             (format.rawValue, ExportRoutes.path(name: served.name, version: served.version, format: format))
         })
     }

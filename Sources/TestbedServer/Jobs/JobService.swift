@@ -216,7 +216,8 @@ actor JobService: Service {
             var request = TrainingRequest(job, datasetPath: files.datasetPath(dataset.fileName), dataset: dataset)
             // The version serving now is the one a new version is compared with.
             if let serving = try? await registry.find(job.modelName, for: job.tenantId), !serving.isDemonstration {
-                request.baseline = .init(version: serving.version, algorithm: serving.model.algorithm, parameters: serving.model.parameters)
+                request.baseline = .init(version: serving.version, algorithm: serving.model.algorithm, parameters: serving.model.parameters,
+                                         members: serving.model.ensemble?.members.map { .init(algorithm: $0.algorithm, parameters: $0.parameters, weight: $0.weight) })
             }
             let result = try await workers.run(.train, request: request, timeLimit: workers.settings.trainingTimeLimit(budget: job.timeBudgetSeconds),
                                                on: threads, as: TrainingResult.self, started: reporter.attach,

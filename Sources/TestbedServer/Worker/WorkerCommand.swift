@@ -57,6 +57,13 @@ struct WorkerTrainCommand: ParsableCommand {
     static func compare(_ request: TrainingRequest, table: DataTable, plan: ValidationPlan?,
                         progress: TrainingProgressHandler) throws -> VersionComparison? {
         guard let baseline = request.baseline, let plan else { return nil }
+        if let members = baseline.members {
+            try progress(TrainingProgress(fraction: 0.97, message: "cross-validating serving version \(baseline.version) (an ensemble of \(members.count)) on the same folds"))
+            guard let result = try? TrainedModel.ensembleCrossValidation(of: members.map { (Candidate($0.algorithm, $0.parameters), $0.weight) },
+                                                                          table: table, spec: request.spec, plan: plan) else { return nil }
+            return VersionComparison(version: baseline.version, algorithm: baseline.algorithm, folds: result.folds,
+                                     metrics: result.metrics, metricsStd: result.metricsStd)
+        }
         var spec = request.spec
         (spec.algorithm, spec.parameters) = (.named(baseline.algorithm), baseline.parameters)
         try progress(TrainingProgress(fraction: 0.97, message: "cross-validating serving version \(baseline.version) (\(baseline.algorithm)) on the same folds"))

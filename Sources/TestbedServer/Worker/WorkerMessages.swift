@@ -52,6 +52,15 @@ struct TrainingRequest: Codable, Sendable {
         var version: Int
         var algorithm: String
         var parameters: Hyperparameters
+        /// An ensemble's members (`nil` for other families): its recipe is theirs, averaged.
+        var members: [Member]? = nil
+    }
+
+    /// A member of a serving ensemble: its family, hyper-parameters and weight.
+    struct Member: Codable, Sendable {
+        var algorithm: String
+        var parameters: Hyperparameters
+        var weight: Double
     }
 
     /// The core's training choices.

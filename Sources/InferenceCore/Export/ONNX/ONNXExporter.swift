@@ -37,6 +37,10 @@ public struct ONNXExporter {
 
     /// The ONNX model as a protobuf message.
     package func modelProto() throws -> Onnx_ModelProto {
+        if let ensemble = model.ensemble {
+            let members = ensemble.members.map(\.algorithm).joined(separator: ", ")
+            throw TestbedError(.unsupported, "models of the family '\(Ensemble.familyName)' cannot be exported to ONNX: this one averages \(ensemble.members.count) models (\(members)), each with its own preprocessing, and the export writes one; train one of its members' families alone to export it")
+        }
         guard let family = model.model as? any ONNXExportableModel else {
             throw TestbedError(.unsupported, "models of the family '\(model.algorithm)' cannot be exported to ONNX yet")
         }

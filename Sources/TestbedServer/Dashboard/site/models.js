@@ -4,7 +4,7 @@ import { attempt } from './feedback.js';
 import { fill, h, table, facts, section, formatNumber, formatPercent, formatDate } from './dom.js';
 import { algorithmTitle, algorithmDescription, metricInfo, metricLabel, metricRank, metricTitle } from './catalog.js';
 import { horizontalBars, scatter, lineChart, confusionMatrix } from './charts.js';
-import { leaderboardTable } from './jobs.js';
+import { leaderboardTable, parameterText } from './jobs.js';
 
 const stateTitles = { queued: 'waiting', running: 'training', succeeded: 'finished', failed: 'failed', cancelled: 'cancelled', interrupted: 'interrupted' };
 
@@ -154,6 +154,12 @@ function promoteButton(card) {
   }) }, rollback ? `Roll back to version ${card.version}` : `Promote version ${card.version}`);
 }
 
+/// An ensemble's members, heaviest first: each family's title, its settings and its weight.
+function ensembleMembers(members) {
+  return h('ul', { id: 'ensemble-members' }, members.map((member) => h('li', {},
+    `${member.title} (${member.algorithm}${Object.keys(member.parameters).length ? `, ${parameterText(member.parameters)}` : ''}): weight ${member.weight.toFixed(2)}`)));
+}
+
 /// Saves the model as ONNX: fetched with the session's key (a plain link could not send it), then handed to the browser as a file.
 function downloadONNXButton(card) {
   if (!card.exports?.onnx) return null;
@@ -193,6 +199,7 @@ export async function modelPage(main, name, version) {
       section('Where it comes from', facts([
         ['Trained on', `${card.source.rows} rows${card.source.file ? ` of ${card.source.file}` : ''}`],
         ['Algorithm', [`${algorithmTitle(card.algorithm)} (${card.algorithm})`, algorithmDescription(card.algorithm) ? h('div', { class: 'hint' }, algorithmDescription(card.algorithm)) : null]],
+        ...(card.ensemble ? [['Members', ensembleMembers(card.ensemble)]] : []),
         ['Created', formatDate(card.created_at)],
         ['Testbed version', card.library_version],
       ]), card.notes.length ? h('ul', { class: 'warnings' }, card.notes.map((note) => h('li', {}, note))) : null)),
