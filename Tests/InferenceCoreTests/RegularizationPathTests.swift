@@ -68,6 +68,19 @@ struct RegularizationPathTests {
         }
     }
 
+    @Test func aWideTableTakesTheDirectDecompositionAndAgreesWithTheSingleFits() throws {
+        // More columns than rows: no QR step, the SVD of the centred inputs themselves.
+        var generator = SeededGenerator(seed: 9)
+        let x = Matrix(rows: 8, columns: 20, storage: (0..<160).map { _ in Double(generator.next() >> 11) / Double(1 << 53) - 0.5 })
+        let y = (0..<8).map { Double($0) * 0.3 + x[$0, 0] }
+        let path = try RidgePath(x, y)
+        #expect(path.singularValues.count == 8)
+        for alpha in [0, 0.01, 1, 100] {
+            let single = alpha == 0 ? try LinearRegression.fit(x, y) : try RidgeRegression.fit(x, y, alpha: alpha)
+            #expect(maxRelativeError(path.model(alpha: alpha).coefficients.storage, single.coefficients.storage) < 1e-8, "alpha \(alpha)")
+        }
+    }
+
     @Test func strongerPenaltiesShrinkTheCoefficients() throws {
         let design = try TestData.design("biomass.csv", target: "HHV", exclude: ["sample"])
         let path = try RidgePath(design.matrix, design.target.values)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Ridge regression for many penalties from one singular value decomposition of the centred
-/// inputs, as scikit-learn's `Ridge(solver="svd")` does for one: with `Xc = U·diag(s)·Vᵀ`, the
+/// inputs (of their QR factor `R` when there are more rows than columns, which costs about as
+/// much as a Gram matrix), as scikit-learn's `Ridge(solver="svd")` does for one: with `Xc = U·diag(s)·Vᵀ`, the
 /// coefficients for a penalty `alpha` are `V·diag(s / (s² + alpha))·Uᵀ·yc`, a few vector products
 /// each once the decomposition is known.
 ///
@@ -35,9 +36,21 @@ public struct RidgePath: Sendable {
         let means = columnMeans(x), mean = y.reduce(0, +) / Double(max(y.count, 1))
         inputMeans = means
         targetMean = mean
-        let (u, singular, vt) = try BLAS.singularValueDecomposition(centred(x, means))
-        var projected = [Double](repeating: 0, count: singular.count)
-        BLAS.gemv(u, transpose: true, y.map { $0 - mean }, into: &projected)
+        let yc = y.map { $0 - mean }
+        let (u, singular, vt): (Matrix, [Double], Matrix)
+        var projected: [Double]
+        if x.rows >= x.columns {
+            // Tall: QR first, without forming Q, then the small SVD of R (= U_R·S·Vᵀ), so that
+            // Uᵀ·yc = U_Rᵀ·(Qᵀ·yc) and the n × d matrix U is never made.
+            let (r, qty) = try BLAS.qrReduce(centred(x, means), yc)
+            (u, singular, vt) = try BLAS.singularValueDecomposition(r)
+            projected = [Double](repeating: 0, count: singular.count)
+            BLAS.gemv(u, transpose: true, qty, into: &projected)
+        } else {
+            (u, singular, vt) = try BLAS.singularValueDecomposition(centred(x, means))
+            projected = [Double](repeating: 0, count: singular.count)
+            BLAS.gemv(u, transpose: true, yc, into: &projected)
+        }
         singularValues = singular
         self.vt = vt
         projectedTarget = projected
