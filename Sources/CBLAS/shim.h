@@ -20,4 +20,17 @@ void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *inf
 void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
              double *b, const int *ldb, int *info, size_t uplo_len);
 
+/// Singular value decomposition by divide and conquer.
+void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s,
+             double *u, const int *ldu, double *vt, const int *ldvt, double *work, const int *lwork,
+             int *iwork, int *info, size_t jobz_len);
+
+/// QR factorisation by Householder reflections.
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work, const int *lwork, int *info);
+
+/// Applies the Q of dgeqrf_ (or its transpose) to a matrix.
+void dormqr_(const char *side, const char *trans, const int *m, const int *n, const int *k, const double *a, const int *lda,
+             const double *tau, double *c, const int *ldc, double *work, const int *lwork, int *info,
+             size_t side_len, size_t trans_len);
+
 #endif

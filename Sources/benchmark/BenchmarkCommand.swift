@@ -36,6 +36,8 @@ struct BenchmarkCommand: ParsableCommand {
         case blas, csv, train, infer, server
         /// A large batch over each Open Inference Protocol transport, against the model's own time.
         case transport
+        /// What `auto`'s regularization paths cost against one fit.
+        case paths
     }
 
     func run() throws {
@@ -69,6 +71,7 @@ struct BenchmarkCommand: ParsableCommand {
             case .infer: report.results += try ModelSuites.infer(context, peer: peer, ceiling: BLASBenchmark.ceiling(report.results))
             case .server: report.results += try ServerBenchmark.run(context, python: noPeers ? nil : peerPython ?? Peer.defaultPython())
             case .transport: report.results += try BatchTransportBenchmark.run(context)
+            case .paths: report.results += try PathBenchmark.run(context)
             }
         }
         report.notes += context.notes

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import InferenceCore
 
@@ -7,22 +8,119 @@ struct ModelSearchTests {
         let table = try TestData.table("Servo.csv", target: "Class")
         let spec = TrainingSpec(target: "Class", algorithm: .search(), seed: 2, folds: 5)
         let steps = StepLog()
-        let model = try TrainedModel.train(table, spec: spec, progress: steps.record)
+        let model = try TrainedModel.train(table, spec: spec, timeBudget: 8, progress: steps.record)
         let leaderboard = try #require(model.training.leaderboard)
-        #expect(leaderboard.count == ModelSearch.candidates(for: .regression).count)
         #expect(steps.all.compactMap(\.finished).count == leaderboard.count)
         let fractions = steps.all.map(\.fraction)
         #expect(fractions == fractions.sorted() && fractions.first! >= 0 && fractions.last! <= 1)
-        // Every fold of every candidate, then the winner's folds again (for importances), the
-        // leakage checks, then the final fit.
-        #expect(steps.all.count == leaderboard.count * 6 + 5 + 1 + 1)
-        let scores = leaderboard.map { $0.metrics["rmse"]! }
+        let complete = leaderboard.filter(\.isComplete)
+        let scores = complete.map { $0.metrics["rmse"]! }
         #expect(scores == scores.sorted())
+        #expect(leaderboard.prefix(complete.count).allSatisfy { $0.isComplete }, "entries stopped early come after the evaluated ones")
         #expect(model.algorithm == leaderboard[0].algorithm && model.parameters == leaderboard[0].params)
-        // The saved model's figures are the winner's cross-validated ones, not training-set ones.
-        #expect(model.training.evaluation?.metrics == leaderboard[0].metrics)
-        #expect(leaderboard.allSatisfy { $0.fitSeconds >= 0 && Set($0.metricsStd.keys) == ["rmse", "mae", "r2"] })
-        #expect(Set(leaderboard.map(\.algorithm)) == ["ridge", "knn", "gbdt", "random_forest", "mlp"])
+        // The search saw four fifths of the rows; its winner's figure on the card is from the other fifth.
+        let evaluation = try #require(model.training.evaluation)
+        let outer = try #require(evaluation.outerHoldOut)
+        #expect(outer.innerMetrics == leaderboard[0].metrics)
+        #expect(outer.rows + outer.selectionRows == 167 && (33...34).contains(outer.rows))
+        #expect(Set(outer.metrics.keys) == ["rmse", "mae", "r2"] && outer.reason.contains("never saw"))
+        // The model's own cross-validation is on every row, for its intervals and importances.
+        #expect(evaluation.folds == 5 && evaluation.importance != nil)
+        #expect(complete.allSatisfy { $0.fitSeconds >= 0 && Set($0.metricsStd.keys) == ["rmse", "mae", "r2"] && $0.foldsEvaluated == 5 })
+        // The whole regularization path is on the board, least squares included.
+        #expect(complete.filter { $0.algorithm == "ridge" }.count == RidgePath.searchAlphas.count - 1)
+        #expect(complete.contains { $0.algorithm == "linear" })
+    }
+
+    @Test func theOpeningGridIsTriedThenSettingsAreSampledUntilTheyStopImproving() throws {
+        let table = try TestData.table("Servo.csv", target: "Class")
+        let spec = TrainingSpec(target: "Class", algorithm: .search(), seed: 4, folds: 5)
+        let search = try ModelSearch(timeBudget: 600, patience: 4).run(table, spec: spec)
+        let tried = search.leaderboard.map { Candidate($0.algorithm, $0.params) }
+        for candidate in ModelSearch.candidates(for: .regression) {
+            let resolved = try AlgorithmRegistry.named(candidate.algorithm).resolve(candidate.parameters)
+            #expect(tried.contains(Candidate(candidate.algorithm, resolved)), "\(ModelSearch.describe(candidate))")
+        }
+        #expect(search.leaderboard.count > ModelSearch.candidates(for: .regression).count, "settings were sampled after the grid")
+        #expect(search.notes.contains { $0.contains("4 sampled settings in a row did not improve on") && $0.hasSuffix("more search is unlikely to help") })
+        for entry in search.leaderboard where !entry.isComplete {
+            #expect(entry.reason != nil && entry.foldsEvaluated! < 5 && entry.outcome != .evaluated)
+        }
+        #expect(search.outOfFold.count == search.leaderboard.filter(\.isComplete).count)
+        #expect(search.leaderboard.contains { $0.algorithm == "gbdt" && $0.params["l2_regularization"] != 0 }, "gbdt's L2 is tuned")
+    }
+
+    @Test func aClearlyWorseCandidateIsDiscardedAfterItsFirstFold() throws {
+        let table = try TestData.table("Servo.csv", target: "Class")
+        let spec = TrainingSpec(target: "Class", algorithm: .search(), seed: 1, folds: 5)
+        var session = try SearchSession(table: table, spec: spec, task: .regression, budget: 600, progress: { _ in })
+        #expect(session.discardReason([100]) == nil, "nothing to compare with yet")
+        try session.evaluate(Candidate("gbdt", ["min_samples_leaf": 5, "max_leaf_nodes": 15]))
+        #expect(session.discardReason([0.01]) == nil)
+        let reason = try #require(session.discardReason([100]))
+        #expect(reason.hasPrefix("rmse 100 on the first fold of 5, against ") && reason.hasSuffix("on the same folds"))
+        // Predicting nearly the mean (k close to the row count) is far worse than boosted trees on Servo.
+        try session.evaluate(Candidate("knn", ["k": 120]))
+        let result = try session.result()
+        let discarded = try #require(result.leaderboard.last)
+        #expect(discarded.algorithm == "knn" && discarded.outcome == .discarded && discarded.foldsEvaluated == 1)
+        #expect(result.outOfFold.map(\.candidate.algorithm) == ["gbdt"])
+    }
+
+    @Test func theHeldOutRowsAreKeptFromTheSearchAndItsOutOfFoldRows() throws {
+        let table = try TestData.table("Glass.csv", target: "Type")
+        let spec = TrainingSpec(target: "Type", algorithm: .search(families: ["knn", "logistic"]), seed: 5, folds: 4)
+        let choice = try ModelChoice(table, spec: spec, crossValidate: true, timeBudget: 5)
+        let search = try #require(choice.search)
+        #expect(Set(search.outOfFoldRows.rows).isDisjoint(with: search.holdOutRows))
+        #expect((search.outOfFoldRows.rows + search.holdOutRows).sorted() == Array(0..<214))
+        #expect(choice.evaluation?.outerHoldOut?.rows == search.holdOutRows.count)
+    }
+
+    @Test func aSmallTableKeepsTheInnerFiguresAndSaysSo() throws {
+        let table = try TestData.table("Servo.csv", target: "Class").selectingRows(Array(0..<80))
+        let spec = TrainingSpec(target: "Class", algorithm: .search(families: ["ridge", "knn"]), folds: 4)
+        let choice = try ModelChoice(table, spec: spec, crossValidate: true, timeBudget: 5)
+        #expect(choice.evaluation?.outerHoldOut == nil && choice.search?.holdOutRows.isEmpty == true)
+        #expect(choice.notes.contains { $0.hasPrefix("the table has fewer than 100 rows, too few to hold some out") })
+        #expect(choice.evaluation?.metrics == choice.leaderboard?.first?.metrics)
+    }
+
+    @Test func leaderboardEntriesFromOlderFilesStillDecode() throws {
+        let old = #"{"algorithm":"ridge","params":{"alpha":1},"metrics":{"rmse":0.5},"metrics_std":{"rmse":0.1},"fit_seconds":0.01}"#
+        let entry = try JSONDecoder().decode(LeaderboardEntry.self, from: Data(old.utf8))
+        #expect(entry.outcome == nil && entry.isComplete && entry.foldsEvaluated == nil)
+        let discarded = LeaderboardEntry(algorithm: "knn", params: ["k": 3], metrics: ["rmse": 1], metricsStd: ["rmse": 0], fitSeconds: 0.1,
+                                         outcome: .discarded, foldsEvaluated: 1, reason: "worse")
+        let text = String(decoding: try JSONEncoder().encode(discarded), as: UTF8.self)
+        #expect(text.contains(#""outcome":"discarded""#) && text.contains(#""folds_evaluated":1"#))
+        #expect(try JSONDecoder().decode(LeaderboardEntry.self, from: Data(text.utf8)) == discarded)
+    }
+
+    @Test(arguments: [("Glass.csv", "Type"), ("Servo.csv", "Class")])
+    func outOfFoldPredictionsLineUpWithTheLeaderboard(file: String, target: String) throws {
+        let table = try TestData.table(file, target: target)
+        let search = try ModelSearch(timeBudget: 600, patience: 3).run(table, spec: TrainingSpec(target: target, algorithm: .search(families: ["knn", "ridge", "logistic"]), seed: 3, folds: 4))
+        #expect(search.outOfFold.count >= 3)
+        let rows = search.outOfFoldRows
+        #expect(search.outOfFold.count == search.leaderboard.filter { $0.isComplete }.count)
+        #expect(rows.folds.count == 4 && rows.rows.count == rows.actual.count && rows.tested.allSatisfy { $0 })
+        #expect(rows.folds.flatMap(\.test).sorted() == Array(0..<rows.rows.count))
+        for candidate in search.outOfFold {
+            #expect(candidate.predictions.rows == rows.rows.count && candidate.predictions.columns == rows.predictedColumns)
+            // Scoring the kept predictions again gives the leaderboard's figures: they are the ones the folds made.
+            let again = rows.metrics(of: candidate.predictions)
+            for (name, value) in candidate.metrics {
+                #expect(abs(again[name]! - value) <= 1e-9 * max(1, abs(value)), "\(name)")
+            }
+            let entry = try #require(search.leaderboard.first { $0.algorithm == candidate.candidate.algorithm && $0.params == candidate.parameters })
+            #expect(entry.metrics == candidate.metrics)
+            if rows.task == .classification {
+                for row in 0..<candidate.predictions.rows {
+                    #expect(abs(candidate.predictions.row(row).reduce(0, +) - 1) < 1e-9)
+                }
+            }
+        }
     }
 
     @Test func throwingFromProgressStopsTraining() throws {
@@ -38,12 +136,14 @@ struct ModelSearchTests {
         #expect(steps.all.count == 4)
     }
 
-    @Test func aTinyBudgetStillFinishesOneCandidateAndSaysSo() throws {
+    @Test func aTinyBudgetStillFinishesTheCheapestCandidatesAndSaysSo() throws {
         let table = try TestData.table("Glass.csv", target: "Type")
         let search = try ModelSearch(timeBudget: 1e-9).run(table, spec: TrainingSpec(target: "Type", algorithm: .search(), folds: 3))
-        #expect(search.leaderboard.count == 1)
-        #expect(search.notes.contains { $0.hasPrefix("the time budget of ") && $0.contains(" s ran out after 1 of 10 candidates; the best of those is used") })
-        #expect(search.notes.contains("the time budget allowed only one candidate, logistic(C=0.1)"))
+        // The cheapest unit is logistic regression's whole path over C: one fit per fold gives every C.
+        #expect(search.leaderboard.map(\.algorithm) == Array(repeating: "logistic", count: LogisticRegression.searchCs.count))
+        #expect(search.notes.contains { $0.hasPrefix("the time budget of ") && $0.contains(" s ran out during the opening grid after 7 candidates") })
+        #expect(search.notes.contains { $0.hasPrefix("the time budget allowed only the cheapest candidates, the linear regularization path") })
+        #expect(search.winner.algorithm == "logistic")
     }
 
     @Test func badBudgetAndFoldsAreRefused() throws {

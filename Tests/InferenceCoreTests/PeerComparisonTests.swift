@@ -80,7 +80,7 @@ extension PeerComparisonTests {
         let table = try TestData.table(testCase.dataset, target: testCase.target)
         let spec = TrainingSpec(target: testCase.target, task: testCase.task, algorithm: .search(), seed: 0,
                                 folds: testCase.folds, excludedColumns: Set(testCase.exclude))
-        let choice = try ModelChoice(table, spec: spec, crossValidate: true)
+        let choice = try ModelChoice(table, spec: spec, crossValidate: true, timeBudget: 15)
         let evaluation = try #require(choice.evaluation)
         let ours = Figure(mean: try #require(evaluation.metrics[testCase.metric]), std: 0)
         let best = try #require(testCase.peers.values.min { loss($0, testCase.metric) < loss($1, testCase.metric) })

@@ -223,9 +223,16 @@ struct ValidationTests {
 
     @Test func autoRanksItsCandidatesOnTheTimeOrderedFolds() throws {
         let table = try Self.chicago.get()
-        let search = try ModelSearch(timeBudget: 60).run(table, spec: TrainingSpec(target: "ridership", algorithm: .search(families: ["ridge", "knn"])))
+        let search = try ModelSearch(timeBudget: 60, patience: 2).run(table, spec: TrainingSpec(target: "ridership", algorithm: .search(families: ["ridge", "knn"])))
         #expect(search.evaluation.validation?.scheme == .time)
-        #expect(search.leaderboard.count == 5)
+        #expect(search.leaderboard.filter { $0.algorithm == "ridge" }.count == RidgePath.searchAlphas.count - 1)
+        #expect(search.leaderboard.filter { $0.algorithm == "knn" }.count >= 2)
+        // The first time block is never tested: its out-of-fold predictions are NaN, and marked so.
+        let rows = search.outOfFoldRows
+        #expect(rows.tested.contains(false) && rows.tested.contains(true))
+        for candidate in search.outOfFold {
+            #expect(rows.tested.indices.allSatisfy { rows.tested[$0] != candidate.predictions.storage[$0].isNaN })
+        }
         // The winner's own evaluation is the one on the leaderboard: the same folds.
         #expect(search.leaderboard[0].metrics == search.evaluation.metrics)
     }

@@ -110,19 +110,22 @@ struct CommandLineTests {
 
     @Test func autoReportsALeaderboard() throws {
         let result = try Testbed.run(["evaluate", "--data", Testbed.dataset("Ionosphere.csv"), "--target", "Class",
-                                      "--algorithm", "auto", "--folds", "5", "--json"])
+                                      "--algorithm", "auto", "--folds", "5", "--time-budget", "20", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(json["primary_metric"] as? String == "accuracy")
         let leaderboard = try #require(json["leaderboard"] as? [[String: Any]])
-        #expect(leaderboard.count == 10)
-        let accuracies = leaderboard.map { ($0["metrics"] as? [String: Double])?["accuracy"] ?? -1 }
+        // The opening grid at least (logistic regression's path over C included); sampled settings after it.
+        #expect(leaderboard.count >= 7)
+        let complete = leaderboard.filter { ($0["outcome"] as? String) == "evaluated" }
+        let accuracies = complete.map { ($0["metrics"] as? [String: Double])?["accuracy"] ?? -1 }
         #expect(accuracies == accuracies.sorted(by: >))
         for entry in leaderboard {
-            #expect(Set(entry.keys) == ["algorithm", "params", "metrics", "metrics_std", "fit_seconds"])
+            let keys: Set<String> = ["algorithm", "params", "metrics", "metrics_std", "fit_seconds", "outcome", "folds_evaluated"]
+            #expect(Set(entry.keys) == (entry["outcome"] as? String == "evaluated" ? keys : keys.union(["reason"])))
         }
         #expect(json["algorithm"] as? String == leaderboard[0]["algorithm"] as? String)
-        #expect(result.stderr.contains("[10/10]"))
+        #expect(result.stderr.contains("[1] logistic(C="))
     }
 
     @Test func hyperParametersByName() throws {

@@ -53,7 +53,8 @@ struct FaultTests {
                             let name = "model-\(round)-\(index)"
                             let job = try await server.send(.POST, "/api/v1/jobs", key: key,
                                                             json: ["dataset": dataset, "target": "Class", "algorithms": algorithms, "model_name": name,
-                                                                   "time_budget_seconds": 2])
+                                                                   // auto spends its whole budget unless it stops improving: kept short, so that the jobs behind it finish before the kill.
+                                                                   "time_budget_seconds": index == 0 ? 0.5 : 2])
                             guard job.status == 202, let id = job.object["id"] as? String else { continue }
                             await ledger.job(id)
                             if index == 0 { continue }  // left to run when the kill comes

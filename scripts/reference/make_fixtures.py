@@ -118,6 +118,36 @@ def logistic_fixture(name, target, C, exclude=()):
             "probabilities": floats(probabilities[:MAX_ROWS_STORED]), "stored_rows": min(len(frame), MAX_ROWS_STORED)}
 
 
+RIDGE_PATH_ALPHAS = [0.0, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
+LOGISTIC_PATH_CS = [1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3]
+PATH_ROWS_STORED = 60
+
+
+def ridge_path_fixture(name, target, exclude=()):
+    """Ridge at every penalty of RIDGE_PATH_ALPHAS, each fitted on its own (0: LinearRegression,
+    the minimum-norm least-squares solution)."""
+    frame, features, numeric, categorical = load(name, target, exclude)
+    prepare = preprocessor(numeric, categorical).fit(frame[features])
+    x, y = prepare.transform(frame[features]), frame[target].to_numpy(dtype=float)
+    models = [(LinearRegression() if alpha == 0 else Ridge(alpha=alpha)).fit(x, y) for alpha in RIDGE_PATH_ALPHAS]
+    return {"dataset": f"{name}.csv", "target": target, "exclude": list(exclude), "alphas": RIDGE_PATH_ALPHAS,
+            "columns": output_names(prepare, numeric, categorical),
+            "coefficients": [floats(m.coef_) for m in models], "intercepts": [float(m.intercept_) for m in models],
+            "predictions": [floats(m.predict(x[:PATH_ROWS_STORED])) for m in models]}
+
+
+def logistic_path_fixture(name, target, exclude=()):
+    """Logistic regression at every C of LOGISTIC_PATH_CS, each fitted from scratch by the exact Newton solver."""
+    frame, features, numeric, categorical = load(name, target, exclude)
+    labels = frame[target].astype(str) if not pd.api.types.is_numeric_dtype(frame[target]) else frame[target]
+    prepare = preprocessor(numeric, categorical).fit(frame[features])
+    x = prepare.transform(frame[features])
+    models = [LogisticRegression(C=C, tol=1e-10, max_iter=100_000, solver="newton-cholesky").fit(x, labels) for C in LOGISTIC_PATH_CS]
+    return {"dataset": f"{name}.csv", "target": target, "exclude": list(exclude), "Cs": LOGISTIC_PATH_CS,
+            "classes": [str(c) for c in models[0].classes_], "stored_rows": min(len(frame), PATH_ROWS_STORED),
+            "probabilities": [floats(m.predict_proba(x[:PATH_ROWS_STORED])) for m in models]}
+
+
 def knn_fixture(name, target, task, k=5, exclude=()):
     """Fits on the first 70% of rows and predicts the rest (no row is its own neighbour)."""
     frame, features, numeric, categorical = load(name, target, exclude)
@@ -246,6 +276,17 @@ def main():
             logistic_fixture("Glass", "Type", 1.0),
             logistic_fixture("Satellite", "classes", 1.0),
             logistic_fixture("mlc_churn", "churn", 1.0),
+        ],
+        "ridge_path.json": [
+            # Servo's one-hot columns with the intercept are collinear: the 0 end is the minimum-norm solution.
+            ridge_path_fixture("Servo", "Class"),
+            ridge_path_fixture("biomass", "HHV", exclude=("sample",)),
+            ridge_path_fixture("Ozone", "V4"),
+        ],
+        "logistic_path.json": [
+            logistic_path_fixture("PimaIndiansDiabetes2", "diabetes"),
+            logistic_path_fixture("Glass", "Type"),
+            logistic_path_fixture("Ionosphere", "Class"),
         ],
         "knn.json": [
             knn_fixture("biomass", "HHV", "regression", exclude=("sample",)),

@@ -9,6 +9,8 @@ public struct ModelChoice: Sendable {
     public var evaluation: CrossValidationResult?
     /// With `auto`: every candidate, best first.
     public var leaderboard: [LeaderboardEntry]?
+    /// With `auto`: the whole search, with every evaluated candidate's out-of-fold predictions.
+    public var search: ModelSearchResult?
     /// With time-ordered folds: the same algorithm on random folds, to show how much they flatter.
     public var randomFolds: SchemeComparison?
     /// Signs that the figures are too good to be true (leakage, dependent rows), each naming
@@ -26,13 +28,28 @@ public struct ModelChoice: Sendable {
                 progress: @escaping TrainingProgressHandler = { _ in }) throws {
         var spec = spec
         var searchNotes: [String] = []
+        var outer: (selection: [Int], holdOut: [Int])?
         if spec.algorithm.isSearch {
             guard crossValidate else {
                 throw TestbedError(.invalidParameter, "auto compares algorithms by cross-validation: folds == \(spec.folds), must be >= 2")
             }
-            let search = try ModelSearch(timeBudget: timeBudget).run(table, spec: spec, progress: TrainingProgress.scaled(progress, to: 0...0.8))
+            // Part of the rows is kept from the search, to score its winner on (see OuterHoldOut).
+            var baseSpec = spec
+            (baseSpec.algorithm, baseSpec.parameters) = (.taskDefault, [:])
+            let base = try PreparedData(table, spec: baseSpec)
+            outer = OuterHoldOut.split(base, seed: spec.seed)
+            var search = try ModelSearch(timeBudget: timeBudget).run(outer.map { base.table.selectingRows($0.selection) } ?? table, spec: spec,
+                                                                     progress: TrainingProgress.scaled(progress, to: 0...0.8))
             (spec.algorithm, spec.parameters) = (.named(search.winner.algorithm), search.winner.parameters)
-            (leaderboard, evaluation, searchNotes) = (search.leaderboard, search.evaluation, search.notes)
+            (leaderboard, searchNotes) = (search.leaderboard, search.notes)
+            if let outer {
+                search.outOfFoldRows.rows = outer.selection
+                search.holdOutRows = outer.holdOut
+            } else {
+                evaluation = search.evaluation
+                searchNotes.append("the table has fewer than \(OuterHoldOut.minimumRows) rows, too few to hold some out: the figures are the inner cross-validation's, flattered by the choice among candidates")
+            }
+            self.search = search
         }
         prepared = try PreparedData(table, spec: spec)
         parameters = try prepared.algorithm.resolve(spec.parameters)
@@ -41,6 +58,11 @@ public struct ModelChoice: Sendable {
             let range = leaderboard != nil ? 0.8...0.9 : 0...0.9
             evaluation = try prepared.crossValidate(parameters: parameters, seed: spec.seed, importance: importance,
                                                     progress: TrainingProgress.scaled(progress, to: range))
+        }
+        if let outer, let search, evaluation != nil {
+            try progress(TrainingProgress(fraction: 0.9, message: "scoring the winner on the \(outer.holdOut.count) held-out rows"))
+            evaluation?.outerHoldOut = try OuterHoldOut.measure(prepared, parameters: parameters, seed: spec.seed, selection: outer.selection,
+                                                                holdOut: outer.holdOut, innerMetrics: search.evaluation.metrics)
         }
         notes = prepared.notes + (evaluation?.notes ?? []) + searchNotes
         if let evaluation {

@@ -11,25 +11,18 @@ public struct Candidate: Sendable, Equatable {
     }
 }
 
-/// A candidate's cross-validated result.
-public struct LeaderboardEntry: Sendable, Codable, Equatable {
-    public var algorithm: String
-    public var params: Hyperparameters
-    public var metrics: [String: Double]
-    public var metricsStd: [String: Double]
-    /// Mean seconds per fold to fit and score.
-    public var fitSeconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case algorithm, params, metrics
-        case metricsStd = "metrics_std"
-        case fitSeconds = "fit_seconds"
-    }
-}
-
-/// `--algorithm auto`: cross-validates a small, sensible grid of every family on the same folds
-/// (the spec's split scheme),
-/// cheapest first, within a time budget, and ranks them on the task's primary metric.
+/// `--algorithm auto`: cross-validates candidates of every family on the same folds (the spec's
+/// split scheme) within a time budget, and ranks them on the task's primary metric.
+///
+/// - The linear families first, over their whole regularization paths: every penalty of ridge
+///   (and least squares) from one decomposition per fold, logistic regression over C with warm starts.
+/// - Then an opening grid of the other families, cheapest first.
+/// - Then, while time remains, settings of the strong families sampled at random or near their
+///   best (``SearchSpace``), the better families more often.
+/// - Every candidate after the first is scored fold by fold and discarded as soon as it is
+///   clearly worse than the best so far on the same folds (successive halving over folds).
+/// - The search stops when the budget is spent (keeping time to fit the winner), or early when
+///   ``patience`` sampled settings in a row have not improved on the best, and says which.
 public struct ModelSearch: Sendable {
     /// The metric candidates are ranked on: RMSE for regression, accuracy for classification
     /// (the share of right decisions, the figure peers are compared on), ties broken by log loss.
@@ -45,11 +38,12 @@ public struct ModelSearch: Sendable {
         }
     }
 
-    /// The grid, cheapest families first.
+    /// The opening grid, cheapest families first: the linear regularization path, then k-NN,
+    /// boosted trees, the forest and the network.
     public static func candidates(for task: LearningTask) -> [Candidate] {
         let linear: [Candidate] = task == .regression
-            ? [Candidate("ridge", ["alpha": 0.1]), Candidate("ridge", ["alpha": 1]), Candidate("ridge", ["alpha": 10])]
-            : [Candidate("logistic", ["C": 0.1]), Candidate("logistic", ["C": 1]), Candidate("logistic", ["C": 10])]
+            ? [Candidate("linear")] + RidgePath.searchAlphas.filter { $0 > 0 }.map { Candidate("ridge", ["alpha": $0]) }
+            : LogisticRegression.searchCs.map { Candidate("logistic", ["C": $0]) }
         return linear + [
             Candidate("knn", ["k": 5]), Candidate("knn", ["k": 15]),
             Candidate("gbdt"), Candidate("gbdt", ["learning_rate": 0.05, "max_iter": 200, "max_leaf_nodes": 15]),
@@ -73,62 +67,54 @@ public struct ModelSearch: Sendable {
         return ungridded + grid
     }
 
-    public var timeBudget: Double
-
-    public init(timeBudget: Double) {
-        self.timeBudget = timeBudget
+    /// Whether a candidate is solved as part of a regularization path rather than on its own.
+    static func isOnPath(_ candidate: Candidate) -> Bool {
+        ["linear", "ridge", "logistic"].contains(candidate.algorithm)
     }
 
-    /// Runs the search. The budget is checked before each candidate, so at least one finishes;
-    /// the leaderboard is sorted best first. `progress` hears of every fold and every finished
+    /// Seconds for the whole search, the winner's final fits included.
+    public var timeBudget: Double
+    /// Sampled settings in a row that do not improve on the best before the search concludes
+    /// that more search is unlikely to help.
+    public var patience: Int
+
+    public init(timeBudget: Double, patience: Int = 25) {
+        self.timeBudget = timeBudget
+        self.patience = patience
+    }
+
+    /// Runs the search; the leaderboard is sorted best first, candidates discarded early or failed
+    /// after those evaluated on every fold. `progress` hears of every fold and every finished
     /// candidate; throwing from it stops the search.
-    public func run(_ table: DataTable, spec: TrainingSpec, progress: @escaping TrainingProgressHandler = { _ in })
-        throws -> (leaderboard: [LeaderboardEntry], winner: Candidate, evaluation: CrossValidationResult, notes: [String]) {
-        guard timeBudget > 0 else {
+    public func run(_ table: DataTable, spec: TrainingSpec, progress: @escaping TrainingProgressHandler = { _ in }) throws -> ModelSearchResult {
+        guard timeBudget > 0, timeBudget.isFinite else {
             throw TestbedError(.invalidParameter, "time budget == \(formatNumber(timeBudget)) seconds, must be > 0")
         }
-        let task = try Target(table.column(named: spec.target), task: spec.task).task
-        let metric = Self.primaryMetric(for: task)
+        guard patience >= 1 else {
+            throw TestbedError(.invalidParameter, "patience == \(patience), must be >= 1")
+        }
         guard case .search(let families) = spec.algorithm else {
             throw TestbedError(.invalidParameter, "ModelSearch runs a search; the spec names one algorithm")
         }
-        let candidates = try Self.candidates(for: task, families: families)
-        let start = Date()
-        var results: [(entry: LeaderboardEntry, candidate: Candidate, evaluation: CrossValidationResult)] = []
-        var notes: [String] = []
-        for (index, candidate) in candidates.enumerated() {
-            let elapsed = Date().timeIntervalSince(start)
-            if elapsed >= timeBudget && !results.isEmpty {
-                notes.append("the time budget of \(formatNumber(timeBudget)) s ran out after \(results.count) of \(candidates.count) candidates; the best of those is used")
+        let task = try Target(table.column(named: spec.target), task: spec.task).task
+        let grid = try Self.candidates(for: task, families: families)
+        var session = try SearchSession(table: table, spec: spec, task: task, budget: timeBudget, progress: progress)
+
+        let path = grid.filter(Self.isOnPath)
+        if !path.isEmpty { try session.evaluatePath(path) }
+        for candidate in grid where !Self.isOnPath(candidate) {
+            // However small the budget, one candidate is trained.
+            guard session.canStart(candidate) || session.finished.isEmpty else {
+                session.budgetStop = "the time budget of \(formatNumber(timeBudget)) s ran out during the opening grid"
                 break
             }
-            var candidateSpec = spec
-            candidateSpec.algorithm = .named(candidate.algorithm)
-            candidateSpec.parameters = candidate.parameters
-            let prepared = try PreparedData(table, spec: candidateSpec)
-            let parameters = try prepared.algorithm.resolve(candidate.parameters)
-            let began = Date()
-            let share = 1 / Double(candidates.count)
-            let evaluation = try prepared.crossValidate(
-                parameters: parameters, seed: spec.seed,
-                progress: TrainingProgress.scaled(progress, to: Double(index) * share...Double(index + 1) * share))
-            let seconds = Date().timeIntervalSince(began) / Double(evaluation.folds)
-            let entry = LeaderboardEntry(algorithm: candidate.algorithm, params: parameters, metrics: evaluation.metrics,
-                                         metricsStd: evaluation.metricsStd, fitSeconds: seconds)
-            results.append((entry, candidate, evaluation))
-            let score = evaluation.metrics[metric].map { String(format: "%.4f ± %.4f", $0, evaluation.metricsStd[metric] ?? 0) } ?? "n/a"
-            try progress(TrainingProgress(
-                fraction: Double(index + 1) * share,
-                message: "[\(index + 1)/\(candidates.count)] \(Self.describe(candidate)): \(metric) \(score) (\(String(format: "%.2f", seconds)) s per fold)",
-                finished: entry))
+            try session.evaluate(candidate)
         }
-        if results.count == 1 && candidates.count > 1 {
-            notes.append("the time budget allowed only one candidate, \(Self.describe(results[0].candidate))")
+        if session.budgetStop == nil {
+            let usable = Set(grid.map(\.algorithm)).intersection(SearchSpace.tunable)
+            try session.sample(families: usable, patience: patience)
         }
-        let ranked = results.sorted { Self.rankingKey($0.entry.metrics, task: task) < Self.rankingKey($1.entry.metrics, task: task) }
-        let best = ranked[0]
-        notes.append("auto chose \(Self.describe(best.candidate)) on cross-validated \(metric) among \(results.count) candidates")
-        return (ranked.map(\.entry), best.candidate, best.evaluation, notes)
+        return try session.result()
     }
 
     static func describe(_ candidate: Candidate) -> String {

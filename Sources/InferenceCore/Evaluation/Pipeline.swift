@@ -106,49 +106,71 @@ public struct PreparedData: Sendable {
     /// - Parameter progress: called before each fold; throwing from it stops the cross-validation.
     public func crossValidate(plan: ValidationPlan? = nil, parameters: Hyperparameters, seed: UInt64, importance: Bool = false,
                               progress: TrainingProgressHandler = { _ in }) throws -> CrossValidationResult {
-        let plan = plan ?? self.plan
-        let (folds, notes) = try FoldSplitter(plan: plan, seed: seed).split(target, table: table)
-        let n = target.values.count
-        var perFold: [[String: Double]] = []
-        var confusion: [[Int]]? = target.task == .classification
-            ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
-        var outOfFold = Matrix(rows: target.task == .classification ? n : 0, columns: target.classes.count)
-        var tested = [Bool](repeating: false, count: n)
-        var predicted = [Double](repeating: .nan, count: target.task == .regression ? n : 0)
+        let (folds, notes) = try FoldSplitter(plan: plan ?? self.plan, seed: seed).split(target, table: table)
+        return try crossValidate(folds: folds, foldNotes: notes, plan: plan ?? self.plan, parameters: parameters, seed: seed,
+                                 importance: importance, progress: progress).result
+    }
+
+    /// ``crossValidate(plan:parameters:seed:importance:progress:)`` on given folds, also returning
+    /// the out-of-fold predictions (regression: one column; classification: one per class; rows
+    /// no fold tested hold NaN) and which rows were tested.
+    func crossValidate(folds: [Fold], foldNotes notes: [String], plan: ValidationPlan, parameters: Hyperparameters, seed: UInt64,
+                       importance: Bool = false, progress: TrainingProgressHandler = { _ in })
+        throws -> (result: CrossValidationResult, outOfFold: Matrix, tested: [Bool]) {
         var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds.count) : nil
+        var outputs: [Matrix] = []
         for (index, fold) in folds.enumerated() {
             try progress(TrainingProgress(fraction: Double(index) / Double(folds.count),
                                           message: "\(algorithm.name): fold \(index + 1) of \(folds.count)"))
             let (preprocessor, model) = try fit(rows: fold.train, parameters: parameters, seed: seed)
             let testX = try preprocessor.transform(table.selectingRows(fold.test))
-            let output = try model.checkedPredict(testX)
+            outputs.append(try model.checkedPredict(testX))
+            tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: fold.test.map { target.values[$0] },
+                       seed: seed &+ UInt64(index))
+        }
+        var evaluation = evaluate(folds: folds, outputs: outputs, foldNotes: notes, plan: plan)
+        evaluation.result.importance = tally?.importances
+        return evaluation
+    }
+
+    /// The cross-validation figures of the predictions `outputs[i]` of each fold's test rows
+    /// (`folds[i].test`, in order), with the out-of-fold predictions put together (rows no fold
+    /// tested hold NaN) and which rows were tested.
+    func evaluate(folds: [Fold], outputs: [Matrix], foldNotes notes: [String], plan: ValidationPlan)
+        -> (result: CrossValidationResult, outOfFold: Matrix, tested: [Bool]) {
+        precondition(folds.count == outputs.count, "one output per fold")
+        let n = target.values.count
+        let columns = target.task == .classification ? target.classes.count : 1
+        var perFold: [[String: Double]] = []
+        var confusion: [[Int]]? = target.task == .classification
+            ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
+        var outOfFold = Matrix(rows: n, columns: columns, repeating: .nan)
+        var tested = [Bool](repeating: false, count: n)
+        for (fold, output) in zip(folds, outputs) {
             let actual = fold.test.map { target.values[$0] }
-            tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: actual, seed: seed &+ UInt64(index))
-            for row in fold.test { tested[row] = true }
+            for (position, row) in fold.test.enumerated() {
+                tested[row] = true
+                for k in 0..<columns { outOfFold.storage[row * columns + k] = output.storage[position * columns + k] }
+            }
             switch target.task {
             case .regression:
                 perFold.append(RegressionMetrics.compute(actual: actual, predicted: output.storage))
-                for (position, row) in fold.test.enumerated() { predicted[row] = output.storage[position] }
             case .classification:
                 let labels = actual.map { Int($0) }
                 perFold.append(ClassificationMetrics.compute(actual: labels, probabilities: output))
                 let foldConfusion = ClassificationMetrics.confusionMatrix(
                     actual: labels, predicted: ClassificationMetrics.predictedClasses(output), classCount: target.classes.count)
                 for i in foldConfusion.indices { for j in foldConfusion.indices { confusion![i][j] += foldConfusion[i][j] } }
-                for (position, row) in fold.test.enumerated() {
-                    for k in 0..<output.columns { outOfFold[row, k] = output[position, k] }
-                }
             }
         }
         // Time-ordered folds never test the first block: its rows are left out of what follows.
         let testedRows = (0..<n).filter { tested[$0] }
-        var result = CrossValidationResult(folds: folds.count, perFold: perFold, confusionMatrix: confusion, reliability: nil,
-                                           importance: tally?.importances, notes: notes)
+        var result = CrossValidationResult(folds: folds.count, perFold: perFold, confusionMatrix: confusion, reliability: nil, notes: notes)
         result.validation = plan
         switch target.task {
         case .regression:
-            result.predictedVsActual = OutOfFoldPoint.sample(actual: testedRows.map { target.values[$0] }, predicted: testedRows.map { predicted[$0] })
-            result.conformal = .regression(actual: target.values, predicted: predicted, coverage: coverage)
+            result.predictedVsActual = OutOfFoldPoint.sample(actual: testedRows.map { target.values[$0] }, predicted: testedRows.map { outOfFold.storage[$0] })
+            result.conformal = .regression(actual: target.values, predicted: outOfFold.storage, coverage: coverage)
         case .classification:
             let classIndices = target.classIndices
             let testedProbabilities = testedRows.count == n ? outOfFold : outOfFold.selectingRows(testedRows)
@@ -156,7 +178,7 @@ public struct PreparedData: Sendable {
             result.conformal = .classification(actual: classIndices, probabilities: outOfFold, tested: tested, coverage: coverage)
         }
         if let note = result.conformal?.shortfallNote { result.notes.append(note) }
-        return result
+        return (result, outOfFold, tested)
     }
 }
 
@@ -178,11 +200,14 @@ public struct CrossValidationResult: Sendable, Codable, Equatable {
     public var validation: ValidationPlan?
     /// The intervals or sets calibrated on the out-of-fold predictions.
     public var conformal: ConformalCalibration?
+    /// With `auto`: the winner scored on rows the search did not see; the card shows these figures.
+    public var outerHoldOut: OuterHoldOut?
     public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
         case folds, metrics, notes, reliability, importance, validation, conformal
         case predictedVsActual = "predicted_vs_actual"
+        case outerHoldOut = "outer_hold_out"
         case metricsStd = "metrics_std"
         case confusionMatrix = "confusion_matrix"
     }

@@ -170,6 +170,70 @@ public enum BLAS {
         return (Array(rhs.prefix(Int(n))), Int(rank))
     }
 
+    /// The thin singular value decomposition `A = U·diag(s)·Vᵀ` by divide and conquer (LAPACK
+    /// dgesdd): for an `m × n` matrix, `U` is `m × k` and `Vᵀ` is `k × n` with `k = min(m, n)`, and
+    /// the singular values come largest first.
+    public static func singularValueDecomposition(_ a: Matrix) throws -> (u: Matrix, singularValues: [Double], vt: Matrix) {
+        _ = threadDefault
+        let k = min(a.rows, a.columns)
+        guard k > 0 else { return (Matrix(rows: a.rows, columns: 0), [], Matrix(rows: 0, columns: a.columns)) }
+        // Row-major A is column-major Aᵀ (n × m), and Aᵀ = V·diag(s)·Uᵀ: LAPACK's left vectors of
+        // Aᵀ (n × k, column-major) are Vᵀ row-major, its right vectors (k × m) are U row-major.
+        var m = Int32(a.columns), n = Int32(a.rows)
+        var storage = a.storage
+        var lda = m, ldu = m, ldvt = Int32(k)
+        var singular = [Double](repeating: 0, count: k)
+        var left = [Double](repeating: 0, count: a.columns * k)
+        var right = [Double](repeating: 0, count: k * a.rows)
+        var iwork = [Int32](repeating: 0, count: 8 * k)
+        var info: Int32 = 0
+        var jobz = Int8(UInt8(ascii: "S"))
+        var lwork: Int32 = -1
+        var workSize = [Double](repeating: 0, count: 1)
+        dgesdd_(&jobz, &m, &n, &storage, &lda, &singular, &left, &ldu, &right, &ldvt, &workSize, &lwork, &iwork, &info, 1)
+        lwork = Int32(workSize[0])
+        var work = [Double](repeating: 0, count: max(Int(lwork), 1))
+        dgesdd_(&jobz, &m, &n, &storage, &lda, &singular, &left, &ldu, &right, &ldvt, &work, &lwork, &iwork, &info, 1)
+        guard info == 0 else {
+            throw TestbedError(.numericalFailure, "the singular value decomposition did not converge (LAPACK dgesdd info \(info))")
+        }
+        return (Matrix(rows: a.rows, columns: k, storage: right), singular, Matrix(rows: k, columns: a.columns, storage: left))
+    }
+
+    /// The QR factorisation `A = Q·R` of a tall `m × n` matrix (`m >= n`) by Householder
+    /// reflections (LAPACK dgeqrf), returned without forming `Q`: the `n × n` upper-triangular `R`
+    /// and the first `n` entries of `Qᵀ·b` (dormqr).
+    public static func qrReduce(_ a: Matrix, _ b: [Double]) throws -> (r: Matrix, qtb: [Double]) {
+        _ = threadDefault
+        precondition(a.rows >= a.columns && b.count == a.rows, "qr: needs at least as many rows as columns and one value per row")
+        var m = Int32(a.rows), n = Int32(a.columns), one: Int32 = 1
+        guard n > 0 else { return (Matrix(rows: 0, columns: 0), []) }
+        var columnMajor = a.transposed().storage
+        var lda = m, ldc = m
+        var tau = [Double](repeating: 0, count: a.columns)
+        var rhs = b
+        var info: Int32 = 0
+        var lwork: Int32 = -1
+        var workSize = [Double](repeating: 0, count: 1)
+        dgeqrf_(&m, &n, &columnMajor, &lda, &tau, &workSize, &lwork, &info)
+        lwork = Int32(workSize[0])
+        var work = [Double](repeating: 0, count: max(Int(lwork), 1))
+        dgeqrf_(&m, &n, &columnMajor, &lda, &tau, &work, &lwork, &info)
+        guard info == 0 else { throw TestbedError(.numericalFailure, "QR factorisation failed (LAPACK dgeqrf info \(info))") }
+        var side = Int8(UInt8(ascii: "L")), trans = Int8(UInt8(ascii: "T"))
+        lwork = -1
+        dormqr_(&side, &trans, &m, &one, &n, columnMajor, &lda, tau, &rhs, &ldc, &workSize, &lwork, &info, 1, 1)
+        lwork = Int32(workSize[0])
+        work = [Double](repeating: 0, count: max(Int(lwork), 1))
+        dormqr_(&side, &trans, &m, &one, &n, columnMajor, &lda, tau, &rhs, &ldc, &work, &lwork, &info, 1, 1)
+        guard info == 0 else { throw TestbedError(.numericalFailure, "applying Q failed (LAPACK dormqr info \(info))") }
+        var r = Matrix(rows: a.columns, columns: a.columns)
+        for j in 0..<a.columns {
+            for i in 0...j { r.storage[i * a.columns + j] = columnMajor[i + j * a.rows] }
+        }
+        return (r, Array(rhs.prefix(a.columns)))
+    }
+
     /// Sets the number of threads OpenBLAS uses.
     public static func setThreadCount(_ count: Int) {
         _ = threadDefault

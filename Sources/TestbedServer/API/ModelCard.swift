@@ -65,6 +65,8 @@ struct ModelCard: ResponseEncodable, Decodable {
     /// Cross-validated: mean and standard deviation over the folds.
     var metrics: [String: Metric]
     var folds: Int?
+    /// `auto`: the winner scored on rows its selection never saw; `metrics` are these figures.
+    var outerHoldOut: OuterHoldOut?
     var leaderboard: [LeaderboardEntry]?
     var features: [Feature]
     var importance: [FeatureImportance]?
@@ -93,6 +95,7 @@ struct ModelCard: ResponseEncodable, Decodable {
         case name, demonstration, story, task, target, algorithm, parameters, ensemble, classes, metrics, folds, leaderboard, features, exports
         case importance, reliability, explainable, notes, source, validation, conformal, warnings, version, versions, comparison
         case servingVersion = "serving_version"
+        case outerHoldOut = "outer_hold_out"
         case randomFolds = "random_folds"
         case primaryMetric = "primary_metric"
         case confusionMatrix = "confusion_matrix"
@@ -122,6 +125,11 @@ struct ModelCard: ResponseEncodable, Decodable {
         metrics = (evaluation?.metrics ?? [:]).mapValues { Metric(mean: $0, std: nil) }
         for (metric, spread) in evaluation?.metricsStd ?? [:] { metrics[metric]?.std = spread }
         folds = evaluation?.folds
+        outerHoldOut = evaluation?.outerHoldOut
+        if let outer = outerHoldOut {
+            metrics = outer.metrics.mapValues { Metric(mean: $0, std: nil) }
+            for (metric, spread) in outer.metricsStd { metrics[metric]?.std = spread }
+        }
         let (metrics, primaryMetric) = (metrics, primaryMetric)
         comparison = served.record?.comparison.flatMap { try? JSONDecoder().decode(VersionComparison.self, from: $0) }.map { baseline in
             var figures = baseline.metrics.mapValues { Metric(mean: $0, std: nil) }

@@ -21,7 +21,8 @@ enum Console {
             let parameters = entry.params.keys.sorted().filter { defaults[$0] != entry.params[$0] }
                 .map { "\($0)=\(formatNumber(entry.params[$0]!))" }.joined(separator: ", ")
             let value = entry.metrics[metric].map { String(format: "%.4f ± %.4f", $0, entry.metricsStd[metric] ?? 0) } ?? "n/a"
-            return "  \(rank + 1). \("\(entry.algorithm)(\(parameters))".padding(toLength: 58, withPad: " ", startingAt: 0)) \(value)  \(String(format: "%.2f", entry.fitSeconds)) s/fold"
+            let stopped = entry.isComplete ? "" : "  \(entry.outcome?.rawValue ?? "") after \(entry.foldsEvaluated ?? 0) folds: \(entry.reason ?? "")"
+            return "  \(rank + 1). \("\(entry.algorithm)(\(parameters))".padding(toLength: 58, withPad: " ", startingAt: 0)) \(value)  \(String(format: "%.2f", entry.fitSeconds)) s/fold\(stopped)"
         }
     }
 

@@ -30,6 +30,10 @@ struct TrainCommand: ParsableCommand {
             if let evaluation = trained.training.evaluation {
                 print("cross-validated on \(evaluation.validation?.summary ?? "\(evaluation.folds) folds") (mean ± std):")
                 Console.metricLines(evaluation.metrics, spread: evaluation.metricsStd).forEach { print($0) }
+                if let outer = evaluation.outerHoldOut {
+                    print("auto's winner, fitted on \(outer.selectionRows) rows, on the \(outer.rows) rows its selection never saw (the card's figures; ± over bootstrap resamples):")
+                    Console.metricLines(outer.metrics, spread: outer.metricsStd).forEach { print($0) }
+                }
                 Console.validationLines(randomFolds: trained.training.randomFolds, conformal: evaluation.conformal,
                                         warnings: trained.training.warnings ?? [], task: trained.task).forEach { print($0) }
             }

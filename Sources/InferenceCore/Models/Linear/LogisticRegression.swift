@@ -12,14 +12,37 @@ public enum LogisticRegression {
         try fit(x, classes: target.classIndices, classCount: target.classes.count, C: parameters["C"]!)
     }
 
+    /// The values of `C` that `auto` tries: decades from 10⁻³ (nearly the class shares) to 10³
+    /// (nearly unpenalised), as the fixtures check.
+    public static let searchCs: [Double] = [1e-3, 1e-2, 0.1, 1, 10, 100, 1e3]
+
     /// Fits by Newton-CG to a gradient tolerance of 1e-10 on the per-row objective.
     public static func fit(_ x: Matrix, classes: [Int], classCount: Int, C: Double) throws -> LinearModel {
+        try fit(x, classes: classes, classCount: classCount, C: C, from: nil).model
+    }
+
+    /// The models for every `C` of `Cs`, in that order, each Newton-CG run starting from the
+    /// solution for the next smaller `C` (a warm start): along an increasing path each solution is
+    /// close to the one before, so the whole path costs a few single fits rather than one per `C`.
+    public static func path(_ x: Matrix, classes: [Int], classCount: Int, Cs: [Double]) throws -> [LinearModel] {
+        var models = [LinearModel?](repeating: nil, count: Cs.count)
+        var start: [Double]?
+        for index in Cs.indices.sorted(by: { Cs[$0] < Cs[$1] }) {
+            let (model, solution) = try fit(x, classes: classes, classCount: classCount, C: Cs[index], from: start)
+            models[index] = model
+            start = solution
+        }
+        return models.map { $0! }
+    }
+
+    /// One fit from `start` (zeros when `nil`), also returning the raw solution for warm starts.
+    static func fit(_ x: Matrix, classes: [Int], classCount: Int, C: Double, from start: [Double]?) throws -> (model: LinearModel, solution: [Double]) {
         guard classCount >= 2 else {
             throw TestbedError(.unsuitableData, "logistic regression needs at least two classes, found \(classCount)")
         }
         let objective = LogisticObjective(x: x, classes: classes, outputs: classCount == 2 ? 1 : classCount, C: C)
-        let start = [Double](repeating: 0, count: objective.outputs * (x.columns + 1))
-        let (solution, _) = NewtonCG().minimize(from: start, objective.evaluate, value: objective.value)
+        let zeros = [Double](repeating: 0, count: objective.outputs * (x.columns + 1))
+        let (solution, _) = NewtonCG().minimize(from: start ?? zeros, objective.evaluate, value: objective.value)
         var (weights, intercepts) = objective.split(solution)
         if objective.outputs > 1 {
             // Softmax intercepts are defined up to a common shift; centre them for a unique answer.
@@ -29,8 +52,8 @@ public enum LogisticRegression {
         guard weights.storage.allSatisfy(\.isFinite), intercepts.allSatisfy(\.isFinite) else {
             throw TestbedError(.numericalFailure, "logistic regression did not converge to finite weights; check the inputs for extreme values")
         }
-        return LinearModel(link: objective.outputs == 1 ? .logistic : .softmax, coefficients: weights, intercepts: intercepts,
-                           inputMeans: columnMeans(x))
+        return (LinearModel(link: objective.outputs == 1 ? .logistic : .softmax, coefficients: weights, intercepts: intercepts,
+                            inputMeans: columnMeans(x)), solution)
     }
 }
 
