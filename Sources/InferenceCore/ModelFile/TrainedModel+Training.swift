@@ -15,9 +15,6 @@ extension TrainedModel {
                              timeBudget: Double = 300, progress: @escaping TrainingProgressHandler = { _ in }) throws -> TrainedModel {
         let choice = try ModelChoice(table, spec: spec, crossValidate: spec.folds >= 2, importance: true,
                                      timeBudget: timeBudget, progress: progress)
-        if let ensemble = try searchEnsemble(choice, table: table, spec: spec, sourceFile: sourceFile, sourceSHA256: sourceSHA256, progress: progress) {
-            return ensemble
-        }
         let (prepared, parameters) = (choice.prepared, choice.parameters)
         try progress(TrainingProgress(fraction: 0.95, message: "fitting \(prepared.algorithm.name) on all \(prepared.table.rowCount) rows"))
         let (preprocessor, model) = try prepared.fit(parameters: parameters, seed: spec.seed)
@@ -32,33 +29,6 @@ extension TrainedModel {
         trained.training.driftReference = try DriftReference(features: prepared.features, table: prepared.table,
                                                              predictions: trained.inSamplePredictions(prepared.table))
         return trained
-    }
-
-    /// With `auto`: an ensemble of the search's fully evaluated candidates, when greedy selection
-    /// over their out-of-fold predictions beats the best single one there; its card figure, as
-    /// the winner's would be, comes from the rows held out of the search, and so do its feature
-    /// importances (permutation only). `nil` otherwise.
-    private static func searchEnsemble(_ choice: ModelChoice, table: DataTable, spec: TrainingSpec, sourceFile: String?, sourceSHA256: String?,
-                                       progress: @escaping TrainingProgressHandler) throws -> TrainedModel? {
-        guard let search = choice.search, search.outOfFold.count >= 2 else { return nil }
-        let candidates = search.outOfFold.map { Candidate($0.candidate.algorithm, $0.parameters) }
-        try progress(TrainingProgress(fraction: 0.93, message: "weighing an ensemble of the \(candidates.count) candidates on their out-of-fold predictions"))
-        let (built, selection) = try ensembleIfBetter(
-            of: candidates, outOfFold: search.outOfFold.map(\.predictions), rows: search.outOfFoldRows.rows, folds: search.outOfFoldRows.folds,
-            table: table, spec: spec, leaderboard: choice.leaderboard, warnings: choice.warnings, notes: choice.notes,
-            sourceFile: sourceFile, sourceSHA256: sourceSHA256, progress: progress)
-        guard var model = built else { return nil }
-        if !search.holdOutRows.isEmpty, let inner = model.training.evaluation?.metrics {
-            let members = try selection.members.map { member in
-                let prepared = try PreparedData(table, spec: Self.spec(spec, for: candidates[member.candidate]))
-                return (prepared: prepared, parameters: try prepared.algorithm.resolve(candidates[member.candidate].parameters), weight: member.weight)
-            }
-            let measured = try OuterHoldOut.measure(ensemble: members, seed: spec.seed, selection: search.outOfFoldRows.rows,
-                                                    holdOut: search.holdOutRows, innerMetrics: inner)
-            model.training.evaluation?.outerHoldOut = measured.holdOut
-            model.training.evaluation?.importance = measured.importance
-        }
-        return model
     }
 
     /// The model's predictions of its own training rows, for the drift reference: values or
