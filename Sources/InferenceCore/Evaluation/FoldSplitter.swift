@@ -138,7 +138,8 @@ public struct FoldSplitter: Sendable {
         for index in 0..<plan.folds {
             var edge = max(edges[index], index > 0 ? edges[index - 1] + 1 : 0)
             while edge > 0 && edge < n && keys[order[edge]] == keys[order[edge - 1]] { edge += 1 }
-            edges[index] = edge
+            // Never past the last row: a block pushed there tests nothing and is refused below.
+            edges[index] = min(edge, n)
         }
         let folds = try (0..<plan.folds).map { fold -> Fold in
             let (testStart, testEnd) = (edges[fold], edges[fold + 1])
