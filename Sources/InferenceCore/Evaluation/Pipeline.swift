@@ -134,51 +134,11 @@ public struct PreparedData: Sendable {
     }
 
     /// The cross-validation figures of the predictions `outputs[i]` of each fold's test rows
-    /// (`folds[i].test`, in order), with the out-of-fold predictions put together (rows no fold
-    /// tested hold NaN) and which rows were tested.
+    /// (`folds[i].test`, in order): ``CrossValidationResult/evaluate(folds:outputs:target:plan:coverage:notes:)``
+    /// for this table's target and coverage.
     func evaluate(folds: [Fold], outputs: [Matrix], foldNotes notes: [String], plan: ValidationPlan)
         -> (result: CrossValidationResult, outOfFold: Matrix, tested: [Bool]) {
-        precondition(folds.count == outputs.count, "one output per fold")
-        let n = target.values.count
-        let columns = target.task == .classification ? target.classes.count : 1
-        var perFold: [[String: Double]] = []
-        var confusion: [[Int]]? = target.task == .classification
-            ? [[Int]](repeating: [Int](repeating: 0, count: target.classes.count), count: target.classes.count) : nil
-        var outOfFold = Matrix(rows: n, columns: columns, repeating: .nan)
-        var tested = [Bool](repeating: false, count: n)
-        for (fold, output) in zip(folds, outputs) {
-            let actual = fold.test.map { target.values[$0] }
-            for (position, row) in fold.test.enumerated() {
-                tested[row] = true
-                for k in 0..<columns { outOfFold.storage[row * columns + k] = output.storage[position * columns + k] }
-            }
-            switch target.task {
-            case .regression:
-                perFold.append(RegressionMetrics.compute(actual: actual, predicted: output.storage))
-            case .classification:
-                let labels = actual.map { Int($0) }
-                perFold.append(ClassificationMetrics.compute(actual: labels, probabilities: output))
-                let foldConfusion = ClassificationMetrics.confusionMatrix(
-                    actual: labels, predicted: ClassificationMetrics.predictedClasses(output), classCount: target.classes.count)
-                for i in foldConfusion.indices { for j in foldConfusion.indices { confusion![i][j] += foldConfusion[i][j] } }
-            }
-        }
-        // Time-ordered folds never test the first block: its rows are left out of what follows.
-        let testedRows = (0..<n).filter { tested[$0] }
-        var result = CrossValidationResult(folds: folds.count, perFold: perFold, confusionMatrix: confusion, reliability: nil, notes: notes)
-        result.validation = plan
-        switch target.task {
-        case .regression:
-            result.predictedVsActual = OutOfFoldPoint.sample(actual: testedRows.map { target.values[$0] }, predicted: testedRows.map { outOfFold.storage[$0] })
-            result.conformal = .regression(actual: target.values, predicted: outOfFold.storage, coverage: coverage)
-        case .classification:
-            let classIndices = target.classIndices
-            let testedProbabilities = testedRows.count == n ? outOfFold : outOfFold.selectingRows(testedRows)
-            result.reliability = Calibration.reliabilityTable(actual: testedRows.map { classIndices[$0] }, probabilities: testedProbabilities)
-            result.conformal = .classification(actual: classIndices, probabilities: outOfFold, tested: tested, coverage: coverage)
-        }
-        if let note = result.conformal?.shortfallNote { result.notes.append(note) }
-        return (result, outOfFold, tested)
+        CrossValidationResult.evaluate(folds: folds, outputs: outputs, target: target, plan: plan, coverage: coverage, notes: notes)
     }
 }
 
