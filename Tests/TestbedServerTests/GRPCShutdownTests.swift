@@ -43,11 +43,11 @@ struct GRPCShutdownTests {
                         return ("rpc \(index)", Date())
                     }
                 }
-                group.addTask {
-                    let reply = try await server.send(.POST, "/v2/models/glass-type/infer", key: key, body: json)
-                    #expect(reply.status == 200, "\(reply.text.prefix(300))")
-                    return ("http", Date())
-                }
+                // The HTTP request's body is held back by its last byte, so that it is in flight
+                // however fast the machine; the byte follows the SIGTERM.
+                let http = try RawConnection(port: server.port)
+                let head = "POST /v2/models/glass-type/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n\r\n"
+                #expect(http.sendAll(Array(head.utf8) + json.dropLast()))
                 // Every call and the request accepted by the server (their bodies may still be arriving).
                 let deadline = Date().addingTimeInterval(120)
                 while Date() < deadline {
@@ -57,6 +57,10 @@ struct GRPCShutdownTests {
                 }
                 terminated.set(Date())
                 server.beginShutdown()
+                #expect(http.sendAll([json.last!]))
+                let answer = http.receive(waiting: 120, until: RawConnection.wholeAnswer).bytes
+                #expect(String(decoding: answer.prefix(15), as: UTF8.self) == "HTTP/1.1 200 OK", "\(String(decoding: answer.prefix(300), as: UTF8.self))")
+                #expect(RawConnection.wholeAnswer(answer))
                 for try await (name, finished) in group {
                     #expect(finished > terminated.value!, "\(name) was answered before the shutdown began, so it was not in flight")
                 }

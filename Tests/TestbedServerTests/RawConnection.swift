@@ -36,6 +36,18 @@ final class RawConnection {
         Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) >= 0 || errno == EAGAIN
     }
 
+    /// Sends all of `bytes`, waiting while the server reads; `false` when it has closed the connection.
+    @discardableResult
+    func sendAll(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { return false }
+            offset += sent
+        }
+        return true
+    }
+
     /// Whatever has arrived within `seconds` (or as soon as `enough` says so), and whether the
     /// server has closed its side.
     func receive(waiting seconds: Double, until enough: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
@@ -50,6 +62,14 @@ final class RawConnection {
             received += buffer.prefix(count)
         }
         return (received, false)
+    }
+
+    /// Until a whole answer has arrived: its header and as many body bytes as its Content-Length says.
+    static let wholeAnswer: @Sendable ([UInt8]) -> Bool = { bytes in
+        guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return false }
+        let header = String(decoding: bytes[..<end.lowerBound], as: UTF8.self).lowercased()
+        guard let length = header.firstMatch(of: /content-length: *(\d+)/).flatMap({ Int($0.1) }) else { return false }
+        return bytes.count - end.upperBound >= length
     }
 
     /// Until a whole header has arrived: an answer's status line is then there, however busy the machine.
