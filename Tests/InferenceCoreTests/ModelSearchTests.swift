@@ -10,7 +10,8 @@ struct ModelSearchTests {
         let steps = StepLog()
         let model = try TrainedModel.train(table, spec: spec, timeBudget: 8, progress: steps.record)
         let leaderboard = try #require(model.training.leaderboard)
-        #expect(steps.all.compactMap(\.finished).count == leaderboard.count)
+        // Every candidate reported as it finished; an ensemble of them is ranked among them after the search.
+        #expect(steps.all.compactMap(\.finished).count == leaderboard.count - (model.ensemble == nil ? 0 : 1))
         let fractions = steps.all.map(\.fraction)
         #expect(fractions == fractions.sorted() && fractions.first! >= 0 && fractions.last! <= 1)
         let complete = leaderboard.filter(\.isComplete)
@@ -25,6 +26,8 @@ struct ModelSearchTests {
         #expect(outer.rows + outer.selectionRows == 167 && (33...34).contains(outer.rows))
         #expect(Set(outer.metrics.keys) == ["rmse", "mae", "r2"] && outer.reason.contains("never saw"))
         // The model's own cross-validation is on every row, for its intervals and importances.
+        // A single winner is cross-validated again with importances; an ensemble of the candidates,
+        // saved when it beats them, has its importances from the held-out rows.
         #expect(evaluation.folds == 5 && evaluation.importance != nil)
         #expect(complete.allSatisfy { $0.fitSeconds >= 0 && Set($0.metricsStd.keys) == ["rmse", "mae", "r2"] && $0.foldsEvaluated == 5 })
         // The whole regularization path is on the board, least squares included.
@@ -121,6 +124,37 @@ struct ModelSearchTests {
                 }
             }
         }
+    }
+
+    /// Glass: k-NN, the forest and gbdt err on different rows, so a weighted average of them beats
+    /// each; auto saves that ensemble, and its card figure, as a single winner's, is from the
+    /// rows the search never saw, scored as the ensemble predicts.
+    @Test func autoSavesAnEnsembleOfTheCandidatesWhenItBeatsTheBest() throws {
+        let table = try TestData.table("Glass.csv", target: "Type")
+        let spec = TrainingSpec(target: "Type", algorithm: .search(families: ["knn", "random_forest", "gbdt"]), seed: 3, folds: 5)
+        let model = try TrainedModel.train(table, spec: spec, timeBudget: 20)
+        let ensemble = try #require(model.ensemble, "auto saved \(model.algorithm), not an ensemble")
+        let leaderboard = try #require(model.training.leaderboard)
+        #expect(leaderboard[0].algorithm == "ensemble")
+        let best = leaderboard.dropFirst().filter(\.isComplete).map { $0.metrics["accuracy"]! }.max()!
+        #expect(leaderboard[0].metrics["accuracy"]! > best)
+        #expect(ensemble.members.count >= 2 && abs(ensemble.members.reduce(0) { $0 + $1.weight } - 1) < 1e-12)
+        let outer = try #require(model.training.evaluation?.outerHoldOut)
+        #expect(outer.rows + outer.selectionRows == 214 && outer.reason.contains("the ensemble"))
+        #expect(outer.innerMetrics == leaderboard[0].metrics)
+        // Scored as it predicts: the members fitted on the search's rows, averaged with their weights.
+        let rows = try #require(OuterHoldOut.split(PreparedData(table, spec: TrainingSpec(target: "Type")), seed: spec.seed))
+        let members = try ensemble.members.map { member in
+            let prepared = try PreparedData(table, spec: TrainingSpec(target: "Type", algorithm: .named(member.algorithm), parameters: member.parameters, seed: 3, folds: 5))
+            return (prepared: prepared, parameters: member.parameters, weight: member.weight)
+        }
+        let again = try OuterHoldOut.measure(ensemble: members, seed: spec.seed, selection: rows.selection, holdOut: rows.holdOut, innerMetrics: outer.innerMetrics)
+        #expect(again.holdOut.metrics == outer.metrics)
+        // Importances from the same rows: every feature once, the largest first, and some feature matters.
+        let importance = try #require(model.training.evaluation?.importance)
+        #expect(importance == again.importance)
+        #expect(Set(importance.map(\.feature)) == Set(model.features.map(\.name)) && importance.count == model.features.count)
+        #expect(importance.map(\.permutation) == importance.map(\.permutation).sorted(by: >) && importance[0].permutation > 0)
     }
 
     @Test func throwingFromProgressStopsTraining() throws {

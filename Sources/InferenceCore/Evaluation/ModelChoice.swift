@@ -1,3 +1,5 @@
+import Foundation
+
 /// A table prepared for one algorithm, with its cross-validated quality: the common first half of
 /// `testbed train` and `testbed evaluate`. With a search as `spec.algorithm`, a ``ModelSearch``
 /// picks the algorithm first and its winner's evaluation (on the same folds) is kept.
@@ -11,6 +13,11 @@ public struct ModelChoice: Sendable {
     public var leaderboard: [LeaderboardEntry]?
     /// With `auto`: the whole search, with every evaluated candidate's out-of-fold predictions.
     public var search: ModelSearchResult?
+    /// With `auto` and `ensembles`: the greedy selection over the candidates' out-of-fold
+    /// predictions, when its weighted average beats the best single candidate there and its
+    /// members can be fitted within the budget. ``prepared`` and ``evaluation`` are then the best
+    /// single candidate's, for the leakage checks, without importances or a held-out figure.
+    public var ensemble: EnsembleSelection.Result?
     /// With time-ordered folds: the same algorithm on random folds, to show how much they flatter.
     public var randomFolds: SchemeComparison?
     /// Signs that the figures are too good to be true (leakage, dependent rows), each naming
@@ -22,10 +29,12 @@ public struct ModelChoice: Sendable {
     /// - Parameters:
     ///   - crossValidate: whether to cross-validate with `spec.folds` folds; `auto` always does.
     ///   - importance: measure feature importances during the cross-validation.
-    ///   - timeBudget: seconds for an `auto` search.
+    ///   - timeBudget: seconds for an `auto` search and what follows it here.
+    ///   - ensembles: with `auto`, consider an ensemble of the candidates (see ``ensemble``).
     ///   - progress: called at every fold and every finished `auto` candidate; throwing from it stops.
     public init(_ table: DataTable, spec: TrainingSpec, crossValidate: Bool, importance: Bool = false, timeBudget: Double = 300,
-                progress: @escaping TrainingProgressHandler = { _ in }) throws {
+                ensembles: Bool = false, progress: @escaping TrainingProgressHandler = { _ in }) throws {
+        let start = Date()
         var spec = spec
         var searchNotes: [String] = []
         var outer: (selection: [Int], holdOut: [Int])?
@@ -53,13 +62,18 @@ public struct ModelChoice: Sendable {
         }
         prepared = try PreparedData(table, spec: spec)
         parameters = try prepared.algorithm.resolve(spec.parameters)
+        if ensembles, let search {
+            ensemble = try Self.affordableEnsemble(search, prepared: prepared, secondsLeft: timeBudget - Date().timeIntervalSince(start),
+                                                   notes: &searchNotes)
+            if ensemble != nil { evaluation = search.evaluation }
+        }
         // The search ranks without importances; the winner is measured again (same folds) to get them.
-        if crossValidate && (evaluation == nil || (importance && evaluation?.importance == nil)) {
+        if crossValidate && ensemble == nil && (evaluation == nil || (importance && evaluation?.importance == nil)) {
             let range = leaderboard != nil ? 0.8...0.9 : 0...0.9
             evaluation = try prepared.crossValidate(parameters: parameters, seed: spec.seed, importance: importance,
                                                     progress: TrainingProgress.scaled(progress, to: range))
         }
-        if let outer, let search, evaluation != nil {
+        if let outer, let search, evaluation != nil, ensemble == nil {
             try progress(TrainingProgress(fraction: 0.9, message: "scoring the winner on the \(outer.holdOut.count) held-out rows"))
             evaluation?.outerHoldOut = try OuterHoldOut.measure(prepared, parameters: parameters, seed: spec.seed, selection: outer.selection,
                                                                 holdOut: outer.holdOut, innerMetrics: search.evaluation.metrics)
@@ -78,5 +92,26 @@ public struct ModelChoice: Sendable {
                 if let gap = LeakageCheck.schemeGap(time: evaluation, random: comparison, task: prepared.target.task) { warnings.append(gap) }
             }
         }
+    }
+
+    /// Greedy ensemble selection over `search`'s candidates, when it beats the best single one
+    /// and fitting its members (``ModelSearch/ensembleSeconds(_:)``), besides the leakage checks
+    /// of the best single candidate, fits in `secondsLeft`; a note says when it did not.
+    private static func affordableEnsemble(_ search: ModelSearchResult, prepared: PreparedData, secondsLeft: Double,
+                                           notes: inout [String]) throws -> EnsembleSelection.Result? {
+        let rows = search.outOfFoldRows
+        // Probabilities in another class order (a class only among the held-out rows) cannot be averaged into this model's.
+        guard search.outOfFold.count >= 2, rows.task == .regression || rows.classes == prepared.target.classes else { return nil }
+        let selection = try EnsembleSelection.select(outOfFold: search.outOfFold.map(\.predictions), actual: rows.actual, task: rows.task)
+        guard selection.improves else { return nil }
+        let members = selection.members.map { search.outOfFold[$0.candidate] }
+        let winner = search.outOfFold.first { $0.candidate == search.winner }?.secondsPerFold ?? 0
+        let checks = winner * Double(rows.folds.count + 2 + (prepared.plan.scheme == .time ? rows.folds.count : 0))
+        let needed = checks + ModelSearch.ensembleSeconds(members.map(\.secondsPerFold))
+        guard needed <= secondsLeft else {
+            notes.append("an ensemble of \(members.count) candidates scored better out of fold (\(selection.score) against \(selection.bestSingleScore)), but fitting it needs about \(String(format: "%.1f", needed)) s and \(String(format: "%.1f", max(secondsLeft, 0))) s of the budget were left: the best single candidate is kept")
+            return nil
+        }
+        return selection
     }
 }

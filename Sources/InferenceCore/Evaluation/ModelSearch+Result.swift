@@ -41,12 +41,15 @@ public struct CandidateOOF: Sendable {
     /// classification: one probability per class, in the order of `OutOfFoldRows.classes`.
     /// Rows that no fold tested (``OutOfFoldRows/tested`` false) hold NaN.
     public var predictions: Matrix
+    /// What one fold's fit and predictions took, for judging what fitting it again costs.
+    public var secondsPerFold: Double
 
-    public init(candidate: Candidate, parameters: Hyperparameters, metrics: [String: Double], predictions: Matrix) {
+    public init(candidate: Candidate, parameters: Hyperparameters, metrics: [String: Double], predictions: Matrix, secondsPerFold: Double = 0) {
         self.candidate = candidate
         self.parameters = parameters
         self.metrics = metrics
         self.predictions = predictions
+        self.secondsPerFold = secondsPerFold
     }
 }
 

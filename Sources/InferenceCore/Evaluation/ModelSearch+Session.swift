@@ -74,10 +74,16 @@ struct SearchSession {
     /// (a fit and a few predictions per feature each fold, about two fits' time) and the leakage
     /// checks, the time-ordered folds compared with random ones, the hold-out and final fits.
     /// With 2 × folds + 3 fits, Satellite (60 s) overran by 19% on a loaded machine.
+    /// An ensemble of the candidates, when it wins, needs instead the leakage checks and its
+    /// members' fits (``ModelSearch/ensembleSeconds(_:)``), of the best few so far; the larger is kept.
     var reserve: Double {
         guard let best = bestIndex.map({ finished[$0] }) else { return 0 }
-        let fits = 3 * folds.count + 3 + (base.plan.scheme == .time ? folds.count : 0)
-        return best.secondsPerFold * Double(fits)
+        let timeChecks = base.plan.scheme == .time ? folds.count : 0
+        let single = best.secondsPerFold * Double(3 * folds.count + 3 + timeChecks)
+        let likelyMembers = finished.sorted { ModelSearch.rankingKey($0.entry.metrics, task: task) < ModelSearch.rankingKey($1.entry.metrics, task: task) }
+            .prefix(ModelSearch.likelyEnsembleMembers).map(\.secondsPerFold)
+        let ensemble = best.secondsPerFold * Double(folds.count + 2 + timeChecks) + ModelSearch.ensembleSeconds(likelyMembers)
+        return max(single, ensemble)
     }
 
     /// The seconds the search itself may use.
@@ -368,7 +374,7 @@ struct SearchSession {
         return ModelSearchResult(
             leaderboard: ranked.map(\.entry) + incomplete.sorted { order($0.metrics, $1.metrics) },
             winner: best.candidate, evaluation: best.evaluation, notes: notes,
-            outOfFold: finished.map { CandidateOOF(candidate: $0.candidate, parameters: $0.parameters, metrics: $0.entry.metrics, predictions: $0.outOfFold) },
+            outOfFold: finished.map { CandidateOOF(candidate: $0.candidate, parameters: $0.parameters, metrics: $0.entry.metrics, predictions: $0.outOfFold, secondsPerFold: $0.secondsPerFold) },
             outOfFoldRows: rows)
     }
 }

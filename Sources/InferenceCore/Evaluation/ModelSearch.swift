@@ -38,6 +38,17 @@ public struct ModelSearch: Sendable {
         }
     }
 
+    /// How many of the best candidates the search keeps time for as an ensemble's members.
+    static let likelyEnsembleMembers = 5
+
+    /// What an ensemble of members taking `secondsPerFold` each costs to finish: each fitted on
+    /// the search's rows (for the held-out figure) and on every row (a fold's fit on more rows),
+    /// and predicting the held-out rows once per shuffled feature for the importances, about
+    /// three folds' time each.
+    public static func ensembleSeconds(_ secondsPerFold: [Double]) -> Double {
+        3 * secondsPerFold.reduce(0, +)
+    }
+
     /// The opening grid, cheapest families first: the linear regularization path, then k-NN,
     /// boosted trees, the forest and the network.
     public static func candidates(for task: LearningTask) -> [Candidate] {

@@ -54,6 +54,65 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
                         innerMetrics: [String: Double]) throws -> OuterHoldOut {
         let (preprocessor, model) = try prepared.fit(rows: selection, parameters: parameters, seed: seed)
         let output = try model.checkedPredict(preprocessor.transform(prepared.table.selectingRows(holdOut)))
+        return score(output, of: "the winner", prepared, seed: seed, selection: selection, holdOut: holdOut, innerMetrics: innerMetrics)
+    }
+
+    /// An ensemble of whole pipelines (each member its own prepared data and hyper-parameters)
+    /// with its weights: every member fitted on `selection`, their outputs on `holdOut` averaged
+    /// with the weights, as the ensemble predicts, and scored. Also each feature's permutation
+    /// importance there: its column shuffled among the held-out rows before every member's own
+    /// preprocessing, as no single encoded matrix serves all members.
+    public static func measure(ensemble members: [(prepared: PreparedData, parameters: Hyperparameters, weight: Double)], seed: UInt64,
+                               selection: [Int], holdOut: [Int], innerMetrics: [String: Double]) throws
+        -> (holdOut: OuterHoldOut, importance: [FeatureImportance]) {
+        guard let first = members.first?.prepared else {
+            throw TestbedError(.invalidParameter, "an ensemble needs at least one member to be scored")
+        }
+        let fitted = try members.map { member in
+            let (preprocessor, model) = try member.prepared.fit(rows: selection, parameters: member.parameters, seed: seed)
+            return (preprocessor: preprocessor, model: model, weight: member.weight)
+        }
+        func predict(_ rows: DataTable) throws -> Matrix {
+            var average: Matrix?
+            for member in fitted {
+                let output = try member.model.checkedPredict(member.preprocessor.transform(rows))
+                if average == nil { average = Matrix(rows: output.rows, columns: output.columns) }
+                guard average!.rows == output.rows, average!.columns == output.columns else {
+                    throw TestbedError(.shapeMismatch, "ensemble members predict \(average!.columns) and \(output.columns) columns")
+                }
+                for index in output.storage.indices { average!.storage[index] += member.weight * output.storage[index] }
+            }
+            return average!
+        }
+        let rows = first.table.selectingRows(holdOut)
+        let output = try predict(rows)
+        let scored = score(output, of: "the ensemble (its members averaged with their weights)", first, seed: seed,
+                           selection: selection, holdOut: holdOut, innerMetrics: innerMetrics)
+
+        let actual = holdOut.map { first.target.values[$0] }
+        let permutation = PermutationImportance(task: first.target.task, groups: [], featureCount: first.features.count)
+        let baseline = permutation.error(output, actual)
+        var generator = SeededGenerator(seed: seed &+ 0x5EED)
+        let importance = try first.features.map { feature in
+            guard let position = rows.columns.firstIndex(where: { $0.name == feature.name }) else {
+                throw TestbedError(.unknownColumn, "feature '\(feature.name.clipped())' is not a column of the table")
+            }
+            let increases = try (0..<PermutationImportance.repeats).map { _ in
+                var order = Array(0..<rows.rowCount)
+                generator.shuffle(&order)
+                var shuffled = rows
+                shuffled.columns[position].values = rows.columns[position].values.selecting(order)
+                return try permutation.error(predict(shuffled), actual) - baseline
+            }
+            let (mean, std) = increases.meanAndStandardDeviation()
+            return FeatureImportance(feature: feature.name, permutation: mean, permutationStd: std, gain: nil)
+        }.sorted { $0.permutation > $1.permutation }
+        return (scored, importance)
+    }
+
+    /// `output` (predictions of the `holdOut` rows) scored, with a bootstrap spread.
+    private static func score(_ output: Matrix, of subject: String, _ prepared: PreparedData, seed: UInt64, selection: [Int], holdOut: [Int],
+                              innerMetrics: [String: Double]) -> OuterHoldOut {
         let actual = holdOut.map { prepared.target.values[$0] }
         func score(_ positions: [Int]) -> [String: Double] {
             prepared.target.task == .regression
@@ -69,7 +128,7 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
         case .time: "the latest rows in time"
         case .group: "whole groups"
         }
-        let reason = "auto chose its winner by cross-validation on \(selection.count) rows; these figures are the winner, fitted on those rows, scored on the other \(holdOut.count) (\(scheme)), which the selection never saw. An outer hold-out rather than nested cross-validation: it costs one more fit, where nesting would repeat the whole search in the same time budget"
+        let reason = "auto chose its winner by cross-validation on \(selection.count) rows; these figures are \(subject), fitted on those rows, scored on the other \(holdOut.count) (\(scheme)), which the selection never saw. An outer hold-out rather than nested cross-validation: it costs one more fit, where nesting would repeat the whole search in the same time budget"
         return OuterHoldOut(rows: holdOut.count, selectionRows: selection.count, metrics: metrics, metricsStd: spread.filter { metrics[$0.key] != nil },
                             innerMetrics: innerMetrics, reason: reason)
     }

@@ -136,7 +136,7 @@ extension TrainedModel {
     }
 
     /// `spec` for one candidate.
-    private static func spec(_ spec: TrainingSpec, for candidate: Candidate) -> TrainingSpec {
+    static func spec(_ spec: TrainingSpec, for candidate: Candidate) -> TrainingSpec {
         var candidateSpec = spec
         (candidateSpec.algorithm, candidateSpec.parameters) = (.named(candidate.algorithm), candidate.parameters)
         return candidateSpec
@@ -150,7 +150,7 @@ extension TrainedModel {
             total + (leaderboard.first { $0.algorithm == member.algorithm && $0.params == member.parameters }?.fitSeconds ?? 0)
         }
         let entry = LeaderboardEntry(algorithm: Ensemble.familyName, params: [:], metrics: evaluation.metrics,
-                                     metricsStd: evaluation.metricsStd, fitSeconds: seconds)
+                                     metricsStd: evaluation.metricsStd, fitSeconds: seconds, outcome: .evaluated, foldsEvaluated: evaluation.folds)
         var ranked = leaderboard
         let position = ranked.firstIndex { ModelSearch.rankingKey(entry.metrics, task: task) < ModelSearch.rankingKey($0.metrics, task: task) } ?? ranked.count
         ranked.insert(entry, at: position)

@@ -14,7 +14,11 @@ extension TrainedModel {
     public static func train(_ table: DataTable, spec: TrainingSpec, sourceFile: String? = nil, sourceSHA256: String? = nil,
                              timeBudget: Double = 300, progress: @escaping TrainingProgressHandler = { _ in }) throws -> TrainedModel {
         let choice = try ModelChoice(table, spec: spec, crossValidate: spec.folds >= 2, importance: true,
-                                     timeBudget: timeBudget, progress: progress)
+                                     timeBudget: timeBudget, ensembles: true, progress: progress)
+        if let search = choice.search, let selection = choice.ensemble {
+            return try searchEnsemble(selection, of: search, choice, table: table, spec: spec, sourceFile: sourceFile, sourceSHA256: sourceSHA256,
+                                      progress: progress)
+        }
         let (prepared, parameters) = (choice.prepared, choice.parameters)
         try progress(TrainingProgress(fraction: 0.95, message: "fitting \(prepared.algorithm.name) on all \(prepared.table.rowCount) rows"))
         let (preprocessor, model) = try prepared.fit(parameters: parameters, seed: spec.seed)
@@ -29,6 +33,33 @@ extension TrainedModel {
         trained.training.driftReference = try DriftReference(features: prepared.features, table: prepared.table,
                                                              predictions: trained.inSamplePredictions(prepared.table))
         return trained
+    }
+
+    /// With `auto`: the ensemble ``ModelChoice`` chose from the search's candidates, fitted on
+    /// every row. Its card figure, as a single winner's would be, comes from the rows held out of
+    /// the search, and so do its feature importances (permutation only).
+    private static func searchEnsemble(_ selection: EnsembleSelection.Result, of search: ModelSearchResult, _ choice: ModelChoice,
+                                       table: DataTable, spec: TrainingSpec, sourceFile: String?, sourceSHA256: String?,
+                                       progress: @escaping TrainingProgressHandler) throws -> TrainedModel {
+        let candidates = search.outOfFold.map { Candidate($0.candidate.algorithm, $0.parameters) }
+        let members = selection.members.map { (candidate: candidates[$0.candidate], weight: $0.weight) }
+        var model = try ensemble(of: members, outOfFold: selection.members.map { search.outOfFold[$0.candidate].predictions },
+                                 rows: search.outOfFoldRows.rows, folds: search.outOfFoldRows.folds, table: table, spec: spec,
+                                 leaderboard: choice.leaderboard, warnings: choice.warnings,
+                                 notes: choice.notes + [selectionNote(selection, candidates: candidates)],
+                                 sourceFile: sourceFile, sourceSHA256: sourceSHA256, progress: progress)
+        if !search.holdOutRows.isEmpty, let inner = model.training.evaluation?.metrics {
+            try progress(TrainingProgress(fraction: 0.99, message: "scoring the ensemble on the \(search.holdOutRows.count) held-out rows"))
+            let fitted = try members.map { member in
+                let prepared = try PreparedData(table, spec: Self.spec(spec, for: member.candidate))
+                return (prepared: prepared, parameters: try prepared.algorithm.resolve(member.candidate.parameters), weight: member.weight)
+            }
+            let measured = try OuterHoldOut.measure(ensemble: fitted, seed: spec.seed, selection: search.outOfFoldRows.rows,
+                                                    holdOut: search.holdOutRows, innerMetrics: inner)
+            model.training.evaluation?.outerHoldOut = measured.holdOut
+            model.training.evaluation?.importance = measured.importance
+        }
+        return model
     }
 
     /// The model's predictions of its own training rows, for the drift reference: values or
