@@ -33,4 +33,9 @@ void dormqr_(const char *side, const char *trans, const int *m, const int *n, co
              const double *tau, double *c, const int *ldc, double *work, const int *lwork, int *info,
              size_t side_len, size_t trans_len);
 
+/// Eigenvalues and eigenvectors of a symmetric matrix by divide and conquer.
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info,
+             size_t jobz_len, size_t uplo_len);
+
 #endif

@@ -81,6 +81,23 @@ struct RegularizationPathTests {
         }
     }
 
+    /// biomass's columns are far from collinear: the path decomposes their Gram matrix, the cost
+    /// of one ridge fit, and agrees with the decomposition of the inputs themselves. Servo's
+    /// one-hot columns sum to a constant, so its Gram matrix is singular and the inputs are
+    /// decomposed instead.
+    @Test func theGramMatrixIsDecomposedOnlyWhenItIsWellConditioned() throws {
+        let biomass = try TestData.design("biomass.csv", target: "HHV", exclude: ["sample", "dataset"])
+        let fromGram = try RidgePath(biomass.matrix, biomass.target.values)
+        let exact = try RidgePath(exactly: biomass.matrix, biomass.target.values)
+        #expect(fromGram.decomposition == .gram && exact.decomposition == .inputs)
+        #expect(maxRelativeError(fromGram.singularValues, exact.singularValues) < 1e-10)
+        for alpha in RidgePath.searchAlphas {
+            #expect(maxRelativeError(fromGram.coefficients(alpha: alpha), exact.coefficients(alpha: alpha)) < 1e-9, "alpha \(alpha)")
+        }
+        let servo = try TestData.design("Servo.csv", target: "Class", exclude: [])
+        #expect(try RidgePath(servo.matrix, servo.target.values).decomposition == .inputs)
+    }
+
     @Test func strongerPenaltiesShrinkTheCoefficients() throws {
         let design = try TestData.design("biomass.csv", target: "HHV", exclude: ["sample"])
         let path = try RidgePath(design.matrix, design.target.values)

@@ -200,6 +200,36 @@ public enum BLAS {
         return (Matrix(rows: a.rows, columns: k, storage: right), singular, Matrix(rows: k, columns: a.columns, storage: left))
     }
 
+    /// The eigendecomposition `A = V·diag(λ)·Vᵀ` of a symmetric `n × n` matrix (LAPACK dsyevd,
+    /// reading its upper triangle): the eigenvalues in ascending order and `Vᵀ`, whose rows are
+    /// the eigenvectors in the same order.
+    public static func symmetricEigen(_ a: Matrix) throws -> (values: [Double], vectors: Matrix) {
+        _ = threadDefault
+        precondition(a.rows == a.columns, "eigen: the matrix is not square")
+        var n = Int32(a.rows)
+        guard n > 0 else { return ([], Matrix(rows: 0, columns: 0)) }
+        // Row-major A is column-major Aᵀ = A; its upper triangle is the column-major lower one.
+        // The eigenvectors come back as columns, column-major: row-major, their rows.
+        var storage = a.storage
+        var lda = n
+        var values = [Double](repeating: 0, count: a.rows)
+        var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "L"))
+        var info: Int32 = 0
+        var lwork: Int32 = -1, liwork: Int32 = -1
+        var workSize = [Double](repeating: 0, count: 1)
+        var iworkSize = [Int32](repeating: 0, count: 1)
+        dsyevd_(&jobz, &uplo, &n, &storage, &lda, &values, &workSize, &lwork, &iworkSize, &liwork, &info, 1, 1)
+        lwork = Int32(workSize[0])
+        liwork = max(iworkSize[0], 1)
+        var work = [Double](repeating: 0, count: max(Int(lwork), 1))
+        var iwork = [Int32](repeating: 0, count: Int(liwork))
+        dsyevd_(&jobz, &uplo, &n, &storage, &lda, &values, &work, &lwork, &iwork, &liwork, &info, 1, 1)
+        guard info == 0 else {
+            throw TestbedError(.numericalFailure, "the eigendecomposition did not converge (LAPACK dsyevd info \(info))")
+        }
+        return (values, Matrix(rows: a.rows, columns: a.rows, storage: storage))
+    }
+
     /// The QR factorisation `A = Q·R` of a tall `m × n` matrix (`m >= n`) by Householder
     /// reflections (LAPACK dgeqrf), returned without forming `Q`: the `n × n` upper-triangular `R`
     /// and the first `n` entries of `Qᵀ·b` (dormqr).

@@ -1,10 +1,16 @@
 import Foundation
 
-/// Ridge regression for many penalties from one singular value decomposition of the centred
-/// inputs (of their QR factor `R` when there are more rows than columns, which costs about as
-/// much as a Gram matrix), as scikit-learn's `Ridge(solver="svd")` does for one: with `Xc = U·diag(s)·Vᵀ`, the
-/// coefficients for a penalty `alpha` are `V·diag(s / (s² + alpha))·Uᵀ·yc`, a few vector products
-/// each once the decomposition is known.
+/// Ridge regression for many penalties from one decomposition of the centred inputs, as
+/// scikit-learn's `Ridge(solver="svd")` does for one: with `Xc = U·diag(s)·Vᵀ`, the coefficients
+/// for a penalty `alpha` are `V·diag(s / (s² + alpha))·Uᵀ·yc`, a few vector products each once the
+/// decomposition is known.
+///
+/// With more rows than columns, the decomposition comes from the eigendecomposition of the Gram
+/// matrix `Xcᵀ·Xc = V·diag(s²)·Vᵀ` (so the path costs about one ridge fit: the Gram pass over the
+/// data dominates), with `Uᵀ·yc = diag(1/s)·Vᵀ·Xcᵀ·yc`. Squaring the inputs squares their
+/// condition number, so when the smallest eigenvalue is below ``gramConditionLimit`` of the
+/// largest (columns close to collinear), the singular values come from the inputs themselves
+/// instead: their QR factor `R`, then the small SVD of `R`, which costs a few times more.
 ///
 /// A penalty of 0 is ordinary least squares, the minimum-norm solution with singular values
 /// below `rcond · s_max` counted as zero, as ``LinearRegression`` (and scikit-learn's
@@ -29,10 +35,55 @@ public struct RidgePath: Sendable {
     let projectedTarget: [Double]
     /// Singular values at most this count as zero for the unpenalised fit.
     let cutoff: Double
+    /// Where the singular values came from.
+    let decomposition: Decomposition
+
+    /// What was decomposed.
+    enum Decomposition { case gram, inputs }
+
+    /// The smallest ratio of the Gram matrix's smallest eigenvalue to its largest for which the
+    /// eigendecomposition is used: a condition number of the inputs up to 10³, where squaring it
+    /// still leaves the coefficients accurate to about 10⁻¹⁰ (relative).
+    static let gramConditionLimit = 1e-6
 
     /// Centres `x` and `y` and decomposes the centred inputs.
     public init(_ x: Matrix, _ y: [Double], rcond: Double = 1e-6) throws {
         precondition(x.rows == y.count, "ridge path: \(x.rows) rows and \(y.count) targets")
+        if x.rows >= x.columns, x.columns > 0 {
+            let (gram, xty, means, mean) = centredGram(x, y)
+            let (eigenvalues, eigenvectors) = try BLAS.symmetricEigen(gram)
+            if let smallest = eigenvalues.first, let largest = eigenvalues.last, largest > 0, smallest > Self.gramConditionLimit * largest {
+                // Largest first, as the SVD gives them.
+                let order = Array(eigenvalues.indices.reversed())
+                var vt = Matrix(rows: order.count, columns: x.columns)
+                for (row, index) in order.enumerated() {
+                    vt.storage.replaceSubrange(row * x.columns ..< (row + 1) * x.columns, with: eigenvectors.row(index))
+                }
+                var vty = [Double](repeating: 0, count: order.count)
+                BLAS.gemv(vt, transpose: false, xty, into: &vty)
+                let singular = order.map { eigenvalues[$0].squareRoot() }
+                self.init(inputMeans: means, targetMean: mean, singularValues: singular, vt: vt,
+                          projectedTarget: zip(vty, singular).map { $0 / $1 }, rcond: rcond, decomposition: .gram)
+                return
+            }
+        }
+        try self.init(exactly: x, y, rcond: rcond)
+    }
+
+    private init(inputMeans: [Double], targetMean: Double, singularValues: [Double], vt: Matrix, projectedTarget: [Double], rcond: Double,
+                 decomposition: Decomposition) {
+        self.decomposition = decomposition
+        self.inputMeans = inputMeans
+        self.targetMean = targetMean
+        self.singularValues = singularValues
+        self.vt = vt
+        self.projectedTarget = projectedTarget
+        cutoff = rcond * (singularValues.first ?? 0)
+    }
+
+    /// The singular values from the centred inputs themselves (through their QR factor when tall).
+    init(exactly x: Matrix, _ y: [Double], rcond: Double = 1e-6) throws {
+        decomposition = .inputs
         let means = columnMeans(x), mean = y.reduce(0, +) / Double(max(y.count, 1))
         inputMeans = means
         targetMean = mean
