@@ -53,7 +53,7 @@ struct ModelSearchTests {
         #expect(search.leaderboard.contains { $0.algorithm == "gbdt" && $0.params["l2_regularization"] != 0 }, "gbdt's L2 is tuned")
     }
 
-    @Test func aClearlyWorseCandidateIsDiscardedAfterItsFirstFold() throws {
+    @Test func aClearlyWorseSettingOfAFamilyAlreadyJudgedIsDiscardedAfterItsFirstFold() throws {
         let table = try TestData.table("Servo.csv", target: "Class")
         let spec = TrainingSpec(target: "Class", algorithm: .search(), seed: 1, folds: 5)
         var session = try SearchSession(table: table, spec: spec, task: .regression, budget: 600, progress: { _ in })
@@ -62,12 +62,16 @@ struct ModelSearchTests {
         #expect(session.discardReason([0.01]) == nil)
         let reason = try #require(session.discardReason([100]))
         #expect(reason.hasPrefix("rmse 100 on the first fold of 5, against ") && reason.hasSuffix("on the same folds"))
-        // Predicting nearly the mean (k close to the row count) is far worse than boosted trees on Servo.
+        // Predicting nearly the mean (k close to the row count) is far worse than boosted trees on
+        // Servo; but a family's first candidate is judged on every fold, as one fold can mislead.
         try session.evaluate(Candidate("knn", ["k": 120]))
+        try session.evaluate(Candidate("knn", ["k": 121]))
         let result = try session.result()
+        let first = try #require(result.leaderboard.first { $0.algorithm == "knn" && $0.params["k"] == 120 })
+        #expect(first.outcome == .evaluated && first.foldsEvaluated == 5)
         let discarded = try #require(result.leaderboard.last)
-        #expect(discarded.algorithm == "knn" && discarded.outcome == .discarded && discarded.foldsEvaluated == 1)
-        #expect(result.outOfFold.map(\.candidate.algorithm) == ["gbdt"])
+        #expect(discarded.algorithm == "knn" && discarded.params["k"] == 121 && discarded.outcome == .discarded && discarded.foldsEvaluated == 1)
+        #expect(result.outOfFold.map(\.candidate.algorithm) == ["gbdt", "knn"])
     }
 
     @Test func theHeldOutRowsAreKeptFromTheSearchAndItsOutOfFoldRows() throws {

@@ -78,7 +78,16 @@ public struct FoldSplitter: Sendable {
             order = Array(0..<n)
             generator.shuffle(&order)
         case .classification:
-            let members = try classMembers(target)
+            var members = classMembers(target)
+            // A class with one row cannot be both learnt and tested: it stays in every fold's
+            // training rows (as scikit-learn's stratified split would put it in one test fold,
+            // where no model could have learnt it) and is never tested.
+            let single = members.indices.filter { members[$0].count == 1 }
+            if !single.isEmpty {
+                let names = single.map { "'\(target.classes[$0])'" }.joined(separator: ", ")
+                notes.append("class \(names) of the target has only one row: it is learnt from in every fold and never tested, so the figures say nothing about \(single.count == 1 ? "it" : "them")")
+                for index in single { members[index] = [] }
+            }
             let small = members.indices.filter { members[$0].count < plan.folds && !members[$0].isEmpty }
             if !small.isEmpty {
                 notes.append("class \(small.map { "'\(target.classes[$0])' (\(members[$0].count) rows)" }.joined(separator: ", ")) has fewer rows than the \(plan.folds) folds; some test folds lack it")
@@ -96,14 +105,9 @@ public struct FoldSplitter: Sendable {
         return (testFolds.map { $0.sorted() }, notes)
     }
 
-    private func classMembers(_ target: Target) throws -> [[Int]] {
+    private func classMembers(_ target: Target) -> [[Int]] {
         var members = [[Int]](repeating: [], count: target.classes.count)
         for (position, label) in target.classIndices.enumerated() { members[label].append(position) }
-        let single = members.indices.filter { members[$0].count == 1 }
-        if !single.isEmpty {
-            let names = single.map { "'\(target.classes[$0])'" }.joined(separator: ", ")
-            throw TestbedError(.unsuitableData, "class \(names) of the target has only one row; k-fold evaluation needs at least 2 rows per class, so that a model can be trained on it and tested on it. Remove or relabel those rows")
-        }
         return members
     }
 

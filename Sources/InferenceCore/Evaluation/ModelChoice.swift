@@ -67,8 +67,24 @@ public struct ModelChoice: Sendable {
                                                    notes: &searchNotes)
             if ensemble != nil { evaluation = search.evaluation }
         }
+        // After a search, what follows it keeps to the budget: the search kept time back for it,
+        // but it may have stopped early, and the importances and checks can cost more than
+        // measured. Each extra runs only while it fits (the winner's timing from its folds);
+        // fitting the winner for the held-out figure and on every row always does.
+        let timing = search.flatMap { search in search.outOfFold.first { $0.candidate == search.winner } }
+        let folds = Double(search?.outOfFoldRows.folds.count ?? 0)
+        func fitsInBudget(_ seconds: Double) -> Bool {
+            timing == nil || Date().timeIntervalSince(start) + seconds + 2.5 * timing!.refitSeconds <= timeBudget
+        }
+        var measureAgain = crossValidate && ensemble == nil && (evaluation == nil || (importance && evaluation?.importance == nil))
+        if measureAgain, let search, let timing, importance,
+           !fitsInBudget(timing.refitSeconds * folds * 1.25
+                         + ModelSearch.importanceSeconds(predictSeconds: timing.predictSeconds, folds: Int(folds), features: prepared.features.count)) {
+            (evaluation, measureAgain) = (search.evaluation, false)
+            searchNotes.append("the time budget left no time to cross-validate the winner again for its feature importances; give auto more time to have them")
+        }
         // The search ranks without importances; the winner is measured again (same folds) to get them.
-        if crossValidate && ensemble == nil && (evaluation == nil || (importance && evaluation?.importance == nil)) {
+        if measureAgain {
             let range = leaderboard != nil ? 0.8...0.9 : 0...0.9
             evaluation = try prepared.crossValidate(parameters: parameters, seed: spec.seed, importance: importance,
                                                     progress: TrainingProgress.scaled(progress, to: range))
@@ -82,10 +98,13 @@ public struct ModelChoice: Sendable {
         if let evaluation {
             try progress(TrainingProgress(fraction: 0.9, message: "checking the figures for leakage"))
             warnings = LeakageCheck.targetCopies(prepared) + LeakageCheck.rowCounters(prepared)
-            if let single = LeakageCheck.singleFeature(prepared, evaluation: evaluation, parameters: parameters, seed: spec.seed) {
+            if fitsInBudget(folds * (timing?.refitSeconds ?? 0)),
+               let single = LeakageCheck.singleFeature(prepared, evaluation: evaluation, parameters: parameters, seed: spec.seed) {
                 warnings.append(single)
             }
-            if prepared.plan.scheme == .time {
+            if prepared.plan.scheme == .time && !fitsInBudget(folds * 1.25 * (timing?.refitSeconds ?? 0)) {
+                notes.append("the time budget left no time to compare the time-ordered folds with random ones; give auto more time to have the comparison")
+            } else if prepared.plan.scheme == .time {
                 let random = try prepared.crossValidate(plan: .random(folds: prepared.plan.folds), parameters: parameters, seed: spec.seed)
                 let comparison = SchemeComparison(scheme: .random, metrics: random.metrics, metricsStd: random.metricsStd)
                 randomFolds = comparison
@@ -105,9 +124,9 @@ public struct ModelChoice: Sendable {
         let selection = try EnsembleSelection.select(outOfFold: search.outOfFold.map(\.predictions), actual: rows.actual, task: rows.task)
         guard selection.improves else { return nil }
         let members = selection.members.map { search.outOfFold[$0.candidate] }
-        let winner = search.outOfFold.first { $0.candidate == search.winner }?.secondsPerFold ?? 0
+        let winner = search.outOfFold.first { $0.candidate == search.winner }?.refitSeconds ?? 0
         let checks = winner * Double(rows.folds.count + 2 + (prepared.plan.scheme == .time ? rows.folds.count : 0))
-        let needed = checks + ModelSearch.ensembleSeconds(members.map(\.secondsPerFold))
+        let needed = checks + ModelSearch.ensembleSeconds(members.map(\.refitSeconds))
         guard needed <= secondsLeft else {
             notes.append("an ensemble of \(members.count) candidates scored better out of fold (\(selection.score) against \(selection.bestSingleScore)), but fitting it needs about \(String(format: "%.1f", needed)) s and \(String(format: "%.1f", max(secondsLeft, 0))) s of the budget were left: the best single candidate is kept")
             return nil

@@ -41,15 +41,19 @@ public struct CandidateOOF: Sendable {
     /// classification: one probability per class, in the order of `OutOfFoldRows.classes`.
     /// Rows that no fold tested (``OutOfFoldRows/tested`` false) hold NaN.
     public var predictions: Matrix
-    /// What one fold's fit and predictions took, for judging what fitting it again costs.
-    public var secondsPerFold: Double
+    /// What fitting it alone on a fold's rows takes, about, for judging what fitting it again costs.
+    public var refitSeconds: Double
+    /// What one fold's predictions took.
+    public var predictSeconds: Double
 
-    public init(candidate: Candidate, parameters: Hyperparameters, metrics: [String: Double], predictions: Matrix, secondsPerFold: Double = 0) {
+    public init(candidate: Candidate, parameters: Hyperparameters, metrics: [String: Double], predictions: Matrix, refitSeconds: Double = 0,
+                predictSeconds: Double = 0) {
         self.candidate = candidate
         self.parameters = parameters
         self.metrics = metrics
         self.predictions = predictions
-        self.secondsPerFold = secondsPerFold
+        self.refitSeconds = refitSeconds
+        self.predictSeconds = predictSeconds
     }
 }
 

@@ -49,6 +49,13 @@ public struct ModelSearch: Sendable {
         3 * secondsPerFold.reduce(0, +)
     }
 
+    /// What cross-validated permutation importances cost for a model whose predictions of one
+    /// fold take `predictSeconds`: every feature shuffled ``PermutationImportance/repeats``
+    /// times on every fold.
+    static func importanceSeconds(predictSeconds: Double, folds: Int, features: Int) -> Double {
+        predictSeconds * Double(folds * features * PermutationImportance.repeats)
+    }
+
     /// The opening grid, cheapest families first: the linear regularization path, then k-NN,
     /// boosted trees, the forest and the network.
     public static func candidates(for task: LearningTask) -> [Candidate] {

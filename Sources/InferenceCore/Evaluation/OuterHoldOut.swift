@@ -1,3 +1,5 @@
+import Foundation
+
 /// The figure an `auto` model's card shows: the search chose its winner on part of the rows (by
 /// inner cross-validation), and the winner, fitted on that part, is scored on the rest, which
 /// no step of the selection saw.
@@ -61,10 +63,13 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
     /// with its weights: every member fitted on `selection`, their outputs on `holdOut` averaged
     /// with the weights, as the ensemble predicts, and scored. Also each feature's permutation
     /// importance there: its column shuffled among the held-out rows before every member's own
-    /// preprocessing, as no single encoded matrix serves all members.
+    /// preprocessing, as no single encoded matrix serves all members. With a `deadline`, the
+    /// shuffles are as many as fit before it (at most ``PermutationImportance/repeats`` per
+    /// feature, judged by the time of one prediction of the held-out rows), and none when not one
+    /// per feature fits: `importance` is then `nil`.
     public static func measure(ensemble members: [(prepared: PreparedData, parameters: Hyperparameters, weight: Double)], seed: UInt64,
-                               selection: [Int], holdOut: [Int], innerMetrics: [String: Double]) throws
-        -> (holdOut: OuterHoldOut, importance: [FeatureImportance]) {
+                               selection: [Int], holdOut: [Int], innerMetrics: [String: Double], deadline: Date? = nil) throws
+        -> (holdOut: OuterHoldOut, importance: [FeatureImportance]?, repeats: Int) {
         guard let first = members.first?.prepared else {
             throw TestbedError(.invalidParameter, "an ensemble needs at least one member to be scored")
         }
@@ -85,11 +90,16 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
             return average!
         }
         let rows = first.table.selectingRows(holdOut)
+        let began = Date()
         let output = try predict(rows)
+        let secondsPerShuffle = Date().timeIntervalSince(began) * Double(first.features.count)
+        let repeats = deadline.map { min(PermutationImportance.repeats, Int(max($0.timeIntervalSinceNow, 0) / max(secondsPerShuffle, 1e-9))) }
+            ?? PermutationImportance.repeats
         let scored = score(output, of: "the ensemble (its members averaged with their weights)", first, seed: seed,
                            selection: selection, holdOut: holdOut, innerMetrics: innerMetrics)
 
         let actual = holdOut.map { first.target.values[$0] }
+        guard repeats > 0 else { return (scored, nil, 0) }
         let permutation = PermutationImportance(task: first.target.task, groups: [], featureCount: first.features.count)
         let baseline = permutation.error(output, actual)
         var generator = SeededGenerator(seed: seed &+ 0x5EED)
@@ -97,7 +107,7 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
             guard let position = rows.columns.firstIndex(where: { $0.name == feature.name }) else {
                 throw TestbedError(.unknownColumn, "feature '\(feature.name.clipped())' is not a column of the table")
             }
-            let increases = try (0..<PermutationImportance.repeats).map { _ in
+            let increases = try (0..<repeats).map { _ in
                 var order = Array(0..<rows.rowCount)
                 generator.shuffle(&order)
                 var shuffled = rows
@@ -107,7 +117,7 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
             let (mean, std) = increases.meanAndStandardDeviation()
             return FeatureImportance(feature: feature.name, permutation: mean, permutationStd: std, gain: nil)
         }.sorted { $0.permutation > $1.permutation }
-        return (scored, importance)
+        return (scored, importance, repeats)
     }
 
     /// `output` (predictions of the `holdOut` rows) scored, with a bootstrap spread.

@@ -13,11 +13,12 @@ extension TrainedModel {
     /// algorithm, and the model carries its leaderboard.
     public static func train(_ table: DataTable, spec: TrainingSpec, sourceFile: String? = nil, sourceSHA256: String? = nil,
                              timeBudget: Double = 300, progress: @escaping TrainingProgressHandler = { _ in }) throws -> TrainedModel {
+        let deadline = Date(timeIntervalSinceNow: timeBudget)
         let choice = try ModelChoice(table, spec: spec, crossValidate: spec.folds >= 2, importance: true,
                                      timeBudget: timeBudget, ensembles: true, progress: progress)
         if let search = choice.search, let selection = choice.ensemble {
             return try searchEnsemble(selection, of: search, choice, table: table, spec: spec, sourceFile: sourceFile, sourceSHA256: sourceSHA256,
-                                      progress: progress)
+                                      deadline: deadline, progress: progress)
         }
         let (prepared, parameters) = (choice.prepared, choice.parameters)
         try progress(TrainingProgress(fraction: 0.95, message: "fitting \(prepared.algorithm.name) on all \(prepared.table.rowCount) rows"))
@@ -37,10 +38,11 @@ extension TrainedModel {
 
     /// With `auto`: the ensemble ``ModelChoice`` chose from the search's candidates, fitted on
     /// every row. Its card figure, as a single winner's would be, comes from the rows held out of
-    /// the search, and so do its feature importances (permutation only).
+    /// the search, and so do its feature importances (permutation only, as many shuffles as fit
+    /// before `deadline`).
     private static func searchEnsemble(_ selection: EnsembleSelection.Result, of search: ModelSearchResult, _ choice: ModelChoice,
                                        table: DataTable, spec: TrainingSpec, sourceFile: String?, sourceSHA256: String?,
-                                       progress: @escaping TrainingProgressHandler) throws -> TrainedModel {
+                                       deadline: Date, progress: @escaping TrainingProgressHandler) throws -> TrainedModel {
         let candidates = search.outOfFold.map { Candidate($0.candidate.algorithm, $0.parameters) }
         let members = selection.members.map { (candidate: candidates[$0.candidate], weight: $0.weight) }
         var model = try ensemble(of: members, outOfFold: selection.members.map { search.outOfFold[$0.candidate].predictions },
@@ -55,9 +57,14 @@ extension TrainedModel {
                 return (prepared: prepared, parameters: try prepared.algorithm.resolve(member.candidate.parameters), weight: member.weight)
             }
             let measured = try OuterHoldOut.measure(ensemble: fitted, seed: spec.seed, selection: search.outOfFoldRows.rows,
-                                                    holdOut: search.holdOutRows, innerMetrics: inner)
+                                                    holdOut: search.holdOutRows, innerMetrics: inner, deadline: deadline)
             model.training.evaluation?.outerHoldOut = measured.holdOut
             model.training.evaluation?.importance = measured.importance
+            if measured.repeats < PermutationImportance.repeats {
+                model.training.notes.append(measured.importance == nil
+                    ? "the time budget left no time for the ensemble's feature importances (each feature's column shuffled among the held-out rows); give auto more time to have them"
+                    : "the ensemble's feature importances rest on \(measured.repeats) shuffle\(measured.repeats == 1 ? "" : "s") of each feature's column instead of \(PermutationImportance.repeats), to keep within the time budget")
+            }
         }
         return model
     }
