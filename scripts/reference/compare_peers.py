@@ -4,6 +4,8 @@
     scripts/reference/setup.sh
     swift build -c release
     .venv-reference/bin/python scripts/reference/compare_peers.py --testbed .build/release/testbed
+    # auto against FLAML only (nested), 15 s per fit, the fixture at 5 s:
+    .venv-reference/bin/python scripts/reference/compare_peers.py --only-automl --automl-budget 15 --test-budget 5
 
 For each dataset, `testbed folds` gives the fold of every row (the folds `testbed evaluate` uses
 with the same --folds and --seed); the peers are cross-validated on exactly those folds with their
@@ -194,9 +196,9 @@ def python_frame(name, target, exclude):
     if time_column:
         when = pd.to_datetime(frame[time_column])
         assert when.is_monotonic_increasing, f"{name}: rows must be in time order"
-        frame[f"{time_column} (day_of_week)"] = when.dt.dayofweek
+        frame[f"{time_column} (day_of_week)"] = when.dt.day_of_week
         frame[f"{time_column} (month)"] = when.dt.month
-        frame[f"{time_column} (day_of_year)"] = when.dt.dayofyear
+        frame[f"{time_column} (day_of_year)"] = when.dt.day_of_year
         frame = frame.drop(columns=[time_column])
     features = [c for c in frame.columns if c != target and c not in exclude]
     numeric, categorical = [], []
@@ -245,8 +247,11 @@ def ours_on_fold(testbed, raw, target, task, metric, exclude, train, test, budge
     for column in exclude:
         command += ["--exclude", column]
     began = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, text=True)
+    trained = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - began
+    if trained.returncode != 0:  # a refusal is a result too: the fold counts as failed
+        error = (trained.stderr.strip().splitlines() or [f"exit status {trained.returncode}"])[-1]
+        return {"figure": None, "seconds": seconds, "algorithm": "failed", "error": error}
     algorithm = json.loads(model.read_text())["algorithm"]
     output = subprocess.run([testbed, "predict", "--data", str(test_csv), "--model", str(model)],
                             check=True, capture_output=True, text=True).stdout
@@ -320,7 +325,8 @@ def run_automl(testbed, name, target, task, exclude, folds, budget, test_budget)
                 theirs = flaml_on_fold(frame, features, target, task, metric, train, test, fit_budget, time_ordered)
                 rows.append({"fold": fold, "train_rows": int(len(train)), "test_rows": (test + 1).tolist(),
                              "testbed_auto": ours, "flaml": theirs, "best_peer": peer_folds[best_label][len(rows)]})
-                print(f"  budget {fit_budget:g} s, fold {fold}: auto {ours['figure']:.4f} ({ours['algorithm']}, "
+                shown = "failed: " + ours["error"] if ours["figure"] is None else f"{ours['figure']:.4f}"
+                print(f"  budget {fit_budget:g} s, fold {fold}: auto {shown} ({ours['algorithm']}, "
                       f"{ours['seconds']:.1f} s), FLAML {theirs['figure']:.4f} ({theirs['algorithm']}, {theirs['seconds']:.1f} s), "
                       f"{best_label} {rows[-1]['best_peer']:.4f}", flush=True)
         return rows
@@ -329,7 +335,9 @@ def run_automl(testbed, name, target, task, exclude, folds, budget, test_budget)
         result = {"budget_seconds": fit_budget, "folds": rows}
         for key in ("testbed_auto", "flaml"):
             seconds = [row[key]["seconds"] for row in rows]
-            result[key] = {**spread([row[key]["figure"] for row in rows]),
+            figures = [row[key]["figure"] for row in rows if row[key]["figure"] is not None]
+            result[key] = {**(spread(figures) if figures else {"mean": float("nan"), "std": float("nan")}),
+                           "failed_folds": [row["fold"] for row in rows if row[key]["figure"] is None],
                            "seconds_mean": float(np.mean(seconds)), "seconds_max": float(np.max(seconds)),
                            "within_budget": bool(np.max(seconds) <= 1.1 * fit_budget),
                            "choices": [row[key]["algorithm"] for row in rows]}
@@ -344,6 +352,8 @@ def run_automl(testbed, name, target, task, exclude, folds, budget, test_budget)
     auto, rival_label, rival = automl_verdict_inputs(entry)
     entry["rival"] = rival_label
     entry["verdict"] = verdict(metric, auto, rival)
+    if auto["failed_folds"]:
+        entry["verdict"] = f"worse (failed on {len(auto['failed_folds'])} of {len(splits)} folds)"
     if test_budget and name in TEST_DATASETS:
         entry["test"] = entry["main"] if test_budget == budget else summarize(nested(test_budget), test_budget)
     return entry
@@ -409,11 +419,12 @@ def automl_markdown(document):
         main = entry["main"]
         ours, theirs = main["testbed_auto"], main["flaml"]
         over = "" if ours["within_budget"] else " **over budget**"
+        failed = f" (failed on folds {', '.join(map(str, ours['failed_folds']))}; mean of the others)" if ours["failed_folds"] else ""
         lines.append("| " + " | ".join([
-            entry["dataset"], entry["metric"], text(ours), text(theirs), f"{text(entry['best_peer'])} ({entry['best_peer_label']})",
+            entry["dataset"], entry["metric"], text(ours) + failed, text(theirs), f"{text(entry['best_peer'])} ({entry['best_peer_label']})",
             f"{ours['seconds_mean']:.1f} / {ours['seconds_max']:.1f}{over}", f"{theirs['seconds_mean']:.1f} / {theirs['seconds_max']:.1f}",
             ", ".join(ours["choices"]), ", ".join(theirs["choices"])]) + " |")
-    counts = {key: sum(entry["verdict"] == key for entry in entries) for key in
+    counts = {key: sum(entry["verdict"].split(" (failed")[0] == key for entry in entries) for key in
               ("better", "matches (within the fold-to-fold spread)", "worse")}
     lines += ["", "### Verdicts", "",
               "`auto` against the stronger (by mean) of FLAML and the best default peer: better (a strictly better",
@@ -432,6 +443,11 @@ def automl_markdown(document):
     over = [entry["dataset"] for entry in entries if not entry["main"]["testbed_auto"]["within_budget"]]
     if over:
         lines.append(f"`auto` overran its budget by more than 10% on: {', '.join(over)}.")
+    errors = [f"{entry['dataset']} fold {row['fold']}: {row['testbed_auto']['error']}" for entry in entries
+              for row in entry["main"]["folds"] if row["testbed_auto"]["figure"] is None]
+    if errors:
+        lines += ["", "`testbed train --algorithm auto` refused these outer folds' training rows (counted as worse):", ""]
+        lines += [f"- {error}" for error in errors]
     return lines
 
 
@@ -450,7 +466,8 @@ def automl_fixture(document):
             "flaml": {"mean": test["flaml"]["mean"], "std": test["flaml"]["std"]}, "best_peer": entry["best_peer"],
             "outer_folds": [{"fold": row["fold"], "test_rows": row["test_rows"], "flaml": row["flaml"]["figure"],
                              "flaml_estimator": row["flaml"]["algorithm"], "best_peer": row["best_peer"],
-                             "testbed_auto_when_written": row["testbed_auto"]["figure"]} for row in test["folds"]],
+                             "testbed_auto_when_written": row["testbed_auto"]["figure"],
+                             "testbed_auto_error_when_written": row["testbed_auto"].get("error")} for row in test["folds"]],
         })
     return {"generator": "scripts/reference/compare_peers.py (--test-budget)", **document["versions"],
             "note": "test_rows are 1-based row numbers in file order (as `testbed folds` prints them); figures are "
@@ -556,12 +573,18 @@ def run_automl_part(arguments):
         entries[-1]["seconds"] = time.perf_counter() - began
         print(f"  {entries[-1]['verdict']} against {entries[-1]['rival']} ({entries[-1]['seconds']:.0f} s)", flush=True)
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    document = {"versions": {**automl_versions(), "source_commit": commit},
-                "settings": {"budget_seconds": arguments.automl_budget, "outer_folds": arguments.automl_folds,
-                             "test_budget_seconds": arguments.test_budget, "seed": 0, "n_jobs": 1,
-                             "machine": f"{os.cpu_count()} cores, {platform.machine()}"},
-                "datasets": entries}
+    settings = {"budget_seconds": arguments.automl_budget, "outer_folds": arguments.automl_folds,
+                "test_budget_seconds": arguments.test_budget, "seed": 0, "n_jobs": 1,
+                "machine": f"{os.cpu_count()} cores, {platform.machine()}"}
     out = ROOT / "bench" / "quality"
+    previous = stored(out / "automl.json")
+    if arguments.only and previous and previous["settings"] == settings:
+        # a run of some datasets with the same settings replaces theirs and keeps the others' entries
+        ran = {entry["dataset"] for entry in entries}
+        order = [name for name, *_ in DATASETS + AUTOML_EXTRA]
+        entries = sorted([entry for entry in previous["datasets"] if entry["dataset"] not in ran] + entries,
+                         key=lambda entry: order.index(entry["dataset"]))
+    document = {"versions": {**automl_versions(), "source_commit": commit}, "settings": settings, "datasets": entries}
     out.mkdir(parents=True, exist_ok=True)
     (out / "automl.json").write_text(json.dumps(document, indent=1) + "\n")
     written = ["bench/quality/automl.json"]
@@ -583,7 +606,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--testbed", default=str(ROOT / ".build" / "release" / "testbed"))
     parser.add_argument("--time-budget", type=float, default=300, help="auto's budget in the default-peer tables")
-    parser.add_argument("--only", nargs="*", help="dataset names to run (default: all)")
+    parser.add_argument("--only", nargs="*", help="dataset names to run (default: all); in the automl part the other "
+                        "datasets' entries of bench/quality/automl.json are kept when it was written with the same settings")
     parser.add_argument("--only-automl", action="store_true", help="run only auto against FLAML (nested)")
     parser.add_argument("--skip-automl", action="store_true", help="run only the default-peer tables")
     parser.add_argument("--automl-budget", type=float, default=15, help="seconds per fit, ours and FLAML's")
