@@ -403,7 +403,9 @@ def automl_markdown(document):
         f"FLAML {versions['flaml']} (its default estimators: LightGBM, random forest, XGBoost {versions['xgboost']},",
         "extra trees, depth-limited XGBoost, SGD, and L1 logistic regression for classification; CatBoost is",
         f"not installed, so FLAML leaves it out), LightGBM {versions['lightgbm']}, scikit-learn {versions['scikit_learn']},",
-        f"Python {versions['python']}; {settings['machine']}. For a log (Chicago), the Python side gets day of week,",
+        f"Python {versions['python']}; {settings['machine']}; run at commit {versions.get('source_commit')} with the testbed given by --testbed.",
+        "Fits under a time budget depend on the machine's speed and load, so their figures move from run to run.",
+        "For a log (Chicago), the Python side gets day of week,",
         "month and day of year derived from the `date` column (the calendar features our `auto` derives from it),",
         "not the date text, and FLAML is told `split_type=\"time\"` (our `auto` finds the time order itself).",
         "",
@@ -609,7 +611,8 @@ def main():
     parser.add_argument("--only", nargs="*", help="dataset names to run (default: all); in the automl part the other "
                         "datasets' entries of bench/quality/automl.json are kept when it was written with the same settings")
     parser.add_argument("--only-automl", action="store_true", help="run only auto against FLAML (nested)")
-    parser.add_argument("--skip-automl", action="store_true", help="run only the default-peer tables")
+    parser.add_argument("--skip-automl", action="store_true", help="run only the default-peer tables "
+                        "(with --only-automl: run nothing, rewrite the document from the stored JSON)")
     parser.add_argument("--automl-budget", type=float, default=15, help="seconds per fit, ours and FLAML's")
     parser.add_argument("--automl-folds", type=int, default=5, help="outer folds of the nested comparison")
     parser.add_argument("--test-budget", type=float, default=5,
