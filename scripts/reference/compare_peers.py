@@ -588,16 +588,21 @@ def run_automl_part(arguments):
                          key=lambda entry: order.index(entry["dataset"]))
     document = {"versions": {**automl_versions(), "source_commit": commit}, "settings": settings, "datasets": entries}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "automl.json").write_text(json.dumps(document, indent=1) + "\n")
+    (out / "automl.json").write_text(compact_json(document))
     written = ["bench/quality/automl.json"]
     fixture = automl_fixture(document)
     if fixture["cases"]:
-        text = json.dumps(fixture, indent=1)
-        text = re.sub(r"\[\s*([-\d.,\s]+?)\s*\]", lambda match: "[" + ", ".join(match.group(1).split()).replace(",,", ",") + "]", text)
-        (ROOT / "Tests" / "InferenceCoreTests" / "Fixtures" / "automl_peers.json").write_text(text + "\n")
+        (ROOT / "Tests" / "InferenceCoreTests" / "Fixtures" / "automl_peers.json").write_text(compact_json(fixture))
         written.append("Tests/InferenceCoreTests/Fixtures/automl_peers.json")
     print("wrote " + ", ".join(written))
     return document
+
+
+def compact_json(document):
+    """Indented JSON with each list of numbers (rows, per-fold figures) on one line."""
+    text = json.dumps(document, indent=1)
+    text = re.sub(r"\[\s*([-\d.,\seE+]+?)\s*\]", lambda match: "[" + ", ".join(match.group(1).split()).replace(",,", ",") + "]", text)
+    return text + "\n"
 
 
 def stored(path):
