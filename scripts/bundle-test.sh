@@ -25,6 +25,7 @@ CODENAME="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
 ARCH="$(dpkg --print-architecture)"
 ROOT="$OUT/debian-$CODENAME-$ARCH"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+mkdir -p "$OUT"
 timer=$(date +%s)
 lap() { local now; now=$(date +%s); say "$1 took $(( now - timer )) s"; timer=$now; }
 
