@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds the release bundle: .build-bundle/testbed-<version>-linux-<arch>.tar.gz, a folder with
+# Builds the release bundle: .build-bundle/dist/testbed-<version>-linux-<arch>.tar.gz, a folder with
 #   bin/testbed (release, --static-swift-stdlib, SQLite linked in), bin/<its resources> (the dashboard),
 #   models/ (the demonstration models), systemd/ (unit and settings file), README.md, VERSION.
 # It needs no Swift on the machine it runs on, only Debian's libopenblas0 beyond a minimal Debian:
 # scripts/bundle-test.sh proves that in a debootstrapped chroot. The build has its own scratch path
-# (.build-bundle), so .build is left alone. Prints the tarball's path as its last line.
+# (.build-bundle), so .build is left alone. Prints the tarball's path as its last line. dist/ holds
+# only tarballs: it is the container image's build context (deploy/Containerfile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -74,7 +75,8 @@ if [ "$COMMIT" != unknown ] && [ -n "$(git status --porcelain --untracked-files=
 } > "$STAGE/VERSION"
 chmod -R u=rwX,go=rX "$STAGE"
 
-TARBALL="$OUT/$NAME.tar.gz"
+mkdir -p "$OUT/dist"
+TARBALL="$OUT/dist/$NAME.tar.gz"
 tar --sort=name --owner=0 --group=0 --numeric-owner -C "$OUT/stage" -czf "$TARBALL.tmp" "$NAME"
 mv "$TARBALL.tmp" "$TARBALL"
 echo "package: $(du -h "$TARBALL" | cut -f1) $TARBALL (unpacked $(du -sh "$STAGE" | cut -f1))" >&2
