@@ -47,3 +47,10 @@ check_no_server_left
 # Every fuzz target briefly, on its seeds (earlier findings among them) and what it finds in
 # 15 s: libFuzzer with the address sanitizer, on a testbed of its own in .build-fuzz.
 scripts/fuzz.sh all 15
+# The deployment files offline: the Kubernetes manifests with kubernetes-validate --strict, the
+# KServe ones against KServe's CRD schemas in ../shared/specs/kserve (.venv-deploy from PyPI).
+scripts/validate-deploy.sh
+# The release bundle (scripts/package.sh: a static build of its own in .build-bundle) in a minimal
+# Debian made by debootstrap with only libopenblas0 added (cached in .build-bundle), run in a chroot
+# and checked over HTTP: proof that it needs no Swift on the machine it is installed on.
+scripts/bundle-test.sh
