@@ -15,6 +15,27 @@ struct GradientBoostingTests {
         #expect(predictions.warnings[0] == ["x: missing value sent the way training learned for missing values"])
     }
 
+    /// LightGBM's feature_fraction: each tree splits only on its own draw of the features, the
+    /// draws differ between trees and repeat for a seed, and a fraction of 1 is the plain model.
+    @Test func eachTreeSplitsOnItsShareOfTheFeatures() throws {
+        let design = try TestData.design("Vehicle.csv", target: "Class", exclude: [])
+        let x = design.matrix
+        func fit(_ parameters: Hyperparameters, seed: UInt64 = 1) throws -> BoostedTrees {
+            try #require(try GradientBoosting.algorithm.fit(x, design.target, parameters: GradientBoosting.algorithm.resolve(parameters), seed: seed) as? BoostedTrees)
+        }
+        let perTree = Int((0.25 * Double(x.columns)).rounded())
+        let sampled = try fit(["feature_fraction": 0.25, "max_iter": 20])
+        let used = sampled.trees.map { Set($0.feature.filter { $0 >= 0 }) }
+        #expect(used.allSatisfy { !$0.isEmpty && $0.count <= perTree })
+        #expect(Set(used).count > 1, "every tree split on the same features")
+        #expect(Set(sampled.trees.flatMap { $0.feature.filter { $0 >= 0 } }).count > perTree)
+        let again = try fit(["feature_fraction": 0.25, "max_iter": 20])
+        #expect(again.predict(x).storage == sampled.predict(x).storage)
+        let whole = try fit(["max_iter": 20]), explicit = try fit(["feature_fraction": 1, "max_iter": 20])
+        #expect(whole.predict(x).storage == explicit.predict(x).storage)
+        #expect(throws: TestbedError.self) { try GradientBoosting.algorithm.resolve(["feature_fraction": 0]) }
+    }
+
     @Test func earlyStoppingHoldsOutRowsAndStops() throws {
         let design = try TestData.design("Vehicle.csv", target: "Class", exclude: [])
         let x = design.matrix

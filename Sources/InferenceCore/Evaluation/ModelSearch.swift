@@ -42,11 +42,19 @@ public struct ModelSearch: Sendable {
     static let likelyEnsembleMembers = 5
 
     /// What an ensemble of members taking `secondsPerFold` each costs to finish: each fitted on
-    /// the search's rows (for the held-out figure) and on every row (a fold's fit on more rows),
-    /// and predicting the held-out rows once per shuffled feature for the importances, about
-    /// three folds' time each.
-    public static func ensembleSeconds(_ secondsPerFold: [Double]) -> Double {
-        3 * secondsPerFold.reduce(0, +)
+    /// the search's rows (for the held-out figure) and on every row, each `fitScale` times a
+    /// fold's fit (the rows of a whole fit over a fold's training rows: about 1.6 for five random
+    /// folds, more for time-ordered ones, whose early folds train on few rows), and the held-out
+    /// rows' predictions for the importances, about half a fold's time.
+    public static func ensembleSeconds(_ secondsPerFold: [Double], fitScale: Double) -> Double {
+        (2 * fitScale + 0.5) * secondsPerFold.reduce(0, +)
+    }
+
+    /// A fit on `rows` rows over one on a fold's training rows, for judging what a fit costs
+    /// from the folds' times.
+    static func fitScale(rows: Int, folds: [Fold]) -> Double {
+        let training = Double(folds.reduce(0) { $0 + $1.train.count }) / Double(max(folds.count, 1))
+        return max(Double(rows) / max(training, 1), 1)
     }
 
     /// What cross-validated permutation importances cost for a model whose predictions of one

@@ -22,8 +22,11 @@ enum SearchSpace {
             let minLeaf = local ? draw.step(best!["min_samples_leaf"] ?? 20, 1...leafCap, spread: 0.5) : draw.logUniform(1...leafCap)
             var l2 = draw.uniform() < 0.3 ? 0 : draw.logUniform(1e-3...10)
             if local, let previous = best!["l2_regularization"] { l2 = previous > 0 ? draw.step(previous, 1e-3...10, spread: 1) : l2 }
+            let fractions: [Double] = [0.5, 0.7, 0.85, 1]
+            let fraction = local ? draw.neighbour(of: best!["feature_fraction"] ?? 1, in: fractions) : draw.pick(fractions)
             var parameters: Hyperparameters = ["learning_rate": rounded(learningRate), "max_leaf_nodes": leaves.rounded(),
-                                               "min_samples_leaf": minLeaf.rounded(), "l2_regularization": rounded(l2)]
+                                               "min_samples_leaf": minLeaf.rounded(), "l2_regularization": rounded(l2),
+                                               "feature_fraction": fraction]
             // Enough rows: boost until a held-out tenth stops improving. Few: that tenth is too noisy
             // to stop on, so the rounds follow the learning rate (0.1: 100 rounds).
             if rows >= 2_000 {

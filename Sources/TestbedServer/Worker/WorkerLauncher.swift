@@ -57,12 +57,26 @@ struct WorkerLauncher: Sendable {
         }
     }
 
+    /// A spare killed from outside (SIGKILL) while its request was being written, the signal
+    /// not yet delivered: it ends without a word, and its request goes to a new worker, once.
+    private struct SpareLost: Error {}
+
     private func runBlocking<Result: Codable & Sendable>(_ job: WorkerJob, requestLine: Data, timeLimit: Double,
                                                          started: (WorkerProcess) -> Void,
                                                          progress: (WorkerProgress) throws -> Void) throws -> Result {
+        do {
+            return try runOnce(job, requestLine: requestLine, timeLimit: timeLimit, useSpare: true, started: started, progress: progress)
+        } catch is SpareLost {
+            return try runOnce(job, requestLine: requestLine, timeLimit: timeLimit, useSpare: false, started: started, progress: progress)
+        }
+    }
+
+    private func runOnce<Result: Codable & Sendable>(_ job: WorkerJob, requestLine: Data, timeLimit: Double, useSpare: Bool,
+                                                     started: (WorkerProcess) -> Void,
+                                                     progress: (WorkerProgress) throws -> Void) throws -> Result {
         var arguments = ["worker", job.rawValue]
         if let limit = settings.memoryLimit { arguments += ["--memory-limit", String(limit.bytes)] }
-        let worker = try Self.start(arguments: arguments, request: requestLine)
+        let (worker, fromSpare) = try Self.start(arguments: arguments, request: requestLine, useSpare: useSpare)
         let (process, output, errors) = (worker.process, worker.output, worker.errors)
         // Kept open while the child runs: it sees end-of-file on its standard input only when
         // the server has gone, and then ends itself instead of running on unwatched.
@@ -73,8 +87,10 @@ struct WorkerLauncher: Sendable {
         var reader = WorkerOutputReader(output: output, errors: errors)
         var answer: WorkerMessage<Result>?
         var progressError: (any Error)?
+        var saidAnything = false
         let decoder = JSONDecoder()
         while let line = reader.next(until: deadline, onTimeout: process.timeOut) {
+            saidAnything = true
             guard let message = try? decoder.decode(WorkerMessage<Result>.self, from: line) else { continue }
             switch message {
             case .progress(let step):
@@ -106,6 +122,7 @@ struct WorkerLauncher: Sendable {
         default: break
         }
         if process.stopRequested { throw failure }
+        if fromSpare && !saidAnything && reader.errorTail.isEmpty && termination == .signaled(SIGKILL) { throw SpareLost() }
         failure.cause = cause(of: termination, peakBytes: peakBytes, errorText: errorText)
         throw failure
     }
@@ -151,26 +168,26 @@ struct WorkerLauncher: Sendable {
         case ready(WorkerProcess.Channels)
     }
 
-    /// The spare worker for `arguments`, or a new one, with `request` sent; then a new spare is
-    /// started for the next request, on another thread.
-    private static func start(arguments: [String], request: Data) throws -> WorkerProcess.Channels {
+    /// The spare worker for `arguments` (with `useSpare`), or a new one, with `request` sent, and
+    /// whether it was the spare; then a new spare is started for the next request, on another thread.
+    private static func start(arguments: [String], request: Data, useSpare: Bool) throws -> (WorkerProcess.Channels, fromSpare: Bool) {
         // Written while the worker may not be reading yet: it must fit in the pipe.
         guard request.count <= 65_536 else { throw StorageError("a worker request of \(request.count) bytes does not fit in a pipe") }
         defer { DispatchQueue.global().async { startSpare(arguments: arguments) } }
-        let spare = spares.withLockedValue { slots -> WorkerProcess.Channels? in
+        let spare = !useSpare ? nil : spares.withLockedValue { slots -> WorkerProcess.Channels? in
             guard case .ready(let ready) = slots[arguments] else { return nil }
             slots[arguments] = nil
             return ready
         }
         if let spare {
-            if spare.send(request) { return spare }
+            if spare.send(request) { return (spare, true) }
             // It ended while it waited (killed from outside): a new one does the work.
             spare.discard()
         }
         let worker = try WorkerProcess.spawn(executable: executable, arguments: arguments, environment: environment)
         // A worker that ended at once fails the send; how it ended is read below, as for any other.
         _ = worker.send(request)
-        return worker
+        return (worker, false)
     }
 
     private static func startSpare(arguments: [String]) {

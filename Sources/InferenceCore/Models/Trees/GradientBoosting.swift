@@ -15,6 +15,9 @@ public enum GradientBoosting {
             ParameterSpec("max_bins", default: 255, range: 2...255, integer: true),
             // -1: on when there are more than 10,000 rows (as scikit-learn's "auto"); 0 off; 1 on.
             ParameterSpec("early_stopping", default: -1, range: -1...1, integer: true),
+            // LightGBM's feature_fraction: each tree chooses its splits among this share of the
+            // features, drawn anew for every tree (at least one).
+            ParameterSpec("feature_fraction", default: 1, range: 0...1, lowerBoundExcluded: true),
         ],
         preprocessing: PreprocessingOptions(standardize: false, imputeMissing: false),
         model: BoostedTrees.self
@@ -61,11 +64,23 @@ public enum GradientBoosting {
         let grower = TreeGrower(binned: binner.binned, rowCount: training.rows, binCounts: binner.binCounts,
                                 thresholds: binner.thresholds, settings: settings)
         var gradients = [Double](repeating: 0, count: training.rows), hessians = gradients
+        let fraction = parameters["feature_fraction"] ?? 1
+        let perTree = max(1, Int((fraction * Double(x.columns)).rounded()))
+        var featureGenerator = SeededGenerator(seed: seed ^ 0xFEA7_F4AC)
+        func treeFeatures() -> [Bool]? {
+            guard perTree < x.columns else { return nil }
+            var order = Array(0..<x.columns)
+            featureGenerator.shuffle(&order)
+            var allowed = [Bool](repeating: false, count: x.columns)
+            for feature in order.prefix(perTree) { allowed[feature] = true }
+            return allowed
+        }
         for round in 0..<Int(parameters["max_iter"]!) {
             let probabilities = model.link(scores)
             for k in 0..<outputs {
                 BoostedTrees.gradients(loss, probabilities, trainTargets, output: k, outputs: outputs, into: &gradients, &hessians)
-                let tree = grower.grow(gradients: gradients, hessians: hessians, scores: &scores, stride: outputs, offset: k)
+                let tree = grower.grow(gradients: gradients, hessians: hessians, scores: &scores, stride: outputs, offset: k,
+                                       features: treeFeatures())
                 model.trees.append(tree)
                 FlatTree.accumulate([tree], validationX, into: &validationScores, stride: outputs) { _ in k }
             }

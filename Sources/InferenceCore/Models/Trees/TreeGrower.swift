@@ -75,8 +75,8 @@ struct TreeGrower {
     }
 
     /// Grows a tree over every row and adds each leaf's output to `scores[row * stride + offset]`
-    /// of the rows in it.
-    func grow(gradients: [Double], hessians: [Double], scores: inout [Double], stride: Int, offset: Int) -> FlatTree {
+    /// of the rows in it; with `features`, its splits are only on the features marked true.
+    func grow(gradients: [Double], hessians: [Double], scores: inout [Double], stride: Int, offset: Int, features: [Bool]? = nil) -> FlatTree {
         var tree = FlatTree()
         // Leaves hold ranges of this array; partitions keep rows in ascending order within them, so
         // that histograms read gradients and bins roughly in memory order.
@@ -84,7 +84,7 @@ struct TreeGrower {
         let rootHistogram = histogram(rows[...], gradients, hessians)
         let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(rootHistogram, $1) }
         var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums,
-                               histogram: rootHistogram, split: bestSplit(rootHistogram, rootSums))]
+                               histogram: rootHistogram, split: bestSplit(rootHistogram, rootSums, features: features))]
         var scratch = [Int32](repeating: 0, count: rows.count)
 
         while leaves.count < settings.maxLeafNodes {
@@ -111,8 +111,8 @@ struct TreeGrower {
             for index in largeHistogram.indices { largeHistogram[index] -= smallHistogram[index] }
             left.histogram = leftIsSmaller ? smallHistogram : largeHistogram
             right.histogram = leftIsSmaller ? largeHistogram : smallHistogram
-            left.split = bestSplit(left.histogram, left.sums)
-            right.split = bestSplit(right.histogram, right.sums)
+            left.split = bestSplit(left.histogram, left.sums, features: features)
+            right.split = bestSplit(right.histogram, right.sums, features: features)
             leaves[index] = left
             leaves.append(right)
         }
@@ -172,7 +172,7 @@ struct TreeGrower {
 
     /// The split of largest gain, trying missing values on either side; `nil` when no split
     /// gains or every split leaves a child too small.
-    private func bestSplit(_ histogram: [Double], _ total: Sums) -> Split? {
+    private func bestSplit(_ histogram: [Double], _ total: Sums, features allowedFeatures: [Bool]?) -> Split? {
         guard total.count >= 2 * settings.minSamplesLeaf else { return nil }
         let l2 = settings.l2
         func score(_ sums: Sums) -> Double { sums.gradient * sums.gradient / (sums.hessian + l2) }
@@ -180,7 +180,7 @@ struct TreeGrower {
         let parentScore = score(total)
         var best: Split?
         var bestGain = 1e-12
-        for feature in 0..<binCounts.count {
+        for feature in 0..<binCounts.count where allowedFeatures?[feature] ?? true {
             let base = offsets[feature]
             let missing = Self.sums(histogram, base + binCounts[feature])
             var left = Sums()
