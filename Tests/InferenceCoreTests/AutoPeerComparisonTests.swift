@@ -6,8 +6,9 @@ import Testing
 /// same time budget on the same outer folds: the small shared datasets of the comparison in
 /// `docs/quality-comparison.md`, whose peer figures `scripts/reference/compare_peers.py` wrote
 /// to `Fixtures/automl_peers.json`. Each outer fold trains `auto` on the other rows, as
-/// `testbed train` does, and scores it on the fold.
-@Suite("auto against FLAML and the best default peer, nested")
+/// `testbed train` does, and scores it on the fold. One dataset at a time: training runs on the
+/// test runner's threads, and four at once would starve the server tests' clients of them.
+@Suite("auto against FLAML and the best default peer, nested", .serialized)
 struct AutoPeerComparisonTests {
     struct Figure: Decodable {
         var mean: Double
