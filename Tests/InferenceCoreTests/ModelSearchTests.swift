@@ -161,6 +161,14 @@ struct ModelSearchTests {
         #expect(importance.map(\.permutation) == importance.map(\.permutation).sorted(by: >) && importance[0].permutation > 0)
     }
 
+    /// The budget sets deadlines after the search; one far beyond any run (the command line takes
+    /// any finite number) must not overflow when the time left is counted in shuffles.
+    @Test func aBudgetFarBeyondAnyRunIsCountedWithoutOverflow() throws {
+        let table = try TestData.table("Servo.csv", target: "Class")
+        let model = try TrainedModel.train(table, spec: TrainingSpec(target: "Class", algorithm: .search(), seed: 0, folds: 5), timeBudget: 1e300)
+        #expect(model.training.evaluation?.outerHoldOut != nil)
+    }
+
     @Test func throwingFromProgressStopsTraining() throws {
         struct Stop: Error {}
         let table = try TestData.table("Glass.csv", target: "Type")

@@ -93,8 +93,10 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
         let began = Date()
         let output = try predict(rows)
         let secondsPerShuffle = Date().timeIntervalSince(began) * Double(first.features.count)
-        let repeats = deadline.map { min(PermutationImportance.repeats, Int(max($0.timeIntervalSinceNow, 0) / max(secondsPerShuffle, 1e-9))) }
-            ?? PermutationImportance.repeats
+        // Compared as numbers before converting: a far deadline (a budget of 1e300 s) over a
+        // tiny shuffle time is beyond Int.
+        let affordable = deadline.map { max($0.timeIntervalSinceNow, 0) / max(secondsPerShuffle, 1e-9) } ?? .infinity
+        let repeats = affordable >= Double(PermutationImportance.repeats) ? PermutationImportance.repeats : Int(affordable)
         let scored = score(output, of: "the ensemble (its members averaged with their weights)", first, seed: seed,
                            selection: selection, holdOut: holdOut, innerMetrics: innerMetrics)
 
