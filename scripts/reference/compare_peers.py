@@ -53,7 +53,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from flaml import AutoML
-from make_fixtures import BOOLEAN, DATA, ROOT, load, preprocessor
+from make_fixtures import DATA, ROOT, load, preprocessor, typed_columns
 
 try:
     import xgboost
@@ -200,19 +200,7 @@ def python_frame(name, target, exclude):
         frame[f"{time_column} (month)"] = when.dt.month
         frame[f"{time_column} (day_of_year)"] = when.dt.day_of_year
         frame = frame.drop(columns=[time_column])
-    features = [c for c in frame.columns if c != target and c not in exclude]
-    numeric, categorical = [], []
-    for column in features:
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values):
-            numeric.append(column)
-        elif set(values.dropna().str.lower()) <= set(BOOLEAN):
-            frame[column] = values.str.lower().map(BOOLEAN)
-            numeric.append(column)
-        else:
-            frame[column] = frame[column].astype(object)
-            categorical.append(column)
-    return frame, features, numeric, categorical
+    return typed_columns(frame, target, exclude)
 
 
 def outer_splits(fold_of_row, time_ordered, has_target):

@@ -42,6 +42,12 @@ MAX_ROWS_STORED = 400  # predictions are stored for the first rows only, to keep
 def load(name, target, exclude=()):
     frame = pd.read_csv(DATA / f"{name}.csv", keep_default_na=True)
     frame = frame[frame[target].notna()].reset_index(drop=True)
+    return typed_columns(frame, target, exclude)
+
+
+def typed_columns(frame, target, exclude=()):
+    """The features of `frame` split into numeric and categorical: yes/no columns become 0/1,
+    other text becomes categories (as the testbed reads them)."""
     features = [c for c in frame.columns if c != target and c not in exclude]
     numeric, categorical = [], []
     for column in features:

@@ -71,7 +71,7 @@ public struct ModelChoice: Sendable {
         // but it may have stopped early, and the importances and checks can cost more than
         // measured. Each extra runs only while it fits (the winner's timing from its folds);
         // fitting the winner for the held-out figure and on every row always does.
-        let timing = search.flatMap { search in search.outOfFold.first { $0.candidate == search.winner } }
+        let timing = search?.winnerOutOfFold
         let folds = Double(search?.outOfFoldRows.folds.count ?? 0)
         let rowCount = prepared.table.rowCount
         let fitScale = search.map { ModelSearch.fitScale(rows: rowCount, folds: $0.outOfFoldRows.folds) } ?? 1
@@ -116,7 +116,7 @@ public struct ModelChoice: Sendable {
     }
 
     /// Greedy ensemble selection over `search`'s candidates, when it beats the best single one
-    /// and fitting its members (``ModelSearch/ensembleSeconds(_:fitScale:)``), besides the leakage checks
+    /// and fitting its members (``ModelSearch/ensembleSeconds(winnerRefit:folds:timeOrdered:memberRefits:fitScale:)``), besides the leakage checks
     /// of the best single candidate, fits in `secondsLeft`; a note says when it did not.
     private static func affordableEnsemble(_ search: ModelSearchResult, prepared: PreparedData, secondsLeft: Double,
                                            notes: inout [String]) throws -> EnsembleSelection.Result? {
@@ -126,10 +126,9 @@ public struct ModelChoice: Sendable {
         let selection = try EnsembleSelection.select(outOfFold: search.outOfFold.map(\.predictions), actual: rows.actual, task: rows.task)
         guard selection.improves else { return nil }
         let members = selection.members.map { search.outOfFold[$0.candidate] }
-        let winner = search.outOfFold.first { $0.candidate == search.winner }?.refitSeconds ?? 0
-        let checks = winner * Double(rows.folds.count + 2 + (prepared.plan.scheme == .time ? rows.folds.count : 0))
-        let fitScale = ModelSearch.fitScale(rows: prepared.table.rowCount, folds: rows.folds)
-        let needed = checks + ModelSearch.ensembleSeconds(members.map(\.refitSeconds), fitScale: fitScale)
+        let needed = ModelSearch.ensembleSeconds(winnerRefit: search.winnerOutOfFold?.refitSeconds ?? 0, folds: rows.folds.count,
+                                                 timeOrdered: prepared.plan.scheme == .time, memberRefits: members.map(\.refitSeconds),
+                                                 fitScale: ModelSearch.fitScale(rows: prepared.table.rowCount, folds: rows.folds))
         guard needed <= secondsLeft else {
             notes.append("an ensemble of \(members.count) candidates scored better out of fold (\(selection.score) against \(selection.bestSingleScore)), but fitting it needs about \(String(format: "%.1f", needed)) s and \(String(format: "%.1f", max(secondsLeft, 0))) s of the budget were left: the best single candidate is kept")
             return nil

@@ -18,6 +18,9 @@ public struct ModelSearchResult: Sendable {
     /// figure (see ``OuterHoldOut``); empty when the search saw every row.
     public var holdOutRows: [Int] = []
 
+    /// The winner's entry among ``outOfFold``, with its timing.
+    public var winnerOutOfFold: CandidateOOF? { outOfFold.first { $0.candidate == winner } }
+
     public init(leaderboard: [LeaderboardEntry], winner: Candidate, evaluation: CrossValidationResult, notes: [String],
                 outOfFold: [CandidateOOF], outOfFoldRows: OutOfFoldRows) {
         self.leaderboard = leaderboard

@@ -82,7 +82,7 @@ struct SearchSession {
     /// importances' predictions are not kept back for: they are left out when the time is short
     /// (see ``ModelChoice``), rather than shortening the search for them.
     /// An ensemble of the candidates, when it wins, needs instead the leakage checks and its
-    /// members' fits (``ModelSearch/ensembleSeconds(_:fitScale:)``), of the best few so far; the larger is kept.
+    /// members' fits (``ModelSearch/ensembleSeconds(winnerRefit:folds:timeOrdered:memberRefits:fitScale:)``), of the best few so far; the larger is kept.
     var reserve: Double {
         guard let best = bestIndex.map({ finished[$0] }) else { return 0 }
         let timeChecks = base.plan.scheme == .time ? folds.count : 0
@@ -90,8 +90,9 @@ struct SearchSession {
         let likelyMembers = finished.sorted { ModelSearch.rankingKey($0.entry.metrics, task: task) < ModelSearch.rankingKey($1.entry.metrics, task: task) }
             .prefix(ModelSearch.likelyEnsembleMembers).map(\.refitSeconds)
         // The final fits are on every row: the search's and, usually, a held-out fifth more.
-        let fitScale = 1.25 * ModelSearch.fitScale(rows: base.table.rowCount, folds: folds)
-        let ensemble = best.refitSeconds * Double(folds.count + 2 + timeChecks) + ModelSearch.ensembleSeconds(likelyMembers, fitScale: fitScale)
+        let ensemble = ModelSearch.ensembleSeconds(winnerRefit: best.refitSeconds, folds: folds.count, timeOrdered: timeChecks > 0,
+                                                   memberRefits: likelyMembers,
+                                                   fitScale: 1.25 * ModelSearch.fitScale(rows: base.table.rowCount, folds: folds))
         return max(single, ensemble)
     }
 

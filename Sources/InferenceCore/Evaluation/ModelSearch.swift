@@ -41,13 +41,15 @@ public struct ModelSearch: Sendable {
     /// How many of the best candidates the search keeps time for as an ensemble's members.
     static let likelyEnsembleMembers = 5
 
-    /// What an ensemble of members taking `secondsPerFold` each costs to finish: each fitted on
-    /// the search's rows (for the held-out figure) and on every row, each `fitScale` times a
-    /// fold's fit (the rows of a whole fit over a fold's training rows: about 1.6 for five random
-    /// folds, more for time-ordered ones, whose early folds train on few rows), and the held-out
-    /// rows' predictions for the importances, about half a fold's time.
-    public static func ensembleSeconds(_ secondsPerFold: [Double], fitScale: Double) -> Double {
-        (2 * fitScale + 0.5) * secondsPerFold.reduce(0, +)
+    /// What saving an ensemble costs after the search: the best single candidate's leakage checks
+    /// (`winnerRefit` seconds per fit: folds + 2 fits, and folds more for the comparison of
+    /// time-ordered folds with random ones), then every member, taking `memberRefits` seconds per
+    /// fold's fit, fitted on the search's rows (for the held-out figure) and on every row, each
+    /// `fitScale` times a fold's fit (the rows of a whole fit over a fold's training rows: about
+    /// 1.6 for five random folds, more for time-ordered ones, whose early folds train on few
+    /// rows), and the held-out rows' predictions for the importances, about half a fold's time.
+    static func ensembleSeconds(winnerRefit: Double, folds: Int, timeOrdered: Bool, memberRefits: [Double], fitScale: Double) -> Double {
+        winnerRefit * Double(folds + 2 + (timeOrdered ? folds : 0)) + (2 * fitScale + 0.5) * memberRefits.reduce(0, +)
     }
 
     /// A fit on `rows` rows over one on a fold's training rows, for judging what a fit costs

@@ -73,22 +73,13 @@ public struct OuterHoldOut: Sendable, Codable, Equatable {
         guard let first = members.first?.prepared else {
             throw TestbedError(.invalidParameter, "an ensemble needs at least one member to be scored")
         }
-        let fitted = try members.map { member in
+        // Fitted on the search's rows, and averaged as the saved ensemble averages.
+        let ensemble = Ensemble(members: try members.map { member in
             let (preprocessor, model) = try member.prepared.fit(rows: selection, parameters: member.parameters, seed: seed)
-            return (preprocessor: preprocessor, model: model, weight: member.weight)
-        }
-        func predict(_ rows: DataTable) throws -> Matrix {
-            var average: Matrix?
-            for member in fitted {
-                let output = try member.model.checkedPredict(member.preprocessor.transform(rows))
-                if average == nil { average = Matrix(rows: output.rows, columns: output.columns) }
-                guard average!.rows == output.rows, average!.columns == output.columns else {
-                    throw TestbedError(.shapeMismatch, "ensemble members predict \(average!.columns) and \(output.columns) columns")
-                }
-                for index in output.storage.indices { average!.storage[index] += member.weight * output.storage[index] }
-            }
-            return average!
-        }
+            return EnsembleMember(algorithm: member.prepared.algorithm.name, parameters: member.parameters, weight: member.weight,
+                                  preprocessor: preprocessor, model: model)
+        })
+        func predict(_ rows: DataTable) throws -> Matrix { try ensemble.predict(rows) }
         let rows = first.table.selectingRows(holdOut)
         let began = Date()
         let output = try predict(rows)
