@@ -23,13 +23,25 @@ struct IsolationTests {
     /// Resources that exist nowhere.
     static let nobody = Owner(tenant: "no-such-tenant", key: "", keyID: "0000", dataset: "no-such-dataset", job: "no-such-job", model: "no-such-model")
 
+    /// The routes the router serves; synchronous, so that parameterized tests can take them as arguments.
     static func routes() throws -> [(method: String, path: String)] {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<[(method: String, path: String)], any Error> = .failure(ServerFailure("not run"))
+        Task {
+            do { result = .success(try await servedRoutes()) } catch { result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return try result.get()
+    }
+
+    private static func servedRoutes() async throws -> [(method: String, path: String)] {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) }
         configuration.modelsDirectory = ServerProcess.repositoryRoot.appendingPathComponent("models").path
         configuration.adminKey = "admin"
-        let services = try TestbedApplication.makeServices(configuration, logger: Logger(label: "test"))
+        let services = try await TestbedApplication.makeServices(configuration, logger: Logger(label: "test"))
         let router = try TestbedApplication.makeRouter(services, metrics: PrometheusCollectorRegistry())
         return router.routes.map { ($0.method.rawValue, $0.path.description) }
     }

@@ -14,7 +14,7 @@ struct MigrationTests {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         do {
             let queue = try DatabaseQueue(path: path)
-            try MetadataStore.migrator.migrate(queue, upTo: "v1: tenants, keys, datasets, jobs, models, audit log")
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v1: tenants, keys, datasets, jobs, models, audit log")
             try queue.write { db in
                 try db.execute(sql: "INSERT INTO tenant (id, displayName, createdAt) VALUES ('shop', 'Shop', '2026-11-01 10:00:00.000')")
                 for (id, algorithm, task) in [("a", "auto", nil), ("b", "gbdt,ridge", "regression"), ("c", "knn", "classification")] as [(String, String, String?)] {
@@ -26,7 +26,7 @@ struct MigrationTests {
                 }
             }
         }
-        let store = try MetadataStore(path: path)
+        let store = try SQLiteStore(path: path)
         let jobs = try store.pool.read { try JobRecord.order(Column("id")).fetchAll($0) }
         #expect(jobs.map(\.algorithm) == [.search(), .search(families: ["gbdt", "ridge"]), .named("knn")])
         #expect(jobs.map(\.task) == [nil, .regression, .classification])
@@ -40,7 +40,7 @@ struct MigrationTests {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         do {
             let queue = try DatabaseQueue(path: path)
-            try MetadataStore.migrator.migrate(queue, upTo: "v2: a job's split scheme and interval coverage")
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v2: a job's split scheme and interval coverage")
             try queue.write { db in
                 try db.execute(sql: "INSERT INTO tenant (id, displayName, createdAt) VALUES ('shop', 'Shop', '2026-11-01 10:00:00.000')")
                 for name in ["rise", "glass"] {
@@ -51,7 +51,7 @@ struct MigrationTests {
                 }
             }
         }
-        let store = try MetadataStore(path: path)
+        let store = try SQLiteStore(path: path)
         let (models, series, tenant) = try store.pool.read { db in
             (try ModelRecord.order(Column("name")).fetchAll(db), try ModelSeriesRecord.order(Column("name")).fetchAll(db), try TenantRecord.fetchOne(db, key: "shop"))
         }

@@ -14,7 +14,7 @@ struct OperationsTests {
         configuration.dataDirectory = directory
         configuration.modelsDirectory = ServerProcess.repositoryRoot.appendingPathComponent("models").path
         configuration.adminKey = "admin"
-        let services = try TestbedApplication.makeServices(configuration, logger: Logger(label: "test"))
+        let services = try await TestbedApplication.makeServices(configuration, logger: Logger(label: "test"))
         let router = try TestbedApplication.makeRouter(services, metrics: PrometheusCollectorRegistry())
         // HEAD is answered wherever GET is (the router adds it), and described once, in the document's introduction.
         let served = Set(router.routes.filter { $0.method != .head }.map { "\($0.method.rawValue) \($0.path.description)" })

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import InferenceCore
 import NIOPosix
@@ -38,9 +37,7 @@ struct DatasetRoutes {
         }
         router.get("datasets") { _, context -> [DatasetView] in
             let tenant = try context.tenant()
-            return try await services.store.pool.read { db in
-                try DatasetRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db)
-            }.map { try DatasetView($0, withProfile: false) }
+            return try await services.store.datasets(of: tenant).map { try DatasetView($0, withProfile: false) }
         }
         router.get("datasets/{id}") { _, context -> DatasetView in
             try DatasetView(try await find(context.parameters.require("id"), tenant: context.tenant()), withProfile: true)
@@ -48,10 +45,7 @@ struct DatasetRoutes {
         router.delete("datasets/{id}") { _, context -> HTTPResponse.Status in
             let tenant = try context.tenant()
             let record = try await find(context.parameters.require("id"), tenant: tenant)
-            try await services.store.pool.write { db in
-                _ = try DatasetRecord.deleteOne(db, key: record.id)
-                try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "dataset.deleted", subject: record.id)
-            }
+            try await services.store.deleteDataset(record.id, of: tenant)
             services.files.remove(services.files.datasetPath(record.fileName))
             return .noContent
         }
@@ -59,11 +53,7 @@ struct DatasetRoutes {
 
     /// The tenant's dataset `id`, or 404 as if no such dataset existed anywhere.
     func find(_ id: String, tenant: String) async throws -> DatasetRecord {
-        guard let record = try await services.store.pool.read({ db in
-            try DatasetRecord.filter(key: id).filter(Column("tenantId") == tenant).fetchOne(db)
-        }) else {
-            throw APIError.notFound("there is no dataset '\(id.clipped())'; GET /api/v1/datasets lists yours")
-        }
+        guard let record = try await services.store.dataset(id, of: tenant) else { throw StoreError.notFound(.dataset(id)) }
         return record
     }
 
@@ -101,10 +91,7 @@ struct DatasetRoutes {
                                        profile: profile, createdAt: Date())
             try file.commit(to: services.files.datasetPath(record.fileName))
             do {
-                try await services.store.pool.write { db in
-                    try record.insert(db)
-                    try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "dataset.uploaded", subject: id)
-                }
+                try await services.store.addDataset(record)
             } catch {
                 services.files.remove(services.files.datasetPath(record.fileName))
                 throw error

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import InferenceCore
 
@@ -113,15 +112,11 @@ struct JobRoutes {
         }
         router.get("jobs") { _, context -> [JobView] in
             let tenant = try context.tenant()
-            return try await services.store.pool.read { db in
-                try JobRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db)
-            }.map(JobView.init)
+            return try await services.store.jobs(of: tenant).map(JobView.init)
         }
         router.get("jobs/{id}") { _, context -> JobView in
             let (tenant, id) = (try context.tenant(), try context.parameters.require("id"))
-            guard let job = try await services.store.pool.read({ db in
-                try JobRecord.filter(key: id).filter(Column("tenantId") == tenant).fetchOne(db)
-            }) else { throw APIError.notFound("there is no job '\(id.clipped())'; GET /api/v1/jobs lists yours") }
+            guard let job = try await services.store.job(id, of: tenant) else { throw StoreError.notFound(.job(id)) }
             return JobView(job)
         }
         router.post("models/{name}/retrain") { request, context -> Created<JobView> in
@@ -151,7 +146,7 @@ struct JobRoutes {
         guard let record = served.record else {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only (train your own from its data)")
         }
-        guard let jobID = record.jobId, let job = try await services.store.pool.read({ try JobRecord.fetchOne($0, key: jobID) }) else {
+        guard let jobID = record.jobId, let job = try await services.store.job(jobID, of: nil) else {
             throw APIError.conflict("version \(served.version) of '\(name.clipped())' has no training job on record to repeat; create a job with model_name '\(name.clipped())' instead")
         }
         // The serving version's task, not the one the new upload would suggest.
@@ -273,15 +268,11 @@ struct JobRoutes {
             }
             return requested
         }
-        return try await services.store.pool.read { db in
-            // Jobs still queued or running have claimed their names too.
-            let claimed = Set(try JobRecord.filter(Column("tenantId") == tenant && ["queued", "running"].contains(Column("state")))
-                .fetchAll(db).map(\.modelName))
-            func taken(_ name: String) throws -> Bool { try claimed.contains(name) || registry.isNameTaken(name, by: tenant, in: db) }
-            let base = String("\(dataset.name)-\(target)".map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" }.prefix(56))
-            var name = base, suffix = 2
-            while try taken(name) { name = "\(base)-\(suffix)"; suffix += 1 }
-            return name
-        }
+        // Jobs still queued or running have claimed their names too.
+        let taken = try await services.store.modelNamesInUse(by: tenant).union(registry.demonstrationNames)
+        let base = String("\(dataset.name)-\(target)".map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" }.prefix(56))
+        var name = base, suffix = 2
+        while taken.contains(name) { name = "\(base)-\(suffix)"; suffix += 1 }
+        return name
     }
 }

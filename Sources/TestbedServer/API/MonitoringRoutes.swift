@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import InferenceCore
 
@@ -142,9 +141,7 @@ struct MonitoringRoutes {
         }
         router.get("settings") { _, context -> RetentionView in
             let tenant = try context.tenant()
-            guard let record = try await services.store.pool.read({ try TenantRecord.fetchOne($0, key: tenant) }) else {
-                throw APIError.notFound("there is no tenant '\(tenant.clipped())'")
-            }
+            guard let record = try await services.store.tenant(tenant) else { throw StoreError.notFound(.tenant(tenant)) }
             return RetentionView(predictionRetentionDays: record.predictionRetentionDays, logInputs: record.logInputs)
         }
         router.put("settings") { request, context -> RetentionView in
@@ -154,15 +151,7 @@ struct MonitoringRoutes {
             if let days = change.predictionRetentionDays, !(1...3_650).contains(days) {
                 throw APIError.badRequest("prediction_retention_days == \(days); expected 1 to 3650", code: "invalid_parameter")
             }
-            let record = try await services.store.pool.write { db -> TenantRecord in
-                guard var record = try TenantRecord.fetchOne(db, key: tenant) else { throw APIError.notFound("there is no tenant '\(tenant.clipped())'") }
-                record.predictionRetentionDays = change.predictionRetentionDays ?? record.predictionRetentionDays
-                record.logInputs = change.logInputs ?? record.logInputs
-                try record.update(db)
-                try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "settings.changed",
-                                        subject: "prediction_retention_days=\(record.predictionRetentionDays) log_inputs=\(record.logInputs)")
-                return record
-            }
+            let record = try await services.store.updateSettings(of: tenant, retentionDays: change.predictionRetentionDays, logInputs: change.logInputs)
             services.monitoring.setLogInputs(record.logInputs, tenant: tenant)
             return RetentionView(predictionRetentionDays: record.predictionRetentionDays, logInputs: record.logInputs)
         }
@@ -175,10 +164,7 @@ struct MonitoringRoutes {
 
     private func monitoring(_ served: ServedModel, tenant: String, servingVersion: Int) async throws -> MonitoringView {
         let settings = services.monitoring.settings
-        let records = try await services.store.pool.read { db in
-            try MonitoringWindowRecord.filter(Column("tenantId") == tenant && Column("modelName") == served.name && Column("version") == served.version)
-                .order(Column("startedAt").desc).limit(Self.maxWindows).fetchAll(db)
-        }
+        let records = try await services.store.monitoringWindows(of: served.name, version: served.version, tenant: tenant, limit: Self.maxWindows)
         let decoder = JSONDecoder()
         var windows = try records.reversed().map { MonitoringWindow(counts: try decoder.decode(DriftCounts.self, from: $0.counts), startedAt: $0.startedAt, endedAt: $0.endedAt) }
         if let open = services.monitoring.openWindow(tenant: tenant, name: served.name, version: served.version) { windows.append(open) }
@@ -242,10 +228,7 @@ struct MonitoringRoutes {
     /// `served`'s live quality from the outcomes reported for its predictions, newest first.
     private func liveQuality(of served: ServedModel, tenant: String) async throws -> LiveQuality {
         let latest = services.monitoring.settings.liveOutcomes
-        let records = try await services.store.pool.read { db in
-            try OutcomeRecord.filter(Column("tenantId") == tenant && Column("modelName") == served.name && Column("version") == served.version)
-                .order(Column("predictedAt").desc).limit(max(latest, Self.maxOutcomesRead)).fetchAll(db)
-        }
+        let records = try await services.store.outcomes(of: served.name, version: served.version, tenant: tenant, limit: max(latest, Self.maxOutcomesRead))
         let decoder = JSONDecoder()
         let outcomes = records.compactMap { record -> LiveQuality.Outcome? in
             guard let predicted = try? decoder.decode(LoggedPrediction.self, from: record.predicted),
@@ -313,22 +296,8 @@ struct MonitoringRoutes {
         } else {
             records = try await rows(body.rows ?? [], served: served, tenant: tenant)
         }
-        let (replaced, versions) = try await services.store.pool.write { db -> (Int, [Int]) in
-            let versions = Set(records.map(\.version)).sorted()
-            // A version deleted since its predictions were found takes its outcomes with it.
-            if !served.isDemonstration, let gone = try versions.first(where: { version in
-                try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == served.name && Column("version") == version).fetchCount(db) == 0
-            }) {
-                throw APIError.conflict("version \(gone) of '\(served.name.clipped())' was deleted meanwhile; its predictions and outcomes went with it")
-            }
-            var replaced = 0
-            for record in records {
-                if try OutcomeRecord.exists(db, key: ["tenantId": tenant, "predictionId": record.predictionId]) { replaced += 1 }
-                try record.save(db)
-            }
-            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.feedback", subject: "\(served.name): \(records.count) outcomes")
-            return (replaced, versions)
-        }
+        // A version deleted since its predictions were found takes its outcomes with it.
+        let (replaced, versions) = try await services.store.saveOutcomes(records, of: served.name, tenant: tenant, checkVersions: !served.isDemonstration)
         var live: [LiveQuality] = []
         for version in versions {
             let versioned = try await services.registry.find(served.name, version: version, for: tenant)

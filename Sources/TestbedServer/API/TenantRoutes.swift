@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 
 /// Admin routes: tenants (one per SME pilot), their keys, and the audit log.
@@ -61,57 +60,35 @@ struct TenantRoutes {
                 throw APIError.conflict("a tenant '\(body.id.clipped())' was deleted moments ago; its requests still in flight are being dropped, so the id can be given again after \(Int(MonitoringService.quarantine)) seconds")
             }
             let tenant = TenantRecord(id: body.id, displayName: body.displayName ?? body.id, createdAt: Date())
-            let (key, record) = try await services.store.pool.write { db in
-                guard try TenantRecord.fetchOne(db, key: tenant.id) == nil else {
-                    throw APIError.conflict("a tenant '\(tenant.id.clipped())' already exists; issue it a new key with POST /api/v1/tenants/\(tenant.id)/keys")
-                }
-                try tenant.insert(db)
-                try MetadataStore.audit(db, tenant: tenant.id, actor: "admin", action: "tenant.created", subject: tenant.id)
-                return try services.keys.issue(for: tenant.id, in: db)
-            }
+            let (key, record) = KeyRing.newKey(for: tenant.id)
+            try await services.store.createTenant(tenant, key: record)
             services.keys.activate(record)
             return Created(body: IssuedKey(tenant: tenant.id, keyID: key.id, apiKey: key.token))
         }
         router.get("me") { _, context -> Identity in
             guard case .tenant(let id, let keyID)? = context.caller else { return Identity(role: "admin") }
-            let tenant = try await services.store.pool.read { db in try TenantRecord.fetchOne(db, key: id) }
+            let tenant = try await services.store.tenant(id)
             return Identity(role: "tenant", tenant: id, displayName: tenant?.displayName, keyID: keyID)
         }
         router.get("tenants") { _, context -> [TenantView] in
             try context.requireAdmin()
-            return try await services.store.pool.read { db in
-                let keys = Dictionary(grouping: try APIKeyRecord.order(Column("createdAt")).fetchAll(db), by: \.tenantId)
-                return try TenantRecord.order(Column("createdAt")).fetchAll(db).map { tenant in
-                    TenantView(id: tenant.id, displayName: tenant.displayName, createdAt: tenant.createdAt,
-                               keys: (keys[tenant.id] ?? []).map { .init(id: $0.id, createdAt: $0.createdAt, revokedAt: $0.revokedAt) })
-                }
+            return try await services.store.tenantsWithKeys().map { tenant, keys in
+                TenantView(id: tenant.id, displayName: tenant.displayName, createdAt: tenant.createdAt,
+                           keys: keys.map { .init(id: $0.id, createdAt: $0.createdAt, revokedAt: $0.revokedAt) })
             }
         }
         router.post("tenants/{tenant}/keys") { _, context -> Created<IssuedKey> in
             try context.requireAdmin()
             let tenant = try context.parameters.require("tenant")
-            let (key, record) = try await services.store.pool.write { db in
-                guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant.clipped())'") }
-                let issued = try services.keys.issue(for: tenant, in: db)
-                try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "key.issued", subject: issued.1.id)
-                return issued
-            }
+            let (key, record) = KeyRing.newKey(for: tenant)
+            try await services.store.addKey(record)
             services.keys.activate(record)
             return Created(body: IssuedKey(tenant: tenant, keyID: key.id, apiKey: key.token))
         }
         router.delete("tenants/{tenant}/keys/{key}") { _, context -> HTTPResponse.Status in
             try context.requireAdmin()
             let (tenant, keyID) = (try context.parameters.require("tenant"), try context.parameters.require("key"))
-            try await services.store.pool.write { db in
-                guard var key = try APIKeyRecord.filter(key: keyID).filter(Column("tenantId") == tenant).fetchOne(db) else {
-                    throw APIError.notFound("tenant '\(tenant.clipped())' has no key '\(keyID.clipped())'")
-                }
-                if key.revokedAt == nil {
-                    key.revokedAt = Date()
-                    try key.update(db)
-                    try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "key.revoked", subject: keyID)
-                }
-            }
+            try await services.store.revokeKey(keyID, of: tenant)
             services.keys.revoke(keyID)
             return .noContent
         }
@@ -128,10 +105,8 @@ struct TenantRoutes {
                 }
                 return limit
             } ?? 100
-            return try await services.store.pool.read { db in
-                try AuditRecord.order(Column("id").desc).limit(limit).fetchAll(db).map {
-                    AuditView(id: $0.id!, at: $0.at, tenant: $0.tenantId, actor: $0.actor, action: $0.action, subject: $0.subject)
-                }
+            return try await services.store.auditLog(limit: limit).map {
+                AuditView(id: $0.id ?? 0, at: $0.at, tenant: $0.tenantId, actor: $0.actor, action: $0.action, subject: $0.subject)
             }
         }
     }
@@ -142,22 +117,11 @@ struct TenantRoutes {
     /// nothing new arrives while it goes. Refused while a job of it is queued or running, whose
     /// training process would otherwise write for a tenant that is gone.
     private func deleteTenant(_ tenant: String) async throws {
-        let keys = try await services.store.pool.read { db in try APIKeyRecord.filter(Column("tenantId") == tenant).fetchAll(db) }
+        let keys = try await services.store.keys(of: tenant)
         for key in keys { services.keys.remove(key.id) }
         let (datasets, models): ([String], [String])
         do {
-            (datasets, models) = try await services.store.pool.write { db -> ([String], [String]) in
-                guard try TenantRecord.fetchOne(db, key: tenant) != nil else { throw APIError.notFound("there is no tenant '\(tenant.clipped())'") }
-                let active = try JobRecord.filter(Column("tenantId") == tenant && ["queued", "running"].contains(Column("state"))).fetchCount(db)
-                guard active == 0 else {
-                    throw APIError.conflict("tenant '\(tenant.clipped())' has \(active) queued or running job\(active == 1 ? "" : "s"); cancel \(active == 1 ? "it" : "them") first (POST /api/v1/jobs/{id}/cancel with the tenant's key)")
-                }
-                let datasets = try DatasetRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.fileName)
-                let models = try ModelRecord.filter(Column("tenantId") == tenant).fetchAll(db).map(\.fileName)
-                _ = try TenantRecord.deleteOne(db, key: tenant)
-                try MetadataStore.audit(db, tenant: tenant, actor: "admin", action: "tenant.deleted", subject: tenant)
-                return (datasets, models)
-            }
+            (datasets, models) = try await services.store.deleteTenant(tenant)
         } catch {
             for key in keys { services.keys.restore(key) }
             throw error

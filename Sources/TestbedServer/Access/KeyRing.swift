@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import NIOConcurrencyHelpers
 
 /// Who is calling: the hub's administrator or one tenant, through one of its keys.
@@ -20,9 +19,8 @@ final class KeyRing: Sendable {
     private let adminDigest: Data
     private let entries: NIOLockedValueBox<[String: Entry]>
 
-    init(adminKey: String, store: MetadataStore) throws {
+    init(adminKey: String, keys records: [APIKeyRecord]) {
         adminDigest = APIKey.digest(adminKey)
-        let records = try store.pool.read { try APIKeyRecord.fetchAll($0) }
         entries = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: records.map {
             ($0.id, Entry(tenantID: $0.tenantId, digest: $0.secretDigest, revoked: $0.revokedAt != nil))
         }))
@@ -40,15 +38,13 @@ final class KeyRing: Sendable {
         return .success(.tenant(id: entry.tenantID, keyID: key.id))
     }
 
-    /// Stores a new key for `tenant` and returns it; the secret exists only in the return value.
-    func issue(for tenant: String, in db: Database) throws -> (APIKey, APIKeyRecord) {
+    /// A new key for `tenant` and the record to store; the secret exists only in the key.
+    static func newKey(for tenant: String) -> (APIKey, APIKeyRecord) {
         let key = APIKey.generate()
-        let record = APIKeyRecord(id: key.id, tenantId: tenant, secretDigest: key.digest, createdAt: Date(), revokedAt: nil)
-        try record.insert(db)
-        return (key, record)
+        return (key, APIKeyRecord(id: key.id, tenantId: tenant, secretDigest: key.digest, createdAt: Date(), revokedAt: nil))
     }
 
-    /// Makes a key stored by ``issue(for:in:)`` usable, once its transaction has committed.
+    /// Makes a key from ``newKey(for:)`` usable, once it is stored.
     func activate(_ record: APIKeyRecord) {
         entries.withLockedValue { $0[record.id] = Entry(tenantID: record.tenantId, digest: record.secretDigest, revoked: false) }
     }

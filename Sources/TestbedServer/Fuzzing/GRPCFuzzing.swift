@@ -31,7 +31,11 @@ struct GRPCFuzzing {
         configuration.monitoring.enabled = false
         var logger = Logger(label: "fuzz")
         logger.logLevel = .critical
-        service = InferenceGRPCService(services: try TestbedApplication.makeServices(configuration, logger: logger))
+        let configured = configuration
+        guard let services = waitForAsync({ try await TestbedApplication.makeServices(configured, logger: logger) }) else {
+            throw StorageError("cannot open the fuzz target's data directory \(configuration.dataDirectory)")
+        }
+        service = InferenceGRPCService(services: services)
         names = models.map(\.name)
     }
 

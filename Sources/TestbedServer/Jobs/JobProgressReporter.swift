@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import InferenceCore
 import NIOConcurrencyHelpers
 
@@ -21,13 +20,16 @@ final class JobProgressReporter: Sendable {
         var worker: WorkerProcess?
         var leaderboard: [LeaderboardEntry] = []
         var lastWrite = Date.distantPast
+        /// The latest step not yet written, and whether a writer is at work.
+        var pending: Progress?
+        var writing = false
     }
 
     let jobID: String
-    private let store: MetadataStore
+    private let store: any MetadataStore
     private let state = NIOLockedValueBox(State())
 
-    init(jobID: String, store: MetadataStore) {
+    init(jobID: String, store: any MetadataStore) {
         self.jobID = jobID
         self.store = store
     }
@@ -55,21 +57,39 @@ final class JobProgressReporter: Sendable {
     }
 
     /// Records one step of the training; throws once the job is to stop, which ends training
-    /// done in the server's own threads (`--work-in-process`) at this step.
+    /// done in the server's own threads (`--work-in-process`) at this step. The write happens
+    /// off this thread: a slow database never holds training back, and only the latest step
+    /// waiting is written.
     func report(_ step: TrainingProgress) throws {
         if let stop = stopReason { throw stop }
-        let (write, leaderboard): (Bool, [LeaderboardEntry]) = state.withLockedValue { state in
+        let startWriter: Bool = state.withLockedValue { state in
             if let entry = step.finished { state.leaderboard.append(entry) }
             let now = Date()
-            let write = step.finished != nil || now.timeIntervalSince(state.lastWrite) >= 0.25
-            if write { state.lastWrite = now }
-            return (write, state.leaderboard)
+            guard step.finished != nil || now.timeIntervalSince(state.lastWrite) >= 0.25 else { return false }
+            state.lastWrite = now
+            state.pending = Progress(fraction: min(max(step.fraction, 0), 1), message: step.message, leaderboard: state.leaderboard)
+            defer { state.writing = true }
+            return !state.writing
         }
-        guard write else { return }
-        let board = leaderboard.isEmpty ? nil : try JSONEncoder().encode(leaderboard)
-        try store.pool.write { db in
-            try db.execute(sql: "UPDATE job SET progress = ?, message = ?, leaderboard = ? WHERE id = ? AND state = 'running'",
-                           arguments: [min(max(step.fraction, 0), 1), step.message, board, self.jobID])
+        if startWriter { Task { await writePending() } }
+    }
+
+    private struct Progress {
+        var fraction: Double
+        var message: String
+        var leaderboard: [LeaderboardEntry]
+    }
+
+    /// Writes what waits until nothing does; one writer at a time, so that writes land in order.
+    private func writePending() async {
+        while let progress = state.withLockedValue({ state -> Progress? in
+            defer { state.pending = nil }
+            if state.pending == nil { state.writing = false }
+            return state.pending
+        }) {
+            let board = progress.leaderboard.isEmpty ? nil : try? JSONEncoder().encode(progress.leaderboard)
+            // Progress is advisory: a failed write is followed by the next step's.
+            try? await store.recordProgress(of: jobID, fraction: progress.fraction, message: progress.message, leaderboard: board)
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import InferenceCore
 import Logging
 import Metrics
@@ -16,7 +15,7 @@ import ServiceLifecycle
 /// and run after the next start. A job found `running` at start (the server died) is marked
 /// `interrupted` as well: never left looking alive.
 actor JobService: Service {
-    private let store: MetadataStore
+    private let store: any MetadataStore
     private let files: FileStore
     private let registry: ModelRegistry
     private let concurrency: Int
@@ -31,7 +30,7 @@ actor JobService: Service {
     private var stopping = false
     private let queueLength = Gauge(label: "testbed_job_queue_length")
 
-    init(store: MetadataStore, files: FileStore, registry: ModelRegistry, concurrency: Int, maxJobsPerTenant: Int,
+    init(store: any MetadataStore, files: FileStore, registry: ModelRegistry, concurrency: Int, maxJobsPerTenant: Int,
          workers: WorkerSettings, logger: Logger) {
         self.store = store
         self.files = files
@@ -64,15 +63,7 @@ actor JobService: Service {
 
     /// Stores a new job and queues it; refused when the tenant already has its limit of jobs.
     func submit(_ job: JobRecord) async throws {
-        let limit = maxJobsPerTenant
-        try await store.pool.write { db in
-            let active = try JobRecord.filter(Column("tenantId") == job.tenantId && ["queued", "running"].contains(Column("state"))).fetchCount(db)
-            guard active < limit else {
-                throw APIError.tooManyRequests("this tenant already has \(active) queued or running job\(active == 1 ? "" : "s") (the limit is \(limit)); wait for one to finish or cancel one", retryAfter: 10)
-            }
-            try job.insert(db)
-            try MetadataStore.audit(db, tenant: job.tenantId, actor: job.tenantId, action: "job.created", subject: job.id)
-        }
+        try await store.submitJob(job, activeLimit: maxJobsPerTenant)
         waiting.append(job.id)
         queueLength.record(waiting.count)
         logger.info("job queued", metadata: ["job": "\(job.id)", "tenant": "\(job.tenantId)"])
@@ -81,25 +72,7 @@ actor JobService: Service {
 
     /// Cancels a queued job at once, or stops a running one's training process.
     func cancel(_ jobID: String, tenant: String) async throws -> JobRecord {
-        let job = try await store.pool.write { db -> JobRecord in
-            guard var job = try JobRecord.filter(Column("tenantId") == tenant).filter(key: jobID).fetchOne(db) else {
-                throw APIError.notFound("there is no job '\(jobID.clipped())'")
-            }
-            guard !job.state.isFinal else {
-                throw APIError.conflict("the job has already finished (\(job.state.rawValue)); nothing to cancel")
-            }
-            if job.state == .queued {
-                job.state = .cancelled
-                job.message = "cancelled before it started"
-                job.finishedAt = Date()
-                try job.update(db)
-            } else {
-                job.message = "cancelling: the training process is being stopped"
-                try job.update(db, columns: ["message"])
-            }
-            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "job.cancelled", subject: jobID)
-            return job
-        }
+        let job = try await store.cancelJob(jobID, of: tenant)
         if job.state == .cancelled {
             waiting.removeAll { $0 == jobID }
             queueLength.record(waiting.count)
@@ -110,17 +83,7 @@ actor JobService: Service {
     }
 
     private func recover() async throws {
-        let (queued, stale) = try await store.pool.write { db -> ([String], Int) in
-            let stale = try JobRecord.filter(Column("state") == "running").fetchAll(db)
-            for var job in stale {
-                job.state = .interrupted
-                job.message = "the server stopped while this job ran; create a new job to train again"
-                job.finishedAt = Date()
-                try job.update(db)
-            }
-            let queued = try JobRecord.filter(Column("state") == "queued").order(Column("createdAt")).fetchAll(db).map(\.id)
-            return (queued, stale.count)
-        }
+        let (queued, stale) = try await store.recoverJobs()
         waiting = queued
         queueLength.record(waiting.count)
         if stale > 0 || !queued.isEmpty {
@@ -165,19 +128,7 @@ actor JobService: Service {
         do {
             guard var job = try await start(id) else { return }
             let outcome = await train(job, reporter: reporter)
-            job = try await store.pool.write { db -> JobRecord in
-                var current = try JobRecord.fetchOne(db, key: id)!
-                current.state = outcome.state
-                current.message = outcome.message
-                current.error = outcome.error
-                if let leaderboard = outcome.leaderboard { current.leaderboard = leaderboard }
-                current.modelVersion = outcome.version
-                if outcome.state == .succeeded { current.progress = 1 }
-                current.finishedAt = Date()
-                try current.update(db)
-                try MetadataStore.audit(db, tenant: current.tenantId, actor: "job \(id)", action: "job.\(outcome.state.rawValue)", subject: id)
-                return current
-            }
+            job = try await store.finishJob(id, outcome)
             let seconds = Date().timeIntervalSince(began)
             Counter(label: "testbed_jobs_total", dimensions: [("outcome", job.state.rawValue)]).increment()
             Metrics.Timer(label: "testbed_job_duration_seconds", dimensions: [("outcome", job.state.rawValue)], preferredDisplayUnit: .seconds)
@@ -190,28 +141,13 @@ actor JobService: Service {
 
     /// Marks a queued job running; `nil` when it was cancelled while it waited.
     private func start(_ id: String) async throws -> JobRecord? {
-        try await store.pool.write { db -> JobRecord? in
-            guard var job = try JobRecord.fetchOne(db, key: id), job.state == .queued else { return nil }
-            job.state = .running
-            job.startedAt = Date()
-            job.message = "reading the dataset"
-            try job.update(db)
-            return job
-        }
+        try await store.startJob(id)
     }
 
-    fileprivate struct Outcome {
-        var state: JobRecord.State
-        var message: String
-        var error: String?
-        var leaderboard: Data?
-        var version: Int?
-    }
-
-    private func train(_ job: JobRecord, reporter: JobProgressReporter) async -> Outcome {
+    private func train(_ job: JobRecord, reporter: JobProgressReporter) async -> JobOutcome {
         do {
-            guard let dataset = try await store.pool.read({ try DatasetRecord.fetchOne($0, key: job.datasetId) }) else {
-                return Outcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted before the job started")
+            guard let dataset = try await store.dataset(job.datasetId, of: nil) else {
+                return JobOutcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted before the job started")
             }
             var request = TrainingRequest(job, datasetPath: files.datasetPath(dataset.fileName), dataset: dataset)
             // The version serving now is the one a new version is compared with.
@@ -222,33 +158,33 @@ actor JobService: Service {
             let result = try await workers.run(.train, request: request, timeLimit: workers.settings.trainingTimeLimit(budget: job.timeBudgetSeconds),
                                                on: threads, as: TrainingResult.self, started: reporter.attach,
                                                progress: { try reporter.report($0.step) })
-            if let stop = reporter.stopReason { return Outcome(stop) }
+            if let stop = reporter.stopReason { return JobOutcome(stop) }
             let model = result.model
             let (served, serves) = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id,
                                                                promote: job.promote, comparison: try result.comparison.map { try JSONEncoder().encode($0) })
             let leaderboard = try model.training.leaderboard.map { try JSONEncoder().encode($0) }
             let message = served.version == 1 ? "model '\(job.modelName)' is ready"
                 : "version \(served.version) of '\(job.modelName)' is ready\(serves ? " and serving" : "; the serving version stays until you promote this one")"
-            return Outcome(state: .succeeded, message: message, leaderboard: leaderboard, version: served.version)
+            return JobOutcome(state: .succeeded, message: message, leaderboard: leaderboard, version: served.version)
         } catch {
             // A stopped process ends in an error of its own; the stop is what happened.
-            if let stop = reporter.stopReason { return Outcome(stop) }
+            if let stop = reporter.stopReason { return JobOutcome(stop) }
             // Deleted while the job ran: the worker's error names a file the client never saw.
-            let datasetExists = try? await store.pool.read { try DatasetRecord.fetchOne($0, key: job.datasetId) != nil }
+            let datasetExists = try? await store.dataset(job.datasetId, of: nil) != nil
             if datasetExists == false {
-                return Outcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted while the job ran")
+                return JobOutcome(state: .failed, message: "failed", error: "the dataset \(job.datasetId) was deleted while the job ran")
             }
             if let failure = error as? WorkerFailure {
                 logger.warning("training process failed", metadata: ["job": "\(job.id)", "cause": "\(failure.cause)", "stderr": "\(failure.detail)"])
-                return Outcome(state: .failed, message: "failed", error: failure.message)
+                return JobOutcome(state: .failed, message: "failed", error: failure.message)
             }
             let reason = APIError(error, requestID: job.id).message
-            return Outcome(state: .failed, message: "failed", error: reason)
+            return JobOutcome(state: .failed, message: "failed", error: reason)
         }
     }
 }
 
-extension JobService.Outcome {
+extension JobOutcome {
     init(_ stop: JobStop) {
         switch stop {
         case .cancelled:

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import InferenceCore
 import Logging
 import Metrics
@@ -13,7 +12,7 @@ import ServiceLifecycle
 /// loses the open windows and the last second's predictions.
 final class MonitoringService: Service, Sendable {
     let settings: MonitoringSettings
-    private let store: MetadataStore
+    private let store: any MetadataStore
     private let logger: Logger
     /// A new prefix at every start, so that ids never repeat across restarts.
     let prefix: String
@@ -30,12 +29,10 @@ final class MonitoringService: Service, Sendable {
     /// (feedback) waits for a write the background loop has begun.
     private let writing = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    init(settings: MonitoringSettings, store: MetadataStore, logger: Logger) throws {
+    init(settings: MonitoringSettings, store: any MetadataStore, loggingInputs: [String], logger: Logger) {
         (self.settings, self.store, self.logger) = (settings, store, logger)
         prefix = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16)
-        loggingInputs.withLockedValue { $0 = Set((try? store.pool.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM tenant WHERE logInputs")
-        }) ?? []) }
+        self.loggingInputs.withLockedValue { $0 = Set(loggingInputs) }
     }
 
     // MARK: The request path
@@ -92,24 +89,14 @@ final class MonitoringService: Service, Sendable {
         try await flush()
         // Nearby numbers are read together, far ones apart, so that two ids cannot make one
         // request decode every batch written in between.
-        var ranges: [(prefix: String, low: Int64, high: Int64)] = []
+        var ranges: [SequenceRange] = []
         for (prefix, seqs) in Dictionary(grouping: ids, by: \.prefix) {
             for seq in Set(seqs.map(\.seq)).sorted() {
-                if let last = ranges.last, last.prefix == prefix, seq - last.high <= 1_000 { ranges[ranges.count - 1].high = seq } else { ranges.append((prefix, seq, seq)) }
+                if let last = ranges.last, last.prefix == prefix, seq - last.high <= 1_000 { ranges[ranges.count - 1].high = seq } else { ranges.append(SequenceRange(prefix: prefix, low: seq, high: seq)) }
             }
         }
         let wanted = Set(ids), canonical = ids.map(\.description), queries = ranges
-        let (batches, outcomes) = try await store.pool.read { db in
-            var batches: [Int64: PredictionBatchRecord] = [:]
-            for range in queries {
-                for batch in try PredictionBatchRecord.filter(Column("tenantId") == tenant && Column("modelName") == name && Column("prefix") == range.prefix
-                                                              && Column("firstSeq") <= range.high && Column("lastSeq") >= range.low).fetchAll(db) {
-                    batches[batch.id!] = batch
-                }
-            }
-            let outcomes = try OutcomeRecord.filter(Column("tenantId") == tenant && Column("modelName") == name && canonical.contains(Column("predictionId"))).fetchAll(db)
-            return (Array(batches.values), outcomes)
-        }
+        let (batches, outcomes) = try await store.loggedPredictions(of: name, tenant: tenant, ranges: queries, ids: canonical)
         let decoder = JSONDecoder()
         var found: [PredictionID: (version: Int, logged: LoggedPrediction)] = [:]
         for outcome in outcomes {
@@ -209,58 +196,45 @@ final class MonitoringService: Service, Sendable {
         let drained = monitors.withLockedValue { Array($0.values) }.map { ($0, $0.drain()) }.filter { !$0.1.windows.isEmpty || !$0.1.predictions.isEmpty }
         guard !drained.isEmpty else { return }
         // Encoded before the transaction: the database's single writer waits for nobody's JSON.
-        var windows: [(ModelMonitor, MonitoringWindowRecord, MonitoringWindow)] = []
-        var batches: [(ModelMonitor, PredictionBatchRecord)] = []
+        var writes: [MonitoringWrite] = []
+        var kept: [ModelMonitor] = []
         do {
-            for (monitor, waiting) in drained {
-                for window in waiting.windows {
-                    windows.append((monitor, MonitoringWindowRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
-                                                                    startedAt: window.startedAt, endedAt: window.endedAt, rows: window.counts.rows,
-                                                                    counts: try encoder.encode(window.counts)), window))
+            for (monitor, waiting) in drained where !isRetired(monitor.tenant) {
+                let windows = try waiting.windows.map { window in
+                    MonitoringWindowRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
+                                           startedAt: window.startedAt, endedAt: window.endedAt, rows: window.counts.rows,
+                                           counts: try encoder.encode(window.counts))
                 }
                 let log = waiting.predictions
-                guard !log.isEmpty, let at = log.firstAt else { continue }
-                batches.append((monitor, PredictionBatchRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
-                                                               prefix: prefix, firstSeq: log.lowestSeq, lastSeq: log.highestSeq, createdAt: at,
-                                                               payload: Data([PredictionLogCodec.format] + log.bytes))))
+                let batches = log.isEmpty ? [] : log.firstAt.map { at in
+                    [PredictionBatchRecord(id: nil, tenantId: monitor.tenant, modelName: monitor.name, version: monitor.version,
+                                           prefix: prefix, firstSeq: log.lowestSeq, lastSeq: log.highestSeq, createdAt: at,
+                                           payload: Data([PredictionLogCodec.format] + log.bytes))]
+                } ?? []
+                writes.append(MonitoringWrite(tenant: monitor.tenant, modelRecordID: monitor.recordID, windows: windows, batches: batches))
+                kept.append(monitor)
             }
         } catch {
             for (monitor, waiting) in drained { monitor.restore(waiting) }
             throw error
         }
-        let gone: Set<ObjectIdentifier>
+        let goneIndices: Set<Int>
         do {
-            let (windowRecords, batchRecords) = (windows.map { ($0.0, $0.1) }, batches)
-            gone = try await store.pool.write { db -> Set<ObjectIdentifier> in
-                var served: [ObjectIdentifier: Bool] = [:]
-                // The tenant, the model or the version may have been deleted meanwhile: nothing to keep then.
-                func stillServed(_ monitor: ModelMonitor) throws -> Bool {
-                    if let known = served[ObjectIdentifier(monitor)] { return known }
-                    let answer = try !self.isRetired(monitor.tenant) && self.stillServed(monitor, in: db)
-                    served[ObjectIdentifier(monitor)] = answer
-                    return answer
-                }
-                for (monitor, record) in windowRecords where try stillServed(monitor) {
-                    var record = record
-                    try record.insert(db)
-                }
-                for (monitor, record) in batchRecords where try stillServed(monitor) {
-                    var record = record
-                    try record.insert(db)
-                }
-                return Set(served.filter { !$0.value }.keys)
-            }
+            goneIndices = try await store.saveMonitoring(writes)
         } catch {
             for (monitor, waiting) in drained { monitor.restore(waiting) }
             throw error
         }
-        // A monitor of a deleted model goes; one that a request re-created after it was forgotten too.
+        // The tenant, the model or the version may have been deleted meanwhile: its monitor goes
+        // (one that a request re-created after it was forgotten too).
+        let retiredNow = Set(drained.map(\.0).filter { isRetired($0.tenant) }.map(ObjectIdentifier.init))
+        let gone = Set(goneIndices.map { ObjectIdentifier(kept[$0]) }).union(retiredNow)
         monitors.withLockedValue { monitors in
             for (key, monitor) in monitors where gone.contains(ObjectIdentifier(monitor)) { monitors[key] = nil }
         }
-        for (monitor, _, window) in windows where !gone.contains(ObjectIdentifier(monitor)) {
+        for (monitor, waiting) in drained where !gone.contains(ObjectIdentifier(monitor)) {
             guard let reference = monitor.reference else { continue }
-            DriftGauges(monitor).update(DriftScores(window.counts, reference: reference, settings: settings))
+            for window in waiting.windows { DriftGauges(monitor).update(DriftScores(window.counts, reference: reference, settings: settings)) }
         }
         for (monitor, _) in drained where gone.contains(ObjectIdentifier(monitor)) { DriftGauges(monitor).destroy() }
     }
@@ -269,26 +243,11 @@ final class MonitoringService: Service, Sendable {
         do { try await flush() } catch { logger.error("monitoring data could not be written; kept for the next attempt", metadata: ["error": "\(error)"]) }
     }
 
-    /// The tenant and its model version still exist (demonstration models always do).
-    private func stillServed(_ monitor: ModelMonitor, in db: Database) throws -> Bool {
-        guard try TenantRecord.exists(db, key: monitor.tenant) else { return false }
-        guard let recordID = monitor.recordID else { return monitor.isDemonstration }
-        return try ModelRecord.exists(db, key: recordID)
-    }
-
     /// Erases windows older than the retention and predictions and outcomes older than their tenant's setting.
     private func prune(now: Date) async {
         let windowsBefore = now.addingTimeInterval(-Double(settings.retentionDays) * 86_400)
         do {
-            let erased = try await store.pool.write { db -> Int in
-                var erased = try MonitoringWindowRecord.filter(Column("endedAt") < windowsBefore).deleteAll(db)
-                for tenant in try TenantRecord.fetchAll(db) {
-                    let before = now.addingTimeInterval(-Double(tenant.predictionRetentionDays) * 86_400)
-                    erased += try PredictionBatchRecord.filter(Column("tenantId") == tenant.id && Column("createdAt") < before).deleteAll(db)
-                    erased += try OutcomeRecord.filter(Column("tenantId") == tenant.id && Column("predictedAt") < before).deleteAll(db)
-                }
-                return erased
-            }
+            let erased = try await store.prune(windowsBefore: windowsBefore, now: now)
             if erased > 0 { logger.info("monitoring data past its retention erased", metadata: ["records": "\(erased)"]) }
         } catch {
             logger.error("monitoring retention could not be applied", metadata: ["error": "\(error)"])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import InferenceCore
 
@@ -46,12 +45,11 @@ struct APIError: Error, Sendable {
             self = error
         case let error as TestbedError:
             self.init(status: Self.status(of: error.code), code: error.code.name, message: error.message)
-        case _ where (error as? StorageError)?.isDiskFull == true || (error as? DatabaseError)?.resultCode == .SQLITE_FULL:
+        case let error as StoreError:
+            self = Self.store(error)
+        case _ where (error as? StorageError)?.isDiskFull == true:
             self.init(status: Self.insufficientStorage, code: "disk_full",
                       message: "the server's disk is full, so nothing was stored; tell the hub (request id \(requestID)) and try again later")
-        case let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY:
-            // A tenant (or what the request refers to) was deleted while the request was handled.
-            self.init(status: .conflict, code: "conflict", message: "what this request refers to was deleted while it was handled; nothing was stored")
         case let error as DecodingError:
             self.init(status: .badRequest, code: "invalid_json", message: Self.describe(error))
         case let error as HTTPError where error.status == .notFound && error.body == nil:
@@ -63,6 +61,18 @@ struct APIError: Error, Sendable {
         default:
             self.init(status: .internalServerError, code: "internal",
                       message: "the server failed to handle this request; tell the hub the request id \(requestID)")
+        }
+    }
+
+    /// The store's refusals: what was not found, a conflict, a limit, or a database out of reach
+    /// (worth trying again soon: the replica reconnects by itself).
+    static func store(_ error: StoreError) -> APIError {
+        switch error {
+        case .notFound(let thing): .notFound(thing.missing)
+        case .conflict(let message): .conflict(message)
+        case .limitReached(let message, let seconds): .tooManyRequests(message, retryAfter: seconds)
+        case .unavailable(let message):
+            APIError(status: .serviceUnavailable, code: "database_unavailable", message: message, headers: [.retryAfter: "2"])
         }
     }
 

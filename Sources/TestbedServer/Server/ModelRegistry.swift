@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import InferenceCore
 import Logging
 import Metrics
@@ -73,10 +72,10 @@ final class ModelRegistry: Sendable {
     /// Counts changes to which versions exist and serve (promotions, registrations, deletions),
     /// so that a lookup that raced one does not cache its stale answer.
     private let generation = NIOLockedValueBox(0)
-    private let store: MetadataStore
+    private let store: any MetadataStore
     private let files: FileStore
 
-    init(store: MetadataStore, files: FileStore, modelsDirectory: String, logger: Logger) throws {
+    init(store: any MetadataStore, files: FileStore, modelsDirectory: String, logger: Logger) throws {
         self.store = store
         self.files = files
         var demonstrations: [String: ServedModel] = [:]
@@ -100,12 +99,7 @@ final class ModelRegistry: Sendable {
         let key = Self.key(tenant, name, version)
         if let cached = cache.withLockedValue({ $0[key] }) { return cached }
         let seen = generation.withLockedValue { $0 }
-        let found = try await store.pool.read { db -> (ModelRecord?, Bool) in
-            guard let series = try Self.series(name, tenant, in: db) else { return (nil, false) }
-            let record = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name
-                                                && Column("version") == (version ?? series.servingVersion)).fetchOne(db)
-            return (record, true)
-        }
+        let found = try await store.modelVersion(name, version: version, of: tenant)
         if let record = found.0 {
             let versionKey = Self.key(tenant, name, record.version)
             let cached = cache.withLockedValue { $0[versionKey] }
@@ -119,7 +113,7 @@ final class ModelRegistry: Sendable {
             return served
         }
         if found.1, let version {
-            throw APIError.notFound("model '\(name.clipped())' has no version \(version); GET /api/v1/models/\(name.clipped())/versions lists them")
+            throw StoreError.notFound(.modelVersion(name, version: version))
         }
         if let demonstration = demonstrations[name] {
             guard version == nil || version == 1 else {
@@ -129,14 +123,12 @@ final class ModelRegistry: Sendable {
             cache.withLockedValue { $0[key] = demonstration }
             return demonstration
         }
-        throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
+        throw StoreError.notFound(.model(name))
     }
 
     /// The tenant's own models (their serving versions), newest first, then the demonstration models by name.
     func list(for tenant: String) async throws -> [ServedModel] {
-        let names = try await store.pool.read { db in
-            try ModelRecord.filter(Column("tenantId") == tenant).order(Column("createdAt").desc).fetchAll(db).map(\.name)
-        }
+        let names = try await store.modelNames(of: tenant)
         var own: [ServedModel] = [], seen = Set<String>()
         for name in names where seen.insert(name).inserted { own.append(try await find(name, for: tenant)) }
         return own + demonstrationNames.map { demonstrations[$0]! }
@@ -144,30 +136,14 @@ final class ModelRegistry: Sendable {
 
     /// The versions of `name` in `tenant`'s view, oldest first, and the one that serves.
     func versions(of name: String, for tenant: String) async throws -> ModelVersions {
-        let found = try await store.pool.read { db -> ModelVersions? in
-            guard let series = try Self.series(name, tenant, in: db) else { return nil }
-            let records = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).order(Column("version")).fetchAll(db)
-            return ModelVersions(name: name, serving: series.servingVersion, records: records)
+        if let found = try await store.versions(of: name, tenant: tenant) {
+            return ModelVersions(name: name, serving: found.serving, records: found.records)
         }
-        if let found { return found }
-        guard demonstrations[name] != nil else {
-            throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
-        }
+        guard demonstrations[name] != nil else { throw StoreError.notFound(.model(name)) }
         return ModelVersions(name: name, serving: 1, records: [])
     }
 
     func isDemonstration(_ name: String) -> Bool { demonstrations[name] != nil }
-
-    /// Whether `name` is a demonstration model's or already one of `tenant`'s models.
-    func isNameTaken(_ name: String, by tenant: String, in db: Database) throws -> Bool {
-        try demonstrations[name] != nil || Self.series(name, tenant, in: db) != nil
-    }
-
-    /// The series of a model name that has versions; a deleted model's series is kept (serving
-    /// version 0) only so that its version numbers are never given again.
-    private static func series(_ name: String, _ tenant: String, in db: Database) throws -> ModelSeriesRecord? {
-        try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name && Column("servingVersion") > 0).fetchOne(db)
-    }
 
     /// Writes the model file, then its record as the next version of `name`; the first version
     /// of a name serves at once, a later one when `promote` says so (the answer says whether it
@@ -175,6 +151,9 @@ final class ModelRegistry: Sendable {
     /// between leaves an unreferenced file, never a record without its file.
     func register(_ model: TrainedModel, name: String, tenant: String, datasetID: String?, jobID: String?,
                   promote: Bool = false, comparison: Data? = nil) async throws -> (served: ServedModel, serves: Bool) {
+        guard demonstrations[name] == nil else {
+            throw APIError.conflict("'\(name.clipped())' is a demonstration model's name; demonstration models are read-only, so choose another name")
+        }
         if let serving = try? await find(name, for: tenant), !serving.isDemonstration {
             try Self.checkSameTarget(model, as: serving)
         }
@@ -183,23 +162,8 @@ final class ModelRegistry: Sendable {
         changed()
         let (record, serves): (ModelRecord, Bool)
         do {
-            (record, serves) = try await store.pool.write { db -> (ModelRecord, Bool) in
-                guard self.demonstrations[name] == nil else {
-                    throw APIError.conflict("'\(name.clipped())' is a demonstration model's name; demonstration models are read-only, so choose another name")
-                }
-                var series = try ModelSeriesRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchOne(db)
-                    ?? ModelSeriesRecord(tenantId: tenant, name: name, servingVersion: 0, nextVersion: 1)
-                let record = ModelRecord(id: UUID().uuidString.lowercased(), tenantId: tenant, name: name, version: series.nextVersion,
-                                         fileName: fileName, datasetId: datasetID, jobId: jobID, comparison: comparison, createdAt: Date())
-                let serves = series.servingVersion == 0 || promote
-                if serves { series.servingVersion = record.version }
-                series.nextVersion += 1
-                try series.save(db)
-                try record.insert(db)
-                try MetadataStore.audit(db, tenant: tenant, actor: jobID.map { "job \($0)" } ?? tenant, action: "model.registered",
-                                        subject: "\(name) version \(record.version)\(serves ? ", serving" : "")")
-                return (record, serves)
-            }
+            (record, serves) = try await store.registerModel(ModelDraft(tenant: tenant, name: name, fileName: fileName, datasetID: datasetID,
+                                                                       jobID: jobID, promote: promote, comparison: comparison))
         } catch {
             files.remove(files.modelPath(fileName))
             throw error
@@ -223,19 +187,7 @@ final class ModelRegistry: Sendable {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
         changed()
-        let previous = try await store.pool.write { db -> Int in
-            guard var series = try Self.series(name, tenant, in: db) else {
-                throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
-            }
-            guard try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name && Column("version") == version).fetchCount(db) > 0 else {
-                throw APIError.notFound("model '\(name.clipped())' has no version \(version); GET /api/v1/models/\(name.clipped())/versions lists them")
-            }
-            let previous = series.servingVersion
-            series.servingVersion = version
-            try series.update(db)
-            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.promoted", subject: "\(name) version \(version) (was \(previous))")
-            return previous
-        }
+        let previous = try await store.promote(name, version: version, of: tenant)
         invalidate(name, for: tenant)
         return previous
     }
@@ -247,21 +199,7 @@ final class ModelRegistry: Sendable {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
         changed()
-        let record = try await store.pool.write { db -> ModelRecord in
-            guard let series = try Self.series(name, tenant, in: db) else {
-                throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
-            }
-            guard let record = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name && Column("version") == version).fetchOne(db) else {
-                throw APIError.notFound("model '\(name.clipped())' has no version \(version); GET /api/v1/models/\(name.clipped())/versions lists them")
-            }
-            guard series.servingVersion != version else {
-                throw APIError.conflict("version \(version) of '\(name.clipped())' is the serving version; promote another version first, or delete the whole model")
-            }
-            _ = try ModelRecord.deleteOne(db, key: record.id)
-            try Self.eraseUse(of: name, version: version, tenant: tenant, in: db)
-            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.version.deleted", subject: "\(name) version \(version)")
-            return record
-        }
+        let record = try await store.deleteVersion(name, version: version, of: tenant)
         files.remove(files.modelPath(record.fileName))
         cache.withLockedValue { $0[Self.key(tenant, name, version)] = nil }
     }
@@ -274,31 +212,11 @@ final class ModelRegistry: Sendable {
             throw APIError.forbidden("'\(name.clipped())' is a demonstration model; demonstration models are read-only")
         }
         changed()
-        let records = try await store.pool.write { db -> [ModelRecord] in
-            guard var series = try Self.series(name, tenant, in: db) else {
-                throw APIError.notFound("there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use")
-            }
-            let records = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).fetchAll(db)
-            _ = try ModelRecord.filter(Column("tenantId") == tenant && Column("name") == name).deleteAll(db)
-            series.servingVersion = 0
-            try series.update(db)
-            try Self.eraseUse(of: name, version: nil, tenant: tenant, in: db)
-            try MetadataStore.audit(db, tenant: tenant, actor: tenant, action: "model.deleted", subject: name)
-            return records
-        }
+        let records = try await store.deleteModel(name, of: tenant)
         for record in records { files.remove(files.modelPath(record.fileName)) }
         invalidate(name, for: tenant)
         unloaded.withLockedValue { _ = $0.remove(tenant + "/" + name) }
         ModelCounters(model: name, tenant: tenant).destroy()
-    }
-
-    /// Erases the monitoring windows, logged predictions and outcomes of a model (one version or all).
-    private static func eraseUse(of name: String, version: Int?, tenant: String, in db: Database) throws {
-        for table in [MonitoringWindowRecord.databaseTableName, PredictionBatchRecord.databaseTableName, OutcomeRecord.databaseTableName] {
-            var filter = Column("tenantId") == tenant && Column("modelName") == name
-            if let version { filter = filter && Column("version") == version }
-            _ = try Table(table).filter(filter).deleteAll(db)
-        }
     }
 
     /// Forgets every model of a deleted tenant (its records and files are gone already).

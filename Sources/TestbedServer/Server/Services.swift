@@ -5,7 +5,7 @@ struct Services: Sendable {
     let configuration: ServerConfiguration
     /// Held while the server runs: one server per data directory.
     let lock: DataDirectoryLock
-    let store: MetadataStore
+    let store: any MetadataStore
     let files: FileStore
     let keys: KeyRing
     let registry: ModelRegistry

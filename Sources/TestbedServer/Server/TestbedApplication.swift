@@ -11,23 +11,23 @@ import ServiceLifecycle
 /// Puts the server together: storage, keys, models, the job queue, the routes.
 enum TestbedApplication {
     /// Opens (or creates) the data directory and everything kept in it.
-    static func makeServices(_ configuration: ServerConfiguration, logger: Logger) throws -> Services {
+    static func makeServices(_ configuration: ServerConfiguration, logger: Logger) async throws -> Services {
         // Everything the server creates is its user's alone: files 0600, directories 0700.
         umask(0o077)
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
         let files = FileStore(root: configuration.dataDirectory)
         try files.prepare()
-        let store = try MetadataStore(path: configuration.dataDirectory + "/testbed.sqlite")
-        let recorded = try store.recordedFileNames()
+        let store = try SQLiteStore(path: configuration.dataDirectory + "/testbed.sqlite")
+        let recorded = try await store.recordedFileNames()
         let orphans = files.removeUnrecorded(datasets: recorded.datasets, models: recorded.models)
         if orphans > 0 { logger.notice("removed files that no record names (a crash came between writing and recording)", metadata: ["files": "\(orphans)"]) }
         let admin = try AdminKey.resolve(environment: configuration.adminKey, dataDirectory: configuration.dataDirectory)
         logger.notice("admin key ready; sign in with it at / (the dashboard) to make pilot workspaces", metadata: ["from": "\(admin.source)"])
-        let keys = try KeyRing(adminKey: admin.key, store: store)
+        let keys = KeyRing(adminKey: admin.key, keys: try await store.keys(of: nil))
         let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
                               maxJobsPerTenant: configuration.limits.maxJobsPerTenant, workers: configuration.workers, logger: logger)
-        let monitoring = try MonitoringService(settings: configuration.monitoring, store: store, logger: logger)
+        let monitoring = MonitoringService(settings: configuration.monitoring, store: store, loggingInputs: try await store.tenantsLoggingInputs(), logger: logger)
         return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs,
                         monitoring: monitoring, limiter: RateLimiter(rate: configuration.limits.requestsPerSecond), logger: logger)
     }
@@ -76,7 +76,7 @@ enum TestbedApplication {
     static func run(_ configuration: ServerConfiguration, logLevel: Logger.Level) async throws {
         let metrics = Observability.bootstrap(level: logLevel)
         let logger = Logger(label: "testbed")
-        let services = try makeServices(configuration, logger: logger)
+        let services = try await makeServices(configuration, logger: logger)
         let router = try makeRouter(services, metrics: metrics)
         let host = configuration.host
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)

@@ -1,189 +1,170 @@
 import Foundation
-import GRDB
-import InferenceCore
 
-/// Tenants, keys, datasets, jobs, models and the audit log, in SQLite (WAL mode) through GRDB.
+/// Tenants, keys, datasets, jobs, models, monitoring records and the audit log: what the server
+/// keeps besides files. Two implementations answer the same calls: ``SQLiteStore`` (embedded,
+/// the default) and ``PostgresStore`` (shared by replicas).
 ///
-/// Reads and writes run on GRDB's own queues, never on the event loop; a `DatabasePool` lets
-/// readers proceed while a write is in progress.
-struct MetadataStore: Sendable {
-    let pool: DatabasePool
+/// Every change is one transaction with its audit entry: written together or not at all.
+/// Refusals are ``StoreError``s, answered to clients in one place (``APIError``).
+protocol MetadataStore: Sendable {
+    // MARK: Tenants and keys
 
-    init(path: String) throws {
-        var configuration = Configuration()
-        configuration.label = "testbed.metadata"
-        configuration.prepareDatabase { db in
-            // Full sync: an acknowledged change survives a power cut, not only a crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
-    }
+    /// Refused with `conflict` when the id is taken.
+    func createTenant(_ tenant: TenantRecord, key: APIKeyRecord) async throws
+    func tenant(_ id: String) async throws -> TenantRecord?
+    /// Every tenant, oldest first, with its keys, oldest first.
+    func tenantsWithKeys() async throws -> [(tenant: TenantRecord, keys: [APIKeyRecord])]
+    /// Every key of every tenant (`nil`) or of one.
+    func keys(of tenant: String?) async throws -> [APIKeyRecord]
+    func addKey(_ key: APIKeyRecord) async throws
+    /// Revokes a key once (revoking it again changes nothing).
+    func revokeKey(_ id: String, of tenant: String) async throws
+    /// Deletes a tenant and all it owns; refused with `conflict` while a job of it is queued
+    /// or running. Returns the files its records named, for the caller to remove.
+    func deleteTenant(_ id: String) async throws -> (datasetFiles: [String], modelFiles: [String])
+    func updateSettings(of tenant: String, retentionDays: Int?, logInputs: Bool?) async throws -> TenantRecord
+    func tenantsLoggingInputs() async throws -> [String]
+    /// The latest entries, newest first.
+    func auditLog(limit: Int) async throws -> [AuditRecord]
 
+    // MARK: Datasets
+
+    func addDataset(_ record: DatasetRecord) async throws
+    /// Newest first.
+    func datasets(of tenant: String) async throws -> [DatasetRecord]
+    /// A dataset by id, only if `tenant` owns it (any owner for `nil`).
+    func dataset(_ id: String, of tenant: String?) async throws -> DatasetRecord?
+    func deleteDataset(_ id: String, of tenant: String) async throws
     /// The file names that dataset and model records point to.
-    func recordedFileNames() throws -> (datasets: Set<String>, models: Set<String>) {
-        try pool.read { db in
-            (Set(try DatasetRecord.fetchAll(db).map(\.fileName)), Set(try ModelRecord.fetchAll(db).map(\.fileName)))
-        }
-    }
+    func recordedFileNames() async throws -> (datasets: Set<String>, models: Set<String>)
 
-    /// The schema, one migration per change; applied migrations are recorded by GRDB.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: tenants, keys, datasets, jobs, models, audit log") { db in
-            try db.create(table: "tenant") { t in
-                t.primaryKey("id", .text)
-                t.column("displayName", .text).notNull()
-                t.column("createdAt", .datetime).notNull()
-            }
-            try db.create(table: "apiKey") { t in
-                t.primaryKey("id", .text)
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
-                t.column("secretDigest", .blob).notNull()
-                t.column("createdAt", .datetime).notNull()
-                t.column("revokedAt", .datetime)
-            }
-            try db.create(table: "dataset") { t in
-                t.primaryKey("id", .text)
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade).indexed()
-                t.column("name", .text).notNull()
-                t.column("fileName", .text).notNull()
-                t.column("byteCount", .integer).notNull()
-                t.column("rowCount", .integer).notNull()
-                t.column("columnCount", .integer).notNull()
-                t.column("sha256", .text).notNull()
-                t.column("profile", .blob).notNull()
-                t.column("createdAt", .datetime).notNull()
-            }
-            try db.create(table: "job") { t in
-                t.primaryKey("id", .text)
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade).indexed()
-                t.column("datasetId", .text).notNull()
-                t.column("target", .text).notNull()
-                t.column("task", .text)
-                t.column("algorithm", .text).notNull()
-                t.column("folds", .integer).notNull()
-                t.column("seed", .integer).notNull()
-                t.column("timeBudgetSeconds", .double).notNull()
-                t.column("modelName", .text).notNull()
-                t.column("state", .text).notNull().indexed()
-                t.column("progress", .double).notNull()
-                t.column("message", .text).notNull()
-                t.column("leaderboard", .blob)
-                t.column("error", .text)
-                t.column("createdAt", .datetime).notNull()
-                t.column("startedAt", .datetime)
-                t.column("finishedAt", .datetime)
-            }
-            try db.create(table: "model") { t in
-                t.primaryKey("id", .text)
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
-                t.column("name", .text).notNull()
-                t.column("fileName", .text).notNull()
-                t.column("datasetId", .text)
-                t.column("jobId", .text)
-                t.column("createdAt", .datetime).notNull()
-                t.uniqueKey(["tenantId", "name"])
-            }
-            try db.create(table: "auditLog") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("at", .datetime).notNull()
-                t.column("tenantId", .text).indexed()
-                t.column("actor", .text).notNull()
-                t.column("action", .text).notNull()
-                t.column("subject", .text).notNull()
-            }
-        }
-        migrator.registerMigration("v2: a job's split scheme and interval coverage") { db in
-            try db.alter(table: "job") { t in
-                t.add(column: "split", .text)
-                t.add(column: "timeColumn", .text)
-                t.add(column: "groupColumn", .text)
-                t.add(column: "gap", .integer).notNull().defaults(to: 0)
-                // A literal: a migration stays as it ran, whatever the default becomes.
-                t.add(column: "coverage", .double).notNull().defaults(to: 0.9)
-            }
-        }
-        migrator.registerMigration("v3: model versions, monitoring windows, predictions and their outcomes, retention") { db in
-            // SQLite cannot drop the (tenant, name) unique key: the table is made again with
-            // versions, every existing model becoming version 1 of its name and serving.
-            try db.create(table: "modelVersioned") { t in
-                t.primaryKey("id", .text)
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
-                t.column("name", .text).notNull()
-                t.column("version", .integer).notNull()
-                t.column("fileName", .text).notNull()
-                t.column("datasetId", .text)
-                t.column("jobId", .text)
-                t.column("comparison", .blob)
-                t.column("createdAt", .datetime).notNull()
-                t.uniqueKey(["tenantId", "name", "version"])
-            }
-            try db.execute(sql: """
-                INSERT INTO modelVersioned (id, tenantId, name, version, fileName, datasetId, jobId, createdAt)
-                SELECT id, tenantId, name, 1, fileName, datasetId, jobId, createdAt FROM model
-                """)
-            try db.drop(table: "model")
-            try db.rename(table: "modelVersioned", to: "model")
-            try db.create(table: "modelSeries") { t in
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
-                t.column("name", .text).notNull()
-                t.column("servingVersion", .integer).notNull()
-                t.column("nextVersion", .integer).notNull()
-                t.primaryKey(["tenantId", "name"])
-            }
-            try db.execute(sql: "INSERT INTO modelSeries (tenantId, name, servingVersion, nextVersion) SELECT tenantId, name, 1, 2 FROM model")
-            try db.alter(table: "job") { t in
-                t.add(column: "promote", .boolean).notNull().defaults(to: false)
-                t.add(column: "modelVersion", .integer)
-            }
-            try db.alter(table: "tenant") { t in
-                t.add(column: "predictionRetentionDays", .integer).notNull().defaults(to: 30)
-                t.add(column: "logInputs", .boolean).notNull().defaults(to: false)
-            }
-            try db.create(table: "monitoringWindow") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
-                t.column("modelName", .text).notNull()
-                t.column("version", .integer).notNull()
-                t.column("startedAt", .datetime).notNull()
-                t.column("endedAt", .datetime).notNull()
-                t.column("rows", .integer).notNull()
-                t.column("counts", .blob).notNull()
-            }
-            try db.create(index: "monitoringWindowByModel", on: "monitoringWindow", columns: ["tenantId", "modelName", "version", "startedAt"])
-            try db.create(table: "predictionBatch") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
-                t.column("modelName", .text).notNull()
-                t.column("version", .integer).notNull()
-                t.column("prefix", .text).notNull()
-                t.column("firstSeq", .integer).notNull()
-                t.column("lastSeq", .integer).notNull()
-                t.column("createdAt", .datetime).notNull().indexed()
-                t.column("payload", .blob).notNull()
-            }
-            try db.create(index: "predictionBatchBySequence", on: "predictionBatch", columns: ["tenantId", "prefix", "firstSeq"])
-            try db.create(table: "outcome") { t in
-                t.column("tenantId", .text).notNull().references("tenant", onDelete: .cascade)
-                t.column("predictionId", .text).notNull()
-                t.column("modelName", .text).notNull()
-                t.column("version", .integer).notNull()
-                t.column("predictedAt", .datetime).notNull()
-                t.column("receivedAt", .datetime).notNull()
-                t.column("predicted", .blob).notNull()
-                t.column("actual", .text).notNull()
-                t.primaryKey(["tenantId", "predictionId"])
-            }
-            try db.create(index: "outcomeByModel", on: "outcome", columns: ["tenantId", "modelName", "version", "predictedAt"])
-        }
-        return migrator
-    }
+    // MARK: Jobs
 
-    /// Appends to the audit log inside the caller's transaction, so the change and its record
-    /// are written together or not at all.
-    static func audit(_ db: Database, tenant: String?, actor: String, action: String, subject: String) throws {
-        var record = AuditRecord(id: nil, at: Date(), tenantId: tenant, actor: actor, action: action, subject: subject)
-        try record.insert(db)
+    /// Stores a queued job; `limitReached` when its tenant has `activeLimit` queued or running.
+    func submitJob(_ job: JobRecord, activeLimit: Int) async throws
+    func job(_ id: String, of tenant: String?) async throws -> JobRecord?
+    /// Newest first.
+    func jobs(of tenant: String) async throws -> [JobRecord]
+    /// A queued job becomes `cancelled`; a running one keeps running with a message saying it
+    /// is being stopped (its runner stops it). `conflict` once it has finished.
+    func cancelJob(_ id: String, of tenant: String) async throws -> JobRecord
+    /// At start: jobs left `running` by a server that died become `interrupted`; returns the
+    /// queued jobs, oldest first, and how many were interrupted.
+    func recoverJobs() async throws -> (queued: [String], interrupted: Int)
+    /// Marks a queued job running; `nil` when it is no longer queued (cancelled meanwhile).
+    func startJob(_ id: String) async throws -> JobRecord?
+    /// Progress of a running job (nothing once it has finished).
+    func recordProgress(of id: String, fraction: Double, message: String, leaderboard: Data?) async throws
+    func finishJob(_ id: String, _ outcome: JobOutcome) async throws -> JobRecord
+    /// Names a new model of `tenant` cannot take: its models' and those its queued or running jobs will register.
+    func modelNamesInUse(by tenant: String) async throws -> Set<String>
+
+    // MARK: Models
+
+    /// The record of `version` of `name` (the serving one for `nil`), and whether the name has versions at all.
+    func modelVersion(_ name: String, version: Int?, of tenant: String) async throws -> (record: ModelRecord?, nameExists: Bool)
+    /// Names of the tenant's models, newest version first (a name repeats for each version).
+    func modelNames(of tenant: String) async throws -> [String]
+    /// The serving version and every version, oldest first; `nil` for a name without versions.
+    func versions(of name: String, tenant: String) async throws -> (serving: Int, records: [ModelRecord])?
+    /// Records `draft` as the next version of its name; it serves when it is the first or `promote` says so.
+    func registerModel(_ draft: ModelDraft) async throws -> (record: ModelRecord, serves: Bool)
+    /// Returns the version that served before.
+    func promote(_ name: String, version: Int, of tenant: String) async throws -> Int
+    /// Deletes a version that does not serve, with what was recorded of its use.
+    func deleteVersion(_ name: String, version: Int, of tenant: String) async throws -> ModelRecord
+    /// Deletes every version of a name, with what was recorded of their use; its numbers are not given again.
+    func deleteModel(_ name: String, of tenant: String) async throws -> [ModelRecord]
+
+    // MARK: Monitoring and feedback
+
+    /// The latest closed windows of a model version, newest first.
+    func monitoringWindows(of name: String, version: Int, tenant: String, limit: Int) async throws -> [MonitoringWindowRecord]
+    /// The outcomes of a model version's predictions, latest prediction first.
+    func outcomes(of name: String, version: Int, tenant: String, limit: Int) async throws -> [OutcomeRecord]
+    /// Saves outcomes (replacing earlier ones of the same predictions); for a tenant's model,
+    /// `conflict` when a version they name was deleted meanwhile. Returns how many replaced
+    /// earlier outcomes, and the versions they concern.
+    func saveOutcomes(_ records: [OutcomeRecord], of name: String, tenant: String, checkVersions: Bool) async throws -> (replaced: Int, versions: [Int])
+    /// Prediction batches of `name` overlapping the sequence ranges, and the outcomes of the
+    /// predictions with these ids.
+    func loggedPredictions(of name: String, tenant: String, ranges: [SequenceRange], ids: [String]) async throws
+        -> (batches: [PredictionBatchRecord], outcomes: [OutcomeRecord])
+    /// Writes closed windows and prediction batches of model versions that still exist; returns
+    /// the indices of the writes whose tenant or version is gone (nothing of them is written).
+    func saveMonitoring(_ writes: [MonitoringWrite]) async throws -> Set<Int>
+    /// Erases windows that ended before `windowsBefore`, and predictions and outcomes older
+    /// than their tenant's retention; returns how many records went.
+    func prune(windowsBefore: Date, now: Date) async throws -> Int
+}
+
+/// Why the store refused or could not make a change.
+enum StoreError: Error, Sendable {
+    case notFound(StoredThing)
+    case conflict(String)
+    /// A limit on what one tenant may have at once; worth trying again after `retryAfter` seconds.
+    case limitReached(String, retryAfter: Int)
+    /// The database cannot be reached now.
+    case unavailable(String)
+}
+
+/// What a `notFound` refers to.
+enum StoredThing: Sendable, Equatable {
+    case tenant(String)
+    case key(String, tenant: String)
+    case dataset(String)
+    case job(String)
+    case model(String)
+    case modelVersion(String, version: Int)
+}
+
+/// How a job ended, as its runner writes it.
+struct JobOutcome: Sendable {
+    var state: JobRecord.State
+    var message: String
+    var error: String?
+    var leaderboard: Data?
+    var version: Int?
+}
+
+/// A model file written and about to be recorded as the next version of `name`.
+struct ModelDraft: Sendable {
+    var tenant: String
+    var name: String
+    var fileName: String
+    var datasetID: String?
+    var jobID: String?
+    var promote: Bool
+    var comparison: Data?
+}
+
+/// Sequence numbers `low...high` of predictions logged under one id prefix.
+struct SequenceRange: Sendable {
+    var prefix: String
+    var low: Int64
+    var high: Int64
+}
+
+/// What monitoring writes for one model version: kept only while its tenant and version exist.
+struct MonitoringWrite: Sendable {
+    var tenant: String
+    /// The version's record (`nil` for a demonstration model, which always exists).
+    var modelRecordID: String?
+    var windows: [MonitoringWindowRecord]
+    var batches: [PredictionBatchRecord]
+}
+
+extension StoredThing {
+    /// The thing in words, with where to find what exists.
+    var missing: String {
+        switch self {
+        case .tenant(let id): "there is no tenant '\(id.clipped())'"
+        case .key(let id, let tenant): "tenant '\(tenant.clipped())' has no key '\(id.clipped())'"
+        case .dataset(let id): "there is no dataset '\(id.clipped())'; GET /api/v1/datasets lists yours"
+        case .job(let id): "there is no job '\(id.clipped())'; GET /api/v1/jobs lists yours"
+        case .model(let name): "there is no model '\(name.clipped())'; GET /api/v1/models lists the models you can use"
+        case .modelVersion(let name, let version):
+            "model '\(name.clipped())' has no version \(version); GET /api/v1/models/\(name.clipped())/versions lists them"
+        }
     }
 }

@@ -1,10 +1,8 @@
 import Foundation
-import GRDB
 import InferenceCore
 
 /// One SME pilot: its datasets, jobs and models are visible to its keys only.
-struct TenantRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "tenant"
+struct TenantRecord: Codable, Sendable {
     /// A short name chosen by the hub (letters, digits, '-', '_'), used in URLs and logs.
     var id: String
     var displayName: String
@@ -16,8 +14,7 @@ struct TenantRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// An API key. Only a SHA-256 digest of its secret part is stored.
-struct APIKeyRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "apiKey"
+struct APIKeyRecord: Codable, Sendable {
     /// The public part of the key, which finds the record without revealing the secret.
     var id: String
     var tenantId: String
@@ -27,8 +24,7 @@ struct APIKeyRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// An uploaded table, stored as the bytes that were sent.
-struct DatasetRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "dataset"
+struct DatasetRecord: Codable, Sendable {
     var id: String
     var tenantId: String
     var name: String
@@ -43,8 +39,7 @@ struct DatasetRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// A training run and everything a client may ask about it while it runs and after.
-struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "job"
+struct JobRecord: Codable, Sendable {
     enum State: String, Codable, Sendable, CaseIterable {
         case queued, running, succeeded, failed, cancelled, interrupted
         var isFinal: Bool { self != .queued && self != .running }
@@ -82,8 +77,7 @@ struct JobRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// One version of a model trained for a tenant; the model file itself is on disk.
-struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "model"
+struct ModelRecord: Codable, Sendable {
     var id: String
     var tenantId: String
     var name: String
@@ -98,8 +92,7 @@ struct ModelRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// A model name of a tenant: which of its versions serves, and the number the next one gets.
-struct ModelSeriesRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "modelSeries"
+struct ModelSeriesRecord: Codable, Sendable {
     var tenantId: String
     var name: String
     var servingVersion: Int
@@ -107,8 +100,7 @@ struct ModelSeriesRecord: Codable, Sendable, FetchableRecord, PersistableRecord 
 }
 
 /// The bin counts of one closed monitoring window of a served model version (``DriftCounts`` as JSON).
-struct MonitoringWindowRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "monitoringWindow"
+struct MonitoringWindowRecord: Codable, Sendable {
     var id: Int64?
     var tenantId: String
     var modelName: String
@@ -118,13 +110,11 @@ struct MonitoringWindowRecord: Codable, Sendable, FetchableRecord, MutablePersis
     var rows: Int
     var counts: Data
 
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// Served predictions of one model version, written together (``PredictionLogCodec``'s form):
 /// feedback finds a prediction by its id's sequence number within `firstSeq...lastSeq`.
-struct PredictionBatchRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "predictionBatch"
+struct PredictionBatchRecord: Codable, Sendable {
     var id: Int64?
     var tenantId: String
     var modelName: String
@@ -136,12 +126,10 @@ struct PredictionBatchRecord: Codable, Sendable, FetchableRecord, MutablePersist
     var createdAt: Date
     var payload: Data
 
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// An actual outcome reported for a served prediction.
-struct OutcomeRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "outcome"
+struct OutcomeRecord: Codable, Sendable {
     var tenantId: String
     var predictionId: String
     var modelName: String
@@ -155,8 +143,7 @@ struct OutcomeRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
 }
 
 /// Who did what, when: every change to tenants, keys, datasets, jobs and models.
-struct AuditRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "auditLog"
+struct AuditRecord: Codable, Sendable {
     var id: Int64?
     var at: Date
     var tenantId: String?
@@ -164,20 +151,6 @@ struct AuditRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord
     var action: String
     var subject: String
 
-    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
-extension LearningTask: DatabaseValueConvertible {}
-extension SplitScheme: DatabaseValueConvertible {}
-
-/// Stored as the written form `auto`, `gbdt` or `gbdt,ridge` (empty for the task default).
-extension AlgorithmChoice: DatabaseValueConvertible {
-    public var databaseValue: DatabaseValue { (text ?? "").databaseValue }
-
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> AlgorithmChoice? {
-        guard let text = String.fromDatabaseValue(dbValue) else { return nil }
-        return text.isEmpty ? .taskDefault : try? AlgorithmChoice(parsing: text)
-    }
 }
 
 extension JobRecord {
