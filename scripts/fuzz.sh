@@ -22,8 +22,8 @@ cd "$(dirname "$0")/.."
 
 # Target and the longest input libFuzzer makes for it: enough for a few CSV lines, JSON rows or
 # tensors; model files are larger (the seeds are small trained models).
-TARGETS=(csv json tensor predict modelfile split feedback mlflow grpc)
-declare -A MAX_LEN=([csv]=4096 [json]=4096 [tensor]=4096 [predict]=4096 [modelfile]=65536 [split]=4096 [feedback]=4096 [mlflow]=4096 [grpc]=8192)
+TARGETS=(csv json tensor predict modelfile split feedback mlflow grpc database)
+declare -A MAX_LEN=([csv]=4096 [json]=4096 [tensor]=4096 [predict]=4096 [modelfile]=65536 [split]=4096 [feedback]=4096 [mlflow]=4096 [grpc]=8192 [database]=256)
 SANITIZERS=fuzzer,address
 SCRATCH=.build-fuzz
 BINARY=$SCRATCH/release/testbed

@@ -31,6 +31,12 @@ check_no_server_left() {
     return 1
 }
 
+# A PostgreSQL server for the store's tests on PostgreSQL (scripts/postgres.sh: a temporary
+# directory, an unprivileged user, installed from Debian when missing), stopped when this ends.
+postgres=($(scripts/postgres.sh start))
+trap 'scripts/postgres.sh stop "${postgres[1]}"' EXIT
+export TESTBED_TEST_DATABASE_URL="${postgres[0]}"
+
 swift test -c release
 check_no_server_left
 # The clients and runtimes users already have, from PyPI (made into .venv-clients): tritonclient

@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port for the Open Inference Protocol over gRPC; 0 picks a free one and logs it (default: no gRPC).") var grpcPort: Int?
     @Option(help: "Where datasets, models and the database are kept (default ./data).") var dataDir: String?
     @Option(help: "Demonstration models to serve read-only (default ./models).") var modelsDir: String?
+    @Option(help: "PostgreSQL for the metadata instead of SQLite in the data directory: postgres://user[:password]@host[:port]/database.")
+    var database: String?
+    @Option(help: "Seconds a start waits for the database to answer, retrying, before it gives up (default 30).") var databaseWait: Double?
     @Option(help: "Training jobs that run at the same time (default 1).") var jobConcurrency: Int?
     @Option(help: "Threads for network I/O (default 1).") var eventLoops: Int?
     @Option(help: "Largest API request body in bytes (default 33554432).") var maxRequestBytes: Int?
@@ -70,6 +73,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.grpcPort = try setting(grpcPort, "TESTBED_GRPC_PORT")
         configuration.dataDirectory = try setting(dataDir, "TESTBED_DATA_DIR") ?? configuration.dataDirectory
         configuration.modelsDirectory = try setting(modelsDir, "TESTBED_MODELS_DIR") ?? configuration.modelsDirectory
+        configuration.database = try setting(database, "TESTBED_DATABASE_URL").map { try DatabaseURL(parsing: $0) }
+        if let seconds = try setting(databaseWait, "TESTBED_DATABASE_WAIT") {
+            guard seconds.isFinite, seconds >= 0, seconds <= 86_400 else { throw ValidationError("the database wait must be 0 to 86400 seconds; got \(seconds)") }
+            configuration.databaseWait = .milliseconds(Int64(seconds * 1000))
+        }
         configuration.jobConcurrency = try setting(jobConcurrency, "TESTBED_JOB_CONCURRENCY") ?? configuration.jobConcurrency
         configuration.eventLoops = try setting(eventLoops, "TESTBED_EVENT_LOOPS") ?? configuration.eventLoops
         configuration.adminKey = environment["TESTBED_ADMIN_KEY"]

@@ -22,6 +22,8 @@ enum FuzzTarget: String, CaseIterable {
     case mlflow
     /// gRPC ModelInfer messages: protobuf decoding, typed and raw contents, the endpoint, the answer.
     case grpc
+    /// `--database` URLs: refused, or read into parts that describe themselves consistently.
+    case database
 
     /// Sets the target up (loading or training the models it scores with) and returns the
     /// function libFuzzer calls with each input. Inputs the code refuses with an error are
@@ -37,6 +39,7 @@ enum FuzzTarget: String, CaseIterable {
         case .feedback: return FeedbackFuzzing(models: try FuzzModels.load()).run
         case .mlflow: return MLflowFuzzing(models: try FuzzModels.load()).run
         case .grpc: return try GRPCFuzzing(models: try FuzzModels.load()).run
+        case .database: return DatabaseURLFuzzing.run
         }
     }
 }

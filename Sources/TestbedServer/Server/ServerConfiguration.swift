@@ -7,6 +7,10 @@ struct ServerConfiguration: Sendable {
     var grpcPort: Int?
     var dataDirectory = "./data"
     var modelsDirectory = "./models"
+    /// PostgreSQL for the metadata (`--database`); `nil` keeps it in SQLite in the data directory.
+    var database: DatabaseURL?
+    /// How long a start waits for the database to answer before it gives up.
+    var databaseWait: Duration = .seconds(30)
     /// Threads for network I/O. Handlers run on Swift's concurrency pool, so on a small machine one
     /// I/O thread leaves the cores to them (measured: 13.6k vs 12.8k requests/s on 2 cores).
     var eventLoops = 1

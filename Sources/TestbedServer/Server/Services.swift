@@ -6,6 +6,8 @@ struct Services: Sendable {
     /// Held while the server runs: one server per data directory.
     let lock: DataDirectoryLock
     let store: any MetadataStore
+    /// The database connection pool's background work (PostgreSQL), cancelled once the server has stopped.
+    let storeRunner: Task<Void, Never>?
     let files: FileStore
     let keys: KeyRing
     let registry: ModelRegistry

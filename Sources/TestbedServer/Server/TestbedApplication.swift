@@ -17,7 +17,23 @@ enum TestbedApplication {
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
         let files = FileStore(root: configuration.dataDirectory)
         try files.prepare()
-        let store = try SQLiteStore(path: configuration.dataDirectory + "/testbed.sqlite")
+        let store: any MetadataStore
+        var storeRunner: Task<Void, Never>?
+        if let url = configuration.database {
+            let postgres = PostgresStore(url, logger: logger)
+            // The pool works in the background from here until the server has stopped.
+            storeRunner = Task { try? await postgres.run() }
+            do {
+                try await postgres.prepare(patience: configuration.databaseWait)
+            } catch {
+                storeRunner?.cancel()
+                throw error
+            }
+            logger.notice("metadata in PostgreSQL", metadata: ["database": "\(url.description)"])
+            store = postgres
+        } else {
+            store = try SQLiteStore(path: configuration.dataDirectory + "/testbed.sqlite")
+        }
         let recorded = try await store.recordedFileNames()
         let orphans = files.removeUnrecorded(datasets: recorded.datasets, models: recorded.models)
         if orphans > 0 { logger.notice("removed files that no record names (a crash came between writing and recording)", metadata: ["files": "\(orphans)"]) }
@@ -28,7 +44,7 @@ enum TestbedApplication {
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
                               maxJobsPerTenant: configuration.limits.maxJobsPerTenant, workers: configuration.workers, logger: logger)
         let monitoring = MonitoringService(settings: configuration.monitoring, store: store, loggingInputs: try await store.tenantsLoggingInputs(), logger: logger)
-        return Services(configuration: configuration, lock: lock, store: store, files: files, keys: keys, registry: registry, jobs: jobs,
+        return Services(configuration: configuration, lock: lock, store: store, storeRunner: storeRunner, files: files, keys: keys, registry: registry, jobs: jobs,
                         monitoring: monitoring, limiter: RateLimiter(rate: configuration.limits.requestsPerSecond), logger: logger)
     }
 
@@ -108,6 +124,7 @@ enum TestbedApplication {
                   failureTerminationBehavior: .gracefullyShutdownGroup),
         ], logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        defer { services.storeRunner?.cancel() }
         try await ServiceGroup(configuration: configuration).run()
         logger.info("stopped")
     }

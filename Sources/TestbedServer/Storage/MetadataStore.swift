@@ -168,3 +168,12 @@ extension StoredThing {
         }
     }
 }
+
+extension StoreError: CustomStringConvertible {
+    var description: String {
+        switch self {
+        case .notFound(let thing): thing.missing
+        case .conflict(let message), .limitReached(let message, _), .unavailable(let message): message
+        }
+    }
+}

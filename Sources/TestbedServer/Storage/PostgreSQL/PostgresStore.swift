@@ -1,0 +1,674 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The shared store: PostgreSQL through postgres-nio's connection pool, for replicas that
+/// serve the same tenants (`--database postgres://…`).
+///
+/// Every change is one transaction with its audit entry, as in ``SQLiteStore``. A database
+/// out of reach answers ``StoreError/unavailable(_:)`` within ``deadline`` instead of holding
+/// the request; the pool reconnects by itself once the database is back.
+struct PostgresStore: MetadataStore, Service {
+    let client: PostgresClient
+    private let logger: Logger
+    /// The longest a call waits for the database before it answers `unavailable`.
+    let deadline: Duration
+    /// Where the database is (as `--database` takes it, without the password).
+    let url: String
+
+    init(_ url: DatabaseURL, logger: Logger, deadline: Duration = .seconds(5)) {
+        var options = PostgresClient.Configuration.Options()
+        options.maximumConnections = 16
+        options.connectTimeout = .seconds(3)
+        let configuration: PostgresClient.Configuration = if let socket = url.socketPath {
+            .init(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
+        } else {
+            .init(host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+        }
+        var withOptions = configuration
+        withOptions.options = options
+        client = PostgresClient(configuration: withOptions, backgroundLogger: logger)
+        (self.logger, self.deadline, self.url) = (logger, deadline, url.description)
+    }
+
+    /// Runs the connection pool until the service group stops.
+    func run() async throws { await client.run() }
+
+    /// Waits for the database (retrying with backoff up to `patience`), then applies the migrations.
+    func prepare(patience: Duration) async throws {
+        let clock = ContinuousClock(), giveUp = clock.now.advanced(by: patience)
+        var wait = Duration.milliseconds(250), attempt = 1
+        while true {
+            do {
+                try await within(deadline) { try await PostgresSchema.migrate(client, logger: logger) }
+                return
+            } catch {
+                guard clock.now.advanced(by: wait) < giveUp else {
+                    throw StoreError.unavailable("the database could not be reached in \(patience) (\(attempt) attempts): \(Self.describe(error))")
+                }
+                logger.warning("the database cannot be reached yet; trying again", metadata: ["attempt": "\(attempt)", "in": "\(wait)", "error": "\(Self.describe(error))"])
+                try await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(5))
+                attempt += 1
+            }
+        }
+    }
+
+    // MARK: Running queries
+
+    /// One transaction: committed when `body` returns, rolled back when it throws.
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        let (client, logger) = (self.client, self.logger)
+        return try await guarded { try await client.withTransaction(logger: logger) { try await body($0, logger) } }
+    }
+
+    /// Reads on one connection, outside a transaction.
+    private func reading<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        let (client, logger) = (self.client, self.logger)
+        return try await guarded { try await client.withConnection { try await body($0, logger) } }
+    }
+
+    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do { return try await within(deadline, body) } catch { throw Self.translate(error) }
+    }
+
+    /// `body`'s answer, or `unavailable` once `limit` has passed (and `body` is cancelled).
+    private func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let answer = first else {
+                throw StoreError.unavailable("the database did not answer within \(limit); try again shortly")
+            }
+            return answer
+        }
+    }
+
+    /// PostgreSQL's errors as the rest of the server knows them.
+    static func translate(_ error: any Error) -> any Error {
+        // A transaction wraps what failed in it: the refusal thrown inside, or the database's own error.
+        if let failed = error as? PostgresTransactionError {
+            if let inside = failed.closureError { return translate(inside) }
+            return (failed.beginError ?? failed.commitError).map(translate) ?? StoreError.unavailable("the transaction could not be completed; try again shortly")
+        }
+        guard let error = error as? PSQLError else { return error }
+        switch error.code {
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            switch state {
+            case "23503":
+                return StoreError.conflict("what this request refers to was deleted while it was handled; nothing was stored")
+            case "23505":
+                return StoreError.conflict("another request changed the same record at the same moment; nothing was stored, try again")
+            case "53100":
+                return StorageError("the database's disk is full", errorNumber: ENOSPC)
+            case _ where state.hasPrefix("08") || state.hasPrefix("57P"):
+                return StoreError.unavailable("the database is not available (\(state)); try again shortly")
+            default:
+                return error
+            }
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+            return StoreError.unavailable("the database connection was lost; try again shortly")
+        default:
+            return error
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            return error.serverInfo?[.message] ?? "\(error.code)\(error.underlying.map { ": \($0)" } ?? "")"
+        }
+        if case StoreError.unavailable(let message) = error { return message }
+        return "\(error)"
+    }
+
+    private static func audit(_ connection: PostgresConnection, _ logger: Logger, tenant: String?, actor: String, action: String, subject: String) async throws {
+        try await connection.query("INSERT INTO audit_log (at, tenant_id, actor, action, subject) VALUES (\(Date()), \(tenant), \(actor), \(action), \(subject))", logger: logger)
+    }
+
+    // MARK: Tenants and keys
+
+    func createTenant(_ tenant: TenantRecord, key: APIKeyRecord) async throws {
+        try await transaction { db, logger in
+            let inserted = try await db.rows("""
+                INSERT INTO tenant (id, display_name, created_at, prediction_retention_days, log_inputs)
+                VALUES (\(tenant.id), \(tenant.displayName), \(tenant.createdAt), \(tenant.predictionRetentionDays), \(tenant.logInputs))
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """, logger) { try $0.decode(String.self) }
+            guard !inserted.isEmpty else {
+                throw StoreError.conflict("a tenant '\(tenant.id.clipped())' already exists; issue it a new key with POST /api/v1/tenants/\(tenant.id)/keys")
+            }
+            try await Self.insert(key, db, logger)
+            try await Self.audit(db, logger, tenant: tenant.id, actor: "admin", action: "tenant.created", subject: tenant.id)
+        }
+    }
+
+    private static func insert(_ key: APIKeyRecord, _ db: PostgresConnection, _ logger: Logger) async throws {
+        try await db.query("""
+            INSERT INTO api_key (id, tenant_id, secret_digest, created_at, revoked_at)
+            VALUES (\(key.id), \(key.tenantId), \(key.secretDigest), \(key.createdAt), \(key.revokedAt))
+            """, logger: logger)
+    }
+
+    func tenant(_ id: String) async throws -> TenantRecord? {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: TenantRecord.columns) FROM tenant WHERE id = \(id)", logger, TenantRecord.init).first
+        }
+    }
+
+    func tenantsWithKeys() async throws -> [(tenant: TenantRecord, keys: [APIKeyRecord])] {
+        let (tenants, keys) = try await reading { db, logger in
+            (try await db.rows("SELECT \(unescaped: TenantRecord.columns) FROM tenant ORDER BY created_at", logger, TenantRecord.init),
+             try await db.rows("SELECT \(unescaped: APIKeyRecord.columns) FROM api_key ORDER BY created_at", logger, APIKeyRecord.init))
+        }
+        let byTenant = Dictionary(grouping: keys, by: \.tenantId)
+        return tenants.map { ($0, byTenant[$0.id] ?? []) }
+    }
+
+    func keys(of tenant: String?) async throws -> [APIKeyRecord] {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: APIKeyRecord.columns) FROM api_key WHERE \(tenant)::text IS NULL OR tenant_id = \(tenant)", logger, APIKeyRecord.init)
+        }
+    }
+
+    func addKey(_ key: APIKeyRecord) async throws {
+        try await transaction { db, logger in
+            guard try await db.exists("SELECT 1 FROM tenant WHERE id = \(key.tenantId) FOR SHARE", logger) else {
+                throw StoreError.notFound(.tenant(key.tenantId))
+            }
+            try await Self.insert(key, db, logger)
+            try await Self.audit(db, logger, tenant: key.tenantId, actor: "admin", action: "key.issued", subject: key.id)
+        }
+    }
+
+    func revokeKey(_ id: String, of tenant: String) async throws {
+        try await transaction { db, logger in
+            guard try await db.exists("SELECT 1 FROM api_key WHERE id = \(id) AND tenant_id = \(tenant) FOR UPDATE", logger) else {
+                throw StoreError.notFound(.key(id, tenant: tenant))
+            }
+            let revoked = try await db.rows("UPDATE api_key SET revoked_at = \(Date()) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger) { try $0.decode(String.self) }
+            if !revoked.isEmpty { try await Self.audit(db, logger, tenant: tenant, actor: "admin", action: "key.revoked", subject: id) }
+        }
+    }
+
+    func deleteTenant(_ id: String) async throws -> (datasetFiles: [String], modelFiles: [String]) {
+        try await transaction { db, logger in
+            // Locked first: a job submitted meanwhile waits for this transaction, then finds no tenant.
+            guard try await db.exists("SELECT 1 FROM tenant WHERE id = \(id) FOR UPDATE", logger) else { throw StoreError.notFound(.tenant(id)) }
+            let active = try await db.count("SELECT count(*) FROM job WHERE tenant_id = \(id) AND state IN ('queued', 'running')", logger)
+            guard active == 0 else { throw StoreError.conflict(SQLiteStore.activeJobsRefusal(tenant: id, active: active)) }
+            let datasets = try await db.rows("SELECT file_name FROM dataset WHERE tenant_id = \(id)", logger) { try $0.decode(String.self) }
+            let models = try await db.rows("SELECT file_name FROM model WHERE tenant_id = \(id)", logger) { try $0.decode(String.self) }
+            try await db.query("DELETE FROM tenant WHERE id = \(id)", logger: logger)
+            try await Self.audit(db, logger, tenant: id, actor: "admin", action: "tenant.deleted", subject: id)
+            return (datasets, models)
+        }
+    }
+
+    func updateSettings(of tenant: String, retentionDays: Int?, logInputs: Bool?) async throws -> TenantRecord {
+        try await transaction { db, logger in
+            guard let record = try await db.rows("""
+                UPDATE tenant SET prediction_retention_days = COALESCE(\(retentionDays), prediction_retention_days),
+                                  log_inputs = COALESCE(\(logInputs), log_inputs)
+                WHERE id = \(tenant) RETURNING \(unescaped: TenantRecord.columns)
+                """, logger, TenantRecord.init).first else { throw StoreError.notFound(.tenant(tenant)) }
+            try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "settings.changed", subject: record.settingsSummary)
+            return record
+        }
+    }
+
+    func tenantsLoggingInputs() async throws -> [String] {
+        try await reading { db, logger in try await db.rows("SELECT id FROM tenant WHERE log_inputs", logger) { try $0.decode(String.self) } }
+    }
+
+    func auditLog(limit: Int) async throws -> [AuditRecord] {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: AuditRecord.columns) FROM audit_log ORDER BY id DESC LIMIT \(limit)", logger, AuditRecord.init)
+        }
+    }
+
+    // MARK: Datasets
+
+    func addDataset(_ record: DatasetRecord) async throws {
+        try await transaction { db, logger in
+            try await db.query("""
+                INSERT INTO dataset (\(unescaped: DatasetRecord.columns))
+                VALUES (\(record.id), \(record.tenantId), \(record.name), \(record.fileName), \(record.byteCount), \(record.rowCount),
+                        \(record.columnCount), \(record.sha256), \(record.profile), \(record.createdAt))
+                """, logger: logger)
+            try await Self.audit(db, logger, tenant: record.tenantId, actor: record.tenantId, action: "dataset.uploaded", subject: record.id)
+        }
+    }
+
+    func datasets(of tenant: String) async throws -> [DatasetRecord] {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: DatasetRecord.columns) FROM dataset WHERE tenant_id = \(tenant) ORDER BY created_at DESC", logger, DatasetRecord.init)
+        }
+    }
+
+    func dataset(_ id: String, of tenant: String?) async throws -> DatasetRecord? {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: DatasetRecord.columns) FROM dataset WHERE id = \(id) AND (\(tenant)::text IS NULL OR tenant_id = \(tenant))",
+                              logger, DatasetRecord.init).first
+        }
+    }
+
+    func deleteDataset(_ id: String, of tenant: String) async throws {
+        try await transaction { db, logger in
+            let deleted = try await db.rows("DELETE FROM dataset WHERE id = \(id) AND tenant_id = \(tenant) RETURNING id", logger) { try $0.decode(String.self) }
+            guard !deleted.isEmpty else { throw StoreError.notFound(.dataset(id)) }
+            try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "dataset.deleted", subject: id)
+        }
+    }
+
+    func recordedFileNames() async throws -> (datasets: Set<String>, models: Set<String>) {
+        try await reading { db, logger in
+            (Set(try await db.rows("SELECT file_name FROM dataset", logger) { try $0.decode(String.self) }),
+             Set(try await db.rows("SELECT file_name FROM model", logger) { try $0.decode(String.self) }))
+        }
+    }
+
+    // MARK: Jobs
+
+    func submitJob(_ job: JobRecord, activeLimit: Int) async throws {
+        try await transaction { db, logger in
+            // The tenant's row is the lock that makes the count and the insert one step.
+            guard try await db.exists("SELECT 1 FROM tenant WHERE id = \(job.tenantId) FOR UPDATE", logger) else {
+                throw StoreError.notFound(.tenant(job.tenantId))
+            }
+            let active = try await db.count("SELECT count(*) FROM job WHERE tenant_id = \(job.tenantId) AND state IN ('queued', 'running')", logger)
+            guard active < activeLimit else { throw StoreError.jobLimit(active: active, limit: activeLimit) }
+            try await Self.insert(job, db, logger)
+            try await Self.audit(db, logger, tenant: job.tenantId, actor: job.tenantId, action: "job.created", subject: job.id)
+        }
+    }
+
+    private static func insert(_ job: JobRecord, _ db: PostgresConnection, _ logger: Logger) async throws {
+        try await db.query("""
+            INSERT INTO job (\(unescaped: JobRecord.columns))
+            VALUES (\(job.id), \(job.tenantId), \(job.datasetId), \(job.target), \(job.task?.rawValue), \(job.algorithmText), \(job.folds), \(job.seed),
+                    \(job.split?.rawValue), \(job.timeColumn), \(job.groupColumn), \(job.gap), \(job.coverage), \(job.timeBudgetSeconds),
+                    \(job.modelName), \(job.promote), \(job.modelVersion), \(job.state.rawValue), \(job.progress), \(job.message),
+                    \(job.leaderboard), \(job.error), \(job.createdAt), \(job.startedAt), \(job.finishedAt))
+            """, logger: logger)
+    }
+
+    /// Writes what a job's state change changes.
+    private static func update(_ job: JobRecord, _ db: PostgresConnection, _ logger: Logger) async throws {
+        try await db.query("""
+            UPDATE job SET state = \(job.state.rawValue), progress = \(job.progress), message = \(job.message), leaderboard = \(job.leaderboard),
+                           error = \(job.error), model_version = \(job.modelVersion), started_at = \(job.startedAt), finished_at = \(job.finishedAt)
+            WHERE id = \(job.id)
+            """, logger: logger)
+    }
+
+    private static func lockedJob(_ id: String, _ db: PostgresConnection, _ logger: Logger) async throws -> JobRecord? {
+        try await db.rows("SELECT \(unescaped: JobRecord.columns) FROM job WHERE id = \(id) FOR UPDATE", logger, JobRecord.init).first
+    }
+
+    func job(_ id: String, of tenant: String?) async throws -> JobRecord? {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: JobRecord.columns) FROM job WHERE id = \(id) AND (\(tenant)::text IS NULL OR tenant_id = \(tenant))",
+                              logger, JobRecord.init).first
+        }
+    }
+
+    func jobs(of tenant: String) async throws -> [JobRecord] {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: JobRecord.columns) FROM job WHERE tenant_id = \(tenant) ORDER BY created_at DESC", logger, JobRecord.init)
+        }
+    }
+
+    func cancelJob(_ id: String, of tenant: String) async throws -> JobRecord {
+        try await transaction { db, logger in
+            guard var job = try await Self.lockedJob(id, db, logger), job.tenantId == tenant else { throw StoreError.notFound(.job(id)) }
+            try job.cancel()
+            try await Self.update(job, db, logger)
+            try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "job.cancelled", subject: id)
+            return job
+        }
+    }
+
+    func recoverJobs() async throws -> (queued: [String], interrupted: Int) {
+        try await transaction { db, logger in
+            var stale = try await db.rows("SELECT \(unescaped: JobRecord.columns) FROM job WHERE state = 'running' FOR UPDATE", logger, JobRecord.init)
+            for index in stale.indices {
+                stale[index].markInterruptedByRestart()
+                try await Self.update(stale[index], db, logger)
+            }
+            let queued = try await db.rows("SELECT id FROM job WHERE state = 'queued' ORDER BY created_at", logger) { try $0.decode(String.self) }
+            return (queued, stale.count)
+        }
+    }
+
+    func startJob(_ id: String) async throws -> JobRecord? {
+        try await transaction { db, logger in
+            guard var job = try await Self.lockedJob(id, db, logger), job.state == .queued else { return nil }
+            job.start()
+            try await Self.update(job, db, logger)
+            return job
+        }
+    }
+
+    func recordProgress(of id: String, fraction: Double, message: String, leaderboard: Data?) async throws {
+        try await reading { db, logger in
+            try await db.query("UPDATE job SET progress = \(fraction), message = \(message), leaderboard = \(leaderboard) WHERE id = \(id) AND state = 'running'",
+                               logger: logger)
+        }
+    }
+
+    func finishJob(_ id: String, _ outcome: JobOutcome) async throws -> JobRecord {
+        try await transaction { db, logger in
+            guard var job = try await Self.lockedJob(id, db, logger) else { throw StoreError.notFound(.job(id)) }
+            job.finish(outcome)
+            try await Self.update(job, db, logger)
+            try await Self.audit(db, logger, tenant: job.tenantId, actor: "job \(id)", action: "job.\(outcome.state.rawValue)", subject: id)
+            return job
+        }
+    }
+
+    func modelNamesInUse(by tenant: String) async throws -> Set<String> {
+        try await reading { db, logger in
+            Set(try await db.rows("""
+                SELECT model_name FROM job WHERE tenant_id = \(tenant) AND state IN ('queued', 'running')
+                UNION SELECT name FROM model_series WHERE tenant_id = \(tenant) AND serving_version > 0
+                """, logger) { try $0.decode(String.self) })
+        }
+    }
+
+    // MARK: Models
+
+    /// The series of a name with versions (a deleted model's series stays, serving version 0,
+    /// so that its numbers are never given again); locked when changes follow.
+    private static func series(_ name: String, _ tenant: String, _ db: PostgresConnection, _ logger: Logger, locking: Bool) async throws -> ModelSeriesRecord? {
+        try await db.rows("""
+            SELECT \(unescaped: ModelSeriesRecord.columns) FROM model_series
+            WHERE tenant_id = \(tenant) AND name = \(name) AND serving_version > 0 \(unescaped: locking ? "FOR UPDATE" : "")
+            """, logger, ModelSeriesRecord.init).first
+    }
+
+    private static func versionRecord(_ name: String, _ version: Int, _ tenant: String, _ db: PostgresConnection, _ logger: Logger) async throws -> ModelRecord? {
+        try await db.rows("SELECT \(unescaped: ModelRecord.columns) FROM model WHERE tenant_id = \(tenant) AND name = \(name) AND version = \(version)",
+                          logger, ModelRecord.init).first
+    }
+
+    func modelVersion(_ name: String, version: Int?, of tenant: String) async throws -> (record: ModelRecord?, nameExists: Bool) {
+        try await reading { db, logger in
+            guard let series = try await Self.series(name, tenant, db, logger, locking: false) else { return (nil, false) }
+            return (try await Self.versionRecord(name, version ?? series.servingVersion, tenant, db, logger), true)
+        }
+    }
+
+    func modelNames(of tenant: String) async throws -> [String] {
+        try await reading { db, logger in
+            try await db.rows("SELECT name FROM model WHERE tenant_id = \(tenant) ORDER BY created_at DESC", logger) { try $0.decode(String.self) }
+        }
+    }
+
+    func versions(of name: String, tenant: String) async throws -> (serving: Int, records: [ModelRecord])? {
+        try await reading { db, logger in
+            guard let series = try await Self.series(name, tenant, db, logger, locking: false) else { return nil }
+            let records = try await db.rows("SELECT \(unescaped: ModelRecord.columns) FROM model WHERE tenant_id = \(tenant) AND name = \(name) ORDER BY version",
+                                            logger, ModelRecord.init)
+            return (series.servingVersion, records)
+        }
+    }
+
+    func registerModel(_ draft: ModelDraft) async throws -> (record: ModelRecord, serves: Bool) {
+        try await transaction { db, logger in
+            // Made if missing, then locked: two registrations of one name take turns.
+            try await db.query("""
+                INSERT INTO model_series (tenant_id, name, serving_version, next_version) VALUES (\(draft.tenant), \(draft.name), 0, 1)
+                ON CONFLICT (tenant_id, name) DO NOTHING
+                """, logger: logger)
+            guard var series = try await db.rows("""
+                SELECT \(unescaped: ModelSeriesRecord.columns) FROM model_series WHERE tenant_id = \(draft.tenant) AND name = \(draft.name) FOR UPDATE
+                """, logger, ModelSeriesRecord.init).first else { throw StoreError.notFound(.tenant(draft.tenant)) }
+            let (record, serves) = series.register(draft)
+            try await db.query("""
+                UPDATE model_series SET serving_version = \(series.servingVersion), next_version = \(series.nextVersion)
+                WHERE tenant_id = \(draft.tenant) AND name = \(draft.name)
+                """, logger: logger)
+            try await db.query("""
+                INSERT INTO model (\(unescaped: ModelRecord.columns))
+                VALUES (\(record.id), \(record.tenantId), \(record.name), \(record.version), \(record.fileName), \(record.datasetId),
+                        \(record.jobId), \(record.comparison), \(record.createdAt))
+                """, logger: logger)
+            try await Self.audit(db, logger, tenant: draft.tenant, actor: draft.actor, action: "model.registered", subject: record.registrationSummary(serves: serves))
+            return (record, serves)
+        }
+    }
+
+    func promote(_ name: String, version: Int, of tenant: String) async throws -> Int {
+        try await transaction { db, logger in
+            guard let series = try await Self.series(name, tenant, db, logger, locking: true) else { throw StoreError.notFound(.model(name)) }
+            guard try await Self.versionRecord(name, version, tenant, db, logger) != nil else { throw StoreError.notFound(.modelVersion(name, version: version)) }
+            try await db.query("UPDATE model_series SET serving_version = \(version) WHERE tenant_id = \(tenant) AND name = \(name)", logger: logger)
+            try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "model.promoted", subject: "\(name) version \(version) (was \(series.servingVersion))")
+            return series.servingVersion
+        }
+    }
+
+    func deleteVersion(_ name: String, version: Int, of tenant: String) async throws -> ModelRecord {
+        try await transaction { db, logger in
+            guard let series = try await Self.series(name, tenant, db, logger, locking: true) else { throw StoreError.notFound(.model(name)) }
+            guard let record = try await Self.versionRecord(name, version, tenant, db, logger) else { throw StoreError.notFound(.modelVersion(name, version: version)) }
+            guard series.servingVersion != version else { throw StoreError.servingVersion(name, version) }
+            try await db.query("DELETE FROM model WHERE id = \(record.id)", logger: logger)
+            try await Self.eraseUse(of: name, version: version, tenant: tenant, db, logger)
+            try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "model.version.deleted", subject: "\(name) version \(version)")
+            return record
+        }
+    }
+
+    func deleteModel(_ name: String, of tenant: String) async throws -> [ModelRecord] {
+        try await transaction { db, logger in
+            guard try await Self.series(name, tenant, db, logger, locking: true) != nil else { throw StoreError.notFound(.model(name)) }
+            let records = try await db.rows("DELETE FROM model WHERE tenant_id = \(tenant) AND name = \(name) RETURNING \(unescaped: ModelRecord.columns)",
+                                            logger, ModelRecord.init)
+            try await db.query("UPDATE model_series SET serving_version = 0 WHERE tenant_id = \(tenant) AND name = \(name)", logger: logger)
+            try await Self.eraseUse(of: name, version: nil, tenant: tenant, db, logger)
+            try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "model.deleted", subject: name)
+            return records
+        }
+    }
+
+    /// Erases the monitoring windows, logged predictions and outcomes of a model (one version or all).
+    private static func eraseUse(of name: String, version: Int?, tenant: String, _ db: PostgresConnection, _ logger: Logger) async throws {
+        for table in ["monitoring_window", "prediction_batch", "outcome"] {
+            try await db.query("""
+                DELETE FROM \(unescaped: table) WHERE tenant_id = \(tenant) AND model_name = \(name) AND (\(version)::bigint IS NULL OR version = \(version))
+                """, logger: logger)
+        }
+    }
+
+    // MARK: Monitoring and feedback
+
+    func monitoringWindows(of name: String, version: Int, tenant: String, limit: Int) async throws -> [MonitoringWindowRecord] {
+        try await reading { db, logger in
+            try await db.rows("""
+                SELECT \(unescaped: MonitoringWindowRecord.columns) FROM monitoring_window
+                WHERE tenant_id = \(tenant) AND model_name = \(name) AND version = \(version) ORDER BY started_at DESC LIMIT \(limit)
+                """, logger, MonitoringWindowRecord.init)
+        }
+    }
+
+    func outcomes(of name: String, version: Int, tenant: String, limit: Int) async throws -> [OutcomeRecord] {
+        try await reading { db, logger in
+            try await db.rows("""
+                SELECT \(unescaped: OutcomeRecord.columns) FROM outcome
+                WHERE tenant_id = \(tenant) AND model_name = \(name) AND version = \(version) ORDER BY predicted_at DESC LIMIT \(limit)
+                """, logger, OutcomeRecord.init)
+        }
+    }
+
+    func saveOutcomes(_ records: [OutcomeRecord], of name: String, tenant: String, checkVersions: Bool) async throws -> (replaced: Int, versions: [Int]) {
+        try await transaction { db, logger in
+            let versions = Set(records.map(\.version)).sorted()
+            if checkVersions {
+                for version in versions where try await Self.versionRecord(name, version, tenant, db, logger) == nil {
+                    throw StoreError.conflict("version \(version) of '\(name.clipped())' was deleted meanwhile; its predictions and outcomes went with it")
+                }
+            }
+            var replaced = 0
+            for record in records {
+                // xmax is 0 for a row inserted by this statement, not for one it updated.
+                let inserted = try await db.rows("""
+                    INSERT INTO outcome (\(unescaped: OutcomeRecord.columns))
+                    VALUES (\(record.tenantId), \(record.predictionId), \(record.modelName), \(record.version), \(record.predictedAt),
+                            \(record.receivedAt), \(record.predicted), \(record.actual))
+                    ON CONFLICT (tenant_id, prediction_id) DO UPDATE SET model_name = EXCLUDED.model_name, version = EXCLUDED.version,
+                        predicted_at = EXCLUDED.predicted_at, received_at = EXCLUDED.received_at, predicted = EXCLUDED.predicted, actual = EXCLUDED.actual
+                    RETURNING (xmax = 0)
+                    """, logger) { try $0.decode(Bool.self) }
+                if inserted.first == false { replaced += 1 }
+            }
+            try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "model.feedback", subject: "\(name): \(records.count) outcomes")
+            return (replaced, versions)
+        }
+    }
+
+    func loggedPredictions(of name: String, tenant: String, ranges: [SequenceRange], ids: [String]) async throws
+        -> (batches: [PredictionBatchRecord], outcomes: [OutcomeRecord]) {
+        try await reading { db, logger in
+            var batches: [Int64: PredictionBatchRecord] = [:]
+            for range in ranges {
+                for batch in try await db.rows("""
+                    SELECT \(unescaped: PredictionBatchRecord.columns) FROM prediction_batch
+                    WHERE tenant_id = \(tenant) AND model_name = \(name) AND prefix = \(range.prefix) AND first_seq <= \(range.high) AND last_seq >= \(range.low)
+                    """, logger, PredictionBatchRecord.init) {
+                    batches[batch.id ?? 0] = batch
+                }
+            }
+            let outcomes = try await db.rows("""
+                SELECT \(unescaped: OutcomeRecord.columns) FROM outcome WHERE tenant_id = \(tenant) AND model_name = \(name) AND prediction_id = ANY(\(ids))
+                """, logger, OutcomeRecord.init)
+            return (Array(batches.values), outcomes)
+        }
+    }
+
+    func saveMonitoring(_ writes: [MonitoringWrite]) async throws -> Set<Int> {
+        try await transaction { db, logger in
+            var gone = Set<Int>()
+            for (index, write) in writes.enumerated() {
+                let tenantExists = try await db.exists("SELECT 1 FROM tenant WHERE id = \(write.tenant) FOR SHARE", logger)
+                let versionExists = if let id = write.modelRecordID { try await db.exists("SELECT 1 FROM model WHERE id = \(id) FOR SHARE", logger) } else { true }
+                guard tenantExists && versionExists else { gone.insert(index); continue }
+                for window in write.windows {
+                    try await db.query("""
+                        INSERT INTO monitoring_window (tenant_id, model_name, version, started_at, ended_at, rows, counts)
+                        VALUES (\(window.tenantId), \(window.modelName), \(window.version), \(window.startedAt), \(window.endedAt), \(window.rows), \(window.counts))
+                        """, logger: logger)
+                }
+                for batch in write.batches {
+                    try await db.query("""
+                        INSERT INTO prediction_batch (tenant_id, model_name, version, prefix, first_seq, last_seq, created_at, payload)
+                        VALUES (\(batch.tenantId), \(batch.modelName), \(batch.version), \(batch.prefix), \(batch.firstSeq), \(batch.lastSeq),
+                                \(batch.createdAt), \(batch.payload))
+                        """, logger: logger)
+                }
+            }
+            return gone
+        }
+    }
+
+    func prune(windowsBefore: Date, now: Date) async throws -> Int {
+        try await transaction { db, logger in
+            var erased = try await db.count("WITH gone AS (DELETE FROM monitoring_window WHERE ended_at < \(windowsBefore) RETURNING 1) SELECT count(*) FROM gone", logger)
+            for tenant in try await db.rows("SELECT \(unescaped: TenantRecord.columns) FROM tenant", logger, TenantRecord.init) {
+                let before = tenant.predictionsKeptSince(now)
+                erased += try await db.count("""
+                    WITH gone AS (DELETE FROM prediction_batch WHERE tenant_id = \(tenant.id) AND created_at < \(before) RETURNING 1) SELECT count(*) FROM gone
+                    """, logger)
+                erased += try await db.count("""
+                    WITH gone AS (DELETE FROM outcome WHERE tenant_id = \(tenant.id) AND predicted_at < \(before) RETURNING 1) SELECT count(*) FROM gone
+                    """, logger)
+            }
+            return erased
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Every row of `query`, made into values by `make`.
+    func rows<Row>(_ query: PostgresQuery, _ logger: Logger, _ make: (PostgresRow) throws -> Row) async throws -> [Row] {
+        var rows: [Row] = []
+        for try await row in try await self.query(query, logger: logger) { rows.append(try make(row)) }
+        return rows
+    }
+
+    func exists(_ query: PostgresQuery, _ logger: Logger) async throws -> Bool {
+        try await !rows(query, logger) { _ in () }.isEmpty
+    }
+
+    /// The number a `SELECT count(*)` answers.
+    func count(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
+        try await rows(query, logger) { try $0.decode(Int.self) }.first ?? 0
+    }
+}
+
+/// A PostgreSQL address as `--database` takes it:
+/// `postgres://user[:password]@host[:port]/database`, or with `?host=/run/postgresql` for a
+/// Unix socket directory.
+struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
+    var user: String
+    var password: String?
+    var host: String
+    var port: Int
+    var database: String
+    /// The directory of the server's Unix socket, when it is reached through one.
+    var socketDirectory: String?
+    /// The socket file in it.
+    var socketPath: String? { socketDirectory.map { "\($0)/.s.PGSQL.\(port)" } }
+
+    init(parsing text: String) throws {
+        let hidden = Self.hidingPassword(text)
+        guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
+            throw ValidationError("--database \(hidden) is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database")
+        }
+        guard let user = url.user, !user.isEmpty else { throw ValidationError("--database \(hidden) names no user; expected postgres://user@host/database") }
+        let database = String(url.path.drop { $0 == "/" })
+        guard !database.isEmpty, !database.contains("/") else {
+            throw ValidationError("--database \(hidden) names no database; expected postgres://user@host/database")
+        }
+        let socketDirectory = url.queryItems?.first { $0.name == "host" }?.value
+        let host = url.host ?? ""
+        guard !host.isEmpty || socketDirectory != nil else {
+            throw ValidationError("--database \(hidden) names no host; expected postgres://user@host/database, or ?host=/socket/directory")
+        }
+        if let port = url.port, !(1...65_535).contains(port) {
+            throw ValidationError("--database \(hidden): port \(port) is not from 1 to 65535")
+        }
+        for item in url.queryItems ?? [] where !["host", "sslmode"].contains(item.name) || (item.name == "sslmode" && item.value != "disable") {
+            throw ValidationError("--database \(hidden): '\(item.name)=\(item.value ?? "")' is not supported; only host=<socket directory> and sslmode=disable are")
+        }
+        // URLComponents answers user, password, host and path percent-decoded.
+        (self.user, password, self.host, port, self.database) = (user, url.password, host, url.port ?? 5432, database)
+        self.socketDirectory = socketDirectory
+    }
+
+    /// Where the database is, without the password.
+    var description: String {
+        var url = URLComponents()
+        url.scheme = "postgres"
+        url.user = user
+        url.host = host.contains(":") ? "[\(host)]" : host
+        url.port = port
+        url.path = "/" + database
+        if let socketDirectory { url.queryItems = [URLQueryItem(name: "host", value: socketDirectory)] }
+        return url.string ?? "postgres://\(user)@\(host):\(port)/\(database)"
+    }
+
+    /// The URL with its password replaced, for messages and logs.
+    static func hidingPassword(_ text: String) -> String {
+        guard var url = URLComponents(string: text), url.password != nil else { return text.clipped() }
+        url.password = "****"
+        return (url.string ?? "postgres://…").clipped()
+    }
+}
