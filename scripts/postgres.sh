@@ -3,6 +3,8 @@
 #   scripts/postgres.sh start   starts one and prints its URL (postgres://testbed@127.0.0.1:PORT/testbed)
 #                               and, on a second line, the directory to pass to stop
 #   scripts/postgres.sh stop DIR
+#   scripts/postgres.sh pause DIR / resume DIR   stops the server and starts it again on the same
+#                               port with the same data (a database restart, for fault tests)
 # PostgreSQL refuses to run as root: as root, the server runs as the unprivileged system user
 # testbed-pg (created when missing). Installs PostgreSQL from Debian's packages when missing.
 set -euo pipefail
@@ -33,13 +35,21 @@ start)
         || { cat "$dir/initdb.log" >&2; exit 1; }
     # A free port: the kernel's pick for a socket bound to port 0.
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >&2 \
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" > "$dir/options"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" start >&2 \
         || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bin/createdb" -h "$dir" -p "$port" -U testbed testbed
     echo "$port" > "$dir/port"
     echo "postgres://testbed@127.0.0.1:$port/testbed"
     echo "$dir"
+    ;;
+pause)
+    dir="${2:?usage: scripts/postgres.sh pause DIR}"
+    as_owner "$(bin_dir)/pg_ctl" -D "$dir/data" -m fast -w stop >&2
+    ;;
+resume)
+    dir="${2:?usage: scripts/postgres.sh resume DIR}"
+    as_owner "$(bin_dir)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" start >&2
     ;;
 stop)
     dir="${2:?usage: scripts/postgres.sh stop DIR}"
@@ -47,7 +57,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: scripts/postgres.sh start | stop DIR" >&2
+    echo "usage: scripts/postgres.sh start | stop DIR | pause DIR | resume DIR" >&2
     exit 2
     ;;
 esac

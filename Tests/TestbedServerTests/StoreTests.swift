@@ -35,7 +35,8 @@ struct StoreTests {
         JobRecord(id: id, tenantId: tenant, datasetId: "d1", target: "y", task: .regression, algorithm: try! AlgorithmChoice(parsing: "gbdt,ridge"),
                   folds: 5, seed: 7, split: .time, timeColumn: "at", groupColumn: nil, gap: 2, coverage: 0.8, timeBudgetSeconds: 12.5,
                   modelName: model, promote: true, modelVersion: nil, state: state, progress: 0, message: "queued", leaderboard: nil,
-                  error: nil, createdAt: Date(), startedAt: nil, finishedAt: nil)
+                  error: nil, createdAt: Date(timeIntervalSince1970: 1_800_000_000 + (Double(id.dropFirst()) ?? 0)),
+                  startedAt: nil, finishedAt: nil)
     }
 
     static func draft(_ name: String, tenant: String, promote: Bool = false) -> ModelDraft {
@@ -111,29 +112,51 @@ struct StoreTests {
         #expect(try await store.job("j1", of: "other") == nil)
         #expect(try await store.modelNamesInUse(by: "mine") == ["ore-grade", "m"])
 
-        let started = try #require(try await store.startJob("j1"))
-        #expect(started.state == .running && started.startedAt != nil)
-        #expect(try await store.startJob("j1") == nil, "a job starts once")
+        // Claimed oldest first, each by one owner.
+        let started = try #require(try await store.claimJob(owner: "replica-a", leaseSeconds: 30))
+        #expect(started.id == "j1" && started.state == .running && started.startedAt != nil)
+        #expect(try await store.claimJob(owner: "replica-b", leaseSeconds: 30)?.id == "j2")
+        #expect(try await store.claimJob(owner: "replica-b", leaseSeconds: 30) == nil, "a job is claimed once")
         try await store.recordProgress(of: "j1", fraction: 0.5, message: "fold 2 of 5", leaderboard: Data([9]))
         #expect(try await store.job("j1", of: nil)?.message == "fold 2 of 5")
-        let cancelled = try await store.cancelJob("j2", of: "mine")
-        #expect(cancelled.state == .cancelled)
-        await #expect(throws: StoreError.self) { _ = try await store.cancelJob("j2", of: "mine") }
+        #expect(try await store.renewLease(of: "j1", owner: "replica-a", leaseSeconds: 30) == .held(cancelRequested: false))
+        #expect(try await store.renewLease(of: "j1", owner: "replica-b", leaseSeconds: 30) == .lost)
+        // A cancel through any replica reaches the owner at its next renewal.
         let stopping = try await store.cancelJob("j1", of: "mine")
         #expect(stopping.state == .running && stopping.message.hasPrefix("cancelling"))
-
-        let finished = try await store.finishJob("j1", JobOutcome(state: .succeeded, message: "ready", error: nil, leaderboard: Data([7]), version: 3))
+        #expect(try await store.renewLease(of: "j1", owner: "replica-a", leaseSeconds: 30) == .held(cancelRequested: true))
+        // Only the owner records how it ended.
+        let ignored = try await store.finishJob("j1", JobOutcome(state: .failed, message: "x", error: nil, leaderboard: nil, version: nil), owner: "replica-b")
+        #expect(ignored.state == .running)
+        let finished = try await store.finishJob("j1", JobOutcome(state: .succeeded, message: "ready", error: nil, leaderboard: Data([7]), version: 3), owner: "replica-a")
         #expect(finished.state == .succeeded && finished.progress == 1 && finished.modelVersion == 3 && finished.finishedAt != nil)
+        #expect(try await store.job("j1", of: nil)?.leaderboard == Data([7]))
         try await store.recordProgress(of: "j1", fraction: 0.1, message: "late", leaderboard: nil)
         #expect(try await store.job("j1", of: nil)?.message == "ready", "progress after the end changes nothing")
+        await #expect(throws: StoreError.self) { _ = try await store.cancelJob("j1", of: "mine") }
 
-        // A server that died with a job running: it is marked interrupted, the queued one stays queued.
+        // replica-b dies with j2 running: its lease ends, any replica marks it interrupted, and
+        // what replica-b might still write is ignored.
+        _ = try await store.renewLease(of: "j2", owner: "replica-b", leaseSeconds: 0.2)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await store.expireLeases() == ["j2"])
+        #expect(try await store.expireLeases().isEmpty)
+        let interrupted = try #require(try await store.job("j2", of: nil))
+        #expect(interrupted.state == .interrupted && interrupted.finishedAt != nil)
+        #expect(try await store.renewLease(of: "j2", owner: "replica-b", leaseSeconds: 30) == .lost)
+        _ = try await store.finishJob("j2", JobOutcome(state: .succeeded, message: "late", error: nil, leaderboard: nil, version: 1), owner: "replica-b")
+        #expect(try await store.job("j2", of: nil)?.state == .interrupted)
+
         try await store.submitJob(Self.job("j4", tenant: "mine"), activeLimit: 2)
         try await store.submitJob(Self.job("j5", tenant: "mine"), activeLimit: 2)
-        _ = try await store.startJob("j4")
-        let recovered = try await store.recoverJobs()
-        #expect(recovered.queued == ["j5"] && recovered.interrupted == 1)
-        #expect(try await store.job("j4", of: nil)?.state == .interrupted)
+        let cancelledQueued = try await store.cancelJob("j5", of: "mine")
+        #expect(cancelledQueued.state == .cancelled)
+        #expect(try await store.queuedJobCount() == 1)
+        _ = try await store.claimJob(owner: "replica-a", leaseSeconds: 30)
+        // A server starting: an embedded store's one server owns every running job, so those are
+        // interrupted; a shared store's replicas interrupt only jobs whose lease ended.
+        #expect(try await store.recoverJobs() == (store.isShared ? 0 : 1))
+        #expect(try await store.job("j4", of: nil)?.state == (store.isShared ? .running : .interrupted))
         #expect(try await store.jobs(of: "mine").count == 4)
     }
 
@@ -191,7 +214,8 @@ struct StoreTests {
                       MonitoringWrite(tenant: "nobody", modelRecordID: nil, windows: [], batches: [])]
         #expect(try await store.saveMonitoring(writes) == [1, 2])
         #expect(try await store.monitoringWindows(of: "load", version: 1, tenant: "energy", limit: 10).count == 2)
-        #expect(try await store.monitoringWindows(of: "load", version: 1, tenant: "energy", limit: 1).first?.endedAt.timeIntervalSinceNow ?? -99 > -5)
+        let latest = try #require(try await store.monitoringWindows(of: "load", version: 1, tenant: "energy", limit: 1).first)
+        #expect(latest.endedAt > old.addingTimeInterval(86_400), "newest first")
         let found = try await store.loggedPredictions(of: "load", tenant: "energy", ranges: [SequenceRange(prefix: "abc", low: 5, high: 6)], ids: [])
         #expect(found.batches.map(\.firstSeq) == [0] && found.batches.first?.payload == Data([1, 2, 3]))
 
@@ -216,6 +240,45 @@ struct StoreTests {
         #expect(try await store.prune(windowsBefore: Date(timeIntervalSinceNow: -30 * 86_400), now: Date()) == 2)
         #expect(try await store.monitoringWindows(of: "load", version: 1, tenant: "energy", limit: 10).count == 1)
         _ = v2
+    }
+
+    @Test(arguments: Kind.allCases)
+    func changesReachTheOtherReplicasAndTheAdminKeyIsOneForAll(_ kind: Kind) async throws {
+        let (store, remove) = try await Self.emptyStore(kind)
+        defer { Task { await remove() } }
+        let first = APIKey.digest("admin-one"), second = APIKey.digest("admin-two")
+        try await store.checkAdminKey(digest: first)
+        try await store.checkAdminKey(digest: first)
+        if store.isShared {
+            await #expect(throws: StoreError.self) { try await store.checkAdminKey(digest: second) }
+        } else {
+            // One server: a restart with another admin key is how it is changed.
+            try await store.checkAdminKey(digest: second)
+        }
+
+        let seen = Changes()
+        let watcher = Task { try await store.watchChanges { await seen.add($0) } }
+        defer { watcher.cancel() }
+        if !store.isShared {
+            // Nothing shares an embedded store: watching ends at once.
+            try await watcher.value
+            return
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let (tenant, key) = Self.tenant("hub")
+        try await store.createTenant(tenant, key: key)
+        _ = try await store.registerModel(Self.draft("yield", tenant: "hub"))
+        try await store.announce(.modelUnloaded(tenant: "hub", name: "yield"))
+        _ = try await store.deleteTenant("hub")
+        let expected: [StoreChange] = [.keys, .model(tenant: "hub", name: "yield"), .modelUnloaded(tenant: "hub", name: "yield"), .tenantDeleted("hub")]
+        let deadline = ContinuousClock.now + .seconds(3)
+        while await seen.all.count < expected.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await seen.all == expected)
+    }
+
+    actor Changes {
+        var all: [StoreChange] = []
+        func add(_ changes: [StoreChange]) { all += changes }
     }
 
     @Test func aDatabaseOutOfReachAnswersUnavailableWithinTheDeadline() async throws {
@@ -271,9 +334,10 @@ enum TestDatabase {
         try await admin.client.query("CREATE DATABASE \(unescaped: name)")
         var url = server
         url.database = name
-        let store = PostgresStore(url, logger: Logger(label: "test"))
+        // Generous: the whole test suite, training included, shares this machine's cores.
+        let store = PostgresStore(url, logger: Logger(label: "test"), deadline: .seconds(30))
         let runner = Task { try? await store.run() }
-        try await store.prepare(patience: .seconds(10))
+        try await store.prepare(patience: .seconds(60))
         return (store, {
             runner.cancel()
             _ = try? await admin.client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")

@@ -8,7 +8,7 @@ struct AccessCheck: Sendable {
 
     /// The caller that `authorization` (the header's or metadata's value, `nil` when absent)
     /// stands for; throws 401 for a missing, malformed or unknown key and 429 past the key's rate.
-    func caller(authorization: String?) throws -> Caller {
+    func caller(authorization: String?) async throws -> Caller {
         guard let authorization else {
             throw APIError.unauthorized("this route needs an API key: send 'Authorization: Bearer <key>'")
         }
@@ -18,7 +18,7 @@ struct AccessCheck: Sendable {
             throw APIError.unauthorized("the Authorization header must be 'Bearer <key>'")
         }
         let caller: Caller
-        switch keys.authenticate(String(authorization.utf8.dropFirst(7).drop { $0 == 0x20 })!) {
+        switch await keys.authenticateLearning(String(authorization.utf8.dropFirst(7).drop { $0 == 0x20 })!) {
         case .failure(let error): throw error
         case .success(let found): caller = found
         }

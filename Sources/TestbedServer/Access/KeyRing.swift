@@ -18,9 +18,12 @@ final class KeyRing: Sendable {
 
     private let adminDigest: Data
     private let entries: NIOLockedValueBox<[String: Entry]>
+    /// A store that other replicas write keys to: a key not held here is looked up there.
+    private let shared: (any MetadataStore)?
 
-    init(adminKey: String, keys records: [APIKeyRecord]) {
+    init(adminKey: String, keys records: [APIKeyRecord], shared: (any MetadataStore)? = nil) {
         adminDigest = APIKey.digest(adminKey)
+        self.shared = shared
         entries = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: records.map {
             ($0.id, Entry(tenantID: $0.tenantId, digest: $0.secretDigest, revoked: $0.revokedAt != nil))
         }))
@@ -36,6 +39,25 @@ final class KeyRing: Sendable {
         guard APIKey.constantTimeEquals(key.digest, entry.digest) else { return .failure(invalid) }
         if entry.revoked { return .failure(.unauthorized("this API key was revoked; ask the hub for a new one")) }
         return .success(.tenant(id: entry.tenantID, keyID: key.id))
+    }
+
+    /// ``authenticate(_:)``, after looking a key that is not held here up in the shared store:
+    /// a key issued through another replica a moment ago works at once.
+    func authenticateLearning(_ token: String) async -> Result<Caller, APIError> {
+        if let shared, let key = APIKey(token: token), entries.withLockedValue({ $0[key.id] == nil }),
+           let record = try? await shared.key(key.id) {
+            restore(record)
+        }
+        return authenticate(token)
+    }
+
+    /// Holds exactly these keys: after keys were issued, revoked or deleted through another replica.
+    func replaceAll(_ records: [APIKeyRecord]) {
+        entries.withLockedValue { entries in
+            entries = Dictionary(uniqueKeysWithValues: records.map {
+                ($0.id, Entry(tenantID: $0.tenantId, digest: $0.secretDigest, revoked: $0.revokedAt != nil))
+            })
+        }
     }
 
     /// A new key for `tenant` and the record to store; the secret exists only in the key.

@@ -23,7 +23,7 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
     /// Ready is false for a model of the tenant's view that is unloaded; a model outside the view is NOT_FOUND.
     func modelReady(request: ServerRequest<Inference_ModelReadyRequest>, context: ServerContext) async throws -> ServerResponse<Inference_ModelReadyResponse> {
-        let tenant = try services.access.tenant(request.metadata)
+        let tenant = try await services.access.tenant(request.metadata)
         let served = try await endpoint.model(request.message.name, version: request.message.version, tenant: tenant, ready: false)
         let ready = services.registry.isLoaded(served.name, for: tenant)
         return ServerResponse(message: .with { $0.ready = ready })
@@ -31,7 +31,7 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.ServiceProtocol {
 
     func serverMetadata(request: ServerRequest<Inference_ServerMetadataRequest>, context: ServerContext) async throws -> ServerResponse<Inference_ServerMetadataResponse> {
         // A key but no tenant, as REST's GET /v2: the admin key may read it.
-        _ = try services.access.caller(authorization: request.metadata.authorization)
+        _ = try await services.access.caller(authorization: request.metadata.authorization)
         let metadata = endpoint.serverMetadata()
         return ServerResponse(message: .with {
             $0.name = metadata.name
@@ -43,7 +43,7 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     /// The message has no `parameters` (KServe's definition leaves them out); the REST answer's
     /// task, classes and feature order are there and in `/api/v1/models/{name}`.
     func modelMetadata(request: ServerRequest<Inference_ModelMetadataRequest>, context: ServerContext) async throws -> ServerResponse<Inference_ModelMetadataResponse> {
-        let tenant = try services.access.tenant(request.metadata)
+        let tenant = try await services.access.tenant(request.metadata)
         let served = try await endpoint.model(request.message.name, version: request.message.version, tenant: tenant, ready: false)
         let metadata = try await endpoint.metadata(served, tenant: tenant)
         func tensors(_ list: [P.TensorMetadata]) -> [Inference_ModelMetadataResponse.TensorMetadata] {
@@ -59,7 +59,7 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     }
 
     func modelInfer(request: ServerRequest<Inference_ModelInferRequest>, context: ServerContext) async throws -> ServerResponse<Inference_ModelInferResponse> {
-        let tenant = try services.access.tenant(request.metadata)
+        let tenant = try await services.access.tenant(request.metadata)
         return ServerResponse(message: try await infer(request.message, tenant: tenant))
     }
 
@@ -75,7 +75,7 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     /// `ready`: only the models ready for inference. There is one repository (the tenant's view);
     /// `repository_name` is accepted empty or as any name, as tritonclient sends it empty.
     func repositoryIndex(request: ServerRequest<Inference_RepositoryIndexRequest>, context: ServerContext) async throws -> ServerResponse<Inference_RepositoryIndexResponse> {
-        let tenant = try services.access.tenant(request.metadata)
+        let tenant = try await services.access.tenant(request.metadata)
         let entries = try await endpoint.repositoryIndex(tenant: tenant).filter { !request.message.ready || $0.state == "READY" }
         return ServerResponse(message: .with {
             $0.models = entries.map { entry in
@@ -85,14 +85,14 @@ struct InferenceGRPCService: Inference_GRPCInferenceService.ServiceProtocol {
     }
 
     func repositoryModelLoad(request: ServerRequest<Inference_RepositoryModelLoadRequest>, context: ServerContext) async throws -> ServerResponse<Inference_RepositoryModelLoadResponse> {
-        let tenant = try services.access.tenant(request.metadata)
+        let tenant = try await services.access.tenant(request.metadata)
         try Self.refuseOverrides(request.message.parameters)
         try await endpoint.load(request.message.modelName, tenant: tenant)
         return ServerResponse(message: Inference_RepositoryModelLoadResponse())
     }
 
     func repositoryModelUnload(request: ServerRequest<Inference_RepositoryModelUnloadRequest>, context: ServerContext) async throws -> ServerResponse<Inference_RepositoryModelUnloadResponse> {
-        let tenant = try services.access.tenant(request.metadata)
+        let tenant = try await services.access.tenant(request.metadata)
         try await endpoint.unload(request.message.modelName, tenant: tenant)
         return ServerResponse(message: Inference_RepositoryModelUnloadResponse())
     }

@@ -12,7 +12,7 @@ extension Metadata {
 extension AccessCheck {
     /// The tenant an RPC's `authorization: Bearer <key>` metadata stands for, with the key's rate
     /// limit applied, or the same refusal HTTP gives (401, 403 for the admin key, 429).
-    func tenant(_ metadata: Metadata) throws -> String {
-        try caller(authorization: metadata.authorization).tenant()
+    func tenant(_ metadata: Metadata) async throws -> String {
+        try await caller(authorization: metadata.authorization).tenant()
     }
 }

@@ -5,15 +5,17 @@ import Metrics
 import NIOPosix
 import ServiceLifecycle
 
-/// The training queue, run as a service of its own: jobs wait in the order they were created
-/// and run `concurrency` at a time, each in a training process of its own (``WorkerLauncher``)
+/// The training queue, run as a service of its own: jobs run in the order they were created,
+/// `concurrency` at a time per server, each in a training process of its own (``WorkerLauncher``)
 /// watched from a thread of this service, never from the event loop. A training process that
 /// traps, runs out of memory or past its time limit fails its job, not the server.
 ///
-/// Every state change is written to the database before it is acted on. On shutdown the
-/// running jobs' processes are stopped and the jobs marked `interrupted`; queued jobs stay queued
-/// and run after the next start. A job found `running` at start (the server died) is marked
-/// `interrupted` as well: never left looking alive.
+/// The queue is the database: a server claims the oldest queued job with a lease that it renews
+/// while the job runs, so replicas sharing a database never run a job twice, and a job whose
+/// server died is marked `interrupted` by whichever server sees its lease end, never left
+/// looking alive. A cancel reaches the server running the job when it renews the lease (at
+/// once when it is this one). On shutdown the running jobs' processes are stopped and the jobs
+/// marked `interrupted`; queued jobs stay queued for the next start or another replica.
 actor JobService: Service {
     private let store: any MetadataStore
     private let files: FileStore
@@ -24,14 +26,19 @@ actor JobService: Service {
     private let workers: WorkerLauncher
     /// One thread per running job, to wait for its training process.
     private let threads: NIOThreadPool
-    private var waiting: [String] = []
+    /// This server among the replicas: the owner its leases name.
+    let owner: String
+    /// How long a claim holds without renewal; renewed every third of it.
+    let leaseSeconds: Double
     private var running: [String: JobProgressReporter] = [:]
-    private var wakeup: CheckedContinuation<Void, Never>?
+    private let doorbell = Doorbell()
+    /// Rung at shutdown, so that the lease keeper does not sleep through it.
+    private let leaseTimer = Doorbell()
     private var stopping = false
     private let queueLength = Gauge(label: "testbed_job_queue_length")
 
     init(store: any MetadataStore, files: FileStore, registry: ModelRegistry, concurrency: Int, maxJobsPerTenant: Int,
-         workers: WorkerSettings, logger: Logger) {
+         workers: WorkerSettings, logger: Logger, leaseSeconds: Double = 15) {
         self.store = store
         self.files = files
         self.registry = registry
@@ -40,6 +47,8 @@ actor JobService: Service {
         self.logger = logger
         self.workers = WorkerLauncher(settings: workers)
         self.threads = NIOThreadPool(numberOfThreads: max(1, concurrency))
+        self.owner = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        self.leaseSeconds = leaseSeconds
     }
 
     func run() async throws {
@@ -50,32 +59,30 @@ actor JobService: Service {
             // allocations) until someone awaits it, and this loop never does; a soak of
             // train-and-delete rounds grew by the jobs it had run.
             await withDiscardingTaskGroup { group in
-                while let id = await self.nextJob() {
-                    group.addTask { await self.execute(id) }
+                group.addTask { await self.keepLeases() }
+                while let job = await self.nextJob() {
+                    group.addTask { await self.execute(job) }
                 }
             }
         } onGracefulShutdown: {
             Task { await self.beginShutdown() }
         }
         try await threads.shutdownGracefully()
-        logger.info("job queue stopped", metadata: ["queued": "\(waiting.count)"])
+        logger.info("job queue stopped")
     }
 
     /// Stores a new job and queues it; refused when the tenant already has its limit of jobs.
     func submit(_ job: JobRecord) async throws {
         try await store.submitJob(job, activeLimit: maxJobsPerTenant)
-        waiting.append(job.id)
-        queueLength.record(waiting.count)
         logger.info("job queued", metadata: ["job": "\(job.id)", "tenant": "\(job.tenantId)"])
-        signal()
+        await doorbell.ring()
     }
 
-    /// Cancels a queued job at once, or stops a running one's training process.
+    /// Cancels a queued job at once, or stops a running one's training process (this server's
+    /// at once, another replica's when it next renews its lease).
     func cancel(_ jobID: String, tenant: String) async throws -> JobRecord {
         let job = try await store.cancelJob(jobID, of: tenant)
         if job.state == .cancelled {
-            waiting.removeAll { $0 == jobID }
-            queueLength.record(waiting.count)
             Counter(label: "testbed_jobs_total", dimensions: [("outcome", "cancelled")]).increment()
         }
         running[jobID]?.stop(.cancelled)
@@ -83,52 +90,73 @@ actor JobService: Service {
     }
 
     private func recover() async throws {
-        let (queued, stale) = try await store.recoverJobs()
-        waiting = queued
-        queueLength.record(waiting.count)
-        if stale > 0 || !queued.isEmpty {
-            logger.info("jobs recovered", metadata: ["requeued": "\(queued.count)", "marked_interrupted": "\(stale)"])
-        }
+        let interrupted = try await store.recoverJobs()
+        queueLength.record(try await store.queuedJobCount())
+        if interrupted > 0 { logger.info("jobs found running without a server marked interrupted", metadata: ["jobs": "\(interrupted)"]) }
     }
 
-    private func beginShutdown() {
+    private func beginShutdown() async {
         stopping = true
         for reporter in running.values { reporter.stop(.interrupted) }
-        signal()
+        await doorbell.ring()
+        await leaseTimer.ring()
     }
 
-    /// Waits for a free slot and a queued job; `nil` once the service is stopping.
-    private func nextJob() async -> String? {
+    /// Waits for a free slot and claims the oldest queued job; `nil` once the service is
+    /// stopping. Jobs queued through another replica are found by asking every second.
+    private func nextJob() async -> JobRecord? {
         while true {
             if stopping { return nil }
-            if running.count < concurrency, !waiting.isEmpty {
-                let id = waiting.removeFirst()
-                queueLength.record(waiting.count)
-                running[id] = JobProgressReporter(jobID: id, store: store)
-                return id
+            if running.count < concurrency {
+                do {
+                    if let job = try await store.claimJob(owner: owner, leaseSeconds: leaseSeconds) {
+                        guard !stopping else {
+                            // Claimed as the shutdown began: handed back as interrupted, not left running.
+                            _ = try? await store.finishJob(job.id, JobOutcome(.interrupted), owner: owner)
+                            return nil
+                        }
+                        running[job.id] = JobProgressReporter(jobID: job.id, store: store)
+                        return job
+                    }
+                } catch {
+                    logger.warning("the job queue cannot be read; retrying", metadata: ["error": "\(error)"])
+                }
             }
-            await withCheckedContinuation { wakeup = $0 }
+            await doorbell.wait(upTo: .seconds(store.isShared ? 1 : 10))
         }
     }
 
-    private func signal() {
-        wakeup?.resume()
-        wakeup = nil
+    /// Renews the leases of this server's running jobs, stops those cancelled through another
+    /// replica or taken from it, and marks jobs whose server stopped renewing interrupted.
+    private func keepLeases() async {
+        while !stopping {
+            for (id, reporter) in running {
+                switch try? await store.renewLease(of: id, owner: owner, leaseSeconds: leaseSeconds) {
+                case .held(cancelRequested: true): reporter.stop(.cancelled)
+                case .lost: reporter.stop(.interrupted)
+                case .held(cancelRequested: false), nil: break
+                }
+            }
+            if let ended = try? await store.expireLeases(), !ended.isEmpty {
+                logger.notice("jobs whose server stopped renewing their lease marked interrupted", metadata: ["jobs": "\(ended.joined(separator: ","))"])
+            }
+            if let queued = try? await store.queuedJobCount() { queueLength.record(queued) }
+            await leaseTimer.wait(upTo: .seconds(leaseSeconds / 3))
+        }
     }
 
-    private func finished(_ id: String) {
+    private func finished(_ id: String) async {
         running[id] = nil
-        signal()
+        await doorbell.ring()
     }
 
-    private func execute(_ id: String) async {
+    private func execute(_ claimed: JobRecord) async {
+        let id = claimed.id
         let reporter = running[id]!
-        defer { finished(id) }
         let began = Date()
         do {
-            guard var job = try await start(id) else { return }
-            let outcome = await train(job, reporter: reporter)
-            job = try await store.finishJob(id, outcome)
+            let outcome = await train(claimed, reporter: reporter)
+            let job = try await store.finishJob(id, outcome, owner: owner)
             let seconds = Date().timeIntervalSince(began)
             Counter(label: "testbed_jobs_total", dimensions: [("outcome", job.state.rawValue)]).increment()
             Metrics.Timer(label: "testbed_job_duration_seconds", dimensions: [("outcome", job.state.rawValue)], preferredDisplayUnit: .seconds)
@@ -137,11 +165,7 @@ actor JobService: Service {
         } catch {
             logger.error("job bookkeeping failed", metadata: ["job": "\(id)", "error": "\(error)"])
         }
-    }
-
-    /// Marks a queued job running; `nil` when it was cancelled while it waited.
-    private func start(_ id: String) async throws -> JobRecord? {
-        try await store.startJob(id)
+        await finished(id)
     }
 
     private func train(_ job: JobRecord, reporter: JobProgressReporter) async -> JobOutcome {

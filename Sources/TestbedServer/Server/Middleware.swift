@@ -18,7 +18,7 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let caller = try access.caller(authorization: request.headers[.authorization])
+        let caller = try await access.caller(authorization: request.headers[.authorization])
         context.caller = caller
         if case .tenant(let tenant, _) = caller { context.logger[metadataKey: "tenant"] = .string(tenant) }
         return try await next(request, context)

@@ -238,9 +238,14 @@ final class ModelRegistry: Sendable {
         !unloaded.withLockedValue { $0.contains(tenant + "/" + name) }
     }
 
-    /// Makes the model available again in `tenant`'s view (after ``unload(_:for:)``).
+    /// Makes the model available again in `tenant`'s view (after ``unload(_:for:)``), on every replica.
     func load(_ name: String, for tenant: String) async throws {
         _ = try await find(name, for: tenant)
+        markLoaded(name, for: tenant)
+        try await store.announce(.modelLoaded(tenant: tenant, name: name))
+    }
+
+    func markLoaded(_ name: String, for tenant: String) {
         unloaded.withLockedValue { _ = $0.remove(tenant + "/" + name) }
     }
 
@@ -248,11 +253,21 @@ final class ModelRegistry: Sendable {
     /// model's memory; its files stay, and ``load(_:for:)`` brings it back.
     func unload(_ name: String, for tenant: String) async throws {
         _ = try await find(name, for: tenant)
+        markUnloaded(name, for: tenant)
+        try await store.announce(.modelUnloaded(tenant: tenant, name: name))
+    }
+
+    /// ``unload(_:for:)`` as another replica announced it.
+    func markUnloaded(_ name: String, for tenant: String) {
         unloaded.withLockedValue { _ = $0.insert(tenant + "/" + name) }
-        let prefix = tenant + "/" + name
-        cache.withLockedValue { cache in
-            for key in cache.keys where key == prefix || key.hasPrefix(prefix + "@") { cache[key] = nil }
-        }
+        invalidate(name, for: tenant)
+    }
+
+    /// Versions of `name` were registered, promoted or deleted through another replica: what is
+    /// cached of it goes, and a lookup under way does not keep its answer.
+    func changedElsewhere(_ name: String, for tenant: String) {
+        changed()
+        invalidate(name, for: tenant)
     }
 
     private func load(_ record: ModelRecord) async throws -> ServedModel {

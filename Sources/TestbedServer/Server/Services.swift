@@ -3,8 +3,8 @@ import Logging
 /// Everything a route needs, built once at start.
 struct Services: Sendable {
     let configuration: ServerConfiguration
-    /// Held while the server runs: one server per data directory.
-    let lock: DataDirectoryLock
+    /// Held while the server runs: one server per data directory (none for replicas sharing a database).
+    let lock: DataDirectoryLock?
     let store: any MetadataStore
     /// The database connection pool's background work (PostgreSQL), cancelled once the server has stopped.
     let storeRunner: Task<Void, Never>?

@@ -14,8 +14,10 @@ enum TestbedApplication {
     static func makeServices(_ configuration: ServerConfiguration, logger: Logger) async throws -> Services {
         // Everything the server creates is its user's alone: files 0600, directories 0700.
         umask(0o077)
-        let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
-        let files = FileStore(root: configuration.dataDirectory)
+        // Replicas share one storage root and a database; one server alone owns its directory.
+        let shared = configuration.database != nil
+        let lock = shared ? nil : try DataDirectoryLock(directory: configuration.dataDirectory)
+        let files = FileStore(root: configuration.dataDirectory, shared: shared)
         try files.prepare()
         let store: any MetadataStore
         var storeRunner: Task<Void, Never>?
@@ -39,7 +41,8 @@ enum TestbedApplication {
         if orphans > 0 { logger.notice("removed files that no record names (a crash came between writing and recording)", metadata: ["files": "\(orphans)"]) }
         let admin = try AdminKey.resolve(environment: configuration.adminKey, dataDirectory: configuration.dataDirectory)
         logger.notice("admin key ready; sign in with it at / (the dashboard) to make pilot workspaces", metadata: ["from": "\(admin.source)"])
-        let keys = KeyRing(adminKey: admin.key, keys: try await store.keys(of: nil))
+        try await store.checkAdminKey(digest: APIKey.digest(admin.key))
+        let keys = KeyRing(adminKey: admin.key, keys: try await store.keys(of: nil), shared: shared ? store : nil)
         let registry = try ModelRegistry(store: store, files: files, modelsDirectory: configuration.modelsDirectory, logger: logger)
         let jobs = JobService(store: store, files: files, registry: registry, concurrency: configuration.jobConcurrency,
                               maxJobsPerTenant: configuration.limits.maxJobsPerTenant, workers: configuration.workers, logger: logger)
@@ -119,6 +122,7 @@ enum TestbedApplication {
         // job queue ends at a graceful shutdown, not at a cancellation. The error is thrown after.
         var configuration = ServiceGroupConfiguration(services: [
             .init(service: services.jobs),
+            .init(service: ReplicaSync(services: services)),
             .init(service: services.monitoring),
             .init(service: ConcurrentServices(services: listeners), successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup),

@@ -10,6 +10,12 @@ import Glibc
 /// crash leaves either the old state or the new one, never a half-written file.
 struct FileStore: Sendable {
     let root: String
+    /// Whether other servers (replicas) write under the same root: what looks left over may be
+    /// another server's write in progress, so only what is older than ``sharedLeftoverAge`` is removed.
+    var shared = false
+
+    /// Old enough that no write in progress can own it.
+    static let sharedLeftoverAge: TimeInterval = 86_400
 
     var datasetsDirectory: String { root + "/datasets" }
     var modelsDirectory: String { root + "/models" }
@@ -27,9 +33,15 @@ struct FileStore: Sendable {
             }
             guard chmod(directory, 0o700) == 0 else { throw StorageError.failed("cannot restrict \(directory) to its owner") }
         }
-        for leftover in (try? manager.contentsOfDirectory(atPath: temporaryDirectory)) ?? [] {
+        for leftover in (try? manager.contentsOfDirectory(atPath: temporaryDirectory)) ?? [] where isLeftover(temporaryDirectory + "/" + leftover) {
             try? manager.removeItem(atPath: temporaryDirectory + "/" + leftover)
         }
+        // Written to now, not at the first upload: a root mounted read-only is said at start.
+        let probe = temporaryDirectory + "/.write-check-\(getpid())"
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw StorageError.failed("the storage root \(root) is not writable by this server (user \(getuid()))")
+        }
+        unlink(probe)
         for directory in [root, datasetsDirectory, modelsDirectory] {
             for name in (try? manager.contentsOfDirectory(atPath: directory)) ?? [] {
                 var status = stat()
@@ -48,10 +60,19 @@ struct FileStore: Sendable {
         var removed = 0
         for (directory, recorded) in [(datasetsDirectory, datasets), (modelsDirectory, models)] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !recorded.contains(name) {
-                if unlink(directory + "/" + name) == 0 { removed += 1 }
+                if isLeftover(directory + "/" + name), unlink(directory + "/" + name) == 0 { removed += 1 }
             }
         }
         return removed
+    }
+
+    /// Whether a file nobody names may go: always for a server that owns its root; for replicas,
+    /// once it is old enough that no write in progress can own it.
+    private func isLeftover(_ path: String) -> Bool {
+        guard shared else { return true }
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return false }
+        return Date().timeIntervalSince1970 - Double(status.st_mtim.tv_sec) > Self.sharedLeftoverAge
     }
 
     func datasetPath(_ fileName: String) -> String { datasetsDirectory + "/" + fileName }

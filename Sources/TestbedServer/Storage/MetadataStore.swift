@@ -48,16 +48,40 @@ protocol MetadataStore: Sendable {
     /// A queued job becomes `cancelled`; a running one keeps running with a message saying it
     /// is being stopped (its runner stops it). `conflict` once it has finished.
     func cancelJob(_ id: String, of tenant: String) async throws -> JobRecord
-    /// At start: jobs left `running` by a server that died become `interrupted`; returns the
-    /// queued jobs, oldest first, and how many were interrupted.
-    func recoverJobs() async throws -> (queued: [String], interrupted: Int)
-    /// Marks a queued job running; `nil` when it is no longer queued (cancelled meanwhile).
-    func startJob(_ id: String) async throws -> JobRecord?
+    /// At start: running jobs that no process runs any more become `interrupted` (all of them
+    /// for an embedded store, whose one server just started; those whose lease ended for a
+    /// shared one); returns how many.
+    func recoverJobs() async throws -> Int
+    /// The oldest queued job, now running for `owner` with a lease of `leaseSeconds`; `nil` when none waits.
+    func claimJob(owner: String, leaseSeconds: Double) async throws -> JobRecord?
+    /// Extends `owner`'s lease on a running job, and says whether a client asked to cancel it.
+    func renewLease(of id: String, owner: String, leaseSeconds: Double) async throws -> JobLease
+    /// Running jobs whose lease ended (their process died) become `interrupted`; returns their ids.
+    func expireLeases() async throws -> [String]
+    func queuedJobCount() async throws -> Int
     /// Progress of a running job (nothing once it has finished).
     func recordProgress(of id: String, fraction: Double, message: String, leaderboard: Data?) async throws
-    func finishJob(_ id: String, _ outcome: JobOutcome) async throws -> JobRecord
+    /// Records how `owner`'s job ended; a job no longer `owner`'s (its lease ended and it was
+    /// marked interrupted) is left as it is, and returned.
+    func finishJob(_ id: String, _ outcome: JobOutcome, owner: String) async throws -> JobRecord
     /// Names a new model of `tenant` cannot take: its models' and those its queued or running jobs will register.
     func modelNamesInUse(by tenant: String) async throws -> Set<String>
+
+    // MARK: Replicas
+
+    /// Whether other server processes share this store: replicas behind a load balancer.
+    var isShared: Bool { get }
+    /// One key by its public id (a replica asks when a key it does not hold is used).
+    func key(_ id: String) async throws -> APIKeyRecord?
+    /// Records the admin key's digest at the first start and refuses a different one later:
+    /// every replica must accept the same admin key.
+    func checkAdminKey(digest: Data) async throws
+    /// Tells the other replicas of a change they hold in memory but the database does not
+    /// (a model unloaded or loaded through the repository extension).
+    func announce(_ change: StoreChange) async throws
+    /// Calls `apply` with what was changed through any replica, soon after it happened (within
+    /// a second), until cancelled; returns at once for a store no other process shares.
+    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Void) async throws
 
     // MARK: Models
 
@@ -116,6 +140,26 @@ enum StoredThing: Sendable, Equatable {
     case job(String)
     case model(String)
     case modelVersion(String, version: Int)
+}
+
+/// What a replica may hold in memory that another one changed.
+enum StoreChange: Sendable, Equatable {
+    /// Keys were issued or revoked.
+    case keys
+    case tenantDeleted(String)
+    /// A tenant's settings changed (whether inputs are logged).
+    case settings(tenant: String)
+    /// Versions of a model were registered, promoted or deleted.
+    case model(tenant: String, name: String)
+    case modelUnloaded(tenant: String, name: String)
+    case modelLoaded(tenant: String, name: String)
+}
+
+/// A running job's lease, as its owner renews it.
+enum JobLease: Sendable, Equatable {
+    case held(cancelRequested: Bool)
+    /// The job is no longer the owner's: its lease ended and it was marked interrupted.
+    case lost
 }
 
 /// How a job ended, as its runner writes it.

@@ -29,6 +29,13 @@ extension JobRecord {
         finishedAt = Date()
     }
 
+    /// A job whose server stopped renewing its lease (it died, or lost the database for longer than the lease).
+    mutating func markLeaseEnded() {
+        state = .interrupted
+        message = "the server running this job stopped; create a new job to train again"
+        finishedAt = Date()
+    }
+
     mutating func finish(_ outcome: JobOutcome) {
         state = outcome.state
         message = outcome.message

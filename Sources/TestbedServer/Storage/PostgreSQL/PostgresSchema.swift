@@ -140,6 +140,21 @@ enum PostgresSchema {
             """,
             "CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id)",
         ]),
+        ("v2: job leases, the admin key, the change feed between replicas", [
+            "ALTER TABLE job ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE job ADD COLUMN lease_expires_at TIMESTAMPTZ",
+            "ALTER TABLE job ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT FALSE",
+            "CREATE INDEX job_by_lease ON job (lease_expires_at) WHERE state = 'running'",
+            "CREATE TABLE admin_key (id INTEGER PRIMARY KEY CHECK (id = 1), digest BYTEA NOT NULL, set_at TIMESTAMPTZ NOT NULL)",
+            """
+            CREATE TABLE change_log (
+                id BIGSERIAL PRIMARY KEY,
+                at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                kind TEXT NOT NULL,
+                tenant_id TEXT,
+                name TEXT)
+            """,
+        ]),
     ]
 
     /// Any number fixed for this schema: the advisory lock replicas take while migrating.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import ServiceLifecycle
 
@@ -42,7 +43,8 @@ struct PostgresStore: MetadataStore, Service {
         var wait = Duration.milliseconds(250), attempt = 1
         while true {
             do {
-                try await within(deadline) { try await PostgresSchema.migrate(client, logger: logger) }
+                // Migrating may take longer than a request may wait: bounded by the patience instead.
+                try await within(max(deadline, giveUp - clock.now)) { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
                 return
             } catch {
                 guard clock.now.advanced(by: wait) < giveUp else {
@@ -74,19 +76,25 @@ struct PostgresStore: MetadataStore, Service {
         do { return try await within(deadline, body) } catch { throw Self.translate(error) }
     }
 
-    /// `body`'s answer, or `unavailable` once `limit` has passed (and `body` is cancelled).
+    /// `body`'s answer, or `unavailable` once `limit` has passed: then `body` is cancelled and
+    /// not waited for (a connection being made does not stop at once when cancelled).
     private func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let pending = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(continuation)
+            let take: @Sendable () -> CheckedContinuation<T, any Error>? = { pending.withLockedValue { box in defer { box = nil }; return box } }
+            let work = Task {
+                // The answer first, then the continuation: `take()?.resume(returning: try await body())`
+                // would take it before `body` runs, and lose it when `body` throws.
+                let answer: Result<T, any Error>
+                do { answer = .success(try await body()) } catch { answer = .failure(error) }
+                take()?.resume(with: answer)
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let answer = first else {
-                throw StoreError.unavailable("the database did not answer within \(limit); try again shortly")
+            Task {
+                try? await Task.sleep(for: limit)
+                guard let waiting = take() else { return }
+                work.cancel()
+                waiting.resume(throwing: StoreError.unavailable("the database did not answer within \(limit); try again shortly"))
             }
-            return answer
         }
     }
 
@@ -146,6 +154,7 @@ struct PostgresStore: MetadataStore, Service {
             }
             try await Self.insert(key, db, logger)
             try await Self.audit(db, logger, tenant: tenant.id, actor: "admin", action: "tenant.created", subject: tenant.id)
+            try await Self.announce(.keys, db, logger)
         }
     }
 
@@ -184,6 +193,7 @@ struct PostgresStore: MetadataStore, Service {
             }
             try await Self.insert(key, db, logger)
             try await Self.audit(db, logger, tenant: key.tenantId, actor: "admin", action: "key.issued", subject: key.id)
+            try await Self.announce(.keys, db, logger)
         }
     }
 
@@ -193,7 +203,10 @@ struct PostgresStore: MetadataStore, Service {
                 throw StoreError.notFound(.key(id, tenant: tenant))
             }
             let revoked = try await db.rows("UPDATE api_key SET revoked_at = \(Date()) WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger) { try $0.decode(String.self) }
-            if !revoked.isEmpty { try await Self.audit(db, logger, tenant: tenant, actor: "admin", action: "key.revoked", subject: id) }
+            if !revoked.isEmpty {
+                try await Self.audit(db, logger, tenant: tenant, actor: "admin", action: "key.revoked", subject: id)
+                try await Self.announce(.keys, db, logger)
+            }
         }
     }
 
@@ -207,6 +220,7 @@ struct PostgresStore: MetadataStore, Service {
             let models = try await db.rows("SELECT file_name FROM model WHERE tenant_id = \(id)", logger) { try $0.decode(String.self) }
             try await db.query("DELETE FROM tenant WHERE id = \(id)", logger: logger)
             try await Self.audit(db, logger, tenant: id, actor: "admin", action: "tenant.deleted", subject: id)
+            try await Self.announce(.tenantDeleted(id), db, logger)
             return (datasets, models)
         }
     }
@@ -219,6 +233,7 @@ struct PostgresStore: MetadataStore, Service {
                 WHERE id = \(tenant) RETURNING \(unescaped: TenantRecord.columns)
                 """, logger, TenantRecord.init).first else { throw StoreError.notFound(.tenant(tenant)) }
             try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "settings.changed", subject: record.settingsSummary)
+            try await Self.announce(.settings(tenant: tenant), db, logger)
             return record
         }
     }
@@ -330,30 +345,60 @@ struct PostgresStore: MetadataStore, Service {
             guard var job = try await Self.lockedJob(id, db, logger), job.tenantId == tenant else { throw StoreError.notFound(.job(id)) }
             try job.cancel()
             try await Self.update(job, db, logger)
+            // A running job is stopped by whichever replica runs it, when it renews its lease.
+            if job.state == .running { try await db.query("UPDATE job SET cancel_requested = TRUE WHERE id = \(id)", logger: logger) }
             try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "job.cancelled", subject: id)
             return job
         }
     }
 
-    func recoverJobs() async throws -> (queued: [String], interrupted: Int) {
+    /// Other replicas may be running jobs: only those whose lease ended are interrupted.
+    func recoverJobs() async throws -> Int {
+        try await expireLeases().count
+    }
+
+    func claimJob(owner: String, leaseSeconds: Double) async throws -> JobRecord? {
         try await transaction { db, logger in
-            var stale = try await db.rows("SELECT \(unescaped: JobRecord.columns) FROM job WHERE state = 'running' FOR UPDATE", logger, JobRecord.init)
-            for index in stale.indices {
-                stale[index].markInterruptedByRestart()
-                try await Self.update(stale[index], db, logger)
-            }
-            let queued = try await db.rows("SELECT id FROM job WHERE state = 'queued' ORDER BY created_at", logger) { try $0.decode(String.self) }
-            return (queued, stale.count)
+            // SKIP LOCKED: replicas claiming at once each take a different job, none waits for another.
+            guard var job = try await db.rows("""
+                SELECT \(unescaped: JobRecord.columns) FROM job WHERE state = 'queued' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                """, logger, JobRecord.init).first else { return nil }
+            job.start()
+            try await Self.update(job, db, logger)
+            try await db.query("""
+                UPDATE job SET lease_owner = \(owner), lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), cancel_requested = FALSE
+                WHERE id = \(job.id)
+                """, logger: logger)
+            return job
         }
     }
 
-    func startJob(_ id: String) async throws -> JobRecord? {
-        try await transaction { db, logger in
-            guard var job = try await Self.lockedJob(id, db, logger), job.state == .queued else { return nil }
-            job.start()
-            try await Self.update(job, db, logger)
-            return job
+    func renewLease(of id: String, owner: String, leaseSeconds: Double) async throws -> JobLease {
+        try await reading { db, logger in
+            let renewed = try await db.rows("""
+                UPDATE job SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
+                WHERE id = \(id) AND state = 'running' AND lease_owner = \(owner) RETURNING cancel_requested
+                """, logger) { try $0.decode(Bool.self) }
+            return renewed.first.map { .held(cancelRequested: $0) } ?? .lost
         }
+    }
+
+    func expireLeases() async throws -> [String] {
+        try await transaction { db, logger in
+            var ended = try await db.rows("""
+                SELECT \(unescaped: JobRecord.columns) FROM job WHERE state = 'running' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED
+                """, logger, JobRecord.init)
+            for index in ended.indices {
+                ended[index].markLeaseEnded()
+                try await Self.update(ended[index], db, logger)
+                try await Self.audit(db, logger, tenant: ended[index].tenantId, actor: "server", action: "job.interrupted", subject: ended[index].id)
+            }
+            return ended.map(\.id)
+        }
+    }
+
+    func queuedJobCount() async throws -> Int {
+        try await reading { db, logger in try await db.count("SELECT count(*) FROM job WHERE state = 'queued'", logger) }
     }
 
     func recordProgress(of id: String, fraction: Double, message: String, leaderboard: Data?) async throws {
@@ -363,11 +408,14 @@ struct PostgresStore: MetadataStore, Service {
         }
     }
 
-    func finishJob(_ id: String, _ outcome: JobOutcome) async throws -> JobRecord {
+    func finishJob(_ id: String, _ outcome: JobOutcome, owner: String) async throws -> JobRecord {
         try await transaction { db, logger in
             guard var job = try await Self.lockedJob(id, db, logger) else { throw StoreError.notFound(.job(id)) }
+            let held = try await db.exists("SELECT 1 FROM job WHERE id = \(id) AND state = 'running' AND lease_owner = \(owner)", logger)
+            guard held else { return job }
             job.finish(outcome)
             try await Self.update(job, db, logger)
+            try await db.query("UPDATE job SET lease_owner = NULL, lease_expires_at = NULL WHERE id = \(id)", logger: logger)
             try await Self.audit(db, logger, tenant: job.tenantId, actor: "job \(id)", action: "job.\(outcome.state.rawValue)", subject: id)
             return job
         }
@@ -379,6 +427,83 @@ struct PostgresStore: MetadataStore, Service {
                 SELECT model_name FROM job WHERE tenant_id = \(tenant) AND state IN ('queued', 'running')
                 UNION SELECT name FROM model_series WHERE tenant_id = \(tenant) AND serving_version > 0
                 """, logger) { try $0.decode(String.self) })
+        }
+    }
+
+    // MARK: Replicas
+
+    var isShared: Bool { true }
+
+    func key(_ id: String) async throws -> APIKeyRecord? {
+        try await reading { db, logger in
+            try await db.rows("SELECT \(unescaped: APIKeyRecord.columns) FROM api_key WHERE id = \(id)", logger, APIKeyRecord.init).first
+        }
+    }
+
+    func checkAdminKey(digest: Data) async throws {
+        try await transaction { db, logger in
+            try await db.query("INSERT INTO admin_key (id, digest, set_at) VALUES (1, \(digest), now()) ON CONFLICT (id) DO NOTHING", logger: logger)
+            let stored = try await db.rows("SELECT digest FROM admin_key WHERE id = 1", logger) { try $0.decode(Data.self) }
+            guard stored.first == digest else {
+                throw StoreError.conflict("this server's admin key is not the one the other replicas of this database use (recorded at its first start); give every replica the same TESTBED_ADMIN_KEY. To change it for all, stop every replica, run DELETE FROM admin_key in the database, and start them with the new key")
+            }
+        }
+    }
+
+    func announce(_ change: StoreChange) async throws {
+        try await transaction { db, logger in try await Self.announce(change, db, logger) }
+    }
+
+    /// The channel that wakes replicas' change feeds.
+    static let changeChannel = "testbed_changes"
+
+    /// Records a change in the feed other replicas read, in the caller's transaction, and wakes them (at commit).
+    private static func announce(_ change: StoreChange, _ db: PostgresConnection, _ logger: Logger) async throws {
+        let (kind, tenant, name) = change.stored
+        try await db.query("INSERT INTO change_log (kind, tenant_id, name) VALUES (\(kind), \(tenant), \(name))", logger: logger)
+        try await db.query("SELECT pg_notify(\(changeChannel), '')", logger: logger)
+    }
+
+    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Void) async throws {
+        let doorbell = Doorbell()
+        let start = try await reading { db, logger in try await db.count("SELECT COALESCE(max(id), 0) FROM change_log", logger) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // NOTIFY rings at once; the poll below also runs every second without it (a lost
+            // listening connection, or a notification sent while it reconnected).
+            group.addTask { [client, logger] in
+                while !Task.isCancelled {
+                    do {
+                        try await client.withConnection { connection in
+                            for try await _ in try await connection.listen(Self.changeChannel) { await doorbell.ring() }
+                        }
+                    } catch {
+                        try await Task.sleep(for: .seconds(1))
+                    }
+                    logger.debug("change feed listener reconnecting")
+                }
+            }
+            group.addTask {
+                var last = start
+                while !Task.isCancelled {
+                    do {
+                        let after = last
+                        let rows = try await reading { db, logger in
+                            try await db.rows("SELECT id, kind, tenant_id, name FROM change_log WHERE id > \(after) ORDER BY id LIMIT 1000", logger) {
+                                try $0.decode((Int, String, String?, String?).self)
+                            }
+                        }
+                        if let newest = rows.last?.0 { last = newest }
+                        let changes = rows.compactMap { StoreChange(kind: $0.1, tenant: $0.2, name: $0.3) }
+                        if !changes.isEmpty { await apply(changes) }
+                        if rows.count == 1000 { continue }
+                    } catch {
+                        logger.warning("the change feed cannot be read; retrying", metadata: ["error": "\(Self.describe(error))"])
+                    }
+                    await doorbell.wait(upTo: .seconds(1))
+                }
+            }
+            try await group.next()
+            group.cancelAll()
         }
     }
 
@@ -441,6 +566,7 @@ struct PostgresStore: MetadataStore, Service {
                         \(record.jobId), \(record.comparison), \(record.createdAt))
                 """, logger: logger)
             try await Self.audit(db, logger, tenant: draft.tenant, actor: draft.actor, action: "model.registered", subject: record.registrationSummary(serves: serves))
+            try await Self.announce(.model(tenant: draft.tenant, name: draft.name), db, logger)
             return (record, serves)
         }
     }
@@ -451,6 +577,7 @@ struct PostgresStore: MetadataStore, Service {
             guard try await Self.versionRecord(name, version, tenant, db, logger) != nil else { throw StoreError.notFound(.modelVersion(name, version: version)) }
             try await db.query("UPDATE model_series SET serving_version = \(version) WHERE tenant_id = \(tenant) AND name = \(name)", logger: logger)
             try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "model.promoted", subject: "\(name) version \(version) (was \(series.servingVersion))")
+            try await Self.announce(.model(tenant: tenant, name: name), db, logger)
             return series.servingVersion
         }
     }
@@ -463,6 +590,7 @@ struct PostgresStore: MetadataStore, Service {
             try await db.query("DELETE FROM model WHERE id = \(record.id)", logger: logger)
             try await Self.eraseUse(of: name, version: version, tenant: tenant, db, logger)
             try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "model.version.deleted", subject: "\(name) version \(version)")
+            try await Self.announce(.model(tenant: tenant, name: name), db, logger)
             return record
         }
     }
@@ -475,6 +603,7 @@ struct PostgresStore: MetadataStore, Service {
             try await db.query("UPDATE model_series SET serving_version = 0 WHERE tenant_id = \(tenant) AND name = \(name)", logger: logger)
             try await Self.eraseUse(of: name, version: nil, tenant: tenant, db, logger)
             try await Self.audit(db, logger, tenant: tenant, actor: tenant, action: "model.deleted", subject: name)
+            try await Self.announce(.model(tenant: tenant, name: name), db, logger)
             return records
         }
     }
@@ -581,6 +710,8 @@ struct PostgresStore: MetadataStore, Service {
     func prune(windowsBefore: Date, now: Date) async throws -> Int {
         try await transaction { db, logger in
             var erased = try await db.count("WITH gone AS (DELETE FROM monitoring_window WHERE ended_at < \(windowsBefore) RETURNING 1) SELECT count(*) FROM gone", logger)
+            // Replicas read the change feed within a second; a day keeps any that was slow.
+            try await db.query("DELETE FROM change_log WHERE at < now() - interval '1 day'", logger: logger)
             for tenant in try await db.rows("SELECT \(unescaped: TenantRecord.columns) FROM tenant", logger, TenantRecord.init) {
                 let before = tenant.predictionsKeptSince(now)
                 erased += try await db.count("""
@@ -670,5 +801,31 @@ struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         guard var url = URLComponents(string: text), url.password != nil else { return text.clipped() }
         url.password = "****"
         return (url.string ?? "postgres://…").clipped()
+    }
+}
+
+extension StoreChange {
+    /// The change as the feed stores it: a kind, and the tenant and name it concerns.
+    var stored: (kind: String, tenant: String?, name: String?) {
+        switch self {
+        case .keys: ("keys", nil, nil)
+        case .tenantDeleted(let tenant): ("tenant.deleted", tenant, nil)
+        case .settings(let tenant): ("settings", tenant, nil)
+        case .model(let tenant, let name): ("model", tenant, name)
+        case .modelUnloaded(let tenant, let name): ("model.unloaded", tenant, name)
+        case .modelLoaded(let tenant, let name): ("model.loaded", tenant, name)
+        }
+    }
+
+    init?(kind: String, tenant: String?, name: String?) {
+        switch (kind, tenant, name) {
+        case ("keys", _, _): self = .keys
+        case ("tenant.deleted", let tenant?, _): self = .tenantDeleted(tenant)
+        case ("settings", let tenant?, _): self = .settings(tenant: tenant)
+        case ("model", let tenant?, let name?): self = .model(tenant: tenant, name: name)
+        case ("model.unloaded", let tenant?, let name?): self = .modelUnloaded(tenant: tenant, name: name)
+        case ("model.loaded", let tenant?, let name?): self = .modelLoaded(tenant: tenant, name: name)
+        default: return nil
+        }
     }
 }

@@ -154,6 +154,13 @@ enum SQLiteSchema {
             }
             try db.create(index: "outcomeByModel", on: "outcome", columns: ["tenantId", "modelName", "version", "predictedAt"])
         }
+        migrator.registerMigration("v4: job leases and cancel requests") { db in
+            try db.alter(table: "job") { t in
+                t.add(column: "leaseOwner", .text)
+                t.add(column: "leaseExpiresAt", .datetime)
+                t.add(column: "cancelRequested", .boolean).notNull().defaults(to: false)
+            }
+        }
         return migrator
     }
 }

@@ -201,30 +201,59 @@ struct SQLiteStore: MetadataStore {
             }
             try job.cancel()
             try job.update(db)
+            // A running job is stopped by whichever server runs it, when it renews its lease.
+            if job.state == .running { try db.execute(sql: "UPDATE job SET cancelRequested = 1 WHERE id = ?", arguments: [id]) }
             try Self.audit(db, tenant: tenant, actor: tenant, action: "job.cancelled", subject: id)
             return job
         }
     }
 
-    func recoverJobs() async throws -> (queued: [String], interrupted: Int) {
+    func recoverJobs() async throws -> Int {
         try await write { db in
             let stale = try JobRecord.filter(Column("state") == JobRecord.State.running.rawValue).fetchAll(db)
             for var job in stale {
                 job.markInterruptedByRestart()
                 try job.update(db)
             }
-            let queued = try JobRecord.filter(Column("state") == JobRecord.State.queued.rawValue).order(Column("createdAt")).fetchAll(db).map(\.id)
-            return (queued, stale.count)
+            return stale.count
         }
     }
 
-    func startJob(_ id: String) async throws -> JobRecord? {
+    func claimJob(owner: String, leaseSeconds: Double) async throws -> JobRecord? {
         try await write { db in
-            guard var job = try JobRecord.fetchOne(db, key: id), job.state == .queued else { return nil }
+            guard var job = try JobRecord.filter(Column("state") == JobRecord.State.queued.rawValue).order(Column("createdAt")).fetchOne(db) else { return nil }
             job.start()
             try job.update(db)
+            try db.execute(sql: "UPDATE job SET leaseOwner = ?, leaseExpiresAt = ?, cancelRequested = 0 WHERE id = ?",
+                           arguments: [owner, Date(timeIntervalSinceNow: leaseSeconds), job.id])
             return job
         }
+    }
+
+    func renewLease(of id: String, owner: String, leaseSeconds: Double) async throws -> JobLease {
+        try await write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT cancelRequested FROM job WHERE id = ? AND state = 'running' AND leaseOwner = ?",
+                                             arguments: [id, owner]) else { return .lost }
+            try db.execute(sql: "UPDATE job SET leaseExpiresAt = ? WHERE id = ?", arguments: [Date(timeIntervalSinceNow: leaseSeconds), id])
+            return .held(cancelRequested: row["cancelRequested"])
+        }
+    }
+
+    func expireLeases() async throws -> [String] {
+        try await write { db in
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM job WHERE state = 'running' AND leaseExpiresAt < ?", arguments: [Date()])
+            for id in ids {
+                guard var job = try JobRecord.fetchOne(db, key: id) else { continue }
+                job.markLeaseEnded()
+                try job.update(db)
+                try Self.audit(db, tenant: job.tenantId, actor: "server", action: "job.interrupted", subject: id)
+            }
+            return ids
+        }
+    }
+
+    func queuedJobCount() async throws -> Int {
+        try await read { try JobRecord.filter(Column("state") == JobRecord.State.queued.rawValue).fetchCount($0) }
     }
 
     func recordProgress(of id: String, fraction: Double, message: String, leaderboard: Data?) async throws {
@@ -234,11 +263,14 @@ struct SQLiteStore: MetadataStore {
         }
     }
 
-    func finishJob(_ id: String, _ outcome: JobOutcome) async throws -> JobRecord {
+    func finishJob(_ id: String, _ outcome: JobOutcome, owner: String) async throws -> JobRecord {
         try await write { db in
             guard var job = try JobRecord.fetchOne(db, key: id) else { throw StoreError.notFound(.job(id)) }
+            let held = try Bool.fetchOne(db, sql: "SELECT state = 'running' AND leaseOwner = ? FROM job WHERE id = ?", arguments: [owner, id]) ?? false
+            guard held else { return job }
             job.finish(outcome)
             try job.update(db)
+            try db.execute(sql: "UPDATE job SET leaseOwner = NULL, leaseExpiresAt = NULL WHERE id = ?", arguments: [id])
             try Self.audit(db, tenant: job.tenantId, actor: "job \(id)", action: "job.\(outcome.state.rawValue)", subject: id)
             return job
         }
@@ -251,6 +283,22 @@ struct SQLiteStore: MetadataStore {
             return Set(claimed + named)
         }
     }
+
+    // MARK: Replicas
+
+    /// One server owns the database file (``DataDirectoryLock``).
+    var isShared: Bool { false }
+
+    func key(_ id: String) async throws -> APIKeyRecord? {
+        try await read { try APIKeyRecord.fetchOne($0, key: id) }
+    }
+
+    /// One server: its admin key is whatever it was started with.
+    func checkAdminKey(digest: Data) async throws {}
+
+    func announce(_ change: StoreChange) async throws {}
+
+    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Void) async throws {}
 
     // MARK: Models
 
