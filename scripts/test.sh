@@ -50,6 +50,10 @@ check_no_server_left
 # The dashboard in a real browser (headless Chromium), against the testbed just built.
 Tests/DashboardE2E/run.sh
 check_no_server_left
+# Replicas: three testbed servers on one PostgreSQL and one storage root behind nginx, through the
+# pilot flow and its faults (a replica killed while training, PostgreSQL restarted, changes made
+# through one replica seen by the others).
+scripts/cluster-test.sh
 # Every fuzz target briefly, on its seeds (earlier findings among them) and what it finds in
 # 15 s: libFuzzer with the address sanitizer, on a testbed of its own in .build-fuzz.
 scripts/fuzz.sh all 15
