@@ -38,6 +38,8 @@ struct BenchmarkCommand: ParsableCommand {
         case transport
         /// What `auto`'s regularization paths cost against one fit.
         case paths
+        /// Replicas on PostgreSQL behind nginx: inference through the balancer, jobs, read routes.
+        case cluster
     }
 
     func run() throws {
@@ -72,6 +74,7 @@ struct BenchmarkCommand: ParsableCommand {
             case .server: report.results += try ServerBenchmark.run(context, python: noPeers ? nil : peerPython ?? Peer.defaultPython())
             case .transport: report.results += try BatchTransportBenchmark.run(context)
             case .paths: report.results += try PathBenchmark.run(context)
+            case .cluster: report.results += try ClusterBenchmark.run(context)
             }
         }
         report.notes += context.notes

@@ -118,13 +118,13 @@ struct WrkLoad {
     /// over the runs, in milliseconds.
     /// - Parameter peer: another server on the same route; `key` is its tenant key when it checks keys.
     func measure(_ name: String, path: String, body: String, connections: Int, peer: (name: String, port: Int)? = nil,
-                 peerKey: String? = nil) throws -> Result {
+                 peerKey: String? = nil, method: String = "POST") throws -> Result {
         let escaped = body.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
         let scripts = try [key, peerKey ?? key].map { key in
             let script = FileManager.default.temporaryDirectory.appendingPathComponent("wrk-\(UUID()).lua")
             try """
-                wrk.method = "POST"
-                wrk.body = '\(escaped)'
+                wrk.method = "\(method)"
+                \(method == "GET" ? "" : "wrk.body = '\(escaped)'")
                 wrk.headers["Content-Type"] = "application/json"
                 wrk.headers["Authorization"] = "Bearer \(key)"
                 """.write(to: script, atomically: true, encoding: .utf8)
@@ -189,17 +189,26 @@ final class TestbedProcess {
     }
 
     private let process = Process()
-    private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-bench-\(UUID())")
-    private let adminKey = UUID().uuidString
+    private let directory: URL
+    /// Whether the data directory is this process's own (removed when it stops) or shared by replicas.
+    private let ownsDirectory: Bool
+    let adminKey: String
     private(set) var port = 0
     /// The gRPC port when started with `--grpc-port`, from its "gRPC listening on" line.
     private(set) var grpcPort: Int?
 
-    init(executable: URL, extraArguments: [String] = [], modelsDirectory: String = "models") throws {
+    /// - Parameters:
+    ///   - dataDirectory: a directory replicas share (`nil`: a new one of its own).
+    ///   - adminKey: the admin key replicas share (`nil`: a new one).
+    init(executable: URL, extraArguments: [String] = [], modelsDirectory: String = "models", dataDirectory: URL? = nil,
+         adminKey: String? = nil) throws {
+        directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("testbed-bench-\(UUID())")
+        ownsDirectory = dataDirectory == nil
+        self.adminKey = adminKey ?? UUID().uuidString
         process.executableURL = executable
         process.arguments = ["serve", "--port", "0", "--data-dir", directory.path, "--models-dir", modelsDirectory, "--log-level", "notice"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
-        environment["TESTBED_ADMIN_KEY"] = adminKey
+        environment["TESTBED_ADMIN_KEY"] = self.adminKey
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors
@@ -253,6 +262,6 @@ final class TestbedProcess {
     func stop() {
         process.terminate()
         process.waitUntilExit()
-        try? FileManager.default.removeItem(at: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 }

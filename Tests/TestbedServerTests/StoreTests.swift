@@ -257,7 +257,7 @@ struct StoreTests {
         }
 
         let seen = Changes()
-        let watcher = Task { try await store.watchChanges { await seen.add($0) } }
+        let watcher = Task { try await store.watchChanges { await seen.add($0); return true } }
         defer { watcher.cancel() }
         if !store.isShared {
             // Nothing shares an embedded store: watching ends at once.
@@ -270,7 +270,8 @@ struct StoreTests {
         _ = try await store.registerModel(Self.draft("yield", tenant: "hub"))
         try await store.announce(.modelUnloaded(tenant: "hub", name: "yield"))
         _ = try await store.deleteTenant("hub")
-        let expected: [StoreChange] = [.keys, .model(tenant: "hub", name: "yield"), .modelUnloaded(tenant: "hub", name: "yield"), .tenantDeleted("hub")]
+        // First what may have changed before watching began, then each change.
+        let expected: [StoreChange] = [.everything, .keys, .model(tenant: "hub", name: "yield"), .modelUnloaded(tenant: "hub", name: "yield"), .tenantDeleted("hub")]
         let deadline = ContinuousClock.now + .seconds(3)
         while await seen.all.count < expected.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(await seen.all == expected)
@@ -294,9 +295,11 @@ struct StoreTests {
         } catch StoreError.unavailable(let message) {
             #expect(!message.isEmpty)
         }
-        // Without the deadline the pool would wait for a connection for ever. The bound is loose:
-        // the whole suite, training included, shares this machine's cores with this test.
-        #expect(ContinuousClock.now - began < .seconds(60))
+        // Without the deadline the pool waits for a connection for ever (a server hung 40 s and
+        // more before the deadline existed). The bound is loose on purpose: the whole suite,
+        // training included, shares two cores with this test, and timers fire late under it
+        // (77 s was seen). The cluster test checks the 5 s deadline on a quiet machine.
+        #expect(ContinuousClock.now - began < .seconds(300))
         await #expect(throws: StoreError.self) { try await store.prepare(patience: .seconds(1)) }
     }
 

@@ -93,7 +93,8 @@ struct DatasetRoutes {
             do {
                 try await services.store.addDataset(record)
             } catch {
-                services.files.remove(services.files.datasetPath(record.fileName))
+                // Out of reach, the database may still have committed the record: the file stays.
+                if case StoreError.unavailable = error {} else { services.files.remove(services.files.datasetPath(record.fileName)) }
                 throw error
             }
             return record

@@ -44,10 +44,10 @@ final class KeyRing: Sendable {
     /// ``authenticate(_:)``, after looking a key that is not held here up in the shared store:
     /// a key issued through another replica a moment ago works at once.
     func authenticateLearning(_ token: String) async -> Result<Caller, APIError> {
-        if let shared, let key = APIKey(token: token), entries.withLockedValue({ $0[key.id] == nil }),
-           let record = try? await shared.key(key.id) {
-            restore(record)
-        }
+        let answer = authenticate(token)
+        guard case .failure = answer, let shared, let key = APIKey(token: token), entries.withLockedValue({ $0[key.id] == nil }),
+              let record = try? await shared.key(key.id) else { return answer }
+        restore(record)
         return authenticate(token)
     }
 

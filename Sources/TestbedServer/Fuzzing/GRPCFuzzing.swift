@@ -31,8 +31,8 @@ struct GRPCFuzzing {
         configuration.monitoring.enabled = false
         var logger = Logger(label: "fuzz")
         logger.logLevel = .critical
-        let configured = configuration
-        guard let services = waitForAsync({ try await TestbedApplication.makeServices(configured, logger: logger) }) else {
+        let (configured, quiet) = (configuration, logger)
+        guard let services = waitForAsync({ try await TestbedApplication.makeServices(configured, logger: quiet) }) else {
             throw StorageError("cannot open the fuzz target's data directory \(configuration.dataDirectory)")
         }
         service = InferenceGRPCService(services: services)

@@ -145,6 +145,12 @@ final class MonitoringService: Service, Sendable {
         }
     }
 
+    /// Exactly these tenants keep the inputs of their predictions (after changes that may have been missed).
+    func replaceLoggingTenants(_ tenants: Set<String>) {
+        let known = loggingInputs.withLockedValue { $0 }.union(tenants)
+        for tenant in known { setLogInputs(tenants.contains(tenant), tenant: tenant) }
+    }
+
     /// A tenant turned the keeping of inputs on or off.
     func setLogInputs(_ on: Bool, tenant: String) {
         loggingInputs.withLockedValue { if on { $0.insert(tenant) } else { $0.remove(tenant) } }

@@ -20,7 +20,8 @@ actor Doorbell {
             return
         }
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: limit)
+            // Cancelled (the waiter was rung first): no ring, or the next wait would return at once.
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
             await self?.ring()
         }
         await withCheckedContinuation { waiter = $0 }

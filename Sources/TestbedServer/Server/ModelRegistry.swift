@@ -165,7 +165,9 @@ final class ModelRegistry: Sendable {
             (record, serves) = try await store.registerModel(ModelDraft(tenant: tenant, name: name, fileName: fileName, datasetID: datasetID,
                                                                        jobID: jobID, promote: promote, comparison: comparison))
         } catch {
-            files.remove(files.modelPath(fileName))
+            // Out of reach, the database may still have committed the record: the file stays, and
+            // goes with the leftovers if no record names it.
+            if case StoreError.unavailable = error {} else { files.remove(files.modelPath(fileName)) }
             throw error
         }
         invalidate(name, for: tenant)
@@ -261,6 +263,13 @@ final class ModelRegistry: Sendable {
     func markUnloaded(_ name: String, for tenant: String) {
         unloaded.withLockedValue { _ = $0.insert(tenant + "/" + name) }
         invalidate(name, for: tenant)
+    }
+
+    /// Forgets every tenant model held (demonstration models stay): after changes that may have
+    /// been missed, such as those made while this server started.
+    func forgetTenantModels() {
+        changed()
+        cache.withLockedValue { cache in cache = cache.filter { $0.value.isDemonstration } }
     }
 
     /// Versions of `name` were registered, promoted or deleted through another replica: what is

@@ -25,26 +25,38 @@ struct ReplicaSync: Service {
         }
     }
 
-    private func apply(_ changes: [StoreChange]) async {
-        var keysChanged = false
-        for change in changes {
-            switch change {
-            case .keys:
-                keysChanged = true
-            case .tenantDeleted(let tenant):
-                keysChanged = true
-                services.registry.forget(tenant: tenant)
-                services.monitoring.retire(tenant: tenant)
-            case .settings(let tenant):
-                if let record = try? await services.store.tenant(tenant) { services.monitoring.setLogInputs(record.logInputs, tenant: tenant) }
-            case .model(let tenant, let name):
-                services.registry.changedElsewhere(name, for: tenant)
-            case .modelUnloaded(let tenant, let name):
-                services.registry.markUnloaded(name, for: tenant)
-            case .modelLoaded(let tenant, let name):
-                services.registry.markLoaded(name, for: tenant)
+    /// Applies the changes; `false` when what had to be read again could not be (the feed gives them again).
+    private func apply(_ changes: [StoreChange]) async -> Bool {
+        let store = services.store
+        do {
+            var keysChanged = false
+            for change in changes {
+                switch change {
+                case .everything:
+                    keysChanged = true
+                    services.registry.forgetTenantModels()
+                    services.monitoring.replaceLoggingTenants(Set(try await store.tenantsLoggingInputs()))
+                case .keys:
+                    keysChanged = true
+                case .tenantDeleted(let tenant):
+                    keysChanged = true
+                    services.registry.forget(tenant: tenant)
+                    services.monitoring.retire(tenant: tenant)
+                case .settings(let tenant):
+                    if let record = try await store.tenant(tenant) { services.monitoring.setLogInputs(record.logInputs, tenant: tenant) }
+                case .model(let tenant, let name):
+                    services.registry.changedElsewhere(name, for: tenant)
+                case .modelUnloaded(let tenant, let name):
+                    services.registry.markUnloaded(name, for: tenant)
+                case .modelLoaded(let tenant, let name):
+                    services.registry.markLoaded(name, for: tenant)
+                }
             }
+            if keysChanged { services.keys.replaceAll(try await store.keys(of: nil)) }
+            return true
+        } catch {
+            services.logger.warning("changes made through another replica could not be applied yet; trying again", metadata: ["error": "\(error)"])
+            return false
         }
-        if keysChanged, let records = try? await services.store.keys(of: nil) { services.keys.replaceAll(records) }
     }
 }

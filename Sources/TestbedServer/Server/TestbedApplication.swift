@@ -39,6 +39,10 @@ enum TestbedApplication {
         let recorded = try await store.recordedFileNames()
         let orphans = files.removeUnrecorded(datasets: recorded.datasets, models: recorded.models)
         if orphans > 0 { logger.notice("removed files that no record names (a crash came between writing and recording)", metadata: ["files": "\(orphans)"]) }
+        // Replicas starting together would each write a key of their own into the shared directory.
+        if shared && (configuration.adminKey ?? "").isEmpty {
+            throw StoreError.conflict("with --database, set TESTBED_ADMIN_KEY: replicas must all accept the same admin key, and one generated into the shared data directory could differ between replicas starting together")
+        }
         let admin = try AdminKey.resolve(environment: configuration.adminKey, dataDirectory: configuration.dataDirectory)
         logger.notice("admin key ready; sign in with it at / (the dashboard) to make pilot workspaces", metadata: ["from": "\(admin.source)"])
         try await store.checkAdminKey(digest: APIKey.digest(admin.key))

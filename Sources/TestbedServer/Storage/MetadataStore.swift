@@ -80,8 +80,10 @@ protocol MetadataStore: Sendable {
     /// (a model unloaded or loaded through the repository extension).
     func announce(_ change: StoreChange) async throws
     /// Calls `apply` with what was changed through any replica, soon after it happened (within
-    /// a second), until cancelled; returns at once for a store no other process shares.
-    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Void) async throws
+    /// a second), until cancelled; returns at once for a store no other process shares. The
+    /// first call is ``StoreChange/everything`` (what changed before watching began); changes
+    /// that `apply` could not apply (it answers `false`) are given again.
+    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Bool) async throws
 
     // MARK: Models
 
@@ -144,6 +146,8 @@ enum StoredThing: Sendable, Equatable {
 
 /// What a replica may hold in memory that another one changed.
 enum StoreChange: Sendable, Equatable {
+    /// Anything may have changed: what is held is read again (when watching begins).
+    case everything
     /// Keys were issued or revoked.
     case keys
     case tenantDeleted(String)

@@ -66,7 +66,15 @@ struct PostgresStore: MetadataStore, Service {
         return try await guarded { try await client.withTransaction(logger: logger) { try await body($0, logger) } }
     }
 
-    /// Reads on one connection, outside a transaction.
+    /// Reads that must agree with each other: one read-only transaction that sees one snapshot.
+    private func snapshot<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        try await transaction { db, logger in
+            try await db.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            return try await body(db, logger)
+        }
+    }
+
+    /// Single statements on one connection, outside a transaction.
     private func reading<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
         let (client, logger) = (self.client, self.logger)
         return try await guarded { try await client.withConnection { try await body($0, logger) } }
@@ -114,6 +122,8 @@ struct PostgresStore: MetadataStore, Service {
                 return StoreError.conflict("what this request refers to was deleted while it was handled; nothing was stored")
             case "23505":
                 return StoreError.conflict("another request changed the same record at the same moment; nothing was stored, try again")
+            case "40001", "40P01":
+                return StoreError.unavailable("the database broke off this change to resolve a conflict with another; try again")
             case "53100":
                 return StorageError("the database's disk is full", errorNumber: ENOSPC)
             case _ where state.hasPrefix("08") || state.hasPrefix("57P"):
@@ -454,19 +464,31 @@ struct PostgresStore: MetadataStore, Service {
         try await transaction { db, logger in try await Self.announce(change, db, logger) }
     }
 
+    /// The advisory lock that orders the change feed's writers.
+    static let changeLock: Int64 = 0x7465_7374_6366_6564
+
     /// The channel that wakes replicas' change feeds.
     static let changeChannel = "testbed_changes"
 
     /// Records a change in the feed other replicas read, in the caller's transaction, and wakes them (at commit).
     private static func announce(_ change: StoreChange, _ db: PostgresConnection, _ logger: Logger) async throws {
         let (kind, tenant, name) = change.stored
+        // One announcing transaction at a time until it commits: ids then become visible in the
+        // order they were given, so a reader past id n never misses a later commit below n.
+        try await db.query("SELECT pg_advisory_xact_lock(\(changeLock))", logger: logger)
         try await db.query("INSERT INTO change_log (kind, tenant_id, name) VALUES (\(kind), \(tenant), \(name))", logger: logger)
         try await db.query("SELECT pg_notify(\(changeChannel), '')", logger: logger)
     }
 
-    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Void) async throws {
+    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Bool) async throws {
         let doorbell = Doorbell()
         let start = try await reading { db, logger in try await db.count("SELECT COALESCE(max(id), 0) FROM change_log", logger) }
+        // What changed before `start` (while this server loaded what it holds, or while the feed
+        // was down) is not in the feed read below: everything is read again once.
+        while await !apply([.everything]) {
+            guard !Task.isCancelled else { return }
+            try await Task.sleep(for: .seconds(1))
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             // NOTIFY rings at once; the poll below also runs every second without it (a lost
             // listening connection, or a notification sent while it reconnected).
@@ -492,9 +514,10 @@ struct PostgresStore: MetadataStore, Service {
                                 try $0.decode((Int, String, String?, String?).self)
                             }
                         }
-                        if let newest = rows.last?.0 { last = newest }
                         let changes = rows.compactMap { StoreChange(kind: $0.1, tenant: $0.2, name: $0.3) }
-                        if !changes.isEmpty { await apply(changes) }
+                        // Moved past only once applied: a failed reload is tried again next time.
+                        let applied = changes.isEmpty ? true : await apply(changes)
+                        if applied, let newest = rows.last?.0 { last = newest }
                         if rows.count == 1000 { continue }
                     } catch {
                         logger.warning("the change feed cannot be read; retrying", metadata: ["error": "\(Self.describe(error))"])
@@ -524,7 +547,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func modelVersion(_ name: String, version: Int?, of tenant: String) async throws -> (record: ModelRecord?, nameExists: Bool) {
-        try await reading { db, logger in
+        try await snapshot { db, logger in
             guard let series = try await Self.series(name, tenant, db, logger, locking: false) else { return (nil, false) }
             return (try await Self.versionRecord(name, version ?? series.servingVersion, tenant, db, logger), true)
         }
@@ -537,7 +560,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func versions(of name: String, tenant: String) async throws -> (serving: Int, records: [ModelRecord])? {
-        try await reading { db, logger in
+        try await snapshot { db, logger in
             guard let series = try await Self.series(name, tenant, db, logger, locking: false) else { return nil }
             let records = try await db.rows("SELECT \(unescaped: ModelRecord.columns) FROM model WHERE tenant_id = \(tenant) AND name = \(name) ORDER BY version",
                                             logger, ModelRecord.init)
@@ -640,6 +663,8 @@ struct PostgresStore: MetadataStore, Service {
     func saveOutcomes(_ records: [OutcomeRecord], of name: String, tenant: String, checkVersions: Bool) async throws -> (replaced: Int, versions: [Int]) {
         try await transaction { db, logger in
             let versions = Set(records.map(\.version)).sorted()
+            // Shared with other feedback, exclusive with deleting a version: the check holds until commit.
+            try await db.query("SELECT 1 FROM model_series WHERE tenant_id = \(tenant) AND name = \(name) FOR SHARE", logger: logger)
             if checkVersions {
                 for version in versions where try await Self.versionRecord(name, version, tenant, db, logger) == nil {
                     throw StoreError.conflict("version \(version) of '\(name.clipped())' was deleted meanwhile; its predictions and outcomes went with it")
@@ -798,9 +823,10 @@ struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL with its password replaced, for messages and logs.
     static func hidingPassword(_ text: String) -> String {
-        guard var url = URLComponents(string: text), url.password != nil else { return text.clipped() }
-        url.password = "****"
-        return (url.string ?? "postgres://…").clipped()
+        // By the text, not by URLComponents, which cannot read every malformed URL it is shown.
+        guard let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@"),
+              let colon = text[scheme.upperBound..<at].firstIndex(of: ":") else { return text.clipped() }
+        return (text[..<text.index(after: colon)] + "****" + text[at...]).clipped()
     }
 }
 
@@ -808,6 +834,7 @@ extension StoreChange {
     /// The change as the feed stores it: a kind, and the tenant and name it concerns.
     var stored: (kind: String, tenant: String?, name: String?) {
         switch self {
+        case .everything: ("everything", nil, nil)
         case .keys: ("keys", nil, nil)
         case .tenantDeleted(let tenant): ("tenant.deleted", tenant, nil)
         case .settings(let tenant): ("settings", tenant, nil)
@@ -819,6 +846,7 @@ extension StoreChange {
 
     init?(kind: String, tenant: String?, name: String?) {
         switch (kind, tenant, name) {
+        case ("everything", _, _): self = .everything
         case ("keys", _, _): self = .keys
         case ("tenant.deleted", let tenant?, _): self = .tenantDeleted(tenant)
         case ("settings", let tenant?, _): self = .settings(tenant: tenant)

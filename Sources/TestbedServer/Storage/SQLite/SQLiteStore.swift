@@ -41,6 +41,8 @@ struct SQLiteStore: MetadataStore {
         case .SQLITE_CONSTRAINT_FOREIGNKEY:
             // A tenant (or what the request refers to) was deleted while the request was handled.
             return StoreError.conflict("what this request refers to was deleted while it was handled; nothing was stored")
+        case .SQLITE_CONSTRAINT_UNIQUE, .SQLITE_CONSTRAINT_PRIMARYKEY:
+            return StoreError.conflict("another request changed the same record at the same moment; nothing was stored, try again")
         default:
             if error.resultCode == .SQLITE_FULL { return StorageError("the database file cannot grow: \(error.message ?? "disk full")", errorNumber: ENOSPC) }
             return error
@@ -298,7 +300,7 @@ struct SQLiteStore: MetadataStore {
 
     func announce(_ change: StoreChange) async throws {}
 
-    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Void) async throws {}
+    func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Bool) async throws {}
 
     // MARK: Models
 
