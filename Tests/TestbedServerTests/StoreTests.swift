@@ -306,6 +306,8 @@ struct StoreTests {
     @Test(arguments: [
         "mysql://u@h/db", "postgres://h/db", "postgres://u@h/", "postgres://u@h:70000/db", "postgres://u@/db",
         "postgres://u@h/db?sslmode=require", "not a url", "postgres://u@h/a/b",
+        // Found by the database fuzz target: a host that printed back as another user and host.
+        "postgres://u@%40e=dih/db?sslmode=disable",
     ])
     func aMalformedDatabaseURLIsRefusedWithWhatToWrite(_ text: String) throws {
         #expect(throws: (any Error).self) { _ = try DatabaseURL(parsing: text) }
@@ -403,13 +405,15 @@ struct PostgresServingTests {
     @Test(arguments: [
         (["--database", "postgres://nobody/db"], "names no user"),
         (["--database", "postgres://u@127.0.0.1:1/db", "--database-wait", "1"], "could not be reached"),
+        // /proc takes no new directory, even from root: a storage root nothing can be written to.
+        (["--database", "postgres://u@127.0.0.1:1/db", "--data-dir", "/proc/testbed-storage"], "is not writable by this server"),
     ])
     func aServerWithoutAUsableDatabaseExitsWithWhatWasWrong(_ arguments: [String], _ expected: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let process = Process()
         process.executableURL = ServerProcess.executable
-        process.arguments = ["serve", "--port", "0", "--data-dir", directory] + arguments
+        process.arguments = ["serve", "--port", "0"] + (arguments.contains("--data-dir") ? [] : ["--data-dir", directory]) + arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

@@ -203,12 +203,17 @@ def main():
         owner = psql(database, f"SELECT lease_owner FROM job WHERE id = '{doomed['id']}'")
         victim = next(r for r in replicas if owner.split("-")[-2] == str(r.process.pid))
         datasets_before = request(lb, "GET", "/api/v1/datasets", key)[1]
+        models_before = {m["name"] for m in request(lb, "GET", "/api/v1/models", key)[1]}
+        jobs_before = {j["id"]: j["state"] for j in request(lb, "GET", "/api/v1/jobs", key)[1] if j["id"] != doomed["id"]}
         victim.kill()
         began = time.time()
         interrupted = wait_for("the dead replica's job marked interrupted", lambda: (lambda j: j if j["state"] == "interrupted" else None)(
             request(lb, "GET", f"/api/v1/jobs/{doomed['id']}", key)[1]), 40)
         expect(True, f"marked interrupted by a surviving replica after {time.time() - began:.1f} s: {interrupted['message']}")
         expect(request(lb, "GET", "/api/v1/datasets", key)[1] == datasets_before, "no acknowledged dataset lost")
+        expect(models_before <= {m["name"] for m in request(lb, "GET", "/api/v1/models", key)[1]}, "no acknowledged model lost")
+        jobs_after = {j["id"]: j["state"] for j in request(lb, "GET", "/api/v1/jobs", key)[1]}
+        expect(all(jobs_after.get(i) == state for i, state in jobs_before.items()), "no other job lost or changed")
         status, again, _ = request(lb, "POST", "/api/v1/jobs", key, {"dataset": chicago["id"], "target": "ridership", "algorithms": "ridge",
                                                                      "model_name": "ridership-doomed"})
         rerun = wait_for("the job run again", lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(

@@ -184,6 +184,9 @@ actor JobService: Service {
                                                progress: { try reporter.report($0.step) })
             if let stop = reporter.stopReason { return JobOutcome(stop) }
             let model = result.model
+            // A job whose lease ended meanwhile (this server lost the database longer than the
+            // lease) was marked interrupted elsewhere: its model is not registered.
+            if try await store.renewLease(of: job.id, owner: owner, leaseSeconds: leaseSeconds) == .lost { return JobOutcome(.interrupted) }
             let (served, serves) = try await registry.register(model, name: job.modelName, tenant: job.tenantId, datasetID: dataset.id, jobID: job.id,
                                                                promote: job.promote, comparison: try result.comparison.map { try JSONEncoder().encode($0) })
             let leaderboard = try model.training.leaderboard.map { try JSONEncoder().encode($0) }

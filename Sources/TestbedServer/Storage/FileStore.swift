@@ -29,7 +29,11 @@ struct FileStore: Sendable {
         let manager = FileManager.default
         for directory in [root, datasetsDirectory, modelsDirectory, temporaryDirectory] {
             if !manager.fileExists(atPath: directory) {
-                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                do {
+                    try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                } catch {
+                    throw StorageError("the storage root \(root) is not writable by this server (user \(getuid())): cannot create \(directory)")
+                }
             }
             guard chmod(directory, 0o700) == 0 else { throw StorageError.failed("cannot restrict \(directory) to its owner") }
         }

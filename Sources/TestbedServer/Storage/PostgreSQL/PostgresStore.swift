@@ -794,9 +794,17 @@ struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             throw ValidationError("--database \(hidden) names no database; expected postgres://user@host/database")
         }
         let socketDirectory = url.queryItems?.first { $0.name == "host" }?.value
-        let host = url.host ?? ""
+        // As written: URLComponents would decode percent signs and punycode, and print them back otherwise.
+        let host = url.percentEncodedHost ?? ""
         guard !host.isEmpty || socketDirectory != nil else {
             throw ValidationError("--database \(hidden) names no host; expected postgres://user@host/database, or ?host=/socket/directory")
+        }
+        // Names as PostgreSQL deployments write them: nothing that a URL would read back differently
+        // once printed (an IPv6 address without its brackets is a host too).
+        func plain(_ text: String, also: String) -> Bool { text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || also.contains($0)) } }
+        guard plain(host, also: ".-_:") else { throw ValidationError("--database \(hidden): '\(host.clipped())' is not a host name or address") }
+        guard plain(user, also: ".-_$"), plain(database, also: ".-_$") else {
+            throw ValidationError("--database \(hidden): the user and database names may hold ASCII letters, digits, '.', '-', '_' and '$' only")
         }
         if let port = url.port, !(1...65_535).contains(port) {
             throw ValidationError("--database \(hidden): port \(port) is not from 1 to 65535")
