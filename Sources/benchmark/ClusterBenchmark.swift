@@ -100,7 +100,7 @@ enum ClusterBenchmark {
     /// Uploads Servo through `ports[0]`, submits `jobs` ridge trainings spread over `ports`, and
     /// returns the seconds until all have succeeded.
     private static func jobThroughput(ports: [Int], key: String, jobs: Int) throws -> Double {
-        let upload = try curl(["-X", "POST", "--data-binary", "@../shared/datasets/Servo.csv", "-H", "Content-Type: text/csv"],
+        let upload = try curl(["-X", "POST", "--data-binary", "@datasets/Servo.csv", "-H", "Content-Type: text/csv"],
                               port: ports[0], path: "/api/v1/datasets?name=servo", key: key)
         guard let dataset = upload["id"] as? String else { throw ValidationError("the upload failed: \(upload)") }
         let began = Date()

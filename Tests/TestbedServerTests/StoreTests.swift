@@ -283,8 +283,8 @@ struct StoreTests {
     }
 
     @Test func aDatabaseOutOfReachAnswersUnavailableWithinTheDeadline() async throws {
-        // A port nothing listens on: the kernel's pick, released at once.
-        let url = try DatabaseURL(parsing: "postgres://testbed@127.0.0.1:\(try TestDatabase.freePort())/testbed")
+        // Port 1: nothing listens there (a privileged port no test server takes).
+        let url = try DatabaseURL(parsing: "postgres://testbed@127.0.0.1:1/testbed")
         let store = PostgresStore(url, logger: Logger(label: "test"), deadline: .seconds(1))
         let runner = Task { try? await store.run() }
         defer { runner.cancel() }
@@ -350,20 +350,6 @@ enum TestDatabase {
             _ = try? await admin.client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)")
             adminRunner.cancel()
         })
-    }
-
-    static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-        }
-        guard bound else { throw ServerFailure("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -160,7 +160,7 @@ def main():
         key = issued["api_key"]
         # The key works on every replica at once, whichever one issued it.
         expect(all(request(r.port, "GET", "/api/v1/me", key)[0] == 200 for r in replicas), "the new key works on every replica at once")
-        with open(os.path.join(ROOT, "../shared/datasets/Servo.csv"), "rb") as f:
+        with open(os.path.join(ROOT, "datasets/Servo.csv"), "rb") as f:
             servo = f.read()
         status, dataset, _ = request(lb, "POST", "/api/v1/datasets?name=servo", key, raw=servo, content_type="text/csv")
         expect(status == 201, f"dataset uploaded ({status})")
@@ -180,7 +180,7 @@ def main():
         expect(status == 200, f"what-if through nginx ({status})")
 
         # Chicago's auto search uses its whole budget: a job that is surely still running.
-        with open(os.path.join(ROOT, "../shared/datasets/Chicago.csv"), "rb") as f:
+        with open(os.path.join(ROOT, "datasets/Chicago.csv"), "rb") as f:
             status, chicago, _ = request(lb, "POST", "/api/v1/datasets?name=chicago", key, raw=f.read(), content_type="text/csv")
         expect(status == 201, f"a larger dataset uploaded ({status})")
         long_training = {"dataset": chicago["id"], "target": "ridership", "algorithms": "auto", "time_budget_seconds": 120}
