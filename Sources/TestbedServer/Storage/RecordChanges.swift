@@ -80,6 +80,11 @@ extension StoreError {
         .limitReached("this tenant already has \(active) queued or running job\(active == 1 ? "" : "s") (the limit is \(limit)); wait for one to finish or cancel one", retryAfter: 10)
     }
 
+    /// A tenant cannot be deleted while a job of it is queued or running.
+    static func activeJobs(tenant: String, active: Int) -> StoreError {
+        .conflict("tenant '\(tenant.clipped())' has \(active) queued or running job\(active == 1 ? "" : "s"); cancel \(active == 1 ? "it" : "them") first (POST /api/v1/jobs/{id}/cancel with the tenant's key)")
+    }
+
     static func servingVersion(_ name: String, _ version: Int) -> StoreError {
         .conflict("version \(version) of '\(name.clipped())' is the serving version; promote another version first, or delete the whole model")
     }

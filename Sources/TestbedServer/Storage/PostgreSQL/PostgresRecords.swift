@@ -46,16 +46,14 @@ extension JobRecord {
                               Double, String, Bool, Int?, String, Double, String, Data?, String?,
                               Date, Date?, Date?).self)
         algorithm = try algorithmText.isEmpty ? .taskDefault : AlgorithmChoice(parsing: algorithmText)
-        guard let state = State(rawValue: stateText) else { throw StorageError("job \(id) has the unknown state '\(stateText)'") }
-        self.state = state
-        task = try taskText.map { text in
-            guard let task = LearningTask(rawValue: text) else { throw StorageError("job \(id) has the unknown task '\(text)'") }
-            return task
+        let job = id
+        func stored<Value: RawRepresentable<String>>(_ text: String, as field: String) throws -> Value {
+            guard let value = Value(rawValue: text) else { throw StorageError("job \(job) has the unknown \(field) '\(text)'") }
+            return value
         }
-        split = try splitText.map { text in
-            guard let split = SplitScheme(rawValue: text) else { throw StorageError("job \(id) has the unknown split '\(text)'") }
-            return split
-        }
+        state = try stored(stateText, as: "state")
+        task = try taskText.map { try stored($0, as: "task") }
+        split = try splitText.map { try stored($0, as: "split") }
     }
 
     /// The algorithm as stored: its written form (`auto`, `gbdt,ridge`), empty for the task default.

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -74,8 +73,8 @@ struct PostgresStore: MetadataStore, Service {
         }
     }
 
-    /// Single statements on one connection, outside a transaction.
-    private func reading<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
+    /// Single statements (reads, or writes that need no transaction) on one connection.
+    private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
         let (client, logger) = (self.client, self.logger)
         return try await guarded { try await client.withConnection { try await body($0, logger) } }
     }
@@ -97,12 +96,13 @@ struct PostgresStore: MetadataStore, Service {
                 do { answer = .success(try await body()) } catch { answer = .failure(error) }
                 take()?.resume(with: answer)
             }
-            Task {
-                try? await Task.sleep(for: limit)
-                guard let waiting = take() else { return }
+            let timer = Task {
+                guard (try? await Task.sleep(for: limit)) != nil, let waiting = take() else { return }
                 work.cancel()
                 waiting.resume(throwing: StoreError.unavailable("the database did not answer within \(limit); try again shortly"))
             }
+            // The timer goes with the answer, not after the whole deadline.
+            Task { _ = await work.result; timer.cancel() }
         }
     }
 
@@ -176,13 +176,13 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func tenant(_ id: String) async throws -> TenantRecord? {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: TenantRecord.columns) FROM tenant WHERE id = \(id)", logger, TenantRecord.init).first
         }
     }
 
     func tenantsWithKeys() async throws -> [(tenant: TenantRecord, keys: [APIKeyRecord])] {
-        let (tenants, keys) = try await reading { db, logger in
+        let (tenants, keys) = try await onConnection { db, logger in
             (try await db.rows("SELECT \(unescaped: TenantRecord.columns) FROM tenant ORDER BY created_at", logger, TenantRecord.init),
              try await db.rows("SELECT \(unescaped: APIKeyRecord.columns) FROM api_key ORDER BY created_at", logger, APIKeyRecord.init))
         }
@@ -191,7 +191,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func keys(of tenant: String?) async throws -> [APIKeyRecord] {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: APIKeyRecord.columns) FROM api_key WHERE \(tenant)::text IS NULL OR tenant_id = \(tenant)", logger, APIKeyRecord.init)
         }
     }
@@ -225,7 +225,7 @@ struct PostgresStore: MetadataStore, Service {
             // Locked first: a job submitted meanwhile waits for this transaction, then finds no tenant.
             guard try await db.exists("SELECT 1 FROM tenant WHERE id = \(id) FOR UPDATE", logger) else { throw StoreError.notFound(.tenant(id)) }
             let active = try await db.count("SELECT count(*) FROM job WHERE tenant_id = \(id) AND state IN ('queued', 'running')", logger)
-            guard active == 0 else { throw StoreError.conflict(SQLiteStore.activeJobsRefusal(tenant: id, active: active)) }
+            guard active == 0 else { throw StoreError.activeJobs(tenant: id, active: active) }
             let datasets = try await db.rows("SELECT file_name FROM dataset WHERE tenant_id = \(id)", logger) { try $0.decode(String.self) }
             let models = try await db.rows("SELECT file_name FROM model WHERE tenant_id = \(id)", logger) { try $0.decode(String.self) }
             try await db.query("DELETE FROM tenant WHERE id = \(id)", logger: logger)
@@ -249,11 +249,11 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func tenantsLoggingInputs() async throws -> [String] {
-        try await reading { db, logger in try await db.rows("SELECT id FROM tenant WHERE log_inputs", logger) { try $0.decode(String.self) } }
+        try await onConnection { db, logger in try await db.rows("SELECT id FROM tenant WHERE log_inputs", logger) { try $0.decode(String.self) } }
     }
 
     func auditLog(limit: Int) async throws -> [AuditRecord] {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: AuditRecord.columns) FROM audit_log ORDER BY id DESC LIMIT \(limit)", logger, AuditRecord.init)
         }
     }
@@ -272,13 +272,13 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func datasets(of tenant: String) async throws -> [DatasetRecord] {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: DatasetRecord.columns) FROM dataset WHERE tenant_id = \(tenant) ORDER BY created_at DESC", logger, DatasetRecord.init)
         }
     }
 
     func dataset(_ id: String, of tenant: String?) async throws -> DatasetRecord? {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: DatasetRecord.columns) FROM dataset WHERE id = \(id) AND (\(tenant)::text IS NULL OR tenant_id = \(tenant))",
                               logger, DatasetRecord.init).first
         }
@@ -293,7 +293,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func recordedFileNames() async throws -> (datasets: Set<String>, models: Set<String>) {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             (Set(try await db.rows("SELECT file_name FROM dataset", logger) { try $0.decode(String.self) }),
              Set(try await db.rows("SELECT file_name FROM model", logger) { try $0.decode(String.self) }))
         }
@@ -338,14 +338,14 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func job(_ id: String, of tenant: String?) async throws -> JobRecord? {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: JobRecord.columns) FROM job WHERE id = \(id) AND (\(tenant)::text IS NULL OR tenant_id = \(tenant))",
                               logger, JobRecord.init).first
         }
     }
 
     func jobs(of tenant: String) async throws -> [JobRecord] {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: JobRecord.columns) FROM job WHERE tenant_id = \(tenant) ORDER BY created_at DESC", logger, JobRecord.init)
         }
     }
@@ -384,7 +384,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func renewLease(of id: String, owner: String, leaseSeconds: Double) async throws -> JobLease {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             let renewed = try await db.rows("""
                 UPDATE job SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
                 WHERE id = \(id) AND state = 'running' AND lease_owner = \(owner) RETURNING cancel_requested
@@ -408,11 +408,11 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func queuedJobCount() async throws -> Int {
-        try await reading { db, logger in try await db.count("SELECT count(*) FROM job WHERE state = 'queued'", logger) }
+        try await onConnection { db, logger in try await db.count("SELECT count(*) FROM job WHERE state = 'queued'", logger) }
     }
 
     func recordProgress(of id: String, fraction: Double, message: String, leaderboard: Data?) async throws {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.query("UPDATE job SET progress = \(fraction), message = \(message), leaderboard = \(leaderboard) WHERE id = \(id) AND state = 'running'",
                                logger: logger)
         }
@@ -432,7 +432,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func modelNamesInUse(by tenant: String) async throws -> Set<String> {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             Set(try await db.rows("""
                 SELECT model_name FROM job WHERE tenant_id = \(tenant) AND state IN ('queued', 'running')
                 UNION SELECT name FROM model_series WHERE tenant_id = \(tenant) AND serving_version > 0
@@ -445,7 +445,7 @@ struct PostgresStore: MetadataStore, Service {
     var isShared: Bool { true }
 
     func key(_ id: String) async throws -> APIKeyRecord? {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT \(unescaped: APIKeyRecord.columns) FROM api_key WHERE id = \(id)", logger, APIKeyRecord.init).first
         }
     }
@@ -482,7 +482,7 @@ struct PostgresStore: MetadataStore, Service {
 
     func watchChanges(_ apply: @escaping @Sendable ([StoreChange]) async -> Bool) async throws {
         let doorbell = Doorbell()
-        let start = try await reading { db, logger in try await db.count("SELECT COALESCE(max(id), 0) FROM change_log", logger) }
+        let start = try await onConnection { db, logger in try await db.count("SELECT COALESCE(max(id), 0) FROM change_log", logger) }
         // What changed before `start` (while this server loaded what it holds, or while the feed
         // was down) is not in the feed read below: everything is read again once.
         while await !apply([.everything]) {
@@ -509,7 +509,7 @@ struct PostgresStore: MetadataStore, Service {
                 while !Task.isCancelled {
                     do {
                         let after = last
-                        let rows = try await reading { db, logger in
+                        let rows = try await onConnection { db, logger in
                             try await db.rows("SELECT id, kind, tenant_id, name FROM change_log WHERE id > \(after) ORDER BY id LIMIT 1000", logger) {
                                 try $0.decode((Int, String, String?, String?).self)
                             }
@@ -554,7 +554,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func modelNames(of tenant: String) async throws -> [String] {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("SELECT name FROM model WHERE tenant_id = \(tenant) ORDER BY created_at DESC", logger) { try $0.decode(String.self) }
         }
     }
@@ -643,7 +643,7 @@ struct PostgresStore: MetadataStore, Service {
     // MARK: Monitoring and feedback
 
     func monitoringWindows(of name: String, version: Int, tenant: String, limit: Int) async throws -> [MonitoringWindowRecord] {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("""
                 SELECT \(unescaped: MonitoringWindowRecord.columns) FROM monitoring_window
                 WHERE tenant_id = \(tenant) AND model_name = \(name) AND version = \(version) ORDER BY started_at DESC LIMIT \(limit)
@@ -652,7 +652,7 @@ struct PostgresStore: MetadataStore, Service {
     }
 
     func outcomes(of name: String, version: Int, tenant: String, limit: Int) async throws -> [OutcomeRecord] {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             try await db.rows("""
                 SELECT \(unescaped: OutcomeRecord.columns) FROM outcome
                 WHERE tenant_id = \(tenant) AND model_name = \(name) AND version = \(version) ORDER BY predicted_at DESC LIMIT \(limit)
@@ -690,7 +690,7 @@ struct PostgresStore: MetadataStore, Service {
 
     func loggedPredictions(of name: String, tenant: String, ranges: [SequenceRange], ids: [String]) async throws
         -> (batches: [PredictionBatchRecord], outcomes: [OutcomeRecord]) {
-        try await reading { db, logger in
+        try await onConnection { db, logger in
             var batches: [Int64: PredictionBatchRecord] = [:]
             for range in ranges {
                 for batch in try await db.rows("""
@@ -766,75 +766,6 @@ extension PostgresConnection {
     /// The number a `SELECT count(*)` answers.
     func count(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
         try await rows(query, logger) { try $0.decode(Int.self) }.first ?? 0
-    }
-}
-
-/// A PostgreSQL address as `--database` takes it:
-/// `postgres://user[:password]@host[:port]/database`, or with `?host=/run/postgresql` for a
-/// Unix socket directory.
-struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
-    var user: String
-    var password: String?
-    var host: String
-    var port: Int
-    var database: String
-    /// The directory of the server's Unix socket, when it is reached through one.
-    var socketDirectory: String?
-    /// The socket file in it.
-    var socketPath: String? { socketDirectory.map { "\($0)/.s.PGSQL.\(port)" } }
-
-    init(parsing text: String) throws {
-        let hidden = Self.hidingPassword(text)
-        guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
-            throw ValidationError("--database \(hidden) is not a PostgreSQL URL; expected postgres://user[:password]@host[:port]/database")
-        }
-        guard let user = url.user, !user.isEmpty else { throw ValidationError("--database \(hidden) names no user; expected postgres://user@host/database") }
-        let database = String(url.path.drop { $0 == "/" })
-        guard !database.isEmpty, !database.contains("/") else {
-            throw ValidationError("--database \(hidden) names no database; expected postgres://user@host/database")
-        }
-        let socketDirectory = url.queryItems?.first { $0.name == "host" }?.value
-        // As written: URLComponents would decode percent signs and punycode, and print them back otherwise.
-        let host = url.percentEncodedHost ?? ""
-        guard !host.isEmpty || socketDirectory != nil else {
-            throw ValidationError("--database \(hidden) names no host; expected postgres://user@host/database, or ?host=/socket/directory")
-        }
-        // Names as PostgreSQL deployments write them: nothing that a URL would read back differently
-        // once printed (an IPv6 address without its brackets is a host too).
-        func plain(_ text: String, also: String) -> Bool { text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || also.contains($0)) } }
-        guard plain(host, also: ".-_:") else { throw ValidationError("--database \(hidden): '\(host.clipped())' is not a host name or address") }
-        guard plain(user, also: ".-_$"), plain(database, also: ".-_$") else {
-            throw ValidationError("--database \(hidden): the user and database names may hold ASCII letters, digits, '.', '-', '_' and '$' only")
-        }
-        if let port = url.port, !(1...65_535).contains(port) {
-            throw ValidationError("--database \(hidden): port \(port) is not from 1 to 65535")
-        }
-        for item in url.queryItems ?? [] where !["host", "sslmode"].contains(item.name) || (item.name == "sslmode" && item.value != "disable") {
-            throw ValidationError("--database \(hidden): '\(item.name)=\(item.value ?? "")' is not supported; only host=<socket directory> and sslmode=disable are")
-        }
-        // URLComponents answers user, password, host and path percent-decoded.
-        (self.user, password, self.host, port, self.database) = (user, url.password, host, url.port ?? 5432, database)
-        self.socketDirectory = socketDirectory
-    }
-
-    /// Where the database is, without the password.
-    var description: String {
-        var url = URLComponents()
-        url.scheme = "postgres"
-        url.user = user
-        url.host = host.contains(":") ? "[\(host)]" : host
-        url.port = port
-        url.path = "/" + database
-        if let socketDirectory { url.queryItems = [URLQueryItem(name: "host", value: socketDirectory)] }
-        return url.string ?? "postgres://\(user)@\(host):\(port)/\(database)"
-    }
-
-    /// The URL with its password replaced, for messages and logs.
-    static func hidingPassword(_ text: String) -> String {
-        // By the text, not by URLComponents, which cannot read every malformed URL it is shown.
-        guard let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@"),
-              let colon = text[scheme.upperBound..<at].firstIndex(of: ":") else { return text.clipped() }
-        return (text[..<text.index(after: colon)] + "****" + text[at...]).clipped()
     }
 }
 

@@ -106,7 +106,7 @@ struct SQLiteStore: MetadataStore {
         try await write { db in
             guard try TenantRecord.exists(db, key: id) else { throw StoreError.notFound(.tenant(id)) }
             let active = try JobRecord.filter(Column("tenantId") == id && Self.active).fetchCount(db)
-            guard active == 0 else { throw StoreError.conflict(Self.activeJobsRefusal(tenant: id, active: active)) }
+            guard active == 0 else { throw StoreError.activeJobs(tenant: id, active: active) }
             let datasets = try DatasetRecord.filter(Column("tenantId") == id).fetchAll(db).map(\.fileName)
             let models = try ModelRecord.filter(Column("tenantId") == id).fetchAll(db).map(\.fileName)
             // The rest cascades from the tenant.
@@ -114,10 +114,6 @@ struct SQLiteStore: MetadataStore {
             try Self.audit(db, tenant: id, actor: "admin", action: "tenant.deleted", subject: id)
             return (datasets, models)
         }
-    }
-
-    static func activeJobsRefusal(tenant: String, active: Int) -> String {
-        "tenant '\(tenant.clipped())' has \(active) queued or running job\(active == 1 ? "" : "s"); cancel \(active == 1 ? "it" : "them") first (POST /api/v1/jobs/{id}/cancel with the tenant's key)"
     }
 
     func updateSettings(of tenant: String, retentionDays: Int?, logInputs: Bool?) async throws -> TenantRecord {
