@@ -23,6 +23,9 @@ struct BenchmarkCommand: ParsableCommand {
     @Option(name: .long, help: "The Python with the peers (default .venv-bench/bin/python, made by bench/peers/setup.sh).")
     var peerPython: String?
 
+    @Option(name: .long, help: "Comma-separated model families the train and infer suites measure (default: all of them).")
+    var algorithms: String?
+
     @Flag(name: .long, help: "Measure only the testbed, even where the peers are installed.")
     var noPeers = false
 
@@ -56,7 +59,13 @@ struct BenchmarkCommand: ParsableCommand {
                 throw ValidationError("cannot create the directory \(directory.path) for \(path): \(error.localizedDescription)")
             }
         }
-        let context = BenchmarkContext(quick: quick, repetitions: repetitions ?? (quick ? 2 : 5))
+        let families = algorithms.map { Set($0.split(separator: ",").map(String.init)) }
+        if let unknown = families?.subtracting(ModelSuites.algorithms.map(\.name)).sorted().first {
+            throw ValidationError("unknown algorithm '\(unknown)'; expected some of: \(ModelSuites.algorithms.map(\.name).joined(separator: ","))")
+        }
+        // The rows compare one thread with one thread; the all-core rows ask for every core themselves.
+        Parallelism.setThreads(1)
+        let context = BenchmarkContext(quick: quick, repetitions: repetitions ?? (quick ? 2 : 5), algorithms: families)
         let peer = try startPeer()
         var report = Report(machine: MachineDescription.current(), mode: quick ? "quick" : "full", peers: peer?.versions ?? [:])
         print(report.machine.summary)
@@ -98,12 +107,18 @@ struct BenchmarkCommand: ParsableCommand {
 final class BenchmarkContext {
     let quick: Bool
     let repetitions: Int
+    /// The model families the train and infer suites measure (`nil`: all).
+    let algorithms: Set<String>?
     private(set) var notes: [String] = []
 
-    init(quick: Bool, repetitions: Int) {
+    init(quick: Bool, repetitions: Int, algorithms: Set<String>? = nil) {
         self.quick = quick
         self.repetitions = repetitions
+        self.algorithms = algorithms
     }
+
+    /// Whether the train and infer suites measure this family.
+    func measures(_ algorithm: String) -> Bool { algorithms?.contains(algorithm) ?? true }
 
     func note(_ text: String) {
         print(text)

@@ -74,7 +74,7 @@ enum ClusterBenchmark {
         for route in ["/api/v1/datasets", "/api/v1/jobs", "/api/v1/models"] {
             var onPostgres = try WrkLoad(wrk: wrk, port: replicas[0].port, key: key, seconds: seconds, repetitions: repetitions)
                 .measure("GET \(route), 1 conn, PostgreSQL vs SQLite", path: route, body: "", connections: 1,
-                         peer: (name: "SQLite", port: alone.port), peerKey: aloneKey, method: "GET")
+                         peers: [(name: "SQLite", port: alone.port, key: aloneKey)], method: "GET")
             // Time per request on PostgreSQL over SQLite's (the goal: at most 1.5).
             onPostgres.extra["postgres_time_over_sqlite"] = onPostgres.peers.first.map { 1 / $0.speedRatio } ?? .nan
             record(onPostgres, ["route": route])

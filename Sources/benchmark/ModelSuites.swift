@@ -91,7 +91,7 @@ enum ModelSuites {
         let tables = Tables(rows: largest, testRows: qualityRows)
         if let peer { try tables.load(into: peer) }
         var results: [Result] = []
-        for algorithm in algorithms {
+        for algorithm in algorithms where context.measures(algorithm.name) {
             let sizes = algorithm.sizes.isEmpty ? [] : context.quick ? [quickRows] : algorithm.sizes
             for rows in sizes {
                 let x = rows == tables.x.rows ? tables.x : tables.x.selectingRows(0..<rows)
@@ -121,6 +121,60 @@ enum ModelSuites {
                 results.append(result)
             }
         }
+        return results + (try allCores(context, tables: tables, peer: peer))
+    }
+
+    /// Every core against every core: the random forest's fit (its trees over the threads) and a
+    /// 5-fold cross-validation of gbdt (its folds over the threads), ours with
+    /// ``Parallelism/threads`` at the machine's cores and the peers with `n_jobs=-1`, in turn with
+    /// ours on one thread on the same rows. Each row's extra `speedup_from_1_thread` is the
+    /// median over the rounds of (our one-thread time / our all-core time).
+    static func allCores(_ context: BenchmarkContext, tables: Tables, peer: Peer?) throws -> [Result] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let rows = context.quick ? quickRows : 10_000
+        let x = tables.x.selectingRows(0..<rows), target = tables.target(.regression, rows: rows)
+        var results: [Result] = []
+        for (algorithm, folds) in [("random_forest", 0), ("gbdt", 5)] where context.measures(algorithm) {
+            let work: () throws -> Void
+            if folds == 0 {
+                let family = try AlgorithmRegistry.named(algorithm)
+                work = { _ = try family.fit(x, target, parameters: parameters[algorithm] ?? [:], seed: 1) }
+            } else {
+                // Through the pipeline a user's `testbed evaluate` takes, on the same numbers.
+                let table = DataTable(columns: (0..<columns).map { Column(name: "x\($0)", values: .numeric(x.column($0))) }
+                                      + [Column(name: "y", values: .numeric(target.values))])
+                var spec = TrainingSpec(target: "y", task: .regression, seed: 1, folds: folds)
+                spec.algorithm = .named(algorithm)
+                spec.parameters = parameters[algorithm] ?? [:]
+                let prepared = try PreparedData(table, spec: spec)
+                let resolved = try prepared.algorithm.resolve(spec.parameters)
+                work = { _ = try prepared.crossValidate(parameters: resolved, seed: 1) }
+            }
+            var peerName: String?
+            let oneThread: () throws -> Double = { try Parallelism.$taskThreads.withValue(1) { try Timing.seconds(work) } }
+            let peerRun: [() throws -> Double] = peer.map { peer in [{
+                var command: [String: Any] = ["op": folds == 0 ? "fit" : "cross_validate", "algorithm": algorithm, "task": "regression",
+                                              "rows": rows, "threads": -1]
+                if folds > 0 { command["folds"] = folds }
+                let answer = try peer.call(command)
+                peerName = answer["library"] as? String
+                return answer["seconds"] as? Double ?? .nan
+            }] } ?? []
+            let (ours, others) = try Timing.alternate(repetitions: context.quick ? 1 : 3, warmUp: !context.quick, ours: {
+                try Parallelism.$taskThreads.withValue(cores) { try work() }
+            }, peers: [oneThread] + peerRun)
+            let what = folds == 0 ? "fit" : "\(folds)-fold cross-validation"
+            var result = Result(suite: "train", name: "\(algorithm) \(what) \(rows) × \(columns), all \(cores) cores", unit: "s", work: 1,
+                                timing: ours, isDuration: true,
+                                parameters: ["algorithm": algorithm, "rows": "\(rows)", "threads": "\(cores)", "work": what])
+            result.extra["speedup_from_1_thread"] = Timing.median(zip(others[0].seconds, ours.seconds).map { $0 / $1 })
+            result.extra["one_thread_s"] = others[0].median
+            if let peer, others.count > 1, let name = peerName {
+                result.addPeer("\(name) \(peer.versions[name] ?? "") n_jobs=-1", others[1])
+            }
+            print(result.line)
+            results.append(result)
+        }
         return results
     }
 
@@ -131,7 +185,7 @@ enum ModelSuites {
         let tables = Tables(rows: trainRows, testRows: 65536)
         if let peer { try tables.load(into: peer) }
         var results: [Result] = []
-        for algorithm in algorithms {
+        for algorithm in algorithms where context.measures(algorithm.name) {
             let model = try AlgorithmRegistry.named(algorithm.name).fit(tables.x, tables.target(algorithm.task, rows: trainRows),
                                                                         parameters: parameters[algorithm.name] ?? [:], seed: 1)
             // The peers: the Python library's own model, and the scikit-learn one converted to ONNX.

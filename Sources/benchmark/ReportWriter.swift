@@ -65,8 +65,20 @@ struct ReportWriter {
         if !suite("train").isEmpty {
             lines += ["## train: time to fit", "",
                       "A synthetic sensor table of 20 numeric columns; regression (R² on 5,000 held-out rows) except logistic (accuracy). gbdt: 100 rounds of 31 leaves, no early stopping; mlp: 100 hidden units, 10 epochs; random forest: 100 trees.", ""]
-            lines += comparisonTable(suite("train"), first: "rows", unit: "seconds")
+            let oneThread = suite("train").filter { $0.parameters["threads"] == nil }
+            lines += comparisonTable(oneThread, first: "rows", unit: "seconds")
             if let plot = plots["train"] { lines += ["", "![Training time against rows](\(plot))"] }
+            lines += growth(oneThread)
+            let allCores = suite("train").filter { $0.parameters["threads"] != nil }
+            if !allCores.isEmpty {
+                lines += ["", "### On every core", "",
+                          "Ours with `--threads` at the machine's cores (a forest's trees, a cross-validation's folds; the same results as one thread), the peers with `n_jobs=-1` (LightGBM: one thread per fold, the folds on joblib's workers), in turn with ours on one thread.", "",
+                          "| work | rows | threads | testbed seconds | range | speed-up from 1 thread | peer seconds | speed ours ÷ peer |", "|---|---:|---:|---:|---|---:|---:|---:|"]
+                lines += allCores.map { result in
+                    let peer = result.peers.first
+                    return "| \(result.parameters["algorithm"] ?? "") \(result.parameters["work"] ?? "") | \(result.parameters["rows"] ?? "") | \(result.parameters["threads"] ?? "") | \(formatFigure(result.value)) | \(range(result)) | \(String(format: "%.2f×", result.extra["speedup_from_1_thread"] ?? .nan)) | \(peer.map { "\(formatFigure($0.value)) (\($0.name))" } ?? "–") | \(peer.map { ratio($0.speedRatio) } ?? "–") |"
+                }
+            }
             lines.append("")
         }
         if !suite("infer").isEmpty {
@@ -90,14 +102,23 @@ struct ReportWriter {
         if !suite("server").isEmpty {
             lines += ["## server: end to end over HTTP", "",
                       "`testbed serve` on loopback with the demonstration models, loaded by wrk (one thread, keep-alive connections, on the same two cores; its latency figures come from an HdrHistogram). The glass-type random forest (100 trees, 9 inputs).", "",
-                      "MLServer (its scikit-learn runtime, default settings, a scikit-learn random forest of 100 trees fitted on the same Glass.csv) gets the same V2 requests at the same load, run in turn with ours; both are asked for the class labels only (`outputs: predict`).", "",
-                      "| route | rows | connections | req/s | range | p50 ms | p90 ms | p99 ms | max ms | MLServer req/s | speed ours ÷ MLServer | MLServer p50 / p99 ms |",
-                      "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"]
-            for result in suite("server") where result.parameters["concurrency"] != nil {
+                      "Python peers serve scikit-learn equivalents (bench/peers/peer_models.py: a random forest of 100 trees on the same Glass.csv; StandardScaler + LogisticRegression on oils.csv for the logistic row) and get the same V2 requests at the same load, run in turn with ours; all are asked for the class labels only (`outputs: predict`). Their settings: MLServer's scikit-learn runtime at its defaults (`parallel_workers` 1: one inference worker process beside the HTTP process) and with `parallel_workers: 0` (inference in the HTTP process, the faster setting on a small machine); a FastAPI app under uvicorn (one process, uvloop and httptools, orjson, no access log; bench/peers/fastapi_peer.py).", ""]
+            let servingRows = suite("server").filter { $0.parameters["concurrency"] != nil }
+            if let worst = servingRows.flatMap({ result in result.peers.map { (result, $0) } }).min(by: { $0.1.speedRatio < $1.1.speedRatio }) {
+                lines += ["The least favourable comparison: \(worst.0.name) against \(worst.1.name), \(formatFigure(worst.0.value)) req/s against \(formatFigure(worst.1.value)): ours ÷ peer \(ratio(worst.1.speedRatio)).", ""]
+            }
+            lines += ["| route | rows | connections | req/s | range | p50 ms | p90 ms | p99 ms | max ms | peers: req/s (speed ours ÷ peer; p50 / p99 ms) |",
+                      "|---|---:|---:|---:|---|---:|---:|---:|---:|---|"]
+            for result in servingRows {
                 let p = result.parameters, e = result.extra
-                let peer = result.peers.first
-                let peerLatency = peer.map { peer in "\(formatFigure(e["\(peer.name) p50_ms"] ?? .nan)) / \(formatFigure(e["\(peer.name) p99_ms"] ?? .nan))" } ?? "–"
-                lines.append("| \(p["api"]!) | \(p["rows"]!) | \(p["concurrency"]!) | \(formatFigure(result.value)) | \(range(result)) | \(formatFigure(e["p50_ms"] ?? .nan)) | \(formatFigure(e["p90_ms"] ?? .nan)) | \(formatFigure(e["p99_ms"] ?? .nan)) | \(formatFigure(e["max_ms"] ?? .nan)) | \(peer.map { formatFigure($0.value) } ?? "–") | \(peer.map { ratio($0.speedRatio) } ?? "–") | \(peerLatency) |")
+                let peers = result.peers.map { peer in
+                    "\(peer.name): \(formatFigure(peer.value)) (\(ratio(peer.speedRatio)); \(formatFigure(e["\(peer.name) p50_ms"] ?? .nan)) / \(formatFigure(e["\(peer.name) p99_ms"] ?? .nan)))"
+                }
+                lines.append("| \(p["api"]!) | \(p["rows"]!) | \(p["concurrency"]!) | \(formatFigure(result.value)) | \(range(result)) | \(formatFigure(e["p50_ms"] ?? .nan)) | \(formatFigure(e["p90_ms"] ?? .nan)) | \(formatFigure(e["p99_ms"] ?? .nan)) | \(formatFigure(e["max_ms"] ?? .nan)) | \(peers.isEmpty ? "–" : peers.joined(separator: "<br>")) |")
+            }
+            if let ceiling = suite("server").first(where: { $0.extra["share_of_health_live"] != nil }) {
+                lines += ["", String(format: "The server's own ceiling: single-row V2 inference at 64 connections, %@ req/s, is %.0f%% of the trivial `/v2/health/live` route's %@ req/s, measured in turn (the goal: at least 80%%).",
+                                     formatFigure(ceiling.value), 100 * ceiling.extra["share_of_health_live"]!, formatFigure(ceiling.extra["health_live_req_s"] ?? .nan))]
             }
             if let batch = suite("server").first(where: { $0.extra["compute_share"] != nil }) {
                 lines += ["", String(format: "A %@-row batch: %.1f ms per request, of which %.1f ms (%.0f%%) is the model itself in process.", batch.parameters["rows"]!, 1000 / batch.value, batch.extra["compute_ms"]!, batch.extra["compute_share"]! * 100)]
@@ -111,7 +132,8 @@ struct ReportWriter {
             }
             if let memory = suite("server").first(where: { $0.extra["after_load_MB"] != nil }) {
                 lines += ["", "Resident memory of the server: \(formatFigure(memory.value)) MB idle, \(formatFigure(memory.extra["after_load_MB"]!)) MB after the load"
-                          + (memory.extra["MLServer after load MB"].map { "; MLServer with its inference worker: \(formatFigure($0)) MB after the load." } ?? ".")]
+                          + memory.extra.keys.filter { $0.hasSuffix(" after load MB") }.sorted().map { "; \($0.dropLast(" after load MB".count)): \(formatFigure(memory.extra[$0]!)) MB" }.joined()
+                          + " (with their workers, after the load)."]
             }
             if let plot = plots["server"] { lines += ["", "![Latency against connections](\(plot))"] }
             lines.append("")
@@ -137,6 +159,31 @@ struct ReportWriter {
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         return lines
+    }
+
+    /// How fit time grows with rows: per family, the slope of log(seconds) against log(rows) fitted
+    /// by least squares over the sizes measured (1: linear; above 1: faster than linear), ours and
+    /// the peer's.
+    private func growth(_ rows: [Result]) -> [String] {
+        func slope(_ points: [(rows: Double, seconds: Double)]) -> Double {
+            let usable = points.filter { $0.rows > 0 && $0.seconds > 0 && $0.seconds.isFinite }
+            guard usable.count >= 2 else { return .nan }
+            let xs = usable.map { log($0.rows) }, ys = usable.map { log($0.seconds) }
+            let (mx, my) = (xs.reduce(0, +) / Double(xs.count), ys.reduce(0, +) / Double(ys.count))
+            let sxx = xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+            return zip(xs, ys).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / sxx
+        }
+        var lines = ["", "Growth: the slope of log(fit seconds) against log(rows) over the sizes above (1 is linear).", "",
+                     "| algorithm | rows | testbed slope | peer slope |", "|---|---|---:|---:|"]
+        for algorithm in inOrder(rows.compactMap { $0.parameters["algorithm"] }) {
+            let family = rows.filter { $0.parameters["algorithm"] == algorithm }
+            guard family.count >= 2 else { continue }
+            let sizes = family.compactMap { $0.parameters["rows"].flatMap(Double.init) }
+            let ours = slope(zip(sizes, family.map(\.value)).map { ($0, $1) })
+            let theirs = slope(zip(sizes, family.map { $0.peers.first?.value ?? .nan }).map { ($0, $1) })
+            lines.append("| \(algorithm) | \(family.first!.parameters["rows"]!)–\(family.last!.parameters["rows"]!) | \(String(format: "%.2f", ours)) | \(theirs.isFinite ? String(format: "%.2f", theirs) : "–") |")
+        }
+        return lines.count > 5 ? lines : []
     }
 
     /// "scikit-learn 1.9.1" and "LightGBM 4.7.0" share a column as the Python library; ONNX Runtime has its own.
@@ -182,7 +229,7 @@ struct ReportWriter {
                 return SVGPlot.Panel(title: algorithm, series: series)
             }
         }
-        let train = suite("train")
+        let train = suite("train").filter { $0.parameters["threads"] == nil }
         if !train.isEmpty {
             plots["train"] = SVGPlot(title: "Time to fit against training rows (lower is better)", xLabel: "rows", yLabel: "seconds",
                                      panels: panels(train, x: "rows"))

@@ -56,4 +56,43 @@ struct ReportTests {
         #expect(plot.contains(">testbed<") && plot.contains(">LightGBM 4.7.0<"))
         #expect(markdown.contains("![Rows per second against batch size](run-infer.svg)"))
     }
+
+    /// Fit time growing as rows^1.5 on our side and linearly on the peer's reads as slopes 1.50
+    /// and 1.00; an all-core row stands in its own table with its speed-up; of two serving peers
+    /// the report leads with the one nearer to us; the server's ceiling is said as a share.
+    @Test func theReportGivesGrowthSlopesAllCoreRowsAndTheLeastFavourablePeer() throws {
+        let machine = MachineDescription(cpu: "test CPU", cores: 2, memoryGiB: 4, openBLAS: "0.3", blasThreads: "1", build: "release", swift: "Swift 6")
+        var results = [10_000.0, 100_000, 1_000_000].map { rows in
+            var fit = result([pow(rows, 1.5) * 1e-9], peer: [rows * 1e-6], unit: "s", duration: true)
+            fit.suite = "train"
+            fit.name = "gbdt fit \(Int(rows)) × 20"
+            fit.parameters = ["algorithm": "gbdt", "rows": "\(Int(rows))"]
+            return fit
+        }
+        var allCores = result([1], peer: [2], unit: "s", duration: true)
+        allCores.suite = "train"
+        allCores.parameters = ["algorithm": "random_forest", "rows": "10000", "threads": "2", "work": "fit"]
+        allCores.extra["speedup_from_1_thread"] = 1.9
+        results.append(allCores)
+        var serving = Result(suite: "server", name: "v2 infer 1 row, random forest, 64 conn", unit: "req/s", work: 1, timing: Timing(seconds: [1e-4]),
+                             parameters: ["api": "v2 infer", "rows": "1", "concurrency": "64"])
+        serving.addPeer("MLServer 1.7.1", Timing(seconds: [1e-2]))
+        serving.addPeer("FastAPI 0.115", Timing(seconds: [1e-3]))
+        results.append(serving)
+        var ceiling = Result(suite: "server", name: "v2 infer 1 row, random forest, 64 conn, share of /v2/health/live", unit: "req/s", work: 1,
+                             timing: Timing(seconds: [1e-4]), extra: ["health_live_req_s": 12_500, "share_of_health_live": 0.8])
+        ceiling.parameters = ["api": "v2 infer (ceiling)", "rows": "1", "concurrency": "64"]
+        results.append(ceiling)
+        let report = Report(machine: machine, mode: "full", peers: [:], results: results, notes: [], seconds: 3)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-test-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try ReportWriter(report: report).write(to: directory.appendingPathComponent("run.md"))
+        let markdown = try String(contentsOf: directory.appendingPathComponent("run.md"), encoding: .utf8)
+        #expect(markdown.contains("| gbdt | 10000–1000000 | 1.50 | 1.00 |"), "\(markdown)")
+        #expect(markdown.contains("| random_forest fit | 10000 | 2 | 1 | 1–1 | 1.90× |"))
+        #expect(!markdown.contains("| random_forest | 10000 |"), "the all-core row stays out of the one-thread table")
+        #expect(markdown.contains("The least favourable comparison: v2 infer 1 row, random forest, 64 conn against FastAPI 0.115, 10000 req/s against 1000: ours ÷ peer **10.00×**."))
+        #expect(markdown.contains("is 80% of the trivial `/v2/health/live` route's 12500 req/s"))
+    }
 }

@@ -1,39 +1,46 @@
 #!/usr/bin/env python3
-"""Prepares MLServer (with its scikit-learn runtime) to serve the equivalent of the testbed's
-glass-type demonstration model, for `benchmark --suite server`:
+"""Prepares MLServer (with its scikit-learn runtime) to serve the equivalents of the testbed's
+glass-type and oil-type demonstration models, for `benchmark --suite server`:
 
-    python mlserver_model.py DIRECTORY HTTP_PORT GRPC_PORT
+    python mlserver_model.py DIRECTORY HTTP_PORT GRPC_PORT [--parallel-workers N]
 
-writes DIRECTORY/glass-type/model.joblib (a scikit-learn random forest of 100 trees fitted on
-datasets/Glass.csv, the testbed's demonstration settings) with its model-settings.json, and
-DIRECTORY/settings.json (the ports; everything else MLServer's defaults). Then
-`mlserver start DIRECTORY` serves it under /v2/models/glass-type/infer, the same V2 requests.
+writes, for each model of peer_models.py (glass-type: a random forest of 100 trees on
+datasets/Glass.csv; oil-type: StandardScaler + LogisticRegression on datasets/oils.csv),
+DIRECTORY/NAME/model.joblib with its model-settings.json, and DIRECTORY/settings.json: the ports,
+and `parallel_workers` when --parallel-workers is given (without it, MLServer's default: 1 in
+MLServer 1.7.1, DEFAULT_PARALLEL_WORKERS in mlserver/settings.py, i.e. one inference worker process
+beside the HTTP process; 0 runs inference in the HTTP process itself). Everything else is
+MLServer's defaults. Then `mlserver start DIRECTORY` serves them under /v2/models/NAME/infer.
 """
+import argparse
 import json
 import pathlib
-import sys
 
 import joblib
-import pandas
-from sklearn.ensemble import RandomForestClassifier
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from peer_models import MODELS, fit
 
 
 def main():
-    directory, http_port, grpc_port = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    table = pandas.read_csv(ROOT / "datasets" / "Glass.csv")
-    x, y = table.drop(columns=["Type"]).to_numpy(dtype="float64"), table["Type"].to_numpy()
-    model = RandomForestClassifier(n_estimators=100, n_jobs=1, random_state=1).fit(x, y)
-    (directory / "glass-type").mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, directory / "glass-type" / "model.joblib")
-    (directory / "glass-type" / "model-settings.json").write_text(json.dumps({
-        "name": "glass-type", "implementation": "mlserver_sklearn.SKLearnModel",
-        "parameters": {"uri": "./model.joblib", "version": "v1"},
-    }))
-    (directory / "settings.json").write_text(json.dumps({
-        "http_port": http_port, "grpc_port": grpc_port, "metrics_endpoint": None, "debug": False,
-    }))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", type=pathlib.Path)
+    parser.add_argument("http_port", type=int)
+    parser.add_argument("grpc_port", type=int)
+    parser.add_argument("--parallel-workers", type=int, default=None,
+                        help="MLServer's parallel_workers (absent: MLServer's default, 1)")
+    arguments = parser.parse_args()
+    for name in MODELS:
+        model_directory = arguments.directory / name
+        model_directory.mkdir(parents=True, exist_ok=True)
+        joblib.dump(fit(name), model_directory / "model.joblib")
+        (model_directory / "model-settings.json").write_text(json.dumps({
+            "name": name, "implementation": "mlserver_sklearn.SKLearnModel",
+            "parameters": {"uri": "./model.joblib", "version": "v1"},
+        }))
+    settings = {"http_port": arguments.http_port, "grpc_port": arguments.grpc_port, "metrics_endpoint": None, "debug": False}
+    if arguments.parallel_workers is not None:
+        settings["parallel_workers"] = arguments.parallel_workers
+    (arguments.directory / "settings.json").write_text(json.dumps(settings))
 
 
 if __name__ == "__main__":

@@ -7,16 +7,19 @@ Protocol: one JSON object per line on standard input, one JSON answer per line o
   {"op": "versions"}
   {"op": "load", "x", "test_x", "y_regression", "y_classification", "test_y_regression", "test_y_classification":
          float64 row-major files, "columns": n, "epochs": n}
-  {"op": "fit", "algorithm", "task", "rows"}    fit on the first `rows` rows; answers {"seconds", "library"}
+  {"op": "fit", "algorithm", "task", "rows", "threads"}    fit on the first `rows` rows (threads: default 1,
+                                                -1 every core); answers {"seconds", "library"}
+  {"op": "cross_validate", "algorithm", "task", "rows", "folds", "threads"}   cross_val_score: {"seconds", "library"}
   {"op": "score", "algorithm", "rows"}          held-out figure on the first test rows: {"metric", "value"}
   {"op": "convert", "algorithm"}                the fitted scikit-learn model to ONNX, for "onnxruntime"
   {"op": "predict", "algorithm", "library", "batch", "calls"}   {"seconds"} for `calls` predictions of `batch` rows
   {"op": "latency", "algorithm", "library", "count"}            {"seconds": [...]} of single-row predictions
   {"op": "read_csv", "path"}                    pandas.read_csv: {"seconds", "rows"}
 Everything runs on one thread (the harness sets OMP/OpenBLAS threads to 1 and the libraries' own
-thread settings are 1), as the testbed's models do.
+thread settings are 1), as the testbed's models do, except where a command asks for "threads".
 """
 import json
+import os
 import sys
 import time
 import warnings
@@ -26,7 +29,9 @@ import numpy as np
 warnings.filterwarnings("ignore")
 
 
-def estimator(algorithm, task, epochs):
+def estimator(algorithm, task, epochs, threads=1):
+    """The peer's model with the testbed's settings, on `threads` threads (-1: every core) where
+    the library has a setting for it."""
     regression = task == "regression"
     if algorithm == "ridge":
         from sklearn.linear_model import Ridge
@@ -40,12 +45,13 @@ def estimator(algorithm, task, epochs):
     if algorithm == "gbdt":
         import lightgbm
         settings = dict(n_estimators=100, num_leaves=31, min_child_samples=20, min_child_weight=1e-3, max_bin=255,
-                        learning_rate=0.1, reg_lambda=0.0, subsample=1.0, colsample_bytree=1.0, num_threads=1, verbose=-1)
+                        learning_rate=0.1, reg_lambda=0.0, subsample=1.0, colsample_bytree=1.0, verbose=-1,
+                        num_threads=os.cpu_count() if threads == -1 else threads)
         return "LightGBM", (lightgbm.LGBMRegressor if regression else lightgbm.LGBMClassifier)(**settings)
     if algorithm == "random_forest":
         from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
         forest = RandomForestRegressor if regression else RandomForestClassifier
-        return "scikit-learn", forest(n_estimators=100, n_jobs=1, random_state=0)
+        return "scikit-learn", forest(n_estimators=100, n_jobs=threads, random_state=0)
     if algorithm == "mlp":
         from sklearn.neural_network import MLPClassifier, MLPRegressor
         network = MLPRegressor if regression else MLPClassifier
@@ -84,7 +90,7 @@ class Peer:
 
     def fit(self, command):
         task = command["task"]
-        library, model = estimator(command["algorithm"], task, self.epochs)
+        library, model = estimator(command["algorithm"], task, self.epochs, command.get("threads", 1))
         rows = command["rows"]
         x, y = self.x[:rows], self.y[task][:rows]
         start = time.perf_counter()
@@ -93,6 +99,19 @@ class Peer:
         self.models[command["algorithm"]] = model
         self.tasks[command["algorithm"]] = task
         return {"seconds": seconds, "library": library}
+
+    def cross_validate(self, command):
+        """5-fold (or `folds`) cross-validation with scikit-learn's cross_val_score, the folds on
+        `threads` workers (joblib; -1: every core), each fold's model on one thread."""
+        from sklearn.model_selection import KFold, cross_val_score
+        task = command["task"]
+        library, model = estimator(command["algorithm"], task, self.epochs)
+        rows = command["rows"]
+        x, y = self.x[:rows], self.y[task][:rows]
+        folds = KFold(n_splits=command.get("folds", 5), shuffle=True, random_state=0)
+        start = time.perf_counter()
+        cross_val_score(model, x, y, cv=folds, n_jobs=command.get("threads", 1))
+        return {"seconds": time.perf_counter() - start, "library": library}
 
     def score(self, command):
         rows, task = command["rows"], self.tasks[command["algorithm"]]

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The choices behind one training or evaluation run.
 public struct TrainingSpec: Sendable {
     public var target: String
@@ -118,16 +120,23 @@ public struct PreparedData: Sendable {
                        importance: Bool = false, progress: TrainingProgressHandler = { _ in })
         throws -> (result: CrossValidationResult, outOfFold: Matrix, tested: [Bool]) {
         var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds.count) : nil
-        var outputs: [Matrix] = []
-        for (index, fold) in folds.enumerated() {
-            try progress(TrainingProgress(fraction: Double(index) / Double(folds.count),
-                                          message: "\(algorithm.name): fold \(index + 1) of \(folds.count)"))
-            let (preprocessor, model) = try fit(rows: fold.train, parameters: parameters, seed: seed)
-            let testX = try preprocessor.transform(table.selectingRows(fold.test))
-            outputs.append(try model.checkedPredict(testX))
-            tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: fold.test.map { target.values[$0] },
+        // The folds are fitted on all of ``Parallelism/threads``; the progress handler is called
+        // by one of them at a time.
+        let reporting = Mutex(())
+        let fitted = try Parallelism.map(folds.count) { index throws in
+            try reporting.withLock { _ in
+                try progress(TrainingProgress(fraction: Double(index) / Double(folds.count),
+                                              message: "\(algorithm.name): fold \(index + 1) of \(folds.count)"))
+            }
+            let (preprocessor, model) = try fit(rows: folds[index].train, parameters: parameters, seed: seed)
+            let testX = try preprocessor.transform(table.selectingRows(folds[index].test))
+            return (preprocessor, model, testX, output: try model.checkedPredict(testX))
+        }
+        for (index, (preprocessor, model, testX, _)) in fitted.enumerated() {
+            tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: folds[index].test.map { target.values[$0] },
                        seed: seed &+ UInt64(index))
         }
+        let outputs = fitted.map(\.output)
         var evaluation = evaluate(folds: folds, outputs: outputs, foldNotes: notes, plan: plan)
         evaluation.result.importance = tally?.importances
         return evaluation

@@ -71,6 +71,16 @@ public enum BLAS {
                     alpha, a.storage, Int32(a.columns), x, 1, beta, &y, 1)
     }
 
+    /// `y ← alpha · op(A) · x + beta · y` for the `rows × columns` row-major elements at `a`:
+    /// a block of a larger matrix's rows, used in place rather than copied out.
+    public static func gemv(rows: Int, columns: Int, _ a: UnsafePointer<Double>, transpose: Bool = false, _ x: UnsafePointer<Double>,
+                            alpha: Double = 1, beta: Double = 0, into y: UnsafeMutablePointer<Double>) {
+        _ = threadDefault
+        guard rows > 0, columns > 0 else { return }
+        cblas_dgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(rows), Int32(columns),
+                    alpha, a, Int32(columns), x, 1, beta, y, 1)
+    }
+
     /// `y ← A·x + bias` for a row-major `A` of `rows × columns`, as a new array. Works through
     /// blocks of rows so that adding the bias touches each output while it is still in cache.
     public static func affine(_ a: Matrix, _ x: [Double], bias: Double) -> [Double] {

@@ -1,5 +1,7 @@
 /// Minimises a smooth, strictly convex function by Newton's method, solving each Newton system
-/// with conjugate gradients on Hessian-vector products, so the Hessian is never formed.
+/// with conjugate gradients on Hessian-vector products, so the Hessian is never formed, or
+/// directly when the objective can form its (small) Hessian more cheaply than CG would multiply
+/// by it.
 ///
 /// This converges quadratically near the optimum, which is what a tight tolerance needs.
 struct NewtonCG {
@@ -8,6 +10,9 @@ struct NewtonCG {
         var value: Double
         var gradient: [Double]
         var hessianTimes: ([Double]) -> [Double]
+        /// Solves `Hessian · x = b` directly, or `nil` where the Hessian is not formed or not
+        /// positive definite; CG on `hessianTimes` is used then.
+        var solve: (([Double]) -> [Double]?)? = nil
     }
 
     /// Stop when the largest gradient component is at most this.
@@ -31,8 +36,10 @@ struct NewtonCG {
             stagnantSteps = gradientNorm < 1e-6 && gradientNorm > previousNorm / 2 ? stagnantSteps + 1 : 0
             if stagnantSteps >= stagnationLimit { return (point, iteration) }
             previousNorm = gradientNorm
-            let direction = conjugateGradient(current.hessianTimes, rightHandSide: current.gradient.map { -$0 },
-                                              tolerance: min(0.5, gradientNorm.squareRoot()) * norm(current.gradient))
+            let downhill = current.gradient.map { -$0 }
+            let direction = current.solve?(downhill)
+                ?? conjugateGradient(current.hessianTimes, rightHandSide: downhill,
+                                     tolerance: min(0.5, gradientNorm.squareRoot()) * norm(current.gradient))
             let slope = zip(current.gradient, direction).reduce(0) { $0 + $1.0 * $1.1 }
             if -slope <= unmeasurableDecrease * max(1, abs(current.value)) {
                 // The decrease this step promises is below the rounding of a sum over many rows, so
@@ -45,21 +52,27 @@ struct NewtonCG {
                 current = next
                 continue
             }
-            // Backtracking on the sufficient-decrease condition; a full step is almost always taken.
+            // Backtracking on the sufficient-decrease condition. The full step is almost always
+            // taken, so it is evaluated whole: its gradient then serves the next step as it is.
             var step = 1.0
-            var accepted = false
-            for _ in 0..<40 {
+            var accepted: Evaluation?
+            for attempt in 0..<40 {
                 let candidate = zip(point, direction).map { $0 + step * $1 }
-                if value(candidate) <= current.value + 1e-4 * step * slope {
-                    point = candidate
-                    accepted = true
+                if attempt == 0 {
+                    let full = evaluate(candidate)
+                    if full.value <= current.value + 1e-4 * slope {
+                        (point, accepted) = (candidate, full)
+                        break
+                    }
+                } else if value(candidate) <= current.value + 1e-4 * step * slope {
+                    (point, accepted) = (candidate, evaluate(candidate))
                     break
                 }
                 step /= 2
             }
             // No decrease is measurable any more: the optimum is reached to rounding.
-            guard accepted else { return (point, iteration) }
-            current = evaluate(point)
+            guard let accepted else { return (point, iteration) }
+            current = accepted
         }
         return (point, maxIterations)
     }

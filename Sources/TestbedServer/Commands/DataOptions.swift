@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import InferenceCore
 
 /// How to read the input CSV: shared by every command that reads data.
@@ -96,6 +97,27 @@ struct ModelOptions: ParsableArguments {
         return TrainingSpec(target: target, task: task, algorithm: try algorithm.map(AlgorithmChoice.init(parsing:)) ?? .taskDefault,
                             parameters: parameters, seed: seed, folds: folds, split: split.request, coverage: coverage,
                             excludedColumns: Set(exclude), missingIndicators: missingIndicators)
+    }
+}
+
+/// How many threads training uses: shared by `train`, `evaluate` and `serve` (whose training
+/// workers inherit it through `TESTBED_THREADS`).
+struct ThreadOptions: ParsableArguments {
+    @Option(name: .long, help: "Threads training uses: a forest's trees and the folds of a cross-validation are spread over them, with the same results as one thread (default: TESTBED_THREADS, else every core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, not \(threads)") }
+        if let text = ProcessInfo.processInfo.environment["TESTBED_THREADS"], !text.isEmpty, Parallelism.environmentThreads == nil {
+            throw ValidationError("TESTBED_THREADS='\(text)' is not a whole number of threads (1 or more)")
+        }
+    }
+
+    /// Sets the process's thread count, and its workers' through their environment.
+    func apply() {
+        guard let threads else { return }
+        Parallelism.setThreads(threads)
+        setenv("TESTBED_THREADS", String(threads), 1)
     }
 }
 

@@ -10,6 +10,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var input: DataOptions
     @OptionGroup var options: ModelOptions
+    @OptionGroup var parallelism: ThreadOptions
 
     @Option(name: .long, help: "A saved model file to measure instead of cross-validating.")
     var model: String?
@@ -59,6 +60,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        parallelism.apply()
         try Console.run {
             let report = try model.map(measureSavedModel) ?? crossValidate()
             if json { return try Console.printJSON(report) }

@@ -58,8 +58,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Latest outcomes that live metrics are measured over (default 500).") var liveOutcomes: Int?
     /// Profiling and training without worker processes, for the benchmark (see ``WorkerSettings/inProcess``).
     @Flag(help: .hidden) var workInProcess = false
+    @OptionGroup var parallelism: ThreadOptions
 
     func run() async throws {
+        parallelism.apply()
         let environment = ProcessInfo.processInfo.environment
         func setting<T: LosslessStringConvertible>(_ option: T?, _ name: String) throws -> T? {
             if let option { return option }

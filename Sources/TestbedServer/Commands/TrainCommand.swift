@@ -9,11 +9,13 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var input: DataOptions
     @OptionGroup var model: ModelOptions
+    @OptionGroup var parallelism: ThreadOptions
 
     @Option(name: .long, help: "Where to write the model file (JSON).")
     var out: String
 
     func run() throws {
+        parallelism.apply()
         try Console.run {
             guard let target = model.target else { throw ValidationError("train needs --target COLUMN") }
             let table = try input.read(textColumns: [target])

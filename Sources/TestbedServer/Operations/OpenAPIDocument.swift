@@ -209,10 +209,10 @@ enum OpenAPIDocument {
                   body: [.json(Schema.whatIf)], returns: [200: [.json(ModelRoutes.WhatIfResponse.self, named: "WhatIf")]], errors: [422]),
         Operation("POST", "/api/v1/models/{name}/versions/{version}/whatif", .models, "What-if of one version (as /whatif)",
                   body: [.json(Schema.whatIf)], returns: [200: [.json(ModelRoutes.WhatIfResponse.self, named: "WhatIf")]], errors: [422]),
-        Operation("GET", "/api/v1/models/{name}/export", .models, "The serving version as a file for other runtimes (an attachment): ONNX with its preprocessing",
-                  query: [exportFormat], returns: [200: [.binary()]]),
+        Operation("GET", "/api/v1/models/{name}/export", .models, "The serving version as a file for other runtimes (an attachment): ONNX with its preprocessing; 422 for a family the format cannot hold (an ensemble)",
+                  query: [exportFormat], returns: [200: [.binary()]], errors: [422]),
         Operation("GET", "/api/v1/models/{name}/versions/{version}/export", .models, "One version as a file for other runtimes, as /export",
-                  query: [exportFormat], returns: [200: [.binary()]]),
+                  query: [exportFormat], returns: [200: [.binary()]], errors: [422]),
         Operation("POST", "/api/v1/models/{name}/retrain", .models, "Train the serving version's job again on another upload of the same table; adds the next version",
                   body: [.json(Schema.retrain)], returns: [202: [.json(JobRoutes.JobView.self, named: "Job")]], errors: [409, 422, 429, 507]),
 

@@ -100,6 +100,12 @@ enum Sigmoid {
     @inline(__always) static func softplus(_ z: Double) -> Double {
         z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
     }
+
+    /// ``value(_:)`` and ``softplus(_:)`` from one exponential, bit for bit the same as each.
+    @inline(__always) static func valueAndSoftplus(_ z: Double) -> (value: Double, softplus: Double) {
+        let e = exp(-abs(z))
+        return (z >= 0 ? 1 / (1 + e) : e / (1 + e), z > 0 ? z + log1p(e) : log1p(e))
+    }
 }
 
 enum Softmax {

@@ -37,7 +37,8 @@ public enum RandomForest {
         let trees = binner.binned.withUnsafeBufferPointer { binned in
             let grower = ForestGrower(binned: binned, rowCount: x.rows, binCounts: binner.binCounts, thresholds: binner.thresholds,
                                       targets: target.values, channels: channels, settings: settings)
-            return (0..<Int(parameters["n_estimators"]!)).map { index in
+            // The trees are grown on all of ``Parallelism/threads``; each lands in its own slot.
+            return Parallelism.map(Int(parameters["n_estimators"]!)) { index in
                 // Each tree has its own stream, so a forest's trees do not depend on how many came before.
                 var generator = SeededGenerator(seed: seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
                 var weights = [Double](repeating: bootstrap ? 0 : 1, count: x.rows)
