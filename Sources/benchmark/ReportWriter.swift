@@ -131,9 +131,10 @@ struct ReportWriter {
                           + "The server's CPU per call: \(formatFigure(e["server_cpu_us_per_call"] ?? .nan)) µs over gRPC, \(formatFigure(e["http_server_cpu_us_per_request"] ?? .nan)) µs over HTTP."]
             }
             if let memory = suite("server").first(where: { $0.extra["after_load_MB"] != nil }) {
+                let peerMemory = memory.extra.keys.filter { $0.hasSuffix(" after load MB") }.sorted()
+                    .map { "\($0.dropLast(" after load MB".count)) \(formatFigure(memory.extra[$0]!)) MB" }
                 lines += ["", "Resident memory of the server: \(formatFigure(memory.value)) MB idle, \(formatFigure(memory.extra["after_load_MB"]!)) MB after the load"
-                          + memory.extra.keys.filter { $0.hasSuffix(" after load MB") }.sorted().map { "; \($0.dropLast(" after load MB".count)): \(formatFigure(memory.extra[$0]!)) MB" }.joined()
-                          + " (with their workers, after the load)."]
+                          + (peerMemory.isEmpty ? "." : "; the peers with their workers, after the load: " + peerMemory.joined(separator: "; ") + ".")]
             }
             if let plot = plots["server"] { lines += ["", "![Latency against connections](\(plot))"] }
             lines.append("")

@@ -34,7 +34,7 @@ enum ServerBenchmark {
         // Both servers asked for the class labels only ("predict"), what MLServer's scikit-learn runtime gives.
         let v2Single = #"{"inputs":[{"name":"input-0","shape":[1,9],"datatype":"FP64","data":\#(glassRow)}],"outputs":[{"name":"predict"}]}"#
         let v1Single = #"{"rows":[{"RI":1.52101,"Na":13.64,"Mg":4.49,"Al":1.1,"Si":71.78,"K":0.06,"Ca":8.75,"Ba":0.0,"Fe":0.0}]}"#
-        let oilSingle = #"{"inputs":[{"name":"input-0","shape":[1,7],"datatype":"FP64","data":[9.7,5.2,31,52.7,0.4,0.4,0.1]}]}"#
+        let oilSingle = #"{"inputs":[{"name":"input-0","shape":[1,7],"datatype":"FP64","data":[9.7,5.2,31,52.7,0.4,0.4,0.1]}],"outputs":[{"name":"predict"}]}"#
         let batchRows = 1_000
         let batch = #"{"inputs":[{"name":"input-0","shape":[\#(batchRows),9],"datatype":"FP64","data":[\#(Array(repeating: glassRow, count: batchRows).joined(separator: ","))]}],"outputs":[{"name":"predict"}]}"#
 
@@ -154,7 +154,10 @@ struct WrkLoad {
             return script
         }
         defer { for script in scripts { try? FileManager.default.removeItem(at: script) } }
-        for (index, server) in servers.enumerated() { _ = try run(script: scripts[index].path, port: server.port, path: path, connections: connections, seconds: 1) }
+        for (index, server) in servers.enumerated() {
+            _ = try run(script: scripts[index].path, port: server.port, path: path, connections: connections, seconds: 1)
+            if index > 0 { Self.settle() }
+        }
         // Ours and the peer servers in turn, run after run, under the same load generator.
         var timings = servers.map { _ in Timing() }
         var percentiles = servers.map { _ in [String: [Double]]() }
@@ -163,9 +166,7 @@ struct WrkLoad {
                 let summary = try run(script: scripts[index].path, port: server.port, path: path, connections: connections, seconds: seconds)
                 timings[index].seconds.append(1 / summary.rate)
                 for (label, value) in summary.latency { percentiles[index][label, default: []].append(value) }
-                // A slow peer is still working through the requests wrk left in flight (64 forest
-                // predictions are a second of scikit-learn): let it finish before the next run.
-                if index > 0 { Thread.sleep(forTimeInterval: 2) }
+                if index > 0 { Self.settle() }
             }
         }
         var result = Result(suite: "server", name: name, unit: "req/s", work: 1, timing: timings[0],
@@ -176,6 +177,10 @@ struct WrkLoad {
         }
         return result
     }
+
+    /// A slow peer is still working through the requests wrk left in flight (64 forest
+    /// predictions are a second of scikit-learn): it is given time to finish before the next run.
+    private static func settle() { Thread.sleep(forTimeInterval: 2) }
 
     private func run(script: String, port: Int, path: String, connections: Int, seconds: Int) throws -> (rate: Double, latency: [String: Double]) {
         let text = try runToEnd(wrk, ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)\(path)"])

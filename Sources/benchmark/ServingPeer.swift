@@ -70,7 +70,10 @@ final class ServingPeer {
                 (try? runToEnd("/usr/bin/curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/v2/models/\(model)/ready"])) != nil
             }
             if ready { return }
-            guard process.isRunning else { throw PeerError("\(name) stopped before it was ready") }
+            guard process.isRunning else {
+                try? FileManager.default.removeItem(at: directory)
+                throw PeerError("\(name) stopped before it was ready")
+            }
             Thread.sleep(forTimeInterval: 0.5)
         }
         stop()
@@ -88,11 +91,12 @@ final class ServingPeer {
     func stop() {
         defer { try? FileManager.default.removeItem(at: directory) }
         guard process.isRunning else { return }
-        let children = (try? runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
         process.interrupt()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         if process.isRunning {
+            // Its workers as they are now (a list taken earlier could name a reused process id).
+            let children = (try? runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
             for pid in children + [process.processIdentifier] { kill(pid, SIGKILL) }
         }
         process.waitUntilExit()

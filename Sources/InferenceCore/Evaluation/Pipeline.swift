@@ -105,7 +105,9 @@ public struct PreparedData: Sendable {
     /// - Parameter plan: the split (`nil`: the prepared ``plan``).
     /// - Parameter importance: also measure each feature's permutation importance on the held-out
     ///   rows (and gain importance, for trees); it costs a few predictions per feature and fold.
-    /// - Parameter progress: called before each fold; throwing from it stops the cross-validation.
+    /// - Parameter progress: called before and after each fold (folds run on all of
+    ///   ``Parallelism/threads``); throwing from it stops the cross-validation once the folds
+    ///   already running finish.
     public func crossValidate(plan: ValidationPlan? = nil, parameters: Hyperparameters, seed: UInt64, importance: Bool = false,
                               progress: TrainingProgressHandler = { _ in }) throws -> CrossValidationResult {
         let (folds, notes) = try FoldSplitter(plan: plan ?? self.plan, seed: seed).split(target, table: table)
@@ -120,17 +122,23 @@ public struct PreparedData: Sendable {
                        importance: Bool = false, progress: TrainingProgressHandler = { _ in })
         throws -> (result: CrossValidationResult, outOfFold: Matrix, tested: [Bool]) {
         var tally = importance ? ImportanceTally(features: features.map(\.name), task: target.task, folds: folds.count) : nil
-        // The folds are fitted on all of ``Parallelism/threads``; the progress handler is called
-        // by one of them at a time.
-        let reporting = Mutex(())
-        let fitted = try Parallelism.map(folds.count) { index throws in
-            try reporting.withLock { _ in
-                try progress(TrainingProgress(fraction: Double(index) / Double(folds.count),
-                                              message: "\(algorithm.name): fold \(index + 1) of \(folds.count)"))
+        // The folds are fitted on all of ``Parallelism/threads``. The progress handler is called by
+        // one of them at a time, before each fold (where a stop is honoured; folds already running
+        // finish first) and after each, its fraction the share of folds done.
+        let done = Mutex(0)
+        func report(_ message: String, finished: Bool) throws {
+            try done.withLock { count in
+                if finished { count += 1 }
+                try progress(TrainingProgress(fraction: Double(count) / Double(folds.count), message: "\(algorithm.name): \(message)"))
             }
+        }
+        let fitted = try Parallelism.map(folds.count) { index throws in
+            try report("fold \(index + 1) of \(folds.count)", finished: false)
             let (preprocessor, model) = try fit(rows: folds[index].train, parameters: parameters, seed: seed)
             let testX = try preprocessor.transform(table.selectingRows(folds[index].test))
-            return (preprocessor, model, testX, output: try model.checkedPredict(testX))
+            let output = try model.checkedPredict(testX)
+            try report("fold \(index + 1) of \(folds.count) done", finished: true)
+            return (preprocessor, model, testX, output: output)
         }
         for (index, (preprocessor, model, testX, _)) in fitted.enumerated() {
             tally?.add(model, groups: preprocessor.outputFeatureIndex, heldOut: testX, actual: folds[index].test.map { target.values[$0] },

@@ -76,7 +76,10 @@ public enum BLAS {
     public static func gemv(rows: Int, columns: Int, _ a: UnsafePointer<Double>, transpose: Bool = false, _ x: UnsafePointer<Double>,
                             alpha: Double = 1, beta: Double = 0, into y: UnsafeMutablePointer<Double>) {
         _ = threadDefault
-        guard rows > 0, columns > 0 else { return }
+        guard rows > 0, columns > 0 else {
+            for index in 0..<(transpose ? columns : rows) { y[index] *= beta }
+            return
+        }
         cblas_dgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(rows), Int32(columns),
                     alpha, a, Int32(columns), x, 1, beta, y, 1)
     }

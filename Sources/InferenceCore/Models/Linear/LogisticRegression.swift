@@ -143,9 +143,15 @@ struct LogisticObjective {
                 var product = [Double](repeating: 0, count: vector.count)
                 BLAS.gemv(hessian, vector, into: &product)
                 return product
-            } solve: { rightHandSide in
-                // Not positive definite (an unpenalised, separable table): CG on the same Hessian.
-                try? BLAS.solvePositiveDefinite(hessian, Matrix(rows: rightHandSide.count, columns: 1, storage: rightHandSide)).storage
+            } solve: { [penalty] rightHandSide in
+                // Unpenalised (C = ∞), the Hessian may be singular and still factor on rounding
+                // noise into an enormous step; there, and for any step that is not finite or not
+                // downhill, CG on the same Hessian decides, as before.
+                guard penalty > 0,
+                      let step = try? BLAS.solvePositiveDefinite(hessian, Matrix(rows: rightHandSide.count, columns: 1, storage: rightHandSide)).storage,
+                      step.allSatisfy(\.isFinite), zip(step, rightHandSide).reduce(0, { $0 + $1.0 * $1.1 }) > 0
+                else { return nil }
+                return step
             }
         }
         let n = Double(x.rows)
