@@ -91,6 +91,8 @@ struct BadInputTests {
         Case(name: "threshold on six classes", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "threshold": 0.3}"#, status: 422, message: "two classes"),
         Case(name: "costs of the wrong size", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "costs": [[0, 1], [1, 0]]}"#, status: 422, message: "6 × 6 matrix"),
         Case(name: "explaining k-NN-free demo with bad top", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "explain": true, "top": 0}"#, status: 400, message: "top == 0"),
+        // Found by schemathesis: a top below 1 was accepted when the rows were not explained.
+        Case(name: "a bad top without explain", path: "/api/v1/models/glass-type/predict", body: #"{"rows": [{"RI": 1.5}], "top": -894059}"#, status: 400, message: "top == -894059"),
         Case(name: "what-if on an unknown feature", path: "/api/v1/models/glass-type/whatif", body: #"{"row": {"RI": 1.5}, "feature": "colour", "values": [1]}"#, status: 422, message: "'colour' is not a feature"),
         Case(name: "upload that is not CSV", path: "/api/v1/datasets?name=x",
              bytes: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0xFF, 0xD8], contentType: "text/csv",

@@ -51,7 +51,10 @@ struct ModelRoutes {
             }
             switch json["top"] {
             case nil, .null?: top = nil
-            case .number(let value)? where value.rounded() == value && abs(value) < 1e9: top = Int(value)
+            case .number(let value)? where value.rounded() == value && abs(value) < 1e9:
+                // Checked whether or not the rows are explained: the document says 1 or more.
+                guard value >= 1 else { throw APIError.badRequest("top == \(Int(value)); expected 1 or more contributions per row", code: "invalid_parameter") }
+                top = Int(value)
             case let other?: throw fail("top", "a whole number", other)
             }
         }
@@ -212,7 +215,7 @@ struct ModelRoutes {
             try services.limits.checkRows(table.rowCount)
             extra = TableInput.extraColumnWarnings(table, model: model)
             options = Scoring.Options(decision: try APIError.unprocessable { try DecisionRule(threshold: query.threshold, costs: nil, model: model) },
-                                      explainTop: query.explain == true ? try top(query.top, model: model) : nil)
+                                      explainTop: query.explain == true ? top(query.top, model: model) : nil)
         } else {
             let buffer = try await request.collectBody(limit: services.limits.maxRequestBytes)
             guard buffer.readableBytes > 0 else {
@@ -224,7 +227,7 @@ struct ModelRoutes {
             // The body's own fields win over the query's (explain: true in either explains).
             let threshold = body.threshold ?? (body.costs == nil ? query.threshold : nil)
             options = Scoring.Options(decision: try APIError.unprocessable { try DecisionRule(threshold: threshold, costs: body.costs, model: model) },
-                                      explainTop: body.explain || query.explain == true ? try top(body.top ?? query.top, model: model) : nil)
+                                      explainTop: body.explain || query.explain == true ? top(body.top ?? query.top, model: model) : nil)
         }
         var (rows, scale, predictions) = try await Scoring.rows(served, table, extraWarnings: extra, options: options)
         if let ids = services.monitoring.record(served, tenant: try context.tenant(), table: table, predictions: predictions) {
@@ -266,10 +269,8 @@ struct ModelRoutes {
         }
     }
 
-    private func top(_ requested: Int?, model: TrainedModel) throws -> Int {
-        let top = requested ?? 5
-        guard top >= 1 else { throw APIError.badRequest("top == \(top); expected 1 or more contributions per row", code: "invalid_parameter") }
-        return min(top, model.features.count)
+    private func top(_ requested: Int?, model: TrainedModel) -> Int {
+        min(requested ?? 5, model.features.count)
     }
 
     private func csvResponse(_ rows: [ScoredRow], model: TrainedModel) -> Response {
