@@ -82,8 +82,12 @@ final class ServingPeer {
 
     /// Resident memory of the server and its worker processes, in bytes.
     func residentBytes() -> Double {
-        let children = (try? runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
-        return ([process.processIdentifier] + children).reduce(0) { $0 + Memory.resident(of: "\($1)").current }
+        ([process.processIdentifier] + workers()).reduce(0) { $0 + Memory.resident(of: "\($1)").current }
+    }
+
+    /// The server's child processes as they are now.
+    private func workers() -> [Int32] {
+        (try? runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
     }
 
     /// Interrupts it, and kills it with its workers if it has not stopped within 10 s (MLServer
@@ -96,8 +100,7 @@ final class ServingPeer {
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         if process.isRunning {
             // Its workers as they are now (a list taken earlier could name a reused process id).
-            let children = (try? runToEnd("/usr/bin/pgrep", ["-P", "\(process.processIdentifier)"]))?.split(separator: "\n").compactMap { Int32($0) } ?? []
-            for pid in children + [process.processIdentifier] { kill(pid, SIGKILL) }
+            for pid in workers() + [process.processIdentifier] { kill(pid, SIGKILL) }
         }
         process.waitUntilExit()
     }

@@ -38,12 +38,7 @@ public enum Parallelism {
     /// one throws; then the error of the lowest index is thrown, as a loop would have.
     public static func map<T, Failure: Error>(_ count: Int, _ body: (Int) throws(Failure) -> T) throws(Failure) -> [T] {
         let workers = min(count, threads)
-        guard workers > 1, !insideParallelMap else {
-            var results: [T] = []
-            results.reserveCapacity(count)
-            for index in 0..<count { results.append(try body(index)) }
-            return results
-        }
+        guard workers > 1, !insideParallelMap else { return try (0..<count).map(body) }
         let slots = UnsafeMutableBufferPointer<Result<T, Failure>?>.allocate(capacity: count)
         slots.initialize(repeating: nil)
         defer { slots.deinitialize().deallocate() }
