@@ -55,14 +55,24 @@ enum ModelSuites {
                 : Target(task: .classification, values: Array(classes.prefix(rows)), classes: ["0", "1"])
         }
 
-        /// R² or accuracy of `model` on the test rows.
-        func quality(_ model: any FittedModel, task: LearningTask, rows: Int) -> Double {
+        /// The held-out figure each family is judged by: R² for regression, log loss for the
+        /// logistic regression (what its fit's stopping tolerance could move), accuracy otherwise.
+        static func metric(_ algorithm: String, _ task: LearningTask) -> String {
+            task == .regression ? "r2" : algorithm == "logistic" ? "log_loss" : "accuracy"
+        }
+
+        /// `metric` of `model` on the first `rows` test rows.
+        func quality(_ model: any FittedModel, metric: String, rows: Int) -> Double {
             let output = model.predict(testX.selectingRows(0..<rows))
-            if task == .regression {
+            switch metric {
+            case "r2":
                 return RegressionMetrics.compute(actual: Array(testRegression.prefix(rows)), predicted: output.storage)["r2"] ?? .nan
+            case "log_loss":
+                return ClassificationMetrics.logLoss(actual: testClasses.prefix(rows).map { Int($0) }, probabilities: output)
+            default:
+                let predicted = ClassificationMetrics.predictedClasses(output)
+                return Double(zip(predicted, testClasses).filter { Double($0) == $1 }.count) / Double(rows)
             }
-            let predicted = ClassificationMetrics.predictedClasses(output)
-            return Double(zip(predicted, testClasses).filter { Double($0) == $1 }.count) / Double(rows)
         }
 
         /// Hands the tables to the peer once, both targets included, as raw float64 files that are
@@ -110,12 +120,13 @@ enum ModelSuites {
                 }, peers: peerFit)
                 var result = Result(suite: "train", name: "\(algorithm.name) fit \(rows) × \(columns)", unit: "s", work: 1, timing: ours,
                                     isDuration: true, parameters: ["algorithm": algorithm.name, "rows": "\(rows)"])
-                result.qualityMetric = algorithm.task == .regression ? "r2" : "accuracy"
-                result.quality["testbed"] = tables.quality(model!, task: algorithm.task, rows: qualityRows)
+                let metric = Tables.metric(algorithm.name, algorithm.task)
+                result.qualityMetric = metric
+                result.quality["testbed"] = tables.quality(model!, metric: metric, rows: qualityRows)
                 if let peer, let timing = theirs.first, let name = peerName {
                     let label = "\(name) \(peer.versions[name] ?? "")"
                     result.addPeer(label, timing)
-                    result.quality[label] = try peer.call(["op": "score", "algorithm": algorithm.name, "rows": qualityRows])["value"] as? Double
+                    result.quality[label] = try peer.call(["op": "score", "algorithm": algorithm.name, "rows": qualityRows, "metric": metric])["value"] as? Double
                 }
                 print(result.line)
                 results.append(result)
@@ -192,12 +203,13 @@ enum ModelSuites {
                                                                         parameters: parameters[algorithm.name] ?? [:], seed: 1)
             // The peers: the Python library's own model, and the scikit-learn one converted to ONNX.
             var sides: [(label: String, library: String)] = []
-            var quality = ["testbed": tables.quality(model, task: algorithm.task, rows: qualityRows)]
+            let metric = Tables.metric(algorithm.name, algorithm.task)
+            var quality = ["testbed": tables.quality(model, metric: metric, rows: qualityRows)]
             if let peer {
                 let fitted = try peer.call(["op": "fit", "algorithm": algorithm.name, "task": algorithm.task.rawValue, "rows": trainRows])
                 let name = fitted["library"] as? String ?? "peer"
                 sides.append(("\(name) \(peer.versions[name] ?? "")", "python"))
-                quality[sides[0].label] = try peer.call(["op": "score", "algorithm": algorithm.name, "rows": qualityRows])["value"] as? Double
+                quality[sides[0].label] = try peer.call(["op": "score", "algorithm": algorithm.name, "rows": qualityRows, "metric": metric])["value"] as? Double
                 if name == "scikit-learn" {
                     do {
                         _ = try peer.call(["op": "convert", "algorithm": algorithm.name])
@@ -223,7 +235,7 @@ enum ModelSuites {
                 var result = Result(suite: "infer", name: "\(algorithm.name) predict, batch \(batch)", unit: "rows/s", work: Double(batch * calls), timing: ours,
                                     parameters: ["algorithm": algorithm.name, "batch": "\(batch)"])
                 for (side, timing) in zip(sides, theirs) { result.addPeer(side.label, timing) }
-                result.qualityMetric = algorithm.task == .regression ? "r2" : "accuracy"
+                result.qualityMetric = metric
                 result.quality = quality
                 if (algorithm.name == "ridge" || algorithm.name == "logistic") && batch == 65536 {
                     // One multiply-add per input value (plus the link for logistic): a memory-bound GEMV.

@@ -10,11 +10,14 @@ Protocol: one JSON object per line on standard input, one JSON answer per line o
   {"op": "fit", "algorithm", "task", "rows", "threads"}    fit on the first `rows` rows (threads: default 1,
                                                 -1 every core); answers {"seconds", "library"}
   {"op": "cross_validate", "algorithm", "task", "rows", "folds", "threads"}   cross_val_score: {"seconds", "library"}
-  {"op": "score", "algorithm", "rows"}          held-out figure on the first test rows: {"metric", "value"}
+  {"op": "score", "algorithm", "rows", "metric"}   held-out figure on the first test rows (r2, accuracy, or
+                                                "metric": "log_loss"): {"metric", "value"}
   {"op": "convert", "algorithm"}                the fitted scikit-learn model to ONNX, for "onnxruntime"
   {"op": "predict", "algorithm", "library", "batch", "calls"}   {"seconds"} for `calls` predictions of `batch` rows
   {"op": "latency", "algorithm", "library", "count"}            {"seconds": [...]} of single-row predictions
-  {"op": "read_csv", "path"}                    pandas.read_csv: {"seconds", "rows"}
+  {"op": "read_csv", "path", "library", "threads"}   pandas.read_csv or pyarrow.csv.read_csv ("library":
+                                                "pandas" or "pyarrow"; "threads" 1: on one core, -1: every
+                                                core): {"seconds", "rows"}
 Everything runs on one thread (the harness sets OMP/OpenBLAS threads to 1 and the libraries' own
 thread settings are 1), as the testbed's models do, except where a command asks for "threads".
 """
@@ -68,7 +71,7 @@ class Peer:
     def versions(self, _):
         found = {"python": sys.version.split()[0], "numpy": np.__version__}
         for module, name in [("sklearn", "scikit-learn"), ("lightgbm", "LightGBM"), ("onnxruntime", "ONNX Runtime"),
-                             ("skl2onnx", "skl2onnx"), ("pandas", "pandas")]:
+                             ("skl2onnx", "skl2onnx"), ("pandas", "pandas"), ("pyarrow", "pyarrow")]:
             try:
                 found[name] = __import__(module).__version__
             except ImportError:
@@ -116,7 +119,11 @@ class Peer:
     def score(self, command):
         rows, task = command["rows"], self.tasks[command["algorithm"]]
         x, y = self.test_x[:rows], self.test_y[task][:rows]
-        predicted = self.models[command["algorithm"]].predict(x)
+        model = self.models[command["algorithm"]]
+        if command.get("metric") == "log_loss":
+            from sklearn.metrics import log_loss
+            return {"metric": "log_loss", "value": float(log_loss(y, model.predict_proba(x), labels=[0.0, 1.0]))}
+        predicted = model.predict(x)
         if task == "regression":
             residual = np.sum((y - predicted) ** 2)
             return {"metric": "r2", "value": 1 - residual / np.sum((y - y.mean()) ** 2)}
@@ -163,10 +170,40 @@ class Peer:
         return {"seconds": seconds}
 
     def read_csv(self, command):
-        import pandas
-        start = time.perf_counter()
-        frame = pandas.read_csv(command["path"])
-        return {"seconds": time.perf_counter() - start, "rows": len(frame)}
+        """pandas.read_csv or pyarrow.csv.read_csv of the file, timed in a process of its own, on
+        its second read (the first warms it up, as the harness's repetitions warm its own side):
+        each library then starts from the same state whatever ran before (pyarrow's allocator
+        and thread pools outlive a call and slowed pandas' next read by half). On one thread
+        ("threads": 1) that process is pinned to one CPU before anything starts (pandas 3
+        converts text columns with pyarrow, whose threads would otherwise use every core) and
+        pyarrow reads without threads; on every core ("threads": -1) both keep their defaults,
+        pyarrow's pool sized to the CPUs (not to OMP_NUM_THREADS, which the harness sets to 1)."""
+        import subprocess
+        one_core = command.get("threads", 1) == 1
+        library = command.get("library", "pandas")
+        answer = subprocess.run([sys.executable, "-c", READ_CSV, command["path"], library, "1" if one_core else "-1"],
+                                check=True, capture_output=True, text=True).stdout
+        return json.loads(answer)
+
+
+READ_CSV = """
+import json, os, sys, time
+path, library, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+allowed = os.sched_getaffinity(0)
+if threads == 1:
+    os.sched_setaffinity(0, {min(allowed)})
+import pandas, pyarrow, pyarrow.csv
+if threads != 1:
+    pyarrow.set_cpu_count(len(allowed))
+def read():
+    if library == "pyarrow":
+        return pyarrow.csv.read_csv(path, read_options=pyarrow.csv.ReadOptions(use_threads=threads != 1)).num_rows
+    return len(pandas.read_csv(path))
+read()
+start = time.perf_counter()
+rows = read()
+print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
+"""
 
 
 def batch_starts(batch, calls, rows):

@@ -4,7 +4,7 @@
 #   and h2load from nghttp2-client (the server suite's load generators, HTTP/1.1 and gRPC) and
 #   python3-venv;
 # - from PyPI into .venv-bench, where `benchmark` finds them: the peers (scikit-learn, LightGBM,
-#   ONNX Runtime with skl2onnx, pandas, MLServer with its scikit-learn runtime, FastAPI with
+#   ONNX Runtime with skl2onnx, pandas and pyarrow, MLServer with its scikit-learn runtime, FastAPI with
 #   uvicorn for fastapi_peer.py), pinned;
 # - a release build of both `testbed` (the server suite starts it) and `benchmark`.
 set -euo pipefail

@@ -53,6 +53,31 @@ final class ByteStream {
         if let descriptor { close(descriptor) }
     }
 
+    /// Reads `buffer.count` bytes from `offset` without moving the stream (several threads
+    /// may read at once); returns how many there were before the end, `nil` on a read error.
+    func read(at offset: Int, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        guard let descriptor else {
+            let count = max(0, min(buffer.count, memory.count - offset))
+            if count > 0 {
+                memory.withUnsafeBufferPointer { source in
+                    buffer.baseAddress!.update(from: source.baseAddress! + offset, count: count)
+                }
+            }
+            return count
+        }
+        var total = 0
+        while total < buffer.count {
+            let count = pread(descriptor, buffer.baseAddress! + total, buffer.count - total, off_t(offset + total))
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            total += count
+        }
+        return total
+    }
+
     /// Reads up to `buffer.count` bytes; returns 0 at the end.
     func read(into buffer: UnsafeMutableBufferPointer<UInt8>) throws -> Int {
         guard let descriptor else {

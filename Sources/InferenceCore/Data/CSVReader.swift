@@ -31,6 +31,10 @@ public struct CSVReader: Sendable {
     public var options: CSVReadOptions
     /// The size of one read from the source; a record longer than this grows the buffer.
     var chunkSize = 1 << 20
+    /// Reads the records in blocks of about this many bytes, parsed on every thread
+    /// ``Parallelism`` allows, whatever the source and its size (for tests and fuzzing). When
+    /// `nil`, files of 1 MB and more are read that way (see ``blockBytes(of:dataBytes:)``).
+    public var parallelBlockBytes: Int?
 
     public init(options: CSVReadOptions = CSVReadOptions()) {
         self.options = options
@@ -53,7 +57,18 @@ public struct CSVReader: Sendable {
         return try parse(source, textColumns: options.textColumns.union(first.lossyColumns)).table
     }
 
-    private func parse(_ source: ByteSource, textColumns: Set<String>) throws -> (table: DataTable, lossyColumns: Set<String>) {
+    /// What the first chunk tells: the dialect, the parsers and the header. The input stands at
+    /// the first record after the header.
+    struct Opening {
+        let input: ChunkedInput
+        let dialect: CSVDialect
+        let numberParser: NumberParser
+        let recordParser: CSVRecordParser
+        let header: [String]
+        var line: Int
+    }
+
+    func open(_ source: ByteSource) throws -> Opening {
         let input = try ChunkedInput(stream: source.open(), chunkSize: chunkSize)
         guard input.sample.contains(where: { $0 != ASCII.newline && $0 != ASCII.carriageReturn && $0 != ASCII.space }) else {
             throw TestbedError(.malformedCSV, "the file is empty; expected a header row naming the columns, then one row per record")
@@ -66,34 +81,39 @@ public struct CSVReader: Sendable {
         let recordParser = CSVRecordParser(delimiter: dialect.delimiter, numberParser: numberParser, maxFields: max(options.maxColumns, 1))
         var scratch: [UInt8] = []
         var line = 1
-
         var header: [String] = []
         try input.forEachRecord(recordParser, line: &line) { bytes, fields, _ in
             header = try headerNames(bytes, fields, scratch: &scratch)
             return false
         }
-        var builders = header.map { ColumnBuilder(name: $0, readAsText: textColumns.contains($0)) }
+        return Opening(input: input, dialect: dialect, numberParser: numberParser, recordParser: recordParser, header: header, line: line)
+    }
+
+    private func parse(_ source: ByteSource, textColumns: Set<String>) throws -> (table: DataTable, lossyColumns: Set<String>) {
+        var opening = try open(source)
+        let dataBytes = opening.input.size - opening.input.consumed
+        if let blockBytes = parallelBlockBytes ?? Self.blockBytes(of: source, dataBytes: dataBytes),
+           let parsed = parseInBlocks(opening, blockBytes: blockBytes, textColumns: textColumns) {
+            return parsed
+        }
+        var builders = opening.header.map { ColumnBuilder(name: $0, readAsText: textColumns.contains($0)) }
         var rowCount = 0
+        var scratch: [UInt8] = []
+        let input = opening.input, parser = opening.numberParser, delimiter = opening.dialect.delimiter
         try builders.withUnsafeMutableBufferPointer { columns in
-            try input.forEachRecord(recordParser, line: &line) { bytes, fields, line in
-                if fields.count != columns.count {
-                    if fields.count == 1 && fields[0].start == fields[0].end && !fields[0].quoted { return true }  // a blank line
-                    throw TestbedError(.malformedCSV, "line \(line): found \(fields.count) fields, expected \(columns.count) as in the header (delimiter \(ASCII.name(of: dialect.delimiter))); a value that contains the delimiter must be quoted")
-                }
-                for column in 0..<fields.count {
-                    switch append(fields[column], of: bytes, to: &columns[column], parser: numberParser, scratch: &scratch) {
-                    case nil: continue
-                    case .invalidUTF8?: throw Self.invalidUTF8("line \(line), column '\(columns[column].name.clipped())'")
-                    case .outOfRange?:
-                        throw TestbedError(.malformedCSV, "line \(line), column '\(columns[column].name.clipped())': the number is beyond the range this testbed computes with (about ±1.8e308)")
-                    }
+            try input.forEachRecord(opening.recordParser, line: &opening.line) { bytes, fields, line in
+                switch appendRecord(fields, of: bytes, to: columns, parser: parser, scratch: &scratch) {
+                case .appended: break
+                case .blank: return true
+                case .fieldCount:
+                    throw TestbedError(.malformedCSV, "line \(line): found \(fields.count) fields, expected \(columns.count) as in the header (delimiter \(ASCII.name(of: delimiter))); a value that contains the delimiter must be quoted")
+                case .cell(let column, .invalidUTF8):
+                    throw Self.invalidUTF8("line \(line), column '\(columns[column].name.clipped())'")
+                case .cell(let column, .outOfRange):
+                    throw TestbedError(.malformedCSV, "line \(line), column '\(columns[column].name.clipped())': the number is beyond the range this testbed computes with (about ±1.8e308)")
                 }
                 rowCount += 1
-                if rowCount == 1024 {
-                    // Size the columns from the bytes per row so far, with a little slack.
-                    let estimate = Int(Double(input.size) / Double(max(input.consumed, 1)) * Double(rowCount) * 1.02) + 16
-                    for index in columns.indices { columns[index].reserve(estimate) }
-                }
+                if rowCount == 1024 { Self.reserve(columns, rows: rowCount, bytesRead: input.consumed, of: input.size) }
                 return true
             }
         }
@@ -101,7 +121,39 @@ public struct CSVReader: Sendable {
             throw TestbedError(.malformedCSV, "the file has a header (\(builders.count) columns) but no data rows; expected at least one row below the header")
         }
         let lossy = Set(builders.filter(\.lostNumberSpelling).map(\.name))
-        return (DataTable(columns: builders.map { $0.build() }, dialect: dialect), lossy)
+        return (DataTable(columns: builders.map { $0.build() }, dialect: opening.dialect), lossy)
+    }
+
+    /// Sizes the columns for the whole input from the bytes per row so far, with a little slack.
+    static func reserve(_ columns: UnsafeMutableBufferPointer<ColumnBuilder>, rows: Int, bytesRead: Int, of total: Int) {
+        let estimate = Int(Double(total) / Double(max(bytesRead, 1)) * Double(rows) * 1.02) + 16
+        for index in columns.indices { columns[index].reserve(estimate) }
+    }
+
+    /// What became of one record.
+    enum RecordOutcome {
+        case appended
+        /// An empty line, skipped.
+        case blank
+        /// More or fewer fields than the header.
+        case fieldCount
+        case cell(column: Int, ColumnBuilder.CellProblem)
+    }
+
+    /// Appends a record's cells to the columns, or says why not (the cells before a bad one
+    /// stay appended: the caller stops reading).
+    @inline(__always)
+    func appendRecord(_ fields: [FieldRange], of bytes: UnsafeBufferPointer<UInt8>, to columns: UnsafeMutableBufferPointer<ColumnBuilder>,
+                      parser: NumberParser, scratch: inout [UInt8]) -> RecordOutcome {
+        if fields.count != columns.count {
+            return fields.count == 1 && fields[0].start == fields[0].end && !fields[0].quoted ? .blank : .fieldCount
+        }
+        for column in 0..<fields.count {
+            if let problem = append(fields[column], of: bytes, to: &columns[column], parser: parser, scratch: &scratch) {
+                return .cell(column: column, problem)
+            }
+        }
+        return .appended
     }
 
     /// Appends one cell (a number parsed while splitting the record goes straight in); returns

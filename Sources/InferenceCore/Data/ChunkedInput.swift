@@ -1,7 +1,7 @@
 /// The parse buffer over a ``ByteStream``: complete records are handed out in place, and the
 /// start of a record cut off by the end of a chunk is kept for the next read.
 final class ChunkedInput {
-    private let stream: ByteStream
+    let stream: ByteStream
     private(set) var buffer: [UInt8]
     private(set) var filled = 0
     private var position = 0

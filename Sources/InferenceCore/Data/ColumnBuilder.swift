@@ -68,8 +68,25 @@ struct ColumnBuilder {
         return nil
     }
 
+    /// Appends the cells of a block read after this one (the same column of a later part of the
+    /// file), with the outcome of reading both as one: text levels keep their order of first
+    /// appearance, and numbers that meet text lose their spelling, so the reader reads again.
+    mutating func append(contentsOf later: ColumnBuilder) {
+        if later.isText && !isText { switchToText() }
+        lostNumberSpelling = lostNumberSpelling || later.lostNumberSpelling
+        if !isText {
+            numbers.append(contentsOf: later.numbers)
+        } else if later.isText {
+            let recoded = later.levels.levels.map { levels.code(for: $0) }
+            codes.append(contentsOf: later.codes.lazy.map { $0 < 0 ? -1 : recoded[Int($0)] })
+        } else {
+            lostNumberSpelling = lostNumberSpelling || later.numbers.contains { !$0.isNaN }
+            for value in later.numbers { codes.append(value.isNaN ? -1 : levels.code(for: formatNumber(value))) }
+        }
+    }
+
     private mutating func switchToText() {
-        lostNumberSpelling = numbers.contains { !$0.isNaN }
+        lostNumberSpelling = lostNumberSpelling || numbers.contains { !$0.isNaN }
         isText = true
         codes.reserveCapacity(numbers.capacity)
         // Placeholder spellings; the second pass replaces them with the file's own.

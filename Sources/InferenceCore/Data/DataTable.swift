@@ -85,6 +85,20 @@ public struct DataTable: Sendable, Equatable {
 
     public var columnNames: [String] { columns.map(\.name) }
 
+    /// Whether both tables hold the same cells under the same names and dialect, numbers compared
+    /// by their bits: a missing cell (NaN) matches a missing cell, which `==` on numbers denies.
+    public func isIdentical(to other: DataTable) -> Bool {
+        guard rowCount == other.rowCount, dialect == other.dialect, columns.count == other.columns.count else { return false }
+        return zip(columns, other.columns).allSatisfy { mine, theirs in
+            guard mine.name == theirs.name else { return false }
+            switch (mine.values, theirs.values) {
+            case (.numeric(let a), .numeric(let b)): return a.elementsEqual(b) { $0.bitPattern == $1.bitPattern }
+            case (.text(let a, let aLevels), .text(let b, let bLevels)): return a == b && aLevels == bLevels
+            default: return false
+            }
+        }
+    }
+
     /// The column called `name`, or an error that lists the columns that exist.
     public func column(named name: String) throws -> Column {
         guard let column = columns.first(where: { $0.name == name }) else {

@@ -23,6 +23,14 @@ struct NewtonCG {
     var stagnationLimit = 3
     /// A predicted decrease below this, relative to the value, is treated as beyond measuring.
     var unmeasurableDecrease = 1e-10
+    /// Once within ``gradientTolerance``, take one more Newton step where the objective formed its
+    /// Hessian (``Evaluation/solve``): no evaluation, so no pass over the data, and from there
+    /// quadratic convergence lands it on the optimum to about the square of the gradient. The
+    /// step is taken unchecked only when its predicted decrease (half the squared Newton
+    /// decrement) is below ``trustedDecrease``; a larger one means the point is still far out
+    /// along some flat direction, and the steps go on as before.
+    var finishesWithFormedStep = false
+    var trustedDecrease = 1e-6
 
     /// The minimiser, starting from `start`, and the number of Newton steps taken.
     func minimize(from start: [Double], _ evaluate: ([Double]) -> Evaluation, value: ([Double]) -> Double) -> (point: [Double], iterations: Int) {
@@ -32,12 +40,18 @@ struct NewtonCG {
         var stagnantSteps = 0
         for iteration in 0..<maxIterations {
             let gradientNorm = current.gradient.map(abs).max() ?? 0
-            if gradientNorm <= gradientTolerance { return (point, iteration) }
+            var formedStep: [Double]?
+            if gradientNorm <= gradientTolerance {
+                guard finishesWithFormedStep, let solve = current.solve, let step = solve(current.gradient.map { -$0 }) else { return (point, iteration) }
+                let decrease = -dot(current.gradient, step) / 2
+                if decrease <= trustedDecrease { return (zip(point, step).map { $0 + $1 }, iteration) }
+                formedStep = step
+            }
             stagnantSteps = gradientNorm < 1e-6 && gradientNorm > previousNorm / 2 ? stagnantSteps + 1 : 0
             if stagnantSteps >= stagnationLimit { return (point, iteration) }
             previousNorm = gradientNorm
             let downhill = current.gradient.map { -$0 }
-            let direction = current.solve?(downhill)
+            let direction = formedStep ?? current.solve?(downhill)
                 ?? conjugateGradient(current.hessianTimes, rightHandSide: downhill,
                                      tolerance: min(0.5, gradientNorm.squareRoot()) * norm(current.gradient))
             let slope = zip(current.gradient, direction).reduce(0) { $0 + $1.0 * $1.1 }

@@ -81,7 +81,8 @@ public struct DatasetProfile: Sendable, Codable, Equatable {
         rows = table.rowCount
         delimiter = String(UnicodeScalar(table.dialect.delimiter))
         decimalMark = String(UnicodeScalar(table.dialect.decimalMark))
-        columns = table.columns.map { Self.profile($0, rows: table.rowCount, maxCategories: maxCategories) }
+        // Columns are profiled on every core the process may use; each lands in its own slot.
+        columns = Parallelism.map(table.columns.count) { Self.profile(table.columns[$0], rows: table.rowCount, maxCategories: maxCategories) }
         warnings = columns.flatMap { column in column.notes.map { "\(column.name): \($0)" } }
     }
 

@@ -1,0 +1,184 @@
+/// Reading a large file on every core: the records after the header are cut into blocks of
+/// whole lines, each block is read and parsed on its own thread into columns of its own, and the
+/// blocks' columns are appended in file order.
+///
+/// A cut at a line break may fall inside a quoted field. The block before such a cut then ends
+/// inside that field, which its parser reports, because it started at a true record start (the
+/// first block starts after the header; each later one where the one before it ended cleanly).
+/// That, and any malformed record, sends the whole file to the one-thread reader, whose answer
+/// (table or error message, with its line number) is the reference. So a file gives the same
+/// table on any number of threads, bit for bit.
+extension CSVReader {
+    /// The largest block: small enough that a batch of blocks and their columns stay a small
+    /// part of the table, large enough that a batch's start and its appends cost little.
+    static let largestBlockBytes = 8 << 20
+
+    /// The block size for a file of `dataBytes` bytes of records on ``Parallelism/threads``
+    /// threads: every thread gets the same number of blocks, in at least four batches while
+    /// blocks stay 1 MB or more (a batch in flight is what memory holds beside the table). `nil`
+    /// (one thread reads) for text held in memory (a request's body, served on the server's own
+    /// threads), for files under 1 MB, and when one thread is allowed.
+    static func blockBytes(of source: ByteSource, dataBytes: Int) -> Int? {
+        let threads = Parallelism.threads
+        guard case .file = source, threads > 1, dataBytes >= 1 << 20 else { return nil }
+        let perBatch = min(max(dataBytes / 4, threads << 20), threads * largestBlockBytes)
+        let blocks = threads * ((dataBytes + perBatch - 1) / perBatch)
+        return (dataBytes + blocks - 1) / blocks
+    }
+
+    /// One block's columns.
+    struct ParsedBlock {
+        var columns: [ColumnBuilder]
+        var rows: Int
+    }
+
+    /// Reads the records in blocks, a batch of ``Parallelism/threads`` blocks at a time; `nil`
+    /// when a block does not end cleanly or holds a malformed record (the caller then reads the
+    /// file on one thread).
+    func parseInBlocks(_ opening: Opening, blockBytes: Int, textColumns: Set<String>) -> (table: DataTable, lossyColumns: Set<String>)? {
+        let stream = opening.input.stream
+        let dataStart = opening.input.consumed, end = stream.size
+        guard blockBytes > 0, end > dataStart else { return nil }
+        let blockCount = (end - dataStart + blockBytes - 1) / blockBytes
+        let batchSize = Parallelism.threads
+        var columns: [ColumnBuilder] = []
+        var rowCount = 0
+        var batchStart = 0
+        while batchStart < blockCount {
+            let batch = batchStart..<min(batchStart + batchSize, blockCount)
+            let blocks = Parallelism.map(batch.count) { offset -> ParsedBlock? in
+                let index = batch.lowerBound + offset
+                guard let lines = LineBlock(stream, index: index, blockBytes: blockBytes, dataStart: dataStart) else { return nil }
+                return parseBlock(lines, opening, textColumns: textColumns)
+            }
+            for block in blocks {
+                guard let block else { return nil }
+                // The first block's columns take the rest (one copy fewer).
+                if batchStart == 0 && columns.isEmpty {
+                    columns = block.columns
+                } else {
+                    for index in columns.indices { columns[index].append(contentsOf: block.columns[index]) }
+                }
+                rowCount += block.rows
+            }
+            if batchStart == 0 && rowCount > 0 {
+                let bytesRead = Self.blockStart(batch.upperBound, blockBytes: blockBytes, dataStart: dataStart, end: end) - dataStart
+                columns.withUnsafeMutableBufferPointer { Self.reserve($0, rows: rowCount, bytesRead: bytesRead, of: end - dataStart) }
+            }
+            batchStart = batch.upperBound
+        }
+        guard rowCount > 0 else { return nil }
+        let lossy = Set(columns.filter(\.lostNumberSpelling).map(\.name))
+        return (DataTable(columns: columns.map { $0.build() }, dialect: opening.dialect), lossy)
+    }
+
+    /// The table read in blocks, or `nil` where the reader falls back to one thread (for tests:
+    /// the block path must be the one taken where it can be).
+    func readInBlocksOnly(bytes: [UInt8], blockBytes: Int) throws -> DataTable? {
+        parseInBlocks(try open(.memory(bytes)), blockBytes: blockBytes, textColumns: options.textColumns)?.table
+    }
+
+    /// Where block `index` nominally starts (the input's end past the last block).
+    static func blockStart(_ index: Int, blockBytes: Int, dataStart: Int, end: Int) -> Int {
+        min(dataStart + index * blockBytes, end)
+    }
+
+    /// Parses one block's records into columns of its own; `nil` at the first problem.
+    private func parseBlock(_ block: LineBlock, _ opening: Opening, textColumns: Set<String>) -> ParsedBlock? {
+        var columns = opening.header.map { ColumnBuilder(name: $0, readAsText: textColumns.contains($0)) }
+        var fields: [FieldRange] = []
+        fields.reserveCapacity(columns.count)
+        var scratch: [UInt8] = []
+        var rows = 0
+        let parser = opening.numberParser, recordParser = opening.recordParser
+        let clean = block.bytes.withUnsafeBufferPointer { whole -> Bool in
+            let bytes = UnsafeBufferPointer(rebasing: whole[block.range])
+            return columns.withUnsafeMutableBufferPointer { columns in
+                var position = 0
+                while position < bytes.count {
+                    // A record cut off at the block's end (a quoted line break) comes back nil.
+                    guard let record = try? recordParser.parse(bytes, from: position, atEndOfInput: block.endsInput, into: &fields) else { return false }
+                    position = record.next
+                    switch appendRecord(fields, of: bytes, to: columns, parser: parser, scratch: &scratch) {
+                    case .appended: rows += 1
+                    case .blank: continue
+                    case .fieldCount, .cell: return false
+                    }
+                    if rows == 1024 { Self.reserve(columns, rows: rows, bytesRead: position, of: bytes.count) }
+                }
+                return true
+            }
+        }
+        return clean ? ParsedBlock(columns: columns, rows: rows) : nil
+    }
+}
+
+/// The whole lines of one block, read from the source.
+///
+/// Block `index` nominally covers `blockBytes` bytes from `dataStart + index × blockBytes`. It
+/// starts just after the first line break at or after one byte before that (the first block at
+/// `dataStart`) and ends just after the first line break at or after one byte before its nominal
+/// end (the last at the input's end), so that each block ends where the next one starts. A
+/// block inside one long line is empty.
+struct LineBlock {
+    /// The bytes read; the block is `range` of them.
+    let bytes: [UInt8]
+    let range: Range<Int>
+    /// The block runs to the input's end (its last record may lack a line break).
+    let endsInput: Bool
+
+    /// `nil` when the source cannot be read (the one-thread reader then reports why).
+    init?(_ stream: ByteStream, index: Int, blockBytes: Int, dataStart: Int) {
+        let end = stream.size
+        let nominalStart = CSVReader.blockStart(index, blockBytes: blockBytes, dataStart: dataStart, end: end)
+        let nominalEnd = CSVReader.blockStart(index + 1, blockBytes: blockBytes, dataStart: dataStart, end: end)
+        let origin = index == 0 ? dataStart : nominalStart - 1
+        var bytes: [UInt8] = []
+        /// Reads on from `origin + bytes.count`, up to `count` more bytes; `false` on a read error.
+        func readMore(_ count: Int) -> Bool {
+            let wanted = min(count, end - origin - bytes.count)
+            guard wanted > 0 else { return true }
+            let already = bytes.count
+            var failed = false
+            bytes.append(contentsOf: repeatElement(0, count: wanted))
+            bytes.withUnsafeMutableBufferPointer { buffer in
+                let target = UnsafeMutableBufferPointer(rebasing: buffer[already...])
+                if let read = stream.read(at: origin + already, into: target) { if read < wanted { failed = true } } else { failed = true }
+            }
+            return !failed
+        }
+        /// The index just after the first line break at or after `from` (reading on as needed),
+        /// or the input's end.
+        func lineEnd(from: Int) -> Int? {
+            var cursor = from
+            while true {
+                while cursor < bytes.count {
+                    if bytes[cursor] == ASCII.newline { return cursor + 1 }
+                    cursor += 1
+                }
+                if origin + bytes.count >= end { return bytes.count }
+                guard readMore(1 << 16) else { return nil }
+            }
+        }
+        // The nominal block and a little more: most lines end within it.
+        guard readMore(nominalEnd - origin + min(4096, blockBytes)) else { return nil }
+        let start: Int
+        if index == 0 {
+            start = 0
+        } else {
+            guard let found = lineEnd(from: 0) else { return nil }
+            start = found
+        }
+        let stop: Int
+        if nominalEnd >= end {
+            guard readMore(end - origin - bytes.count) else { return nil }
+            stop = bytes.count
+        } else {
+            guard let found = lineEnd(from: nominalEnd - 1 - origin) else { return nil }
+            stop = found
+        }
+        self.bytes = bytes
+        self.range = start..<max(start, stop)
+        self.endsInput = origin + stop >= end
+    }
+}
