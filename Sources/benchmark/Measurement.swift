@@ -151,9 +151,14 @@ func formatFigure(_ value: Double) -> String {
 
 /// Memory readings from the kernel.
 enum Memory {
-    /// Resets the peak resident size, where the kernel allows it (Linux: /proc/self/clear_refs).
+    /// Resets the peak resident size, where the kernel allows it (Linux: /proc/self/clear_refs),
+    /// after handing memory freed by earlier work back to the system, so that a measurement is
+    /// not lowered by pages the allocator kept from the one before.
     static func resetPeak() -> Bool {
-        (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
+        #if os(Linux)
+        _ = releaseFreedMemory(0)
+        #endif
+        return (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
     }
 
     /// Peak (`VmHWM`) and current (`VmRSS`) resident size in bytes of a process (this one by default).
@@ -166,3 +171,9 @@ enum Memory {
         return (field("VmHWM:"), field("VmRSS:"))
     }
 }
+
+#if os(Linux)
+/// glibc's `malloc_trim`, which Swift's Glibc module does not export (it lives in malloc.h).
+@_silgen_name("malloc_trim")
+private func releaseFreedMemory(_ pad: Int) -> Int32
+#endif

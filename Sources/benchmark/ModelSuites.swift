@@ -115,11 +115,13 @@ enum ModelSuites {
                     return answer["seconds"] as? Double ?? .nan
                 }] } ?? []
                 let repetitions = context.quick || rows >= 100_000 && algorithm.name == "random_forest" ? 1 : rows >= 1_000_000 ? 2 : 3
+                let memory = PeakMemory(rows: rows)
                 let (ours, theirs) = try Timing.alternate(repetitions: repetitions, warmUp: rows <= 10_000 && !context.quick, ours: {
                     model = try family.fit(x, target, parameters: parameters[algorithm.name] ?? [:], seed: 1)
                 }, peers: peerFit)
                 var result = Result(suite: "train", name: "\(algorithm.name) fit \(rows) × \(columns)", unit: "s", work: 1, timing: ours,
                                     isDuration: true, parameters: ["algorithm": algorithm.name, "rows": "\(rows)"])
+                memory?.record(into: &result)
                 let metric = Tables.metric(algorithm.name, algorithm.task)
                 result.qualityMetric = metric
                 result.quality["testbed"] = tables.quality(model!, metric: metric, rows: qualityRows)
@@ -131,8 +133,48 @@ enum ModelSuites {
                 print(result.line)
                 results.append(result)
             }
+            // k-NN's fit keeps a copy of its points: no time worth comparing, but memory to report.
+            if algorithm.name == "knn" && !context.quick {
+                for rows in [100_000, 1_000_000] {
+                    let x = rows == tables.x.rows ? tables.x : tables.x.selectingRows(0..<rows)
+                    let target = tables.target(algorithm.task, rows: rows)
+                    let memory = PeakMemory(rows: rows)
+                    var model: (any FittedModel)?
+                    let (ours, _) = try Timing.alternate(repetitions: 1, warmUp: false, ours: {
+                        model = try AlgorithmRegistry.named("knn").fit(x, target, parameters: [:], seed: 1)
+                    }, peers: [])
+                    var result = Result(suite: "train", name: "knn fit \(rows) × \(columns) (memory)", unit: "s", work: 1, timing: ours,
+                                        isDuration: true, parameters: ["algorithm": "knn", "rows": "\(rows)", "memory": "only"])
+                    memory?.record(into: &result)
+                    _ = model
+                    print(result.line)
+                    results.append(result)
+                }
+            }
         }
         return results + (try allCores(context, tables: tables, peer: peer))
+    }
+
+    /// The peak resident memory a fit adds, from 100,000 rows: the process's high-water mark over
+    /// the fits of a row, less what it held before they began, against the training table's own
+    /// size (rows × columns doubles).
+    struct PeakMemory {
+        let rows: Int
+        let baseline: Double
+
+        /// `nil` below 100,000 rows, or where the kernel cannot reset the high-water mark.
+        init?(rows: Int) {
+            guard rows >= 100_000, Memory.resetPeak() else { return nil }
+            self.rows = rows
+            baseline = Memory.resident().current
+        }
+
+        func record(into result: inout Result) {
+            let added = Memory.resident().peak - baseline
+            result.extra["peak memory MB"] = added / 1e6
+            result.extra["table MB"] = Double(rows * columns * 8) / 1e6
+            result.extra["peak memory / table"] = added / Double(rows * columns * 8)
+        }
     }
 
     /// Every core against every core: the random forest's fit (its trees over the threads) and a

@@ -40,8 +40,16 @@ struct ReportTests {
         training.name = "random_forest fit 10000 × 20"
         training.qualityMetric = "r2"
         training.quality = ["testbed": 0.90, "LightGBM 4.7.0": 0.95]
+        // A log loss is better lower: 0.4102 against 0.4100 is behind by more than 1e-4, 0.4098 is not.
+        var logistic = Result(suite: "train", name: "logistic fit 10000 × 20", unit: "s", work: 1, timing: Timing(seconds: [1]), isDuration: true,
+                              parameters: ["algorithm": "logistic", "rows": "10000", "memory": "only"])
+        logistic.qualityMetric = "log_loss"
+        logistic.quality = ["testbed": 0.4102, "scikit-learn 1.9.1": 0.4100]
+        var better = logistic
+        better.name = "logistic fit 100000 × 20"
+        better.quality["testbed"] = 0.4098
         let report = Report(machine: machine, mode: "quick", peers: ["LightGBM": "4.7.0"],
-                            results: [result([0.01], peer: [0.03]), training], notes: [], seconds: 3)
+                            results: [result([0.01], peer: [0.03]), training, logistic, better], notes: [], seconds: 3)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-test-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -50,6 +58,8 @@ struct ReportTests {
         #expect(markdown.contains("Of 2 comparisons the testbed is faster in 1 and slower in 1."))
         #expect(markdown.contains("- train random_forest fit 10000 × 20: LightGBM 4.7.0 is 4.00× as fast"))
         #expect(markdown.contains("held-out r2 0.9000 against the peer's 0.9500"))
+        #expect(markdown.contains("- logistic fit 10000 × 20: held-out log_loss 0.410200 against the peer's 0.410000"))
+        #expect(!markdown.contains("- logistic fit 100000 × 20: held-out"))
         #expect(markdown.contains("| gbdt | 16 | 100000 |"))
         let plot = try String(contentsOf: directory.appendingPathComponent("run-infer.svg"), encoding: .utf8)
         #expect(plot.components(separatedBy: "<polyline").count == 3)

@@ -66,6 +66,15 @@ struct CSVBlockReadingTests {
         #expect(table.columns[2].values.text(at: 0) == "0" && table.columns[2].values.text(at: 31) == "X-31")
     }
 
+    /// Lines ended by CR alone leave no line feed to cut at: each block would read the rest of
+    /// the file, so the block path gives up and one thread reads it, with the same table.
+    @Test func lineEndsWithoutLineFeedsAreReadOnOneThread() throws {
+        let csv = Array(("a,b\r" + (0..<20_000).map { "\($0),\($0 * 2)\r" }.joined()).utf8)
+        Self.expectSame(csv, blockBytes: 1024)
+        #expect(try Parallelism.$taskThreads.withValue(2) { try CSVReader().readInBlocksOnly(bytes: csv, blockBytes: 1024) } == nil)
+        #expect(try CSVReader().read(bytes: csv).rowCount == 20_000)
+    }
+
     /// Malformed files give the one-thread reader's error, line number included.
     @Test(arguments: ["a,b\n1,2\n3,4,5\n6,7\n", "a,b\n1,2\n\"open,3\n4,5\n", "a,b\n1,2\n3,1e400\n", "a,b\n1,\"x\"y\n",
                       "a,b\n1,2\n3,\u{FF}\u{FE}\n", "a,b\n"])

@@ -54,7 +54,7 @@ extension CSVReader {
             for block in blocks {
                 guard let block else { return nil }
                 // The first block's columns take the rest (one copy fewer).
-                if batchStart == 0 && columns.isEmpty {
+                if columns.isEmpty {
                     columns = block.columns
                 } else {
                     for index in columns.indices { columns[index].append(contentsOf: block.columns[index]) }
@@ -127,7 +127,10 @@ struct LineBlock {
     /// The block runs to the input's end (its last record may lack a line break).
     let endsInput: Bool
 
-    /// `nil` when the source cannot be read (the one-thread reader then reports why).
+    /// `nil` when the source cannot be read (the one-thread reader then reports why), and when
+    /// a line runs on for more than two blocks (or 64 KB) past the block's nominal end: a file
+    /// without line feeds (old Mac exports end lines with CR alone) would otherwise have every
+    /// block read the rest of the file at once, where the one-thread reader streams it.
     init?(_ stream: ByteStream, index: Int, blockBytes: Int, dataStart: Int) {
         let end = stream.size
         let nominalStart = CSVReader.blockStart(index, blockBytes: blockBytes, dataStart: dataStart, end: end)
@@ -147,6 +150,7 @@ struct LineBlock {
             }
             return !failed
         }
+        let readLimit = nominalEnd - origin + max(2 * blockBytes, 1 << 16)
         /// The index just after the first line break at or after `from` (reading on as needed),
         /// or the input's end.
         func lineEnd(from: Int) -> Int? {
@@ -157,7 +161,7 @@ struct LineBlock {
                     cursor += 1
                 }
                 if origin + bytes.count >= end { return bytes.count }
-                guard readMore(1 << 16) else { return nil }
+                guard bytes.count < readLimit, readMore(1 << 16) else { return nil }
             }
         }
         // The nominal block and a little more: most lines end within it.

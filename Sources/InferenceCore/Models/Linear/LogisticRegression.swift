@@ -58,7 +58,7 @@ public enum LogisticRegression {
         }
         let objective = LogisticObjective(x: x, classes: classes, outputs: classCount == 2 ? 1 : classCount, C: C, formsHessian: formsHessian)
         var solver = NewtonCG(gradientTolerance: objective.formsHessianSteps ? tolerance : min(tolerance, exactTolerance))
-        solver.finishesWithFormedStep = tolerance > exactTolerance
+        solver.finishesWithFormedStep = objective.formsHessianSteps && tolerance > exactTolerance
         let (solution, steps) = solver.minimize(from: start ?? objective.classShareStart, objective.evaluate, value: objective.value)
         var (weights, intercepts) = objective.split(solution)
         if objective.outputs > 1 {
