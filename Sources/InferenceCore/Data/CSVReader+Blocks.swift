@@ -35,10 +35,12 @@ extension CSVReader {
     /// Reads the records in blocks, a batch of ``Parallelism/threads`` blocks at a time; `nil`
     /// when a block does not end cleanly or holds a malformed record (the caller then reads the
     /// file on one thread).
-    func parseInBlocks(_ opening: Opening, blockBytes: Int, textColumns: Set<String>) -> (table: DataTable, lossyColumns: Set<String>)? {
+    func parseInBlocks(_ opening: Opening, blockBytes requestedBlockBytes: Int, textColumns: Set<String>) -> (table: DataTable, lossyColumns: Set<String>)? {
         let stream = opening.input.stream
         let dataStart = opening.input.consumed, end = stream.size
-        guard blockBytes > 0, end > dataStart else { return nil }
+        guard requestedBlockBytes > 0, end > dataStart else { return nil }
+        // No block is larger than the records: every offset below then stays within the file's size.
+        let blockBytes = min(requestedBlockBytes, end - dataStart)
         let blockCount = (end - dataStart + blockBytes - 1) / blockBytes
         let batchSize = Parallelism.threads
         var columns: [ColumnBuilder] = []
@@ -85,7 +87,7 @@ extension CSVReader {
 
     /// Parses one block's records into columns of its own; `nil` at the first problem.
     private func parseBlock(_ block: LineBlock, _ opening: Opening, textColumns: Set<String>) -> ParsedBlock? {
-        var columns = opening.header.map { ColumnBuilder(name: $0, readAsText: textColumns.contains($0)) }
+        var columns = opening.emptyColumns(textColumns: textColumns)
         var fields: [FieldRange] = []
         fields.reserveCapacity(columns.count)
         var scratch: [UInt8] = []

@@ -66,6 +66,11 @@ public struct CSVReader: Sendable {
         let recordParser: CSVRecordParser
         let header: [String]
         var line: Int
+
+        /// A builder per header column, those in `textColumns` read as text.
+        func emptyColumns(textColumns: Set<String>) -> [ColumnBuilder] {
+            header.map { ColumnBuilder(name: $0, readAsText: textColumns.contains($0)) }
+        }
     }
 
     func open(_ source: ByteSource) throws -> Opening {
@@ -96,7 +101,7 @@ public struct CSVReader: Sendable {
            let parsed = parseInBlocks(opening, blockBytes: blockBytes, textColumns: textColumns) {
             return parsed
         }
-        var builders = opening.header.map { ColumnBuilder(name: $0, readAsText: textColumns.contains($0)) }
+        var builders = opening.emptyColumns(textColumns: textColumns)
         var rowCount = 0
         var scratch: [UInt8] = []
         let input = opening.input, parser = opening.numberParser, delimiter = opening.dialect.delimiter
