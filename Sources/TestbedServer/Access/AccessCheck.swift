@@ -28,7 +28,7 @@ struct AccessCheck: Sendable {
         case .tenant(_, let keyID): bucket = keyID
         }
         if let wait = limiter.acquire(bucket) {
-            throw APIError.tooManyRequests("more than \(Int(limiter.rate)) requests per second with this key; retry after \(wait) s", retryAfter: wait)
+            throw APIError.tooManyRequests("more than \(limiter.rateDescription) requests per second with this key; retry after \(wait) s", retryAfter: wait)
         }
         return caller
     }

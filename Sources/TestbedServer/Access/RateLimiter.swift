@@ -1,7 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// A token bucket per key: `rate` requests per second on average, bursts up to `rate`.
+/// A token bucket per key: `rate` requests per second on average, bursts up to `rate` (at least one
+/// request, so a rate below one a second still lets a request through every `1 / rate` seconds).
 final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -9,26 +10,35 @@ final class RateLimiter: Sendable {
     }
 
     let rate: Double
+    /// The most tokens a bucket holds: a fresh key's first burst.
+    private let burst: Double
     private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
 
     /// `rate <= 0` disables the limit.
     init(rate: Double) {
         self.rate = rate
+        burst = max(1, rate)
+    }
+
+    /// The rate as a client reads it in a refusal: `2`, `0.25`.
+    var rateDescription: String {
+        rate == rate.rounded() && rate < 1e15 ? String(Int64(rate)) : String(rate)
     }
 
     /// Takes a token for `key`; when none is left, the whole seconds until one is.
     func acquire(_ key: String, now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Int? {
         guard rate > 0 else { return nil }
         return buckets.withLockedValue { buckets in
-            var bucket = buckets[key] ?? Bucket(tokens: rate, updated: now)
-            bucket.tokens = min(rate, bucket.tokens + Double(now &- bucket.updated) / 1e9 * rate)
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
+            bucket.tokens = min(burst, bucket.tokens + Double(now &- bucket.updated) / 1e9 * rate)
             bucket.updated = now
             defer { buckets[key] = bucket }
             if bucket.tokens >= 1 {
                 bucket.tokens -= 1
                 return nil
             }
-            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
+            // At most 1 / rate seconds: finite because the server refuses rates that are not.
+            return max(1, Int(min(86_400, ((1 - bucket.tokens) / rate).rounded(.up))))
         }
     }
 }

@@ -90,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxColumns = try setting(maxColumns, "TESTBED_MAX_COLUMNS") ?? limits.maxColumns
         limits.maxJobsPerTenant = try setting(maxJobsPerTenant, "TESTBED_MAX_JOBS_PER_TENANT") ?? limits.maxJobsPerTenant
         limits.requestsPerSecond = try setting(rateLimit, "TESTBED_RATE_LIMIT") ?? limits.requestsPerSecond
+        guard limits.requestsPerSecond == 0 || (limits.requestsPerSecond >= 0.001 && limits.requestsPerSecond <= 1e9) else {
+            throw ValidationError("the rate limit must be 0 (no limit) or 0.001 to 1000000000 requests per second; got \(limits.requestsPerSecond)")
+        }
         configuration.limits = limits
         var connections = configuration.connections
         for (option, name, keyPath) in [(headerTimeout, "TESTBED_HEADER_TIMEOUT", \ConnectionLimits.headerTimeout),
