@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import InferenceCore
 
@@ -64,5 +65,22 @@ struct NeighborsTests {
         #expect(throws: TestbedError(.invalidParameter, "knn: k == 2.5, must be a whole number >= 1 and <= 10000")) {
             try KNearestNeighbors.algorithm.resolve(["k": 2.5])
         }
+    }
+
+    /// The squared norms worked out when a model is read are the ones training worked out: a
+    /// saved model's neighbourhoods and predictions are the same bit for bit.
+    @Test func aSavedModelFindsTheSameNeighbourhoods() throws {
+        let design = try TestData.design("Glass.csv", target: "Type", exclude: [])
+        let model = try NeighborsModel(design.matrix, design.target, k: 5)
+        let read = try JSONDecoder().decode(NeighborsModel.self, from: JSONEncoder().encode(model))
+        #expect(read == model)
+        #expect(read.predict(design.matrix).storage.map(\.bitPattern) == model.predict(design.matrix).storage.map(\.bitPattern))
+    }
+
+    /// A matrix of no columns may claim any number of rows; a file claiming more rows than it has
+    /// targets is refused before anything is sized by that number.
+    @Test func aFileWhoseRowsAreNotItsTargetsIsRefused() {
+        let json = #"{"k":1,"points":{"rows":1000000000000000000,"columns":0,"storage":[]},"targets":[1],"class_count":0}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(NeighborsModel.self, from: Data(json.utf8)) }
     }
 }

@@ -12,13 +12,16 @@ public enum KNearestNeighbors {
 
 /// A fitted k-nearest-neighbours model: the training rows themselves.
 public struct NeighborsModel: FittedModel, Equatable {
-    public var k: Int
+    public private(set) var k: Int
     /// The encoded training rows.
-    public var points: Matrix
+    public private(set) var points: Matrix
     /// Regression: the values; classification: the class indices.
-    public var targets: [Double]
+    public private(set) var targets: [Double]
     /// 0 for regression, else the number of classes.
-    public var classCount: Int
+    public private(set) var classCount: Int
+    /// Each training row's squared norm, worked out once rather than on every call (at one
+    /// query row, they cost as much as the distances themselves). Not stored in the file.
+    private var pointNorms: [Double]
 
     enum CodingKeys: String, CodingKey {
         case k, points, targets
@@ -48,6 +51,32 @@ public struct NeighborsModel: FittedModel, Equatable {
         self.points = x
         self.targets = target.values
         self.classCount = target.task == .classification ? target.classes.count : 0
+        self.pointNorms = Self.squaredNorms(of: x)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        k = try container.decode(Int.self, forKey: .k)
+        points = try container.decode(Matrix.self, forKey: .points)
+        targets = try container.decode([Double].self, forKey: .targets)
+        classCount = try container.decode(Int.self, forKey: .classCount)
+        // A matrix of no columns may claim any number of rows: one target each bounds them.
+        guard targets.count == points.rows else {
+            throw DecodingError.dataCorruptedError(forKey: .targets, in: container,
+                debugDescription: "\(targets.count) targets for \(points.rows) stored rows")
+        }
+        pointNorms = Self.squaredNorms(of: points)
+    }
+
+    /// The squared norm of each row of `x`, summed left to right.
+    private static func squaredNorms(of x: Matrix) -> [Double] {
+        x.storage.withUnsafeBufferPointer { values in
+            (0..<x.rows).map { row in
+                var sum = 0.0
+                for value in values[row * x.columns ..< (row + 1) * x.columns] { sum = sum + value * value }
+                return sum
+            }
+        }
     }
 
     public func predict(_ x: Matrix) -> Matrix {
@@ -66,28 +95,37 @@ public struct NeighborsModel: FittedModel, Equatable {
     /// index first on equal distance). Squared distances come from one GEMM per block of rows,
     /// `‖q‖² − 2·q·p + ‖p‖²`, as scikit-learn computes them.
     func forEachNeighbourhood(of x: Matrix, _ body: (Int, [(distance: Double, index: Int)]) -> Void) {
-        let pointNorms = (0..<points.rows).map { row in points.row(row).reduce(0) { $0 + $1 * $1 } }
+        let pointCount = points.rows
         // Blocks bound the distance matrix to about 8 MB whatever the number of training rows.
-        let blockRows = max(1, min(x.rows, (1 << 20) / max(points.rows, 1)))
+        let blockRows = max(1, min(x.rows, (1 << 20) / max(pointCount, 1)))
+        var nearest: [(distance: Double, index: Int)] = []
+        nearest.reserveCapacity(k + 1)
         var start = 0
         while start < x.rows {
             let count = min(blockRows, x.rows - start)
             let block = x.selectingRows(start..<(start + count))
+            let queryNorms = Self.squaredNorms(of: block)
             let products = BLAS.product(block, points, transposeB: true)
-            for row in 0..<count {
-                let queryNorm = block.row(row).reduce(0) { $0 + $1 * $1 }
-                var nearest: [(distance: Double, index: Int)] = []
-                nearest.reserveCapacity(k + 1)
-                for index in 0..<points.rows {
-                    let distance = max(queryNorm - 2 * products[row, index] + pointNorms[index], 0)
-                    if nearest.count == k && distance >= nearest[k - 1].distance { continue }
-                    // Insertion keeps the list sorted; equal distances keep the earlier index first.
-                    var position = nearest.count
-                    while position > 0 && nearest[position - 1].distance > distance { position -= 1 }
-                    nearest.insert((distance, index), at: position)
-                    if nearest.count > k { nearest.removeLast() }
+            products.storage.withUnsafeBufferPointer { products in
+                pointNorms.withUnsafeBufferPointer { pointNorms in
+                    for row in 0..<count {
+                        let queryNorm = queryNorms[row], base = row * pointCount
+                        nearest.removeAll(keepingCapacity: true)
+                        // The k-th distance so far; infinite until k rows are held.
+                        var kthDistance = Double.infinity
+                        for index in 0..<pointCount {
+                            let distance = max(queryNorm - 2 * products[base + index] + pointNorms[index], 0)
+                            if distance >= kthDistance { continue }
+                            // Insertion keeps the list sorted; equal distances keep the earlier index first.
+                            var position = nearest.count
+                            while position > 0 && nearest[position - 1].distance > distance { position -= 1 }
+                            nearest.insert((distance, index), at: position)
+                            if nearest.count > k { nearest.removeLast() }
+                            if nearest.count == k { kthDistance = nearest[k - 1].distance }
+                        }
+                        body(start + row, nearest)
+                    }
                 }
-                body(start + row, nearest)
             }
             start += count
         }
