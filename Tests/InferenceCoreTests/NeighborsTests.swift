@@ -77,6 +77,20 @@ struct NeighborsTests {
         #expect(read.predict(design.matrix).storage.map(\.bitPattern) == model.predict(design.matrix).storage.map(\.bitPattern))
     }
 
+    /// A query far out (1e200 overflows its squared norm) is infinitely far from every training
+    /// row: the first k rows are its neighbours, as in the exported ONNX graph (`TopK` keeps the
+    /// lower index on equal distances), not none.
+    @Test func aQueryAtAnInfiniteDistanceStillHasKNeighbours() throws {
+        let design = try TestData.design("Servo.csv", target: "Class", exclude: [])
+        let model = try NeighborsModel(design.matrix, design.target, k: 3)
+        var query = design.matrix.selectingRows([0])
+        query[0, 0] = 1e200
+        var found: [Int] = []
+        model.forEachNeighbourhood(of: query) { _, neighbours in found = neighbours.map(\.index) }
+        #expect(found == [0, 1, 2])
+        #expect(model.predict(query)[0, 0] == (design.target.values[0] + design.target.values[1] + design.target.values[2]) / 3)
+    }
+
     /// A matrix of no columns may claim any number of rows; a file claiming more rows than it has
     /// targets is refused before anything is sized by that number.
     @Test func aFileWhoseRowsAreNotItsTargetsIsRefused() {

@@ -209,6 +209,7 @@ struct CommandLineTests {
         (["evaluate", "--data", "mlc_churn.csv", "--target", "churn", "--time-column", "state"], "error: the time column 'state' cannot be read as times (such as 'KS')"),
         (["predict", "--model", "models/oil-type.json", "--data", "oils.csv", "--threshold", "0.5"], "error: a threshold applies to classifiers with two classes; this model has 7 classes"),
         (["serve", "--port", "0", "--data-dir", "/tmp/testbed-refused", "--rate-limit", "nan"], "the rate limit must be 0 (no limit) or 0.001 to 1000000000 requests per second; got nan"),
+        (["serve", "--port", "0", "--data-dir", "/tmp/testbed-refused", "--rate-limit", "0.0009"], "the rate limit must be 0 (no limit) or 0.001 to 1000000000 requests per second; got 0.0009"),
         (["serve", "--port", "0", "--data-dir", "/tmp/testbed-refused", "--rate-limit=-1"], "the rate limit must be 0 (no limit) or 0.001 to 1000000000 requests per second; got -1.0"),
     ])
     func errors(_ arguments: [String], _ message: String) throws {

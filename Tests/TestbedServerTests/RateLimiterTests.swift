@@ -30,6 +30,17 @@ struct RateLimiterTests {
         #expect(limiter.acquire("a", now: 100 * Self.second) == 4)
     }
 
+    /// The clock is read before the bucket's lock: a request that read it earlier may be served
+    /// second. Its earlier time gives no tokens back (an unsigned difference would wrap around to
+    /// centuries and refill the bucket) and does not move the bucket's time back.
+    @Test func anEarlierClockReadingRefillsNothing() {
+        let limiter = RateLimiter(rate: 1)
+        #expect(limiter.acquire("a", now: 10 * Self.second) == nil)
+        #expect(limiter.acquire("a", now: 9 * Self.second) == 1)
+        #expect(limiter.acquire("a", now: 10 * Self.second + Self.second / 2) == 1)
+        #expect(limiter.acquire("a", now: 11 * Self.second) == nil)
+    }
+
     @Test func noLimitAtZero() {
         let limiter = RateLimiter(rate: 0)
         #expect((0..<1000).allSatisfy { _ in limiter.acquire("a", now: 0) == nil })

@@ -30,8 +30,11 @@ final class RateLimiter: Sendable {
         guard rate > 0 else { return nil }
         return buckets.withLockedValue { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
-            bucket.tokens = min(burst, bucket.tokens + Double(now &- bucket.updated) / 1e9 * rate)
-            bucket.updated = now
+            // `now` is read before the lock: a request that read the clock earlier may come second,
+            // and its time must neither refill the bucket nor move it back.
+            let elapsed = now > bucket.updated ? now - bucket.updated : 0
+            bucket.tokens = min(burst, bucket.tokens + Double(elapsed) / 1e9 * rate)
+            bucket.updated = max(bucket.updated, now)
             defer { buckets[key] = bucket }
             if bucket.tokens >= 1 {
                 bucket.tokens -= 1

@@ -4,8 +4,6 @@
 /// targets or their class votes.
 extension NeighborsModel: ONNXExportableModel {
     func appendPrediction(to graph: inout ONNXGraph, input x: String) throws -> String {
-        // ‖p‖² of each training row, summed as ``forEachNeighbourhood`` sums it.
-        let pointNorms = (0..<points.rows).map { row in points.row(row).reduce(0) { $0 + $1 * $1 } }
         let transposed = points.transposed()
         let pointsT = graph.constant(transposed.storage, shape: [transposed.rows, transposed.columns], hint: "training_rows")
         let queryNorms = graph.add("ReduceSumSquare", [x, graph.constant(int64: [1], hint: "axes")], [ONNXAttribute.int("keepdims", 1)])

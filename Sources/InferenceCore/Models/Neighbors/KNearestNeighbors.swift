@@ -21,7 +21,7 @@ public struct NeighborsModel: FittedModel, Equatable {
     public private(set) var classCount: Int
     /// Each training row's squared norm, worked out once rather than on every call (at one
     /// query row, they cost as much as the distances themselves). Not stored in the file.
-    private var pointNorms: [Double]
+    private(set) var pointNorms: [Double]
 
     enum CodingKeys: String, CodingKey {
         case k, points, targets
@@ -111,11 +111,12 @@ public struct NeighborsModel: FittedModel, Equatable {
                     for row in 0..<count {
                         let queryNorm = queryNorms[row], base = row * pointCount
                         nearest.removeAll(keepingCapacity: true)
-                        // The k-th distance so far; infinite until k rows are held.
+                        // The k-th distance once k rows are held. Until then every row is taken,
+                        // even at an infinite distance (a query of 1e200 overflows every distance).
                         var kthDistance = Double.infinity
                         for index in 0..<pointCount {
                             let distance = max(queryNorm - 2 * products[base + index] + pointNorms[index], 0)
-                            if distance >= kthDistance { continue }
+                            if nearest.count == k && distance >= kthDistance { continue }
                             // Insertion keeps the list sorted; equal distances keep the earlier index first.
                             var position = nearest.count
                             while position > 0 && nearest[position - 1].distance > distance { position -= 1 }
