@@ -12,6 +12,8 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
 fi
+# --prepare: only nginx (scripts/test.sh installs it while the Swift tests run).
+[ "${1:-}" = --prepare ] && exit 0
 testbed=.build/release/testbed
 [ -x "$testbed" ] || swift build -c release --product testbed
 

@@ -9,6 +9,7 @@
 #   --keep-going (before TARGET)       go on past crashes (libFuzzer's -fork=1, still one process
 #                                      fuzzing at a time) and save each, for long runs
 #   --no-build (before TARGET)         use the fuzzing testbed already built
+#   --build-only                       build the fuzzing testbed, fuzz nothing
 #
 # The targets are a hidden `testbed fuzz TARGET` subcommand (Sources/TestbedServer/Fuzzing),
 # compiled only into a build with -DFUZZING and the fuzzer and address sanitizers, kept apart
@@ -28,7 +29,7 @@ SANITIZERS=fuzzer,address
 SCRATCH=.build-fuzz
 BINARY=$SCRATCH/release/testbed
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 record=0
 keep_going=()
@@ -36,16 +37,18 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --record) record=1; shift ;;
         --no-build) no_build=1; shift ;;
+        --build-only) build_only=1; shift ;;
         --keep-going) keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
         *) break ;;
     esac
 done
 case "${1:-}" in
+    "") [ "${build_only:-0}" = 1 ] || usage ;;
     --list) for target in "${TARGETS[@]}"; do echo "$target (max_len ${MAX_LEN[$target]})"; done; exit 0 ;;
     --triage) triage=1; shift ;;
-    ""|-h|--help) usage ;;
+    -h|--help) usage ;;
 esac
-chosen=$1
+chosen=${1:-all}
 seconds=${2:-60}
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "error: SECONDS must be a whole number, not '$seconds'" >&2; exit 2; }
 if [ "$chosen" = all ]; then
@@ -82,6 +85,7 @@ else
         >"$SCRATCH/logs/build.log" 2>&1 || { tail -30 "$SCRATCH/logs/build.log" >&2; echo "error: the fuzzing build failed; see $SCRATCH/logs/build.log" >&2; exit 1; }
     # What --record names: the commit the fuzzed code was built from, not the one checked out later.
     echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo +changes)" >"$SCRATCH/built-from"
+    [ "${build_only:-0}" = 1 ] && { echo "fuzz: built $BINARY" >&2; exit 0; }
 fi
 
 symbolizer=$toolchain/bin/llvm-symbolizer

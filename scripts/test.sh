@@ -34,11 +34,32 @@ check_no_server_left() {
 # A PostgreSQL server for the store's tests on PostgreSQL (scripts/postgres.sh: a temporary
 # directory, an unprivileged user, installed from Debian when missing), stopped when this ends.
 postgres=($(scripts/postgres.sh start))
-trap 'scripts/postgres.sh stop "${postgres[1]}"' EXIT
 export TESTBED_TEST_DATABASE_URL="${postgres[0]}"
+
+# What the later steps need is made while the Swift tests build and run, at the lowest priority so
+# that it takes only the time the tests leave a core idle: the Debian packages and Python
+# environments of the clients, the browser test, the cluster test and the deployment check, and
+# the fuzzing testbed (a build of its own, about 10 minutes on two cores). Logs in $logs.
+logs=$(mktemp -d /tmp/testbed-test-XXXXXX)
+nice -n 19 bash -c 'Tests/DashboardE2E/run.sh --prepare && scripts/cluster-test.sh --prepare &&
+                    scripts/clients/run.sh --prepare && scripts/validate-deploy.sh --prepare' >"$logs/prepare.log" 2>&1 &
+prepare=$!
+nice -n 19 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
+fuzz_build=$!
+# A job still running when this ends (a step failed) is stopped with everything it started.
+stop_tree() { local child; for child in $(pgrep -P "$1"); do stop_tree "$child"; done; kill "$1" 2>/dev/null || true; }
+trap 'stop_tree "$prepare"; stop_tree "$fuzz_build"; scripts/postgres.sh stop "${postgres[1]}"' EXIT
+# Waits for a job started above; its log is shown when it failed.
+finished() {
+    wait "$1" && return 0
+    tail -30 "$2" >&2
+    echo "error: $(basename "$2" .log) failed (log: $2)" >&2
+    return 1
+}
 
 swift test -c release
 check_no_server_left
+finished "$prepare" "$logs/prepare.log"
 # The clients and runtimes users already have, from PyPI (made into .venv-clients): tritonclient
 # over HTTP (binary and JSON) and gRPC, KServe's clients, MLflow's request shapes, our .proto files
 # against the published ones, and exported ONNX models in ONNX Runtime on every dataset and family.
@@ -55,8 +76,9 @@ check_no_server_left
 # through one replica seen by the others).
 scripts/cluster-test.sh
 # Every fuzz target briefly, on its seeds (earlier findings among them) and what it finds in
-# 15 s: libFuzzer with the address sanitizer, on a testbed of its own in .build-fuzz.
-scripts/fuzz.sh all 15
+# 15 s: libFuzzer with the address sanitizer, on the testbed of its own built above in .build-fuzz.
+finished "$fuzz_build" "$logs/fuzz-build.log"
+scripts/fuzz.sh --no-build all 15
 # The deployment files offline: the Kubernetes manifests with kubernetes-validate --strict, the
 # KServe ones against KServe's CRD schemas in ../shared/specs/kserve (.venv-deploy from PyPI).
 scripts/validate-deploy.sh

@@ -18,6 +18,8 @@ if ! .venv-e2e/bin/python -c "import selenium" 2>/dev/null; then
     python3 -m venv .venv-e2e
     .venv-e2e/bin/pip install --quiet -r Tests/DashboardE2E/requirements.txt
 fi
+# --prepare: only what it installs (scripts/test.sh installs it while the Swift tests run).
+[ "${1:-}" = --prepare ] && exit 0
 if [ ! -x .build/release/testbed ]; then
     scripts/install-deps.sh
     swift build -c release --product testbed

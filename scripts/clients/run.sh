@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Clients in CI: the clients and runtimes users already have, against the testbed just built.
-# Makes the virtual environment .venv-clients from scripts/clients/requirements.txt when missing,
+# Makes the virtual environment .venv-clients from scripts/clients/requirements.txt when missing
+# (and with --prepare, only that),
 # starts `testbed serve` with gRPC on free ports and its own data directory, makes a tenant that
 # uploads three real datasets and trains a model on each through the pilot API, then runs:
 #   check_inference_proto.py          our .proto files against the published definitions, field by field
@@ -24,6 +25,8 @@ if ! installed; then
     $venv/bin/pip install --quiet --upgrade pip
     $venv/bin/pip install --quiet -r scripts/clients/requirements.txt
 fi
+# --prepare: only the environment (scripts/test.sh makes it while the Swift tests run).
+[ "${1:-}" = --prepare ] && exit 0
 if [ ! -x .build/release/testbed ]; then
     scripts/install-deps.sh
     swift build -c release --product testbed

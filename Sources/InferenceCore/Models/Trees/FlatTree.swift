@@ -70,7 +70,11 @@ public struct FlatTree: Sendable, Codable, Equatable {
     /// Builds ``packed`` and ``depth`` from the node arrays; called once a tree is complete.
     mutating func pack() {
         packed = (0..<feature.count).map { node in
-            PackedNode(threshold: threshold[node], feature: feature[node], left: left[node], right: right[node], missingLeft: missingLeft[node])
+            // A leaf points to itself and sends every value (missing ones too) that way, so that a walk
+            // of a fixed number of steps (``accumulateSideBySide``) stays at the leaf it reached.
+            feature[node] < 0
+                ? PackedNode(threshold: .infinity, feature: 0, left: Int32(node), right: Int32(node), missingLeft: true)
+                : PackedNode(threshold: threshold[node], feature: feature[node], left: left[node], right: right[node], missingLeft: missingLeft[node])
         }
         var levels = [Int](repeating: 0, count: feature.count)
         // Children always come after their parent, so one pass in node order sees every parent first.
@@ -121,14 +125,21 @@ public struct FlatTree: Sendable, Codable, Equatable {
     /// Rows are taken in blocks of about 2 MB of inputs, all trees per block, so that a block stays
     /// in cache while every tree walks it; larger blocks let a deep tree's nodes serve more rows
     /// before it is evicted (measured: 512 rows made forests 1.9× slower, whole batches made
-    /// boosting 2× slower). Within a row, trees add in order, so results do not depend on the block size.
+    /// boosting 2× slower). A block of at most `sideBySideRows` rows is too small for that: its
+    /// trees are walked side by side instead (``accumulateSideBySide``). Within a row, trees add in
+    /// order, so results do not depend on the block size or the walk.
     static func accumulate(_ trees: [FlatTree], _ x: Matrix, into scores: inout [Double], stride: Int, scale: Double = 1,
-                           offset: (Int) -> Int) {
+                           sideBySideRows: Int = 0, offset: (Int) -> Int) {
         let blockRows = Swift.max(256, (2 << 20) / (8 * Swift.max(x.columns, 1)))
         x.storage.withUnsafeBufferPointer { inputs in
             scores.withUnsafeMutableBufferPointer { scores in
                 for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
                     let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
+                    // A side-by-side walk reads a leaf's (unused) input 0, which a row of no columns lacks.
+                    if rows.count <= sideBySideRows && x.columns > 0 {
+                        accumulateSideBySide(trees, inputs, columns: x.columns, rows: rows, into: scores, stride: stride, scale: scale, offset: offset)
+                        continue
+                    }
                     for (index, tree) in trees.enumerated() {
                         let base = offset(index)
                         tree.withNodes { nodes in
@@ -140,6 +151,49 @@ public struct FlatTree: Sendable, Codable, Equatable {
                     }
                 }
             }
+        }
+    }
+
+    /// Trees walked side by side: ``accumulate(_:_:into:stride:scale:sideBySideRows:offset:)``'s
+    /// walk for a few rows.
+    static let lanes = 8
+
+    /// Walks up to ``lanes`` trees at once for each row, each for the deepest one's number of steps
+    /// (a leaf points to itself), so that their cache misses overlap instead of coming one after
+    /// another: a batch of a few rows does not keep a large forest's nodes in cache.
+    private static func accumulateSideBySide(_ trees: [FlatTree], _ inputs: UnsafeBufferPointer<Double>, columns: Int, rows: Range<Int>,
+                                             into scores: UnsafeMutableBufferPointer<Double>, stride: Int, scale: Double,
+                                             offset: (Int) -> Int) {
+        withUnsafeTemporaryAllocation(of: TreeNodes.self, capacity: lanes) { group in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: lanes) { at in
+                for first in Swift.stride(from: 0, to: trees.count, by: lanes) {
+                    let members = first ..< Swift.min(first + lanes, trees.count)
+                    let steps = trees[members].lazy.map(\.depth).max()!
+                    withNodes(of: trees[members], in: group.baseAddress!) {
+                        for row in rows {
+                            let input = inputs.baseAddress! + row * columns
+                            for lane in 0..<members.count { at[lane] = 0 }
+                            for _ in 0..<steps {
+                                for lane in 0..<members.count { at[lane] = group[lane].child(at[lane], input) }
+                            }
+                            for lane in 0..<members.count {
+                                let nodes = group[lane], base = row * stride + offset(first + lane)
+                                for k in 0..<nodes.outputs { scores[base + k] += scale * nodes.value[at[lane] * nodes.outputs + k] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with the nodes of each of `trees` in `views`, in order (a view is valid only
+    /// inside its tree's ``withNodes(_:)``, so they nest).
+    private static func withNodes(of trees: ArraySlice<FlatTree>, in views: UnsafeMutablePointer<TreeNodes>, _ body: () -> Void) {
+        guard let tree = trees.first else { return body() }
+        tree.withNodes { nodes in
+            views.initialize(to: nodes)
+            withNodes(of: trees.dropFirst(), in: views + 1, body)
         }
     }
 
@@ -178,7 +232,8 @@ struct TreeNodes {
     let cover: UnsafePointer<Double>
     let outputs: Int
 
-    @inline(__always) func isLeaf(_ node: Int) -> Bool { nodes[node].feature < 0 }
+    /// A leaf points to itself (``FlatTree/pack()``).
+    @inline(__always) func isLeaf(_ node: Int) -> Bool { Int(nodes[node].left) == node }
     @inline(__always) func feature(_ node: Int) -> Int { Int(nodes[node].feature) }
     @inline(__always) func left(_ node: Int) -> Int { Int(nodes[node].left) }
     @inline(__always) func right(_ node: Int) -> Int { Int(nodes[node].right) }
