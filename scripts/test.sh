@@ -49,9 +49,11 @@ fuzz_build=$!
 # A job still running when this ends (a step failed) is stopped with everything it started.
 stop_tree() { local child; for child in $(pgrep -P "$1"); do stop_tree "$child"; done; kill "$1" 2>/dev/null || true; }
 trap 'stop_tree "$prepare"; stop_tree "$fuzz_build"; scripts/postgres.sh stop "${postgres[1]}"' EXIT
-# Waits for a job started above; its log is shown when it failed.
+# Waits for a job started above (and says how long, the time it added to the run); its log is
+# shown when it failed.
 finished() {
-    wait "$1" && return 0
+    local since=$SECONDS
+    wait "$1" && { echo "test.sh: $(basename "$2" .log) done; waited $((SECONDS - since)) s for it" >&2; return 0; }
     tail -30 "$2" >&2
     echo "error: $(basename "$2" .log) failed (log: $2)" >&2
     return 1
