@@ -36,15 +36,17 @@ check_no_server_left() {
 postgres=($(scripts/postgres.sh start))
 export TESTBED_TEST_DATABASE_URL="${postgres[0]}"
 
-# What the later steps need is made while the Swift tests build and run, at the lowest priority so
-# that it takes only the time the tests leave a core idle: the Debian packages and Python
-# environments of the clients, the browser test, the cluster test and the deployment check, and
-# the fuzzing testbed (a build of its own, about 10 minutes on two cores). Logs in $logs.
+# What the later steps need is made while the Swift tests build and run, at a low priority so that
+# it takes little from them: the Debian packages and Python environments of the clients, the
+# browser test, the cluster test and the deployment check (nice), and the fuzzing testbed, a build
+# of its own of about 10 minutes on two cores, only when a core is idle (SCHED_IDLE: SwiftPM starts
+# its compilers at the default nice value whatever its own, but they keep the scheduling policy).
+# Logs in $logs.
 logs=$(mktemp -d /tmp/testbed-test-XXXXXX)
 nice -n 19 bash -c 'Tests/DashboardE2E/run.sh --prepare && scripts/cluster-test.sh --prepare &&
                     scripts/clients/run.sh --prepare && scripts/validate-deploy.sh --prepare' >"$logs/prepare.log" 2>&1 &
 prepare=$!
-nice -n 19 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
+chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
 fuzz_build=$!
 # A job still running when this ends (a step failed) is stopped with everything it started.
 stop_tree() { local child; for child in $(pgrep -P "$1"); do stop_tree "$child"; done; kill "$1" 2>/dev/null || true; }
