@@ -50,7 +50,7 @@ chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
 fuzz_build=$!
 # A job still running when this ends (a step failed) is stopped with everything it started.
 stop_tree() { local child; for child in $(pgrep -P "$1"); do stop_tree "$child"; done; kill "$1" 2>/dev/null || true; }
-trap 'stop_tree "$prepare"; stop_tree "$fuzz_build"; scripts/postgres.sh stop "${postgres[1]}"' EXIT
+trap 'for job in $(jobs -p); do stop_tree "$job"; done; scripts/postgres.sh stop "${postgres[1]}"' EXIT
 # Waits for a job started above (and says how long, the time it added to the run); its log is
 # shown when it failed.
 finished() {
