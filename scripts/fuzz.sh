@@ -45,9 +45,12 @@ done
 case "${1:-}" in
     "") [ "${build_only:-0}" = 1 ] || usage ;;
     --list) for target in "${TARGETS[@]}"; do echo "$target (max_len ${MAX_LEN[$target]})"; done; exit 0 ;;
-    --triage) triage=1; shift ;;
+    --triage) triage=1; shift; [ $# -ge 1 ] || usage ;;
     -h|--help) usage ;;
 esac
+if [ "${build_only:-0}" = 1 ] && { [ "${no_build:-0}" = 1 ] || [ $# -gt 0 ]; }; then
+    echo "error: --build-only takes no target and excludes --no-build" >&2; exit 2
+fi
 chosen=${1:-all}
 seconds=${2:-60}
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "error: SECONDS must be a whole number, not '$seconds'" >&2; exit 2; }

@@ -46,16 +46,20 @@ logs=$(mktemp -d /tmp/testbed-test-XXXXXX)
 nice -n 19 bash -c 'Tests/DashboardE2E/run.sh --prepare && scripts/cluster-test.sh --prepare &&
                     scripts/clients/run.sh --prepare && scripts/validate-deploy.sh --prepare' >"$logs/prepare.log" 2>&1 &
 prepare=$!
-chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
+# In a process group of its own (setsid), so that it can be stopped with all its compilers.
+setsid chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
 fuzz_build=$!
-# A job still running when this ends (a step failed) is stopped with everything it started.
-stop_tree() { local child; for child in $(pgrep -P "$1"); do stop_tree "$child"; done; kill "$1" 2>/dev/null || true; }
-trap 'for job in $(jobs -p); do stop_tree "$job"; done; scripts/postgres.sh stop "${postgres[1]}"' EXIT
-# Waits for a job started above (and says how long, the time it added to the run); its log is
-# shown when it failed.
+# When a step fails, the fuzzing build is stopped, and the set-up is waited for rather than
+# stopped: an apt or dpkg run killed halfway leaves Debian's packages to be repaired.
+trap '[ -z "$fuzz_build" ] || kill -TERM -- "-$fuzz_build" 2>/dev/null || true
+      [ -z "$prepare" ] || wait "$prepare" 2>/dev/null || true
+      scripts/postgres.sh stop "${postgres[1]}"' EXIT
+# Waits for the job whose process id is in the variable named $1 (and says how long: the time it
+# added to the run); its log is shown when it failed.
 finished() {
-    local since=$SECONDS
-    wait "$1" && { echo "test.sh: $(basename "$2" .log) done; waited $((SECONDS - since)) s for it" >&2; return 0; }
+    local since=$SECONDS pid=${!1}
+    printf -v "$1" ''
+    wait "$pid" && { echo "test.sh: $(basename "$2" .log) done; waited $((SECONDS - since)) s for it" >&2; return 0; }
     tail -30 "$2" >&2
     echo "error: $(basename "$2" .log) failed (log: $2)" >&2
     return 1
@@ -63,7 +67,7 @@ finished() {
 
 swift test -c release
 check_no_server_left
-finished "$prepare" "$logs/prepare.log"
+finished prepare "$logs/prepare.log"
 # The clients and runtimes users already have, from PyPI (made into .venv-clients): tritonclient
 # over HTTP (binary and JSON) and gRPC, KServe's clients, MLflow's request shapes, our .proto files
 # against the published ones, and exported ONNX models in ONNX Runtime on every dataset and family.
@@ -81,7 +85,7 @@ check_no_server_left
 scripts/cluster-test.sh
 # Every fuzz target briefly, on its seeds (earlier findings among them) and what it finds in
 # 15 s: libFuzzer with the address sanitizer, on the testbed of its own built above in .build-fuzz.
-finished "$fuzz_build" "$logs/fuzz-build.log"
+finished fuzz_build "$logs/fuzz-build.log"
 scripts/fuzz.sh --no-build all 15
 # The deployment files offline: the Kubernetes manifests with kubernetes-validate --strict, the
 # KServe ones against KServe's CRD schemas in ../shared/specs/kserve (.venv-deploy from PyPI).
@@ -89,3 +93,4 @@ scripts/validate-deploy.sh
 # The release bundle's own test (scripts/bundle-test.sh: a static build in .build-bundle, run in a
 # minimal Debian made by debootstrap) is run on its own: its static build alone takes about 12
 # minutes on two cores, which would put the whole run past 30 (docs/deploy.md).
+rm -rf "$logs"

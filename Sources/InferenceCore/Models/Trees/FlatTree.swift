@@ -125,18 +125,19 @@ public struct FlatTree: Sendable, Codable, Equatable {
     /// Rows are taken in blocks of about 2 MB of inputs, all trees per block, so that a block stays
     /// in cache while every tree walks it; larger blocks let a deep tree's nodes serve more rows
     /// before it is evicted (measured: 512 rows made forests 1.9× slower, whole batches made
-    /// boosting 2× slower). A block of at most `sideBySideRows` rows is too small for that: its
+    /// boosting 2× slower). A batch of at most `sideBySideRows` rows is too small for that: its
     /// trees are walked side by side instead (``accumulateSideBySide``). Within a row, trees add in
     /// order, so results do not depend on the block size or the walk.
     static func accumulate(_ trees: [FlatTree], _ x: Matrix, into scores: inout [Double], stride: Int, scale: Double = 1,
                            sideBySideRows: Int = 0, offset: (Int) -> Int) {
         let blockRows = Swift.max(256, (2 << 20) / (8 * Swift.max(x.columns, 1)))
+        // A side-by-side walk reads a leaf's (unused) input 0, which a row of no columns lacks.
+        let sideBySide = x.rows <= sideBySideRows && x.columns > 0
         x.storage.withUnsafeBufferPointer { inputs in
             scores.withUnsafeMutableBufferPointer { scores in
                 for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
                     let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
-                    // A side-by-side walk reads a leaf's (unused) input 0, which a row of no columns lacks.
-                    if rows.count <= sideBySideRows && x.columns > 0 {
+                    if sideBySide {
                         accumulateSideBySide(trees, inputs, columns: x.columns, rows: rows, into: scores, stride: stride, scale: scale, offset: offset)
                         continue
                     }
