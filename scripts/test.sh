@@ -47,7 +47,7 @@ nice -n 19 bash -c 'Tests/DashboardE2E/run.sh --prepare && scripts/cluster-test.
                     scripts/clients/run.sh --prepare && scripts/validate-deploy.sh --prepare' >"$logs/prepare.log" 2>&1 &
 prepare=$!
 # In a process group of its own (setsid), so that it can be stopped with all its compilers.
-setsid chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
+setsid --wait chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
 fuzz_build=$!
 # When a step fails, the fuzzing build is stopped, and the set-up is waited for rather than
 # stopped: an apt or dpkg run killed halfway leaves Debian's packages to be repaired.
