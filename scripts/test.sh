@@ -46,12 +46,14 @@ logs=$(mktemp -d /tmp/testbed-test-XXXXXX)
 nice -n 19 bash -c 'Tests/DashboardE2E/run.sh --prepare && scripts/cluster-test.sh --prepare &&
                     scripts/clients/run.sh --prepare && scripts/validate-deploy.sh --prepare' >"$logs/prepare.log" 2>&1 &
 prepare=$!
-# In a process group of its own (setsid), so that it can be stopped with all its compilers.
-setsid --wait chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
+chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
 fuzz_build=$!
+# Stops a process and everything it started, parents first so that none starts another: SwiftPM
+# neither stops its compilers when stopped nor keeps them in its process group.
+stop_tree() { local children; children=$(pgrep -P "$1") || true; kill "$1" 2>/dev/null || true; for child in $children; do stop_tree "$child"; done; }
 # When a step fails, the fuzzing build is stopped, and the set-up is waited for rather than
 # stopped: an apt or dpkg run killed halfway leaves Debian's packages to be repaired.
-trap '[ -z "$fuzz_build" ] || kill -TERM -- "-$fuzz_build" 2>/dev/null || true
+trap '[ -z "$fuzz_build" ] || stop_tree "$fuzz_build"
       [ -z "$prepare" ] || wait "$prepare" 2>/dev/null || true
       scripts/postgres.sh stop "${postgres[1]}"' EXIT
 # Waits for the job whose process id is in the variable named $1 (and says how long: the time it
