@@ -53,7 +53,8 @@ fuzz_build=$!
 stop_tree() { local children; children=$(pgrep -P "$1") || true; kill "$1" 2>/dev/null || true; for child in $children; do stop_tree "$child"; done; }
 # When a step fails, the fuzzing build is stopped, and the set-up is waited for rather than
 # stopped: an apt or dpkg run killed halfway leaves Debian's packages to be repaired.
-trap '[ -z "$fuzz_build" ] || stop_tree "$fuzz_build"
+# (A job that has ended may have left its process id to another process: only a child is stopped.)
+trap '[ "$(ps -o ppid= -p "${fuzz_build:-0}" 2>/dev/null | tr -d " ")" != $$ ] || stop_tree "$fuzz_build"
       [ -z "$prepare" ] || wait "$prepare" 2>/dev/null || true
       scripts/postgres.sh stop "${postgres[1]}"' EXIT
 # Waits for the job whose process id is in the variable named $1 (and says how long: the time it
