@@ -45,7 +45,7 @@ struct TreeWalkTests {
         // The model as served: the whole batch, and each row alone.
         let batch = fitted.predict(x)
         for row in 0..<x.rows {
-            let alone = fitted.predict(Matrix(rows: 1, columns: x.columns, storage: Array(x.storage[row * x.columns ..< (row + 1) * x.columns])))
+            let alone = fitted.predict(x.selectingRows([row]))
             #expect(alone.storage.map(\.bitPattern) == batch.storage[row * batch.columns ..< (row + 1) * batch.columns].map(\.bitPattern))
         }
     }

@@ -131,16 +131,15 @@ public struct FlatTree: Sendable, Codable, Equatable {
     static func accumulate(_ trees: [FlatTree], _ x: Matrix, into scores: inout [Double], stride: Int, scale: Double = 1,
                            sideBySideRows: Int = 0, offset: (Int) -> Int) {
         let blockRows = Swift.max(256, (2 << 20) / (8 * Swift.max(x.columns, 1)))
-        // A side-by-side walk reads a leaf's (unused) input 0, which a row of no columns lacks.
-        let sideBySide = x.rows <= sideBySideRows && x.columns > 0
         x.storage.withUnsafeBufferPointer { inputs in
             scores.withUnsafeMutableBufferPointer { scores in
+                // A side-by-side walk reads a leaf's (unused) input 0, which a row of no columns lacks.
+                if x.rows <= sideBySideRows && x.columns > 0 {
+                    accumulateSideBySide(trees, inputs, columns: x.columns, rows: 0..<x.rows, into: scores, stride: stride, scale: scale, offset: offset)
+                    return
+                }
                 for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
                     let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
-                    if sideBySide {
-                        accumulateSideBySide(trees, inputs, columns: x.columns, rows: rows, into: scores, stride: stride, scale: scale, offset: offset)
-                        continue
-                    }
                     for (index, tree) in trees.enumerated() {
                         let base = offset(index)
                         tree.withNodes { nodes in

@@ -68,7 +68,7 @@ public struct ForestModel: FittedModel, Equatable {
         return trees.lazy.compactMap { $0.inconsistency(inputWidth: inputWidth) }.first
     }
 
-    /// Rows up to which a block's trees are walked side by side. A forest's deep trees do not stay in
+    /// Rows up to which a batch's trees are walked side by side. A forest's deep trees do not stay in
     /// cache for a few rows, and side by side their cache misses overlap: measured against the walk
     /// one tree at a time (the `infer` suite's forest of 100 trees), 1.4–2.0× as fast at 1, 16 and
     /// 256 rows, but 0.84× at 4,096 and 0.69× at 65,536, where each tree's nodes serve many rows in turn.
