@@ -1,5 +1,16 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// Our own code is optimised in debug builds too, as in release: the tests train models, which
+/// unoptimised code does in minutes rather than seconds. The dependencies stay unoptimised in a debug
+/// build, which builds in about half the time of a release build on two cores; that is why
+/// `scripts/test.sh` tests a debug build. (The driver says it ignores `-enable-batch-mode`: SwiftPM
+/// asks for it in debug builds, and whole-module optimisation replaces it.)
+let optimisedInDebug: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-whole-module-optimization", "-num-threads", "\(ProcessInfo.processInfo.activeProcessorCount)"],
+                 .when(configuration: .debug)),
+]
 
 let package = Package(
     name: "AppliedAITestbed",
@@ -41,7 +52,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             // The .proto is the source of the committed generated code (scripts/generate-protos.sh), not a resource.
-            exclude: ["Export/ONNX/Protos"]
+            exclude: ["Export/ONNX/Protos"],
+            swiftSettings: optimisedInDebug
         ),
         .executableTarget(
             name: "TestbedServer",
@@ -67,7 +79,8 @@ let package = Package(
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
             ],
             exclude: ["GRPC/Protos"],
-            resources: [.copy("Dashboard/site")]
+            resources: [.copy("Dashboard/site")],
+            swiftSettings: optimisedInDebug
         ),
         .executableTarget(
             name: "benchmark",

@@ -14,8 +14,7 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 fi
 # --prepare: only nginx (scripts/test.sh installs it while the Swift tests run).
 [ "${1:-}" = --prepare ] && exit 0
-testbed=.build/release/testbed
-[ -x "$testbed" ] || swift build -c release --product testbed
+testbed=$(scripts/testbed-binary.sh)
 
 postgres=($(scripts/postgres.sh start))
 trap 'scripts/postgres.sh stop "${postgres[1]}"' EXIT

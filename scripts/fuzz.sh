@@ -5,11 +5,11 @@
 #   scripts/fuzz.sh all [SECONDS]      every target in turn, SECONDS each (or a list: csv,json)
 #   scripts/fuzz.sh --list             the targets and their maximum input length
 #   scripts/fuzz.sh --triage TARGET    replay each saved input of TARGET: the failure and top frames
+#   (The tests replay every target's committed seeds without fuzzing: FuzzSeedReplayTests.)
 #   --record (before TARGET)           also append a line per run to Tests/Fuzz/RUNS.md
 #   --keep-going (before TARGET)       go on past crashes (libFuzzer's -fork=1, still one process
 #                                      fuzzing at a time) and save each, for long runs
 #   --no-build (before TARGET)         use the fuzzing testbed already built
-#   --build-only                       build the fuzzing testbed, fuzz nothing
 #
 # The targets are a hidden `testbed fuzz TARGET` subcommand (Sources/TestbedServer/Fuzzing),
 # compiled only into a build with -DFUZZING and the fuzzer and address sanitizers, kept apart
@@ -37,21 +37,17 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --record) record=1; shift ;;
         --no-build) no_build=1; shift ;;
-        --build-only) build_only=1; shift ;;
         --keep-going) keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
         *) break ;;
     esac
 done
 case "${1:-}" in
-    "") [ "${build_only:-0}" = 1 ] || usage ;;
+    "") usage ;;
     --list) for target in "${TARGETS[@]}"; do echo "$target (max_len ${MAX_LEN[$target]})"; done; exit 0 ;;
     --triage) triage=1; shift; [ $# -ge 1 ] || usage ;;
     -h|--help) usage ;;
 esac
-if [ "${build_only:-0}" = 1 ] && { [ "${no_build:-0}" = 1 ] || [ $# -gt 0 ]; }; then
-    echo "error: --build-only takes no target and excludes --no-build" >&2; exit 2
-fi
-chosen=${1:-all}
+chosen=$1
 seconds=${2:-60}
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "error: SECONDS must be a whole number, not '$seconds'" >&2; exit 2; }
 if [ "$chosen" = all ]; then
@@ -88,7 +84,6 @@ else
         >"$SCRATCH/logs/build.log" 2>&1 || { tail -30 "$SCRATCH/logs/build.log" >&2; echo "error: the fuzzing build failed; see $SCRATCH/logs/build.log" >&2; exit 1; }
     # What --record names: the commit the fuzzed code was built from, not the one checked out later.
     echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo +changes)" >"$SCRATCH/built-from"
-    [ "${build_only:-0}" = 1 ] && { echo "fuzz: built $BINARY" >&2; exit 0; }
 fi
 
 symbolizer=$toolchain/bin/llvm-symbolizer

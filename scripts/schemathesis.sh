@@ -4,9 +4,9 @@
 # against a `testbed serve` of its own (port 0, a fresh data directory) that has real datasets
 # and trained models for the model routes to reach. Fails on any finding.
 #
-# Needs the release build (.build/release/testbed: `swift build -c release --product testbed`,
-# or scripts/test.sh); builds nothing itself. Makes the virtual environment .venv-clients from
-# scripts/clients/requirements.txt when it is missing.
+# Runs the testbed that scripts/testbed-binary.sh names (the one scripts/test.sh tested, or the
+# release build). Makes the virtual environment .venv-clients from scripts/clients/requirements.txt
+# when it is missing.
 #
 # SCHEMATHESIS_MAX_EXAMPLES (default 100) bounds the generated cases per operation in each
 # phase: about 5,500 requests with the tenant's key and 550 with the admin's, 1.5 minutes on
@@ -19,11 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-executable="$root/.build/release/testbed"
-if [ ! -x "$executable" ]; then
-    echo "error: $executable is missing; build it first (swift build -c release --product testbed)" >&2
-    exit 1
-fi
+executable=$(scripts/testbed-binary.sh)
 venv="$root/.venv-clients"
 if ! "$venv/bin/python" -c "import schemathesis, openapi_spec_validator" 2>/dev/null; then
     echo "Making $venv from scripts/clients/requirements.txt..." >&2

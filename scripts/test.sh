@@ -2,8 +2,9 @@
 # The test command: installs what is missing, then runs every test (Swift Testing).
 # The Swift tests read committed fixtures and datasets; they need neither Python nor a network (the
 # ONNX check and the browser test below make their own virtual environments).
-# They run on an optimised build: it keeps bounds, overflow and exclusivity checks, tests the code
-# as it ships, and trains the tree models in the tests in seconds rather than minutes.
+# They run on a debug build, whose dependencies build in about half a release build's time; our own
+# modules are optimised in it as in release (Package.swift), with bounds, overflow and exclusivity
+# checks, so the tests train models in seconds. The later steps run the testbed the tests ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -38,25 +39,14 @@ export TESTBED_TEST_DATABASE_URL="${postgres[0]}"
 
 # What the later steps need is made while the Swift tests build and run, at a low priority so that
 # it takes little from them: the Debian packages and Python environments of the clients, the
-# browser test, the cluster test and the deployment check (nice), and the fuzzing testbed, a build
-# of its own of about 10 minutes on two cores, only when a core is idle (SCHED_IDLE: SwiftPM starts
-# its compilers at the default nice value whatever its own, but they keep the scheduling policy).
-# Logs in $logs.
+# browser test, the cluster test and the deployment check. Logs in $logs.
 logs=$(mktemp -d /tmp/testbed-test-XXXXXX)
 nice -n 19 bash -c 'Tests/DashboardE2E/run.sh --prepare && scripts/cluster-test.sh --prepare &&
                     scripts/clients/run.sh --prepare && scripts/validate-deploy.sh --prepare' >"$logs/prepare.log" 2>&1 &
 prepare=$!
-chrt --idle 0 scripts/fuzz.sh --build-only >"$logs/fuzz-build.log" 2>&1 &
-fuzz_build=$!
-# Stops a process and everything it started, parents first so that none starts another: SwiftPM
-# neither stops its compilers when stopped nor keeps them in its process group.
-stop_tree() { local children; children=$(pgrep -P "$1") || true; kill "$1" 2>/dev/null || true; for child in $children; do stop_tree "$child"; done; }
-# When a step fails, the fuzzing build is stopped, and the set-up is waited for rather than
-# stopped: an apt or dpkg run killed halfway leaves Debian's packages to be repaired.
-# (A job that has ended may have left its process id to another process: only a child is stopped.)
-trap '[ "$(ps -o ppid= -p "${fuzz_build:-0}" 2>/dev/null | tr -d " ")" != $$ ] || stop_tree "$fuzz_build"
-      [ -z "$prepare" ] || wait "$prepare" 2>/dev/null || true
-      scripts/postgres.sh stop "${postgres[1]}"' EXIT
+# When a step fails, the jobs still running are waited for rather than stopped: an apt or dpkg run
+# killed halfway leaves Debian's packages to be repaired, and a check stops its own servers.
+trap 'wait; scripts/postgres.sh stop "${postgres[1]}"' EXIT
 # Waits for the job whose process id is in the variable named $1 (and says how long: the time it
 # added to the run); its log is shown when it failed.
 finished() {
@@ -68,32 +58,37 @@ finished() {
     return 1
 }
 
-swift test -c release
+# The Swift tests; among them, every fuzz target's seeds and earlier findings through its harness
+# (FuzzSeedReplayTests).
+swift test
 check_no_server_left
 finished prepare "$logs/prepare.log"
+# The later steps run the testbed the Swift tests ran on (scripts/testbed-binary.sh).
+export TESTBED_BINARY
+TESTBED_BINARY="$(swift build --show-bin-path)/testbed"
+# /openapi.json against the server: openapi-spec-validator, then schemathesis with every check.
+# Mostly schemathesis's own Python on one core, so it runs beside the three steps after it, each of
+# which starts servers of its own on free ports.
+scripts/schemathesis.sh >"$logs/schemathesis.log" 2>&1 &
+schemathesis=$!
 # The clients and runtimes users already have, from PyPI (made into .venv-clients): tritonclient
 # over HTTP (binary and JSON) and gRPC, KServe's clients, MLflow's request shapes, our .proto files
 # against the published ones, and exported ONNX models in ONNX Runtime on every dataset and family.
 scripts/clients/run.sh
-check_no_server_left
-# /openapi.json against the server: openapi-spec-validator, then schemathesis with every check.
-scripts/schemathesis.sh
-check_no_server_left
 # The dashboard in a real browser (headless Chromium), against the testbed just built.
 Tests/DashboardE2E/run.sh
-check_no_server_left
 # Replicas: three testbed servers on one PostgreSQL and one storage root behind nginx, through the
 # pilot flow and its faults (a replica killed while training, PostgreSQL restarted, changes made
 # through one replica seen by the others).
 scripts/cluster-test.sh
-# Every fuzz target briefly, on its seeds (earlier findings among them) and what it finds in
-# 15 s: libFuzzer with the address sanitizer, on the testbed of its own built above in .build-fuzz.
-finished fuzz_build "$logs/fuzz-build.log"
-scripts/fuzz.sh --no-build all 15
+finished schemathesis "$logs/schemathesis.log"
+tail -3 "$logs/schemathesis.log" >&2
+check_no_server_left
 # The deployment files offline: the Kubernetes manifests with kubernetes-validate --strict, the
 # KServe ones against KServe's CRD schemas in ../shared/specs/kserve (.venv-deploy from PyPI).
 scripts/validate-deploy.sh
-# The release bundle's own test (scripts/bundle-test.sh: a static build in .build-bundle, run in a
-# minimal Debian made by debootstrap) is run on its own: its static build alone takes about 12
-# minutes on two cores, which would put the whole run past 30 (docs/deploy.md).
+# Run on their own, each too long for this run's 30 minutes on two cores: fuzzing for new inputs
+# (scripts/fuzz.sh all SECONDS: libFuzzer with the address sanitizer, a build of its own of about
+# 25 minutes) and the release bundle's test (scripts/bundle-test.sh: a static build in
+# .build-bundle, run in a minimal Debian made by debootstrap; docs/deploy.md).
 rm -rf "$logs"

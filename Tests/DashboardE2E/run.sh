@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The dashboard's browser test. Installs what it needs when missing: Debian's chromium and
 # chromium-driver, and Selenium (pinned in requirements.txt) into .venv-e2e. Drives the testbed
-# built by `swift test -c release` (scripts/test.sh), or builds it when there is none.
+# that scripts/testbed-binary.sh names (the one scripts/test.sh tested, or the release build).
 # Screenshots go to .build/dashboard-screenshots (or --screenshots DIR).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,8 +20,4 @@ if ! .venv-e2e/bin/python -c "import selenium" 2>/dev/null; then
 fi
 # --prepare: only what it installs (scripts/test.sh installs it while the Swift tests run).
 [ "${1:-}" = --prepare ] && exit 0
-if [ ! -x .build/release/testbed ]; then
-    scripts/install-deps.sh
-    swift build -c release --product testbed
-fi
-exec .venv-e2e/bin/python Tests/DashboardE2E/dashboard_e2e.py "$@"
+exec .venv-e2e/bin/python Tests/DashboardE2E/dashboard_e2e.py --testbed "$(scripts/testbed-binary.sh)" "$@"

@@ -3,7 +3,7 @@
 # on every shared dataset and family (scripts/clients/onnx_check.py), and our onnx.proto against
 # ONNX's published onnx-ml.proto (scripts/clients/check_onnx_proto.py).
 # Makes the virtual environment .venv-clients from scripts/clients/requirements.txt when it is
-# missing, and builds the testbed when it is not built. About two minutes on two cores.
+# missing; the testbed is scripts/testbed-binary.sh's. About two minutes on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=${CLIENTS_VENV:-.venv-clients}
@@ -13,7 +13,6 @@ if [ ! -x "$venv/bin/python" ]; then
     "$venv/bin/pip" install -q --upgrade pip
     "$venv/bin/pip" install -q -r scripts/clients/requirements.txt
 fi
-testbed=.build/release/testbed
-[ -x "$testbed" ] || swift build -c release --product testbed
+testbed=$(scripts/testbed-binary.sh)
 "$venv/bin/python" scripts/clients/check_onnx_proto.py
 "$venv/bin/python" scripts/clients/onnx_check.py --testbed "$testbed" "$@"

@@ -27,10 +27,7 @@ if ! installed; then
 fi
 # --prepare: only the environment (scripts/test.sh makes it while the Swift tests run).
 [ "${1:-}" = --prepare ] && exit 0
-if [ ! -x .build/release/testbed ]; then
-    scripts/install-deps.sh
-    swift build -c release --product testbed
-fi
+testbed=$(scripts/testbed-binary.sh)
 
 data=$(mktemp -d /tmp/testbed-clients-XXXXXX)
 server=""
@@ -40,7 +37,7 @@ stop() {
 }
 trap stop EXIT
 
-.build/release/testbed serve --port 0 --grpc-port 0 --data-dir "$data/store" --models-dir models > "$data/server.log" 2>&1 &
+"$testbed" serve --port 0 --grpc-port 0 --data-dir "$data/store" --models-dir models > "$data/server.log" 2>&1 &
 server=$!
 port="" grpc_port=""
 for _ in $(seq 1 300); do

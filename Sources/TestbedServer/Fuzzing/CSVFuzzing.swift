@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 
@@ -22,4 +21,3 @@ enum CSVFuzzing {
         _ = try? JSONEncoder().encode(profile)
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 
 /// Fuzzes `--database` (and `TESTBED_DATABASE_URL`): any text is refused with a message or read
@@ -17,4 +16,3 @@ enum DatabaseURLFuzzing {
         guard again == withoutPassword else { fatalError("'\(text)' read as \(url), its description as \(again)") }
     }
 }
-#endif

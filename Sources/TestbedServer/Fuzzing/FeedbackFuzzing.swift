@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 
@@ -42,4 +41,3 @@ struct FeedbackFuzzing {
         _ = LiveQuality(version: 1, model: model, outcomes: outcomes, latest: 500)
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 
@@ -8,7 +7,7 @@ import InferenceCore
 /// The demonstration models in `models/` are loaded as shipped; the families and tasks they lack
 /// are trained once at start-up on a few rows of the bundled datasets, with small settings so
 /// that start-up takes seconds. Paths are relative to the repository root (the current
-/// directory, as `scripts/fuzz.sh` runs it).
+/// directory as `scripts/fuzz.sh` runs it, or the one the tests give).
 enum FuzzModels {
     /// A model to train: the dataset, how many of its first rows, the target, the family and
     /// settings that keep it small.
@@ -42,10 +41,10 @@ enum FuzzModels {
     /// The demonstration models, then the trained ones, in a fixed order: the first input byte
     /// picks one by index, so seeds stay meaningful across runs. Served as the server serves
     /// them, so that the targets go through ``Scoring`` as the routes do.
-    static func load() throws -> [ServedModel] {
-        var models = try demoModels.map { try TrainedModel.load(from: $0) }
+    static func load(root: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> [ServedModel] {
+        var models = try demoModels.map { try TrainedModel.load(from: root.appendingPathComponent($0).path) }
         for recipe in recipes {
-            models.append(try train(recipe))
+            models.append(try train(recipe, root: root))
         }
         FileHandle.standardError.write(Data("fuzz: \(models.count) models: \(models.map { "\($0.algorithm)/\($0.task.rawValue)" }.joined(separator: ", "))\n".utf8))
         return models.enumerated().map { index, model in
@@ -53,8 +52,8 @@ enum FuzzModels {
         }
     }
 
-    static func train(_ recipe: Recipe) throws -> TrainedModel {
-        let table = try CSVReader().read(file: "datasets/\(recipe.dataset)")
+    static func train(_ recipe: Recipe, root: URL) throws -> TrainedModel {
+        let table = try CSVReader().read(file: root.appendingPathComponent("datasets/\(recipe.dataset)").path)
         let rows = table.selectingRows(Array(0..<min(recipe.rows, table.rowCount)))
         let spec = TrainingSpec(target: recipe.target, algorithm: .named(recipe.algorithm), parameters: recipe.parameters,
                                 seed: 1, folds: 0, missingIndicators: recipe.missingIndicators)
@@ -85,4 +84,3 @@ func waitForAsync<Value: Sendable>(_ body: @escaping @Sendable () async throws -
 private final class AsyncResult<Value>: @unchecked Sendable {
     var value: Value?
 }
-#endif

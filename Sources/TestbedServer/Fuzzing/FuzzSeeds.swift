@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 import SwiftProtobuf
@@ -157,4 +156,3 @@ enum FuzzSeeds {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 }
-#endif

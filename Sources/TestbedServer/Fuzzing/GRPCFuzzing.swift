@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 import Logging
@@ -52,4 +51,3 @@ struct GRPCFuzzing {
                      "raw_output_contents has \(response.rawOutputContents.count) entries for \(response.outputs.count) outputs")
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if FUZZING
 /// Fuzzes the hand-written JSON parser that reads every prediction and V2 inference body.
 enum JSONFuzzing {
     static func run(_ input: UnsafeRawBufferPointer) {
@@ -23,4 +22,3 @@ enum JSONFuzzing {
         _ = node.kind
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if FUZZING
 import InferenceCore
 
 /// Fuzzes `POST /invocations` short of HTTP: a JSON body in MLflow's shapes read into the model's
@@ -17,4 +16,3 @@ struct MLflowFuzzing {
         precondition(predictions.values.count == table.rowCount, "\(predictions.values.count) predictions for \(table.rowCount) rows")
     }
 }
-#endif

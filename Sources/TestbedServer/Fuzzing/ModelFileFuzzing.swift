@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 
@@ -33,4 +32,3 @@ enum ModelFileFuzzing {
         return DataTable(columns: columns)
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 
@@ -63,4 +62,3 @@ struct PredictFuzzing {
         }
     }
 }
-#endif

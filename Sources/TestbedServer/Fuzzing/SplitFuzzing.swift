@@ -1,4 +1,3 @@
-#if FUZZING
 import Foundation
 import InferenceCore
 
@@ -39,4 +38,3 @@ enum SplitFuzzing {
         }
     }
 }
-#endif

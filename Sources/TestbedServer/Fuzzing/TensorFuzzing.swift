@@ -1,4 +1,3 @@
-#if FUZZING
 import InferenceCore
 
 /// Fuzzes `POST /v2/models/{model}/infer` short of HTTP: the body parsed and decoded as the
@@ -40,4 +39,3 @@ struct TensorFuzzing {
         _ = predictions.probabilities.map { ($0.rows, $0.columns, model.classes.joined(separator: ",")) }
     }
 }
-#endif
