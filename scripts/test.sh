@@ -44,9 +44,11 @@ logs=$(mktemp -d /tmp/testbed-test-XXXXXX)
 nice -n 19 bash -c 'Tests/DashboardE2E/run.sh --prepare && scripts/cluster-test.sh --prepare &&
                     scripts/clients/run.sh --prepare && scripts/validate-deploy.sh --prepare' >"$logs/prepare.log" 2>&1 &
 prepare=$!
-# When a step fails, the jobs still running are waited for rather than stopped: an apt or dpkg run
-# killed halfway leaves Debian's packages to be repaired, and a check stops its own servers.
-trap 'wait; scripts/postgres.sh stop "${postgres[1]}"' EXIT
+# When a step fails, schemathesis (below) is stopped, as it stops its own server on TERM; the set-up
+# is waited for rather than stopped: an apt or dpkg run killed halfway leaves Debian's packages to
+# be repaired.
+trap '[ -z "${schemathesis:-}" ] || kill -TERM "$schemathesis" 2>/dev/null || true
+      wait; scripts/postgres.sh stop "${postgres[1]}"' EXIT
 # Waits for the job whose process id is in the variable named $1 (and says how long: the time it
 # added to the run); its log is shown when it failed.
 finished() {
@@ -64,11 +66,11 @@ swift test
 check_no_server_left
 finished prepare "$logs/prepare.log"
 # The later steps run the testbed the Swift tests ran on (scripts/testbed-binary.sh).
-export TESTBED_BINARY
-TESTBED_BINARY="$(swift build --show-bin-path)/testbed"
+export TESTBED_BINARY="$PWD/.build/debug/testbed"
 # /openapi.json against the server: openapi-spec-validator, then schemathesis with every check.
-# Mostly schemathesis's own Python on one core, so it runs beside the three steps after it, each of
-# which starts servers of its own on free ports.
+# Mostly schemathesis's own Python on one core, so it runs beside the two steps after it, which
+# start servers of their own on free ports (not beside the cluster test, whose replicas must see
+# each other's changes within seconds).
 scripts/schemathesis.sh >"$logs/schemathesis.log" 2>&1 &
 schemathesis=$!
 # The clients and runtimes users already have, from PyPI (made into .venv-clients): tritonclient
@@ -77,12 +79,13 @@ schemathesis=$!
 scripts/clients/run.sh
 # The dashboard in a real browser (headless Chromium), against the testbed just built.
 Tests/DashboardE2E/run.sh
+finished schemathesis "$logs/schemathesis.log"
+tail -3 "$logs/schemathesis.log" >&2
+check_no_server_left
 # Replicas: three testbed servers on one PostgreSQL and one storage root behind nginx, through the
 # pilot flow and its faults (a replica killed while training, PostgreSQL restarted, changes made
 # through one replica seen by the others).
 scripts/cluster-test.sh
-finished schemathesis "$logs/schemathesis.log"
-tail -3 "$logs/schemathesis.log" >&2
 check_no_server_left
 # The deployment files offline: the Kubernetes manifests with kubernetes-validate --strict, the
 # KServe ones against KServe's CRD schemas in ../shared/specs/kserve (.venv-deploy from PyPI).

@@ -20,4 +20,5 @@ if ! .venv-e2e/bin/python -c "import selenium" 2>/dev/null; then
 fi
 # --prepare: only what it installs (scripts/test.sh installs it while the Swift tests run).
 [ "${1:-}" = --prepare ] && exit 0
-exec .venv-e2e/bin/python Tests/DashboardE2E/dashboard_e2e.py --testbed "$(scripts/testbed-binary.sh)" "$@"
+testbed=$(scripts/testbed-binary.sh)
+exec .venv-e2e/bin/python Tests/DashboardE2E/dashboard_e2e.py --testbed "$testbed" "$@"

@@ -9,6 +9,8 @@ import Testing
 /// Fuzzing for new inputs, under the address sanitizer, is `scripts/fuzz.sh`'s, outside the tests.
 @Suite struct FuzzSeedReplayTests {
     static let fuzzFolder = ServerProcess.repositoryRoot.appendingPathComponent("Tests/Fuzz")
+    /// The scoring targets' models, trained once for all of them.
+    static let models = Result { try FuzzModels.load(root: ServerProcess.repositoryRoot) }
 
     /// The committed inputs of `target`, seeds first, in name order.
     static func inputs(of target: FuzzTarget) throws -> [URL] {
@@ -26,7 +28,7 @@ import Testing
         // Every target has seeds of its own, so a missing or emptied corpus folder fails here.
         #expect(inputs.count >= 5, "\(target.rawValue) has \(inputs.count) committed inputs")
         try await Self.onThreadOfItsOwn {
-            let harness = try target.makeHarness(root: ServerProcess.repositoryRoot)
+            let harness = try target.makeHarness { try Self.models.get() }
             for input in inputs {
                 try Data(contentsOf: input).withUnsafeBytes { harness($0) }
             }

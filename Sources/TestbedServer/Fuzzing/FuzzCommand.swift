@@ -44,7 +44,7 @@ struct FuzzCommand: ParsableCommand {
             throw ValidationError("unknown fuzz target '\(target)'; targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         // Set up before libFuzzer starts: model loading and training are not part of any input.
-        FuzzDriver.harness = try chosen.makeHarness()
+        FuzzDriver.harness = try chosen.makeHarness { try FuzzModels.load() }
         // libFuzzer takes argv[0] as the program and, for -fork, -merge and -minimize_crash,
         // re-runs it through the shell with its flags appended: naming the subcommand and target
         // there makes those child processes fuzz the same target.

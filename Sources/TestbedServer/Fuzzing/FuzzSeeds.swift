@@ -1,3 +1,4 @@
+#if FUZZING
 import Foundation
 import InferenceCore
 import SwiftProtobuf
@@ -156,3 +157,4 @@ enum FuzzSeeds {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 }
+#endif

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The fuzz targets: what each one feeds the fuzzer's bytes into.
 enum FuzzTarget: String, CaseIterable {
     /// CSV reader, dataset profile and its JSON.
@@ -26,22 +24,22 @@ enum FuzzTarget: String, CaseIterable {
     /// `--database` URLs: refused, or read into parts that describe themselves consistently.
     case database
 
-    /// Sets the target up (loading or training the models it scores with, from `models/` and
-    /// `datasets/` under `root`, the repository) and returns the function libFuzzer calls with
-    /// each input. Inputs the code refuses with an error are fine; only a crash, a sanitizer
-    /// report or a timeout is a finding. The tests replay the committed seeds through it too
-    /// (`FuzzSeedReplayTests`).
-    func makeHarness(root: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> (UnsafeRawBufferPointer) -> Void {
+    /// Sets the target up and returns the function libFuzzer calls with each input. `models` gives
+    /// the models the target scores with (``FuzzModels/load(root:)``), asked for only by the
+    /// targets that score. Inputs the code refuses with an error are fine; only a crash, a
+    /// sanitizer report or a timeout is a finding. The tests replay the committed seeds through
+    /// it too (`FuzzSeedReplayTests`).
+    func makeHarness(models: () throws -> [ServedModel]) throws -> (UnsafeRawBufferPointer) -> Void {
         switch self {
         case .csv: return CSVFuzzing.run
         case .json: return JSONFuzzing.run
-        case .tensor: return TensorFuzzing(models: try FuzzModels.load(root: root)).run
-        case .predict: return PredictFuzzing(models: try FuzzModels.load(root: root)).run
+        case .tensor: return TensorFuzzing(models: try models()).run
+        case .predict: return PredictFuzzing(models: try models()).run
         case .modelfile: return ModelFileFuzzing.run
         case .split: return SplitFuzzing.run
-        case .feedback: return FeedbackFuzzing(models: try FuzzModels.load(root: root)).run
-        case .mlflow: return MLflowFuzzing(models: try FuzzModels.load(root: root)).run
-        case .grpc: return try GRPCFuzzing(models: try FuzzModels.load(root: root)).run
+        case .feedback: return FeedbackFuzzing(models: try models()).run
+        case .mlflow: return MLflowFuzzing(models: try models()).run
+        case .grpc: return try GRPCFuzzing(models: try models()).run
         case .database: return DatabaseURLFuzzing.run
         }
     }
