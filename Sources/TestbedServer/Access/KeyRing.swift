@@ -14,6 +14,10 @@ final class KeyRing: Sendable {
         var tenantID: String
         var digest: Data
         var revoked: Bool
+
+        init(_ record: APIKeyRecord) {
+            (tenantID, digest, revoked) = (record.tenantId, record.secretDigest, record.revokedAt != nil)
+        }
     }
 
     private let adminDigest: Data
@@ -24,18 +28,21 @@ final class KeyRing: Sendable {
     init(adminKey: String, keys records: [APIKeyRecord], shared: (any MetadataStore)? = nil) {
         adminDigest = APIKey.digest(adminKey)
         self.shared = shared
-        entries = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: records.map {
-            ($0.id, Entry(tenantID: $0.tenantId, digest: $0.secretDigest, revoked: $0.revokedAt != nil))
-        }))
+        entries = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: records.map { ($0.id, Entry($0)) }))
     }
 
     /// The caller a bearer token stands for, or why it is refused.
     func authenticate(_ token: String) -> Result<Caller, APIError> {
         // One digest per request: a tenant's key is found by its id, anything else may be the admin key.
-        let invalid = APIError.unauthorized("the API key is not valid; send a key issued by the hub as 'Authorization: Bearer <key>'")
         guard let key = APIKey(token: token), let entry = entries.withLockedValue({ $0[key.id] }) else {
-            return APIKey.constantTimeEquals(APIKey.digest(token), adminDigest) ? .success(.admin) : .failure(invalid)
+            return APIKey.constantTimeEquals(APIKey.digest(token), adminDigest) ? .success(.admin) : .failure(Self.invalid)
         }
+        return Self.check(key, against: entry)
+    }
+
+    private static let invalid = APIError.unauthorized("the API key is not valid; send a key issued by the hub as 'Authorization: Bearer <key>'")
+
+    private static func check(_ key: APIKey, against entry: Entry) -> Result<Caller, APIError> {
         guard APIKey.constantTimeEquals(key.digest, entry.digest) else { return .failure(invalid) }
         if entry.revoked { return .failure(.unauthorized("this API key was revoked; ask the hub for a new one")) }
         return .success(.tenant(id: entry.tenantID, keyID: key.id))
@@ -48,15 +55,15 @@ final class KeyRing: Sendable {
         guard case .failure = answer, let shared, let key = APIKey(token: token), entries.withLockedValue({ $0[key.id] == nil }),
               let record = try? await shared.key(key.id) else { return answer }
         restore(record)
-        return authenticate(token)
+        // Checked against the record just read, not the ring: the change feed may replace the ring
+        // with keys it read before this one was stored (seen in the cluster test under load).
+        return Self.check(key, against: Entry(record))
     }
 
     /// Holds exactly these keys: after keys were issued, revoked or deleted through another replica.
     func replaceAll(_ records: [APIKeyRecord]) {
         entries.withLockedValue { entries in
-            entries = Dictionary(uniqueKeysWithValues: records.map {
-                ($0.id, Entry(tenantID: $0.tenantId, digest: $0.secretDigest, revoked: $0.revokedAt != nil))
-            })
+            entries = Dictionary(uniqueKeysWithValues: records.map { ($0.id, Entry($0)) })
         }
     }
 
@@ -68,7 +75,7 @@ final class KeyRing: Sendable {
 
     /// Makes a key from ``newKey(for:)`` usable, once it is stored.
     func activate(_ record: APIKeyRecord) {
-        entries.withLockedValue { $0[record.id] = Entry(tenantID: record.tenantId, digest: record.secretDigest, revoked: false) }
+        entries.withLockedValue { $0[record.id] = Entry(record) }
     }
 
     func revoke(_ keyID: String) {
@@ -82,7 +89,7 @@ final class KeyRing: Sendable {
 
     /// Accepts a stored key again as it was (revoked or not), when its tenant's deletion was refused.
     func restore(_ record: APIKeyRecord) {
-        entries.withLockedValue { $0[record.id] = Entry(tenantID: record.tenantId, digest: record.secretDigest, revoked: record.revokedAt != nil) }
+        entries.withLockedValue { $0[record.id] = Entry(record) }
     }
 }
 
