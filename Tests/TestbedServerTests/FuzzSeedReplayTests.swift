@@ -38,8 +38,8 @@ import Testing
     /// Runs `body` on a thread of its own, as libFuzzer runs a harness on the main thread: the
     /// harnesses wait for the routes' async code with a semaphore, which must not block one of the
     /// few threads that run Swift's tasks. The stack is the main thread's 8 MiB.
-    static func onThreadOfItsOwn<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
+    static func onThreadOfItsOwn(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let thread = Thread { continuation.resume(with: Result { try body() }) }
             thread.stackSize = 8 << 20
             thread.start()
