@@ -41,21 +41,41 @@ struct NeuralNetworkTests {
         #expect(worst < 1e-7, "largest gradient error \(worst)")
     }
 
-    /// Batches larger than a block go through the network block by block; the answer must be the
-    /// one each row gets on its own.
-    @Test func largeBatchesPredictAsSingleRowsDo() throws {
-        let design = try TestData.design("Satellite.csv", target: "classes", exclude: [])
-        #expect(design.matrix.rows > 2 * NeuralNetwork.predictionBlockRows)
+    /// Batches larger than a block go through the network block by block, with GEMV for a single
+    /// output: every row's answer must be the one it gets on its own, and the one the training
+    /// path's forward pass gives (softmax or the target's units applied), for one and two hidden
+    /// layers, with one output (regression) and six (classification).
+    @Test("Large batches predict as single rows and the training forward pass do",
+          arguments: [("classes", 1), ("classes", 2), ("x.17", 1), ("x.17", 2)])
+    func largeBatchesPredictAsSingleRowsDo(_ target: String, _ hiddenLayers: Int) throws {
+        let design = try TestData.design("Satellite.csv", target: target, exclude: target == "classes" ? [] : ["classes"])
         let network = try #require(MultilayerPerceptron.algorithm.fit(
-            design.matrix, design.target, parameters: ["hidden_units": 16, "max_iter": 2], seed: 3) as? NeuralNetwork)
+            design.matrix, design.target, parameters: ["hidden_units": 16, "hidden_layers": Double(hiddenLayers), "max_iter": 2], seed: 3) as? NeuralNetwork)
+        // Several whole blocks and a partial one.
+        #expect(design.matrix.rows > 2 * network.predictionBlockRows && design.matrix.rows % network.predictionBlockRows != 0)
         let batch = network.predict(design.matrix)
-        #expect(batch.rows == design.matrix.rows && batch.columns == design.target.classes.count)
-        var worst = 0.0
+        #expect(batch.rows == design.matrix.rows && batch.columns == (network.softmax ? design.target.classes.count : 1))
+        var scores = network.forward(design.matrix).last!
+        for row in 0..<scores.rows {
+            if network.softmax {
+                scores.storage.withUnsafeMutableBufferPointer { values in
+                    Softmax.normalize(UnsafeMutableBufferPointer(rebasing: values[row * scores.columns ..< (row + 1) * scores.columns]))
+                }
+            } else {
+                scores[row, 0] = scores[row, 0] * network.targetScale + network.targetMean
+            }
+        }
+        var worstSingle = 0.0, worstForward = 0.0
         for row in 0..<design.matrix.rows {
             let single = network.predict(design.matrix.selectingRows([row]))
-            for column in 0..<batch.columns { worst = max(worst, abs(single[0, column] - batch[row, column])) }
+            for column in 0..<batch.columns {
+                worstSingle = max(worstSingle, abs(single[0, column] - batch[row, column]))
+                worstForward = max(worstForward, abs(scores[row, column] - batch[row, column]) / max(1, abs(scores[row, column])))
+            }
         }
-        #expect(worst < 1e-12, "largest difference \(worst)")
+        #expect(worstSingle < 1e-12, "largest difference from single rows \(worstSingle)")
+        #expect(worstForward < 1e-12, "largest relative difference from the forward pass \(worstForward)")
+        #expect(network.predict(design.matrix.selectingRows([Int]())).rows == 0)
     }
 
     @Test func earlyStoppingKeepsTheBestEpochAndStops() throws {

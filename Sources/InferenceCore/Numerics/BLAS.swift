@@ -40,6 +40,21 @@ public enum BLAS {
             b.storage, Int32(max(b.columns, 1)), beta, &c.storage, Int32(max(c.columns, 1)))
     }
 
+    /// `C ← A · B + beta · C` for row-major elements at pointers: `A` is `rows × inner`, `B` is
+    /// `inner × columns`, `C` is `rows × columns`. For a block of a larger matrix's rows, used in
+    /// place rather than copied out.
+    public static func gemm(rows: Int, inner: Int, columns: Int, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                            beta: Double, into c: UnsafeMutablePointer<Double>) {
+        _ = threadDefault
+        guard rows > 0, columns > 0 else { return }
+        guard inner > 0 else {
+            for index in 0..<rows * columns { c[index] *= beta }
+            return
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(columns), Int32(inner),
+                    1, a, Int32(inner), b, Int32(columns), beta, c, Int32(columns))
+    }
+
     /// `op(A) · op(B)` as a new matrix.
     public static func product(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false) -> Matrix {
         var c = Matrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
