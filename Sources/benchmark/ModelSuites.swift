@@ -177,17 +177,18 @@ enum ModelSuites {
         }
     }
 
-    /// Every core against every core: the random forest's fit (its trees over the threads) and a
-    /// 5-fold cross-validation of gbdt (its folds over the threads), ours with
+    /// Every core against every core: the random forest's fit (its trees over the threads), gbdt's
+    /// fit at 100,000 rows (its histograms' features over the threads) and a 5-fold
+    /// cross-validation of gbdt (its folds over the threads, and their histograms), ours with
     /// ``Parallelism/threads`` at the machine's cores and the peers with `n_jobs=-1`, in turn with
     /// ours on one thread on the same rows. Each row's extra `speedup_from_1_thread` is the
     /// median over the rounds of (our one-thread time / our all-core time).
     static func allCores(_ context: BenchmarkContext, tables: Tables, peer: Peer?) throws -> [Result] {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let rows = context.quick ? quickRows : 10_000
-        let x = tables.x.selectingRows(0..<rows), target = tables.target(.regression, rows: rows)
         var results: [Result] = []
-        for (algorithm, folds) in [("random_forest", 0), ("gbdt", 5)] where context.measures(algorithm) {
+        for (algorithm, folds, fullRows) in [("random_forest", 0, 10_000), ("gbdt", 0, 100_000), ("gbdt", 5, 10_000)] where context.measures(algorithm) {
+            let rows = context.quick ? quickRows : fullRows
+            let x = tables.x.selectingRows(0..<rows), target = tables.target(.regression, rows: rows)
             let work: () throws -> Void
             if folds == 0 {
                 let family = try AlgorithmRegistry.named(algorithm)
@@ -217,11 +218,9 @@ enum ModelSuites {
                 try Parallelism.$taskThreads.withValue(cores) { try work() }
             }, peers: [oneThread] + peerRun)
             let what = folds == 0 ? "fit" : "\(folds)-fold cross-validation"
-            // gbdt itself runs on one thread: a cross-validation of it uses one thread per fold at most.
-            let used = folds == 0 ? cores : min(folds, cores)
             var result = Result(suite: "train", name: "\(algorithm) \(what) \(rows) × \(columns), all \(cores) cores", unit: "s", work: 1,
                                 timing: ours, isDuration: true,
-                                parameters: ["algorithm": algorithm, "rows": "\(rows)", "threads": "\(used)", "work": what])
+                                parameters: ["algorithm": algorithm, "rows": "\(rows)", "threads": "\(cores)", "work": what])
             result.extra["speedup_from_1_thread"] = Timing.median(zip(others[0].seconds, ours.seconds).map { $0 / $1 })
             result.extra["one_thread_s"] = others[0].median
             if let peer, others.count > 1, let name = peerName {

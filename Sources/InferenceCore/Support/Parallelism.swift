@@ -5,9 +5,12 @@ import Synchronization
 /// How many threads training uses, and the one way it spreads work over them.
 ///
 /// Work is split into independent pieces whose results land in their own slots (a forest's trees,
-/// the folds of a cross-validation), so the answer is bit-identical to one thread's whatever the
-/// count: a piece never depends on which thread ran it or on what finished first. A parallel map
-/// inside another runs serially on its thread, so nesting never multiplies the threads.
+/// the folds of a cross-validation, a histogram's features), so the answer is bit-identical to one
+/// thread's whatever the count: a piece never depends on which thread ran it or on what finished
+/// first. A map inside another shares the outermost map's threads: it takes only those no piece
+/// is using, so nesting never exceeds the count, and a thread whose own map has no pieces left
+/// helps the maps still running (the last fold of a cross-validation gets the cores the others
+/// freed).
 public enum Parallelism {
     /// 0 until ``setThreads(_:)``: then ``threads`` reads `TESTBED_THREADS` or counts the cores.
     private static let configured = Atomic<Int>(0)
@@ -15,13 +18,18 @@ public enum Parallelism {
     /// A task's own thread count, over the process's (`Parallelism.$taskThreads.withValue(1) { … }`).
     @TaskLocal public static var taskThreads: Int?
 
-    /// The threads training may use: the task's ``taskThreads``, else ``setThreads(_:)``'s
-    /// value, else `TESTBED_THREADS`, else every core the process may run on.
+    /// The threads training may use: the task's ``taskThreads``, else the enclosing map's count
+    /// (on its threads), else ``setThreads(_:)``'s value, else `TESTBED_THREADS` as the process
+    /// started, else every core the process may run on.
     public static var threads: Int {
         if let taskThreads { return max(1, taskThreads) }
+        if let budget = Budget.current { return budget.limit }
         let value = configured.load(ordering: .relaxed)
-        return value > 0 ? value : environmentThreads ?? ProcessInfo.processInfo.activeProcessorCount
+        return value > 0 ? value : startingThreads
     }
+
+    /// `TESTBED_THREADS` or the cores, read once: reading the environment builds a dictionary of it.
+    private static let startingThreads = environmentThreads ?? ProcessInfo.processInfo.activeProcessorCount
 
     /// Sets ``threads`` for the whole process (at least 1).
     public static func setThreads(_ count: Int) {
@@ -33,31 +41,50 @@ public enum Parallelism {
         ProcessInfo.processInfo.environment["TESTBED_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
     }
 
-    /// `body(0) … body(count − 1)` in that order, computed on up to ``threads`` threads (fewer
-    /// when there are fewer pieces, one inside another parallel map). Every piece runs even when
+    /// `body(0) … body(count − 1)` in that order, computed on up to ``threads`` threads: fewer
+    /// when there are fewer pieces, and inside another map only as many as its threads leave
+    /// idle (and no more than a ``taskThreads`` set inside it allows). Every piece runs even when
     /// one throws; then the error of the lowest index is thrown, as a loop would have.
+    ///
+    /// The threads beyond the caller's are blocks on Dispatch's global queue rather than
+    /// `concurrentPerform`, which runs an apply inside another apply on one thread when the outer
+    /// one has as many iterations as there are cores.
     public static func map<T, Failure: Error>(_ count: Int, _ body: (Int) throws(Failure) -> T) throws(Failure) -> [T] {
-        let workers = min(count, threads)
-        guard workers > 1, !insideParallelMap else { return try (0..<count).map(body) }
+        guard count > 1 else { return try (0..<count).map(body) }
+        let enclosing = Budget.current
+        let budget = enclosing ?? Budget(limit: threads)
+        // The outermost map counts its own thread; an inner map's is counted by the map it runs in.
+        let own = enclosing == nil ? 1 : 0
+        var wanted = count - 1
+        if enclosing != nil, let taskThreads { wanted = min(wanted, taskThreads - 1) }
+        let helpers = budget.reserve(upTo: wanted, plus: own)
+        guard helpers > 0 else { return try (0..<count).map(body) }
         let slots = UnsafeMutableBufferPointer<Result<T, Failure>?>.allocate(capacity: count)
         slots.initialize(repeating: nil)
         defer { slots.deinitialize().deallocate() }
-        let next = Atomic<Int>(0)
         withoutActuallyEscaping(body) { body in
-            let pieces = UnsafeSendable((body: body, slots: slots))
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                Thread.current.threadDictionary[insideKey] = true
-                defer { Thread.current.threadDictionary[insideKey] = nil }
-                while true {
-                    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard index < count else { return }
-                    do throws(Failure) {
-                        pieces.value.slots[index] = .success(try pieces.value.body(index))
-                    } catch {
-                        pieces.value.slots[index] = .failure(error)
-                    }
+            // Reached through a pointer: a helper that starts after every piece is taken (its block
+            // can outlive this call) must not hold the closure.
+            let piece = UnsafeMutablePointer<(Int) -> Void>.allocate(capacity: 1)
+            piece.initialize(to: { index in
+                do throws(Failure) {
+                    slots[index] = .success(try body(index))
+                } catch {
+                    slots[index] = .failure(error)
+                }
+            })
+            defer { piece.deinitialize(count: 1).deallocate() }
+            let run = MapRun(count: count, piece: piece, budget: budget)
+            for _ in 0..<helpers {
+                DispatchQueue.global().async {
+                    run.work()
+                    budget.release()
                 }
             }
+            run.work()
+            // The outermost caller's place is free while it waits for the pieces still running.
+            if own == 1 { budget.release() }
+            run.allFinished.wait()
         }
         var results: [T] = []
         results.reserveCapacity(count)
@@ -65,13 +92,62 @@ public enum Parallelism {
         return results
     }
 
-    private static let insideKey = "testbed.parallel-map"
-    private static var insideParallelMap: Bool { Thread.current.threadDictionary[insideKey] != nil }
-}
+    /// The threads of one outermost map and of every map inside it: how many may work at once,
+    /// and how many do. Its threads find it in their thread dictionary.
+    private final class Budget: Sendable {
+        static let key = "testbed.parallel-budget"
+        let limit: Int
+        private let busy = Atomic<Int>(0)
 
-/// Hands values that are safe by construction to the threads of ``Parallelism/map(_:_:)``: each
-/// thread writes only the slots of the indices it took, and the closure is called, never stored.
-private struct UnsafeSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+        init(limit: Int) { self.limit = max(1, limit) }
+
+        /// The budget of the map this thread is working for, if any.
+        static var current: Budget? { Thread.current.threadDictionary[key] as? Budget }
+
+        /// Takes `own` places (the caller's) and up to `wanted` more, as many as are free, when at
+        /// least one more is; returns how many more it took.
+        func reserve(upTo wanted: Int, plus own: Int) -> Int {
+            var current = busy.load(ordering: .relaxed)
+            while true {
+                let taken = min(wanted, limit - current - own)
+                guard taken > 0 else { return 0 }
+                let (exchanged, original) = busy.compareExchange(expected: current, desired: current + own + taken, ordering: .relaxed)
+                if exchanged { return taken }
+                current = original
+            }
+        }
+
+        /// Gives one place back, for the maps still running to take.
+        func release() { busy.wrappingSubtract(1, ordering: .relaxed) }
+    }
+
+    /// One map's pieces, handed out one at a time to the threads working on it.
+    private final class MapRun: @unchecked Sendable {
+        let count: Int
+        /// Runs a piece and stores its result; valid until every piece has finished.
+        let piece: UnsafeMutablePointer<(Int) -> Void>
+        let budget: Budget
+        let next = Atomic<Int>(0), finished = Atomic<Int>(0)
+        /// Signalled once, by the thread that finishes the last piece.
+        let allFinished = DispatchSemaphore(value: 0)
+
+        init(count: Int, piece: UnsafeMutablePointer<(Int) -> Void>, budget: Budget) {
+            (self.count, self.piece, self.budget) = (count, piece, budget)
+        }
+
+        /// Takes and runs pieces until none is left; the maps they start share the budget.
+        func work() {
+            let thread = Thread.current
+            let previous = thread.threadDictionary[Budget.key]
+            thread.threadDictionary[Budget.key] = budget
+            defer { thread.threadDictionary[Budget.key] = previous }
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < count else { return }
+                piece.pointee(index)
+                // Acquire and release: the last piece's thread has seen every result stored before it signals.
+                if finished.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == count { allFinished.signal() }
+            }
+        }
+    }
 }

@@ -103,7 +103,7 @@ struct ModelOptions: ParsableArguments {
 /// How many threads training uses: shared by `train`, `evaluate` and `serve` (whose training
 /// workers inherit it through `TESTBED_THREADS`).
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .long, help: "Threads training uses: a forest's trees and the folds of a cross-validation are spread over them, with the same results as one thread (default: TESTBED_THREADS, else every core).")
+    @Option(name: .long, help: "Threads training uses: a forest's trees, the features of a gbdt histogram and the folds of a cross-validation are spread over them, with the same results as one thread (default: TESTBED_THREADS, else every core).")
     var threads: Int?
 
     func validate() throws {

@@ -127,7 +127,12 @@ struct TreeGrower {
         return tree
     }
 
-    /// Gradient sums per feature and bin over `rows`.
+    /// Bin reads (rows × features) from which a histogram is built on several threads, a feature
+    /// per piece: below it, handing the features out costs more than it saves.
+    static let parallelHistogramWork = 1 << 17
+
+    /// Gradient sums per feature and bin over `rows`. Each feature's sums are added up by one
+    /// thread in row order, so the histogram is the same bit for bit on any number of threads.
     private func histogram(_ rows: ArraySlice<Int32>, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
         var histogram = [Double](repeating: 0, count: 3 * histogramSize)
         // The rows' gradients gathered once in leaf order ("ordered gradients"), then read in sequence for every feature.
@@ -138,7 +143,7 @@ struct TreeGrower {
         rows.withUnsafeBufferPointer { rows in
         orderedGradients.withUnsafeBufferPointer { g in
         orderedHessians.withUnsafeBufferPointer { h in
-            for feature in 0..<binCounts.count {
+            func accumulate(_ feature: Int) {
                 let column = bins.baseAddress! + feature * rowCount
                 let slots = histogram.baseAddress! + 3 * offsets[feature]
                 // Two loops rather than a test per value: the unit-hessian one is the inner loop of regression.
@@ -156,6 +161,11 @@ struct TreeGrower {
                         slot[2] += h[position]
                     }
                 }
+            }
+            if rows.count * binCounts.count >= Self.parallelHistogramWork {
+                _ = Parallelism.map(binCounts.count, accumulate)
+            } else {
+                for feature in 0..<binCounts.count { accumulate(feature) }
             }
         }}}}}
         if settings.unitHessians {
