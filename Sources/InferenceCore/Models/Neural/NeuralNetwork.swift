@@ -63,9 +63,9 @@ public struct NeuralNetwork: FittedModel, Equatable {
 
     /// Rows per block when predicting: a power of two (OpenBLAS's kernels work through rows in
     /// fours and eights) such that a block's widest layer of activations is at most 16,384 values
-    /// (128 KB, well within a core's L2 cache); 128 rows for 100 units. Measured with the
-    /// benchmark's MLP, blocks of 128 to 256 rows were the fastest at 4,096 rows; 327 and 2,048
-    /// were about a quarter slower.
+    /// (128 KB, well within a core's L2 cache); 128 rows for 100 units. In a sweep with the
+    /// benchmark's MLP at 4,096 rows, blocks of 128 to 256 rows were the fastest and 2,048 (the
+    /// old block) the slowest, though figures on this machine vary by a quarter between runs.
     var predictionBlockRows: Int {
         let widest = max(1, layers.map(\.weights.columns).max() ?? 1)
         var rows = 16
