@@ -58,7 +58,7 @@ struct NeuralNetworkTests {
         var scores = network.forward(design.matrix).last!
         for row in 0..<scores.rows {
             if network.softmax {
-                scores.storage.withUnsafeMutableBufferPointer { values in
+                _ = scores.storage.withUnsafeMutableBufferPointer { values in
                     Softmax.normalize(UnsafeMutableBufferPointer(rebasing: values[row * scores.columns ..< (row + 1) * scores.columns]))
                 }
             } else {

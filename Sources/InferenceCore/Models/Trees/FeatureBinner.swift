@@ -7,82 +7,76 @@ struct FeatureBinner {
     /// The bin of every training value, column-major (`feature * rows + row`).
     var binned: [UInt8]
 
-    /// Fits the bins on `x` and bins it, sorting each column once: the sorted values give both
-    /// the bounds and, walked in order, every value's bin.
+    /// Rows the bounds are fitted on at most, as scikit-learn's `subsample` (and LightGBM's
+    /// `bin_construct_sample_cnt`): quantiles of this many rows are as good as of all of them, and a
+    /// million rows are then binned in a fifth of the time.
+    static let boundSampleRows = 200_000
+    /// Rows binned per piece of work, when the rows are spread over threads.
+    static let rowsPerPiece = 1 << 16
+
+    /// Fits the bins on `x` (on an evenly spaced sample of ``boundSampleRows`` rows when it has more,
+    /// so that a log's sample spans its whole time) and bins every value.
     init(fitting x: Matrix, maxBins: Int) {
-        thresholds = []
-        binned = [UInt8](repeating: 0, count: x.rows * x.columns)
-        for feature in 0..<x.columns {
-            let column = x.column(feature)
-            let (values, rows) = Self.sortedPresent(column)
-            let bounds = Self.bounds(sortedValues: values, maxBins: maxBins)
-            thresholds.append(bounds)
-            let offset = feature * x.rows
-            for row in column.indices where column[row].isNaN { binned[offset + row] = UInt8(bounds.count + 1) }
-            var bin = 0
-            for (value, row) in zip(values, rows) {
-                while bin < bounds.count && value > bounds[bin] { bin += 1 }
-                binned[offset + Int(row)] = UInt8(bin)
-            }
+        let sample = x.rows <= Self.boundSampleRows ? nil : (0..<Self.boundSampleRows).map { $0 * x.rows / Self.boundSampleRows }
+        thresholds = Parallelism.map(x.columns) { feature in
+            let values = sample.map { rows in rows.map { x[$0, feature] } } ?? x.column(feature)
+            return Self.bounds(sortedValues: values.sortedPresent(), maxBins: maxBins)
         }
+        // Each bound list padded with infinities to a power of two, so that finding a value's bin
+        // is a fixed number of halvings without branches.
+        let searchWidth = thresholds.map { 1 << (Int.bitWidth - $0.count.leadingZeroBitCount) }.max() ?? 1
+        var padded = [Double](repeating: .infinity, count: x.columns * searchWidth)
+        for (feature, bounds) in thresholds.enumerated() {
+            for (index, bound) in bounds.enumerated() { padded[feature * searchWidth + index] = bound }
+        }
+        let missingBins = thresholds.map { UInt8($0.count + 1) }
+        let (rows, columns) = (x.rows, x.columns)
+        binned = [UInt8](repeating: 0, count: rows * columns)
+        binned.withUnsafeMutableBufferPointer { binned in
+        x.storage.withUnsafeBufferPointer { values in
+        padded.withUnsafeBufferPointer { padded in
+            let binned = binned.baseAddress!
+            // Row-major reads, one block of rows per piece: each value is read once, in order.
+            _ = Parallelism.map((rows + Self.rowsPerPiece - 1) / Self.rowsPerPiece) { piece in
+                for row in piece * Self.rowsPerPiece ..< min(rows, (piece + 1) * Self.rowsPerPiece) {
+                    for feature in 0..<columns {
+                        let value = values[row * columns + feature]
+                        let bounds = padded.baseAddress! + feature * searchWidth
+                        // The number of bounds below the value: all of bounds[0..<bin] are.
+                        var bin = 0, step = searchWidth / 2
+                        while step > 0 {
+                            if bounds[bin + step - 1] < value { bin += step }
+                            step /= 2
+                        }
+                        binned[feature * rows + row] = value.isNaN ? missingBins[feature] : UInt8(truncatingIfNeeded: bin)
+                    }
+                }
+            }
+        }}}
     }
 
     /// The number of non-missing bins of each feature; its missing values get the bin of that number.
     var binCounts: [Int] { thresholds.map { $0.count + 1 } }
 
     /// Midpoints between distinct values when there are at most `maxBins`, quantiles otherwise.
-    private static func bounds(sortedValues values: [Double], maxBins: Int) -> [Double] {
+    static func bounds(sortedValues values: [Double], maxBins: Int) -> [Double] {
         var distinct: [Double] = []
         for value in values where distinct.last != value {
             distinct.append(value)
             if distinct.count > maxBins { break }
         }
-        if distinct.count <= maxBins {
-            return zip(distinct, distinct.dropFirst()).map { ($0 + $1) / 2 }
-        }
+        // Midpoints of neighbouring subnormal values can round to the same number: kept once.
         var bounds: [Double] = []
+        func add(_ bound: Double) { if bounds.last != bound { bounds.append(bound) } }
+        if distinct.count <= maxBins {
+            for (low, high) in zip(distinct, distinct.dropFirst()) { add((low + high) / 2) }
+            return bounds
+        }
         for q in 1..<maxBins {
             let position = Double(q) / Double(maxBins) * Double(values.count - 1)
-            let bound = (values[Int(position.rounded(.down))] + values[Int(position.rounded(.up))]) / 2
-            if bounds.last != bound { bounds.append(bound) }
+            add((values[Int(position.rounded(.down))] + values[Int(position.rounded(.up))]) / 2)
         }
         return bounds
-    }
-
-    /// The values that are not missing, ascending, with their rows: a least-significant-digit radix
-    /// sort on the bit patterns (made to order as the numbers do), several times faster than a
-    /// comparison sort on a hundred thousand values.
-    static func sortedPresent(_ column: [Double]) -> (values: [Double], rows: [UInt32]) {
-        var keys: [UInt64] = [], rows: [UInt32] = []
-        keys.reserveCapacity(column.count)
-        rows.reserveCapacity(column.count)
-        for (row, value) in column.enumerated() where !value.isNaN {
-            // +0 and −0 are equal numbers; one key keeps them together.
-            let bits = (value == 0 ? 0.0 : value).bitPattern
-            keys.append(bits >> 63 == 1 ? ~bits : bits | (1 << 63))
-            rows.append(UInt32(row))
-        }
-        let digitBits = 11, buckets = 1 << 11
-        var (otherKeys, otherRows) = (keys, rows)
-        var counts = [Int](repeating: 0, count: buckets)
-        for shift in stride(from: 0, to: 64, by: digitBits) {
-            for index in counts.indices { counts[index] = 0 }
-            for key in keys { counts[Int((key >> UInt64(shift)) & UInt64(buckets - 1))] += 1 }
-            // A digit that every key shares needs no pass.
-            if counts.contains(keys.count) { continue }
-            var total = 0
-            for index in counts.indices { (counts[index], total) = (total, total + counts[index]) }
-            for (key, row) in zip(keys, rows) {
-                let digit = Int((key >> UInt64(shift)) & UInt64(buckets - 1))
-                otherKeys[counts[digit]] = key
-                otherRows[counts[digit]] = row
-                counts[digit] += 1
-            }
-            swap(&keys, &otherKeys)
-            swap(&rows, &otherRows)
-        }
-        let values = keys.map { key in Double(bitPattern: key >> 63 == 1 ? key & ~(1 << 63) : ~key) }
-        return (values, rows)
     }
 }
 
@@ -100,13 +94,21 @@ enum BinnedRows {
     static func partition(_ rows: inout [Int32], _ start: Int, _ end: Int, column: UnsafePointer<UInt8>,
                           split: (bin: Int, missingBin: Int, missingLeft: Bool), scratch: inout [Int32]) -> Int {
         var leftCount = 0, rightCount = 0
-        for position in start..<end {
-            let row = rows[position]
-            let bin = Int(column[Int(row)])
-            let goesLeft = bin == split.missingBin ? split.missingLeft : bin <= split.bin
-            if goesLeft { rows[start + leftCount] = row; leftCount += 1 } else { scratch[rightCount] = row; rightCount += 1 }
-        }
-        for index in 0..<rightCount { rows[start + leftCount + index] = scratch[index] }
+        rows.withUnsafeMutableBufferPointer { rows in
+        scratch.withUnsafeMutableBufferPointer { scratch in
+            // Every row is written to both places and only one count moves: no branch to mispredict
+            // on rows that go either way. The left slot is never ahead of the row being read.
+            for position in start..<end {
+                let row = rows[position]
+                let bin = Int(column[Int(row)])
+                let goesLeft = bin == split.missingBin ? split.missingLeft : bin <= split.bin
+                rows[start &+ leftCount] = row
+                scratch[rightCount] = row
+                leftCount &+= goesLeft ? 1 : 0
+                rightCount &+= goesLeft ? 0 : 1
+            }
+            for index in 0..<rightCount { rows[start &+ leftCount &+ index] = scratch[index] }
+        }}
         return start + leftCount
     }
 }

@@ -81,7 +81,7 @@ struct TreeGrower {
         // Leaves hold ranges of this array; partitions keep rows in ascending order within them, so
         // that histograms read gradients and bins roughly in memory order.
         var rows = Array(0..<Int32(rowCount))
-        let rootHistogram = histogram(rows[...], gradients, hessians)
+        let rootHistogram = histogram(nil, gradients, hessians)
         let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(rootHistogram, $1) }
         var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums,
                                histogram: rootHistogram, split: bestSplit(rootHistogram, rootSums, features: features))]
@@ -127,51 +127,85 @@ struct TreeGrower {
         return tree
     }
 
-    /// Bin reads (rows × features) from which a histogram is built on several threads, a feature
-    /// per piece: below it, handing the features out costs more than it saves.
+    /// Bin reads (rows × features) from which a histogram is built on several threads, a block of
+    /// features per piece: below it, handing the features out costs more than it saves.
     static let parallelHistogramWork = 1 << 17
+    /// Rows whose gradients are gathered at a time ("ordered gradients", as LightGBM): they stay in
+    /// the first-level cache while every feature of a piece reads them.
+    static let histogramChunkRows = 2048
 
-    /// Gradient sums per feature and bin over `rows`. Each feature's sums are added up by one
-    /// thread in row order, so the histogram is the same bit for bit on any number of threads.
-    private func histogram(_ rows: ArraySlice<Int32>, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
+    /// Gradient sums per feature and bin over `rows`, or over every row when `nil` (the root, read
+    /// straight from the gradients). Each feature's sums are added up by one thread in row order,
+    /// so the histogram is the same bit for bit on any number of threads.
+    private func histogram(_ rows: ArraySlice<Int32>?, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
         var histogram = [Double](repeating: 0, count: 3 * histogramSize)
-        // The rows' gradients gathered once in leaf order ("ordered gradients"), then read in sequence for every feature.
-        let orderedGradients = rows.map { gradients[Int($0)] }
-        let orderedHessians = settings.unitHessians ? [] : rows.map { hessians[Int($0)] }
+        let rowTotal = rows?.count ?? rowCount
+        let features = binCounts.count
+        let pieces = rowTotal * features >= Self.parallelHistogramWork ? min(features, 4 * Parallelism.threads) : 1
+        let unit = settings.unitHessians
         histogram.withUnsafeMutableBufferPointer { histogram in
         columnBins.withUnsafeBufferPointer { bins in
-        rows.withUnsafeBufferPointer { rows in
-        orderedGradients.withUnsafeBufferPointer { g in
-        orderedHessians.withUnsafeBufferPointer { h in
-            func accumulate(_ feature: Int) {
-                let column = bins.baseAddress! + feature * rowCount
-                let slots = histogram.baseAddress! + 3 * offsets[feature]
-                // Two loops rather than a test per value: the unit-hessian one is the inner loop of regression.
-                if settings.unitHessians {
-                    for (position, row) in rows.enumerated() {
-                        let slot = slots + 3 * Int(column[Int(row)])
-                        slot[0] += g[position]
-                        slot[1] += 1
-                    }
-                } else {
-                    for (position, row) in rows.enumerated() {
-                        let slot = slots + 3 * Int(column[Int(row)])
-                        slot[0] += g[position]
-                        slot[1] += 1
-                        slot[2] += h[position]
+        gradients.withUnsafeBufferPointer { gradients in
+        hessians.withUnsafeBufferPointer { hessians in
+        (rows ?? []).withUnsafeBufferPointer { rowList in
+            func accumulate(_ piece: Int) {
+                let featureRange = piece * features / pieces ..< (piece + 1) * features / pieces
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * Self.histogramChunkRows) { gathered in
+                    for chunkStart in stride(from: 0, to: rowTotal, by: Self.histogramChunkRows) {
+                        let chunk = min(Self.histogramChunkRows, rowTotal - chunkStart)
+                        var g = gradients.baseAddress! + chunkStart, h = hessians.baseAddress! + chunkStart
+                        let chunkRows = rows == nil ? nil : rowList.baseAddress! + chunkStart
+                        if let chunkRows {
+                            for position in 0..<chunk { gathered[position] = gradients[Int(chunkRows[position])] }
+                            if !unit {
+                                for position in 0..<chunk { gathered[Self.histogramChunkRows + position] = hessians[Int(chunkRows[position])] }
+                            }
+                            g = UnsafePointer(gathered.baseAddress!)
+                            h = g + Self.histogramChunkRows
+                        }
+                        for feature in featureRange {
+                            let column = bins.baseAddress! + feature * rowCount
+                            let slots = histogram.baseAddress! + 3 * offsets[feature]
+                            if let chunkRows {
+                                Self.add(chunk, g, unit ? nil : h, to: slots) { Int(column[Int(chunkRows[$0])]) }
+                            } else {
+                                Self.add(chunk, g, unit ? nil : h, to: slots) { Int(column[chunkStart &+ $0]) }
+                            }
+                        }
                     }
                 }
             }
-            if rows.count * binCounts.count >= Self.parallelHistogramWork {
-                _ = Parallelism.map(binCounts.count, accumulate)
+            if pieces > 1 {
+                _ = Parallelism.map(pieces, accumulate)
             } else {
-                for feature in 0..<binCounts.count { accumulate(feature) }
+                accumulate(0)
             }
         }}}}}
-        if settings.unitHessians {
+        if unit {
             for slot in 0..<histogramSize { histogram[3 * slot + 2] = histogram[3 * slot + 1] }
         }
         return histogram
+    }
+
+    /// Adds `count` rows' gradients (and hessians, unless every one is 1) to the slots of their
+    /// bins. Two loops rather than a test per value: the unit-hessian one is the inner loop of regression.
+    @inline(__always)
+    private static func add(_ count: Int, _ g: UnsafePointer<Double>, _ h: UnsafePointer<Double>?,
+                            to slots: UnsafeMutablePointer<Double>, bin: (Int) -> Int) {
+        if let h {
+            for position in 0..<count {
+                let slot = slots + 3 &* bin(position)
+                slot[0] += g[position]
+                slot[1] += 1
+                slot[2] += h[position]
+            }
+        } else {
+            for position in 0..<count {
+                let slot = slots + 3 &* bin(position)
+                slot[0] += g[position]
+                slot[1] += 1
+            }
+        }
     }
 
     /// The statistics of one histogram slot.
