@@ -94,21 +94,13 @@ enum BinnedRows {
     static func partition(_ rows: inout [Int32], _ start: Int, _ end: Int, column: UnsafePointer<UInt8>,
                           split: (bin: Int, missingBin: Int, missingLeft: Bool), scratch: inout [Int32]) -> Int {
         var leftCount = 0, rightCount = 0
-        rows.withUnsafeMutableBufferPointer { rows in
-        scratch.withUnsafeMutableBufferPointer { scratch in
-            // Every row is written to both places and only one count moves: no branch to mispredict
-            // on rows that go either way. The left slot is never ahead of the row being read.
-            for position in start..<end {
-                let row = rows[position]
-                let bin = Int(column[Int(row)])
-                let goesLeft = bin == split.missingBin ? split.missingLeft : bin <= split.bin
-                rows[start &+ leftCount] = row
-                scratch[rightCount] = row
-                leftCount &+= goesLeft ? 1 : 0
-                rightCount &+= goesLeft ? 0 : 1
-            }
-            for index in 0..<rightCount { rows[start &+ leftCount &+ index] = scratch[index] }
-        }}
+        for position in start..<end {
+            let row = rows[position]
+            let bin = Int(column[Int(row)])
+            let goesLeft = bin == split.missingBin ? split.missingLeft : bin <= split.bin
+            if goesLeft { rows[start + leftCount] = row; leftCount += 1 } else { scratch[rightCount] = row; rightCount += 1 }
+        }
+        for index in 0..<rightCount { rows[start + leftCount + index] = scratch[index] }
         return start + leftCount
     }
 }

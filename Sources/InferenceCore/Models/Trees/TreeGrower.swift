@@ -81,7 +81,7 @@ struct TreeGrower {
         // Leaves hold ranges of this array; partitions keep rows in ascending order within them, so
         // that histograms read gradients and bins roughly in memory order.
         var rows = Array(0..<Int32(rowCount))
-        let rootHistogram = histogram(nil, gradients, hessians)
+        let rootHistogram = histogram(rows[...], gradients, hessians)
         let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(rootHistogram, $1) }
         var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums,
                                histogram: rootHistogram, split: bestSplit(rootHistogram, rootSums, features: features))]
@@ -127,61 +127,41 @@ struct TreeGrower {
         return tree
     }
 
-    /// Bin reads (rows × features) from which a histogram is built on several threads, a block of
-    /// features per piece: below it, handing the features out costs more than it saves.
+    /// Bin reads (rows × features) from which a histogram is built on several threads, a feature
+    /// per piece: below it, handing the features out costs more than it saves.
     static let parallelHistogramWork = 1 << 17
-    /// Rows whose gradients are gathered at a time ("ordered gradients", as LightGBM): they stay in
-    /// the first-level cache while every feature of a piece reads them.
-    static let histogramChunkRows = 2048
 
-    /// Gradient sums per feature and bin over `rows`, or over every row when `nil` (the root, read
-    /// straight from the gradients). Each feature's sums are added up by one thread in row order,
-    /// so the histogram is the same bit for bit on any number of threads.
-    private func histogram(_ rows: ArraySlice<Int32>?, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
+    /// Gradient sums per feature and bin over `rows`. Each feature's sums are added up by one
+    /// thread in row order, so the histogram is the same bit for bit on any number of threads.
+    private func histogram(_ rows: ArraySlice<Int32>, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
         var histogram = [Double](repeating: 0, count: 3 * histogramSize)
-        let rowTotal = rows?.count ?? rowCount
-        let features = binCounts.count
-        let pieces = rowTotal * features >= Self.parallelHistogramWork ? min(features, 4 * Parallelism.threads) : 1
-        let unit = settings.unitHessians
+        // Every row, in order (the root): bins and gradients are read in place. Otherwise the rows'
+        // gradients are gathered once in leaf order ("ordered gradients"), then read in sequence for every feature.
+        let everyRow = rows.count == rowCount
+        let orderedGradients = everyRow ? gradients : rows.map { gradients[Int($0)] }
+        let orderedHessians = settings.unitHessians ? [] : everyRow ? hessians : rows.map { hessians[Int($0)] }
         histogram.withUnsafeMutableBufferPointer { histogram in
         columnBins.withUnsafeBufferPointer { bins in
-        gradients.withUnsafeBufferPointer { gradients in
-        hessians.withUnsafeBufferPointer { hessians in
-        (rows ?? []).withUnsafeBufferPointer { rowList in
-            func accumulate(_ piece: Int) {
-                let featureRange = piece * features / pieces ..< (piece + 1) * features / pieces
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * Self.histogramChunkRows) { gathered in
-                    for chunkStart in stride(from: 0, to: rowTotal, by: Self.histogramChunkRows) {
-                        let chunk = min(Self.histogramChunkRows, rowTotal - chunkStart)
-                        var g = gradients.baseAddress! + chunkStart, h = hessians.baseAddress! + chunkStart
-                        let chunkRows = rows == nil ? nil : rowList.baseAddress! + chunkStart
-                        if let chunkRows {
-                            for position in 0..<chunk { gathered[position] = gradients[Int(chunkRows[position])] }
-                            if !unit {
-                                for position in 0..<chunk { gathered[Self.histogramChunkRows + position] = hessians[Int(chunkRows[position])] }
-                            }
-                            g = UnsafePointer(gathered.baseAddress!)
-                            h = g + Self.histogramChunkRows
-                        }
-                        for feature in featureRange {
-                            let column = bins.baseAddress! + feature * rowCount
-                            let slots = histogram.baseAddress! + 3 * offsets[feature]
-                            if let chunkRows {
-                                Self.add(chunk, g, unit ? nil : h, to: slots) { Int(column[Int(chunkRows[$0])]) }
-                            } else {
-                                Self.add(chunk, g, unit ? nil : h, to: slots) { Int(column[chunkStart &+ $0]) }
-                            }
-                        }
-                    }
+        rows.withUnsafeBufferPointer { rows in
+        orderedGradients.withUnsafeBufferPointer { g in
+        orderedHessians.withUnsafeBufferPointer { h in
+            func accumulate(_ feature: Int) {
+                let column = bins.baseAddress! + feature * rowCount
+                let slots = histogram.baseAddress! + 3 * offsets[feature]
+                let hessians = settings.unitHessians ? nil : h.baseAddress!
+                if everyRow {
+                    Self.add(rows.count, g.baseAddress!, hessians, to: slots) { Int(column[$0]) }
+                } else {
+                    Self.add(rows.count, g.baseAddress!, hessians, to: slots) { Int(column[Int(rows[$0])]) }
                 }
             }
-            if pieces > 1 {
-                _ = Parallelism.map(pieces, accumulate)
+            if rows.count * binCounts.count >= Self.parallelHistogramWork {
+                _ = Parallelism.map(binCounts.count, accumulate)
             } else {
-                accumulate(0)
+                for feature in 0..<binCounts.count { accumulate(feature) }
             }
         }}}}}
-        if unit {
+        if settings.unitHessians {
             for slot in 0..<histogramSize { histogram[3 * slot + 2] = histogram[3 * slot + 1] }
         }
         return histogram
