@@ -8,16 +8,17 @@ struct FeatureBinner {
     var binned: [UInt8]
 
     /// Rows the bounds are fitted on at most, as scikit-learn's `subsample` (and LightGBM's
-    /// `bin_construct_sample_cnt`): quantiles of this many rows are as good as of all of them, and a
-    /// million rows are then binned in a fifth of the time.
+    /// `bin_construct_sample_cnt`): quantiles of this many rows are close to those of all of them,
+    /// and sorting a million rows' columns took more time than binning them.
     static let boundSampleRows = 200_000
     /// Rows binned per piece of work, when the rows are spread over threads.
     static let rowsPerPiece = 1 << 16
 
-    /// Fits the bins on `x` (on an evenly spaced sample of ``boundSampleRows`` rows when it has more,
-    /// so that a log's sample spans its whole time) and bins every value.
-    init(fitting x: Matrix, maxBins: Int) {
-        let sample = x.rows <= Self.boundSampleRows ? nil : (0..<Self.boundSampleRows).map { $0 * x.rows / Self.boundSampleRows }
+    /// Fits the bins on `x` (on ``sampleRows(_:seed:)`` when it has more than ``boundSampleRows``
+    /// rows) and bins every value. `maxBins` is at most 255: bins and the missing bin are bytes.
+    init(fitting x: Matrix, maxBins: Int, seed: UInt64) {
+        precondition(maxBins <= 255, "a bin is a byte")
+        let sample = Self.sampleRows(x.rows, seed: seed)
         thresholds = Parallelism.map(x.columns) { feature in
             let values = sample.map { rows in rows.map { x[$0, feature] } } ?? x.column(feature)
             return Self.bounds(sortedValues: values.sortedPresent(), maxBins: maxBins)
@@ -35,13 +36,13 @@ struct FeatureBinner {
         binned.withUnsafeMutableBufferPointer { binned in
         x.storage.withUnsafeBufferPointer { values in
         padded.withUnsafeBufferPointer { padded in
-            let binned = binned.baseAddress!
+            let (binned, padded) = (binned.baseAddress!, padded.baseAddress!)
             // Row-major reads, one block of rows per piece: each value is read once, in order.
             _ = Parallelism.map((rows + Self.rowsPerPiece - 1) / Self.rowsPerPiece) { piece in
                 for row in piece * Self.rowsPerPiece ..< min(rows, (piece + 1) * Self.rowsPerPiece) {
                     for feature in 0..<columns {
                         let value = values[row * columns + feature]
-                        let bounds = padded.baseAddress! + feature * searchWidth
+                        let bounds = padded + feature * searchWidth
                         // The number of bounds below the value: all of bounds[0..<bin] are.
                         var bin = 0, step = searchWidth / 2
                         while step > 0 {
@@ -55,6 +56,22 @@ struct FeatureBinner {
         }}}
     }
 
+    /// The rows the bounds are fitted on: `nil` (every row) up to ``boundSampleRows``, else that
+    /// many drawn at random without replacement, ascending (Knuth's selection sampling). At random
+    /// rather than evenly spaced, so that a column that repeats every few rows (alternating
+    /// machines, minutes of the hour) shows all its values.
+    static func sampleRows(_ rows: Int, seed: UInt64) -> [Int]? {
+        guard rows > boundSampleRows else { return nil }
+        var generator = SeededGenerator(seed: seed ^ 0xB175_A3B1_E5)
+        var sample: [Int] = []
+        sample.reserveCapacity(boundSampleRows)
+        for row in 0..<rows where sample.count < boundSampleRows {
+            // Chosen with probability (still needed) / (still left): exactly the sample size in the end.
+            if generator.next() % UInt64(rows - row) < UInt64(boundSampleRows - sample.count) { sample.append(row) }
+        }
+        return sample
+    }
+
     /// The number of non-missing bins of each feature; its missing values get the bin of that number.
     var binCounts: [Int] { thresholds.map { $0.count + 1 } }
 
@@ -65,7 +82,8 @@ struct FeatureBinner {
             distinct.append(value)
             if distinct.count > maxBins { break }
         }
-        // Midpoints of neighbouring subnormal values can round to the same number: kept once.
+        // Midpoints of neighbouring subnormal values can round to the same number (and of huge ones
+        // to infinity): kept once.
         var bounds: [Double] = []
         func add(_ bound: Double) { if bounds.last != bound { bounds.append(bound) } }
         if distinct.count <= maxBins {

@@ -49,7 +49,7 @@ public enum GradientBoosting {
         let trainTargets = earlyStopping ? order.map { target.values[$0] } : target.values
         let validationTargets = validation.map { target.values[$0] }
 
-        let binner = FeatureBinner(fitting: training, maxBins: Int(parameters["max_bins"]!))
+        let binner = FeatureBinner(fitting: training, maxBins: Int(parameters["max_bins"]!), seed: seed)
         let baseline = BoostedTrees.baseline(loss, trainTargets, classCount: target.classes.count)
         var model = BoostedTrees(loss: loss, outputs: outputs, baseline: baseline, trees: [], inputWidth: x.columns)
         var scores = model.baselineScores(rows: training.rows)

@@ -31,7 +31,7 @@ public enum RandomForest {
         let settings = ForestGrower.Settings(
             maxDepth: depth == 0 ? Int.max : depth, minSamplesLeaf: Int(parameters["min_samples_leaf"]!),
             featuresPerSplit: max(1, featuresPerSplit))
-        let binner = FeatureBinner(fitting: x, maxBins: 255)
+        let binner = FeatureBinner(fitting: x, maxBins: 255, seed: seed)
         let channels = classification ? target.classes.count : 1
         let bootstrap = parameters["bootstrap"]! == 1
         let trees = binner.binned.withUnsafeBufferPointer { binned in

@@ -57,7 +57,7 @@ struct TreeGrower {
     let offsets: [Int]
     let histogramSize: Int
 
-    /// - Parameter binned: the bins of every value, column-major (see ``FeatureBinner/bin(_:)``).
+    /// - Parameter binned: the bins of every value, column-major (see ``FeatureBinner/binned``).
     init(binned: [UInt8], rowCount: Int, binCounts: [Int], thresholds: [[Double]], settings: Settings) {
         self.rowCount = rowCount
         self.binCounts = binCounts
@@ -81,7 +81,7 @@ struct TreeGrower {
         // Leaves hold ranges of this array; partitions keep rows in ascending order within them, so
         // that histograms read gradients and bins roughly in memory order.
         var rows = Array(0..<Int32(rowCount))
-        let rootHistogram = histogram(rows[...], gradients, hessians)
+        let rootHistogram = histogram(nil, gradients, hessians)
         let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(rootHistogram, $1) }
         var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums,
                                histogram: rootHistogram, split: bestSplit(rootHistogram, rootSums, features: features))]
@@ -131,31 +131,33 @@ struct TreeGrower {
     /// per piece: below it, handing the features out costs more than it saves.
     static let parallelHistogramWork = 1 << 17
 
-    /// Gradient sums per feature and bin over `rows`. Each feature's sums are added up by one
-    /// thread in row order, so the histogram is the same bit for bit on any number of threads.
-    private func histogram(_ rows: ArraySlice<Int32>, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
+    /// Gradient sums per feature and bin over `leafRows`, or over every row in order when `nil` (the
+    /// root). Each feature's sums are added up by one thread in row order, so the histogram is the
+    /// same bit for bit on any number of threads.
+    private func histogram(_ leafRows: ArraySlice<Int32>?, _ gradients: [Double], _ hessians: [Double]) -> [Double] {
         var histogram = [Double](repeating: 0, count: 3 * histogramSize)
-        // Every row, in order (the root): bins and gradients are read in place. Otherwise the rows'
-        // gradients are gathered once in leaf order ("ordered gradients"), then read in sequence for every feature.
-        let everyRow = rows.count == rowCount
-        let orderedGradients = everyRow ? gradients : rows.map { gradients[Int($0)] }
-        let orderedHessians = settings.unitHessians ? [] : everyRow ? hessians : rows.map { hessians[Int($0)] }
+        let rowTotal = leafRows?.count ?? rowCount
+        guard rowTotal > 0 else { return histogram }
+        // The root reads bins and gradients in place. A leaf's gradients are gathered once in leaf
+        // order ("ordered gradients"), then read in sequence for every feature.
+        let orderedGradients = leafRows.map { rows in rows.map { gradients[Int($0)] } } ?? gradients
+        let orderedHessians = settings.unitHessians ? [] : leafRows.map { rows in rows.map { hessians[Int($0)] } } ?? hessians
         histogram.withUnsafeMutableBufferPointer { histogram in
         columnBins.withUnsafeBufferPointer { bins in
-        rows.withUnsafeBufferPointer { rows in
-        orderedGradients.withUnsafeBufferPointer { g in
-        orderedHessians.withUnsafeBufferPointer { h in
+        (leafRows ?? []).withUnsafeBufferPointer { rows in
+        orderedGradients.withUnsafeBufferPointer { gradientBuffer in
+        orderedHessians.withUnsafeBufferPointer { hessianBuffer in
+            let g = gradientBuffer.baseAddress!, h = settings.unitHessians ? nil : hessianBuffer.baseAddress!
             func accumulate(_ feature: Int) {
                 let column = bins.baseAddress! + feature * rowCount
                 let slots = histogram.baseAddress! + 3 * offsets[feature]
-                let hessians = settings.unitHessians ? nil : h.baseAddress!
-                if everyRow {
-                    Self.add(rows.count, g.baseAddress!, hessians, to: slots) { Int(column[$0]) }
+                if leafRows == nil {
+                    Self.add(rowTotal, g, h, to: slots) { Int(column[$0]) }
                 } else {
-                    Self.add(rows.count, g.baseAddress!, hessians, to: slots) { Int(column[Int(rows[$0])]) }
+                    Self.add(rowTotal, g, h, to: slots) { Int(column[Int(rows[$0])]) }
                 }
             }
-            if rows.count * binCounts.count >= Self.parallelHistogramWork {
+            if rowTotal * binCounts.count >= Self.parallelHistogramWork {
                 _ = Parallelism.map(binCounts.count, accumulate)
             } else {
                 for feature in 0..<binCounts.count { accumulate(feature) }
