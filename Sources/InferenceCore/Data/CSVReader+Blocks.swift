@@ -1,6 +1,9 @@
+import Synchronization
+
 /// Reading a large file on every core: the records after the header are cut into blocks of
-/// whole lines, each block is read and parsed on its own thread into columns of its own, and the
-/// blocks' columns are appended in file order.
+/// whole lines, each block is read and parsed on whichever thread is free into columns of its
+/// own, and then each column is put together from its blocks in file order, the columns on every
+/// thread.
 ///
 /// A cut at a line break may fall inside a quoted field. The block before such a cut then ends
 /// inside that field, which its parser reports, because it started at a true record start (the
@@ -9,20 +12,20 @@
 /// (table or error message, with its line number) is the reference. So a file gives the same
 /// table on any number of threads, bit for bit.
 extension CSVReader {
-    /// The largest block: small enough that a batch of blocks and their columns stay a small
-    /// part of the table, large enough that a batch's start and its appends cost little.
+    /// The largest block: small enough that the blocks share out evenly between the threads,
+    /// large enough that a block's start and its part of each column's assembly cost little.
     static let largestBlockBytes = 8 << 20
 
     /// The block size for a file of `dataBytes` bytes of records on ``Parallelism/threads``
-    /// threads: every thread gets the same number of blocks, in at least four batches while
-    /// blocks stay 1 MB or more (a batch in flight is what memory holds beside the table). `nil`
-    /// (one thread reads) for text held in memory (a request's body, served on the server's own
-    /// threads), for files under 1 MB, and when one thread is allowed.
+    /// threads: every thread gets the same number of blocks, at least four each while blocks stay
+    /// 1 MB or more, so that a thread slowed down by others on the machine holds up the rest by
+    /// little. `nil` (one thread reads) for text held in memory (a request's body, served on the
+    /// server's own threads), for files under 1 MB, and when one thread is allowed.
     static func blockBytes(of source: ByteSource, dataBytes: Int) -> Int? {
         let threads = Parallelism.threads
         guard case .file = source, threads > 1, dataBytes >= 1 << 20 else { return nil }
-        let perBatch = min(max(dataBytes / 4, threads << 20), threads * largestBlockBytes)
-        let blocks = threads * ((dataBytes + perBatch - 1) / perBatch)
+        let perRound = min(max(dataBytes / 4, threads << 20), threads * largestBlockBytes)
+        let blocks = threads * ((dataBytes + perRound - 1) / perRound)
         return (dataBytes + blocks - 1) / blocks
     }
 
@@ -32,9 +35,15 @@ extension CSVReader {
         var rows: Int
     }
 
-    /// Reads the records in blocks, a batch of ``Parallelism/threads`` blocks at a time; `nil`
-    /// when a block does not end cleanly or holds a malformed record (the caller then reads the
-    /// file on one thread).
+    /// Reads the records in blocks, all of them handed out to ``Parallelism/threads`` threads as
+    /// each thread comes free (in rounds of one block per thread, the slowest block of each
+    /// round held up the rest: a thread slowed by the machine took half as long again over its
+    /// blocks); `nil` when a block does not end cleanly or holds a malformed record (the caller
+    /// then reads the file on one thread), and the blocks not yet started are then skipped.
+    ///
+    /// The blocks' columns are what memory holds beside the table while it is put together; each
+    /// column frees its blocks' parts as soon as it has them, so the peak is the table and about
+    /// one column per thread more.
     func parseInBlocks(_ opening: Opening, blockBytes requestedBlockBytes: Int, textColumns: Set<String>) -> (table: DataTable, lossyColumns: Set<String>)? {
         let stream = opening.input.stream
         let dataStart = opening.input.consumed, end = stream.size
@@ -42,34 +51,41 @@ extension CSVReader {
         // No block is larger than the records: every offset below then stays within the file's size.
         let blockBytes = min(requestedBlockBytes, end - dataStart)
         let blockCount = (end - dataStart + blockBytes - 1) / blockBytes
-        let batchSize = Parallelism.threads
-        var columns: [ColumnBuilder] = []
-        var rowCount = 0
-        var batchStart = 0
-        while batchStart < blockCount {
-            let batch = batchStart..<min(batchStart + batchSize, blockCount)
-            let blocks = Parallelism.map(batch.count) { offset -> ParsedBlock? in
-                let index = batch.lowerBound + offset
-                guard let lines = LineBlock(stream, index: index, blockBytes: blockBytes, dataStart: dataStart) else { return nil }
-                return parseBlock(lines, opening, textColumns: textColumns)
+        let failed = Atomic<Bool>(false)
+        var blocks = Parallelism.map(blockCount) { index -> ParsedBlock? in
+            guard !failed.load(ordering: .relaxed),
+                  let lines = LineBlock(stream, index: index, blockBytes: blockBytes, dataStart: dataStart),
+                  let block = parseBlock(lines, opening, textColumns: textColumns) else {
+                failed.store(true, ordering: .relaxed)
+                return nil
             }
-            for block in blocks {
-                guard let block else { return nil }
-                // The first block's columns take the rest (one copy fewer).
-                if columns.isEmpty {
-                    columns = block.columns
-                } else {
-                    for index in columns.indices { columns[index].append(contentsOf: block.columns[index]) }
-                }
-                rowCount += block.rows
-            }
-            if batchStart == 0 && rowCount > 0 {
-                let bytesRead = Self.blockStart(batch.upperBound, blockBytes: blockBytes, dataStart: dataStart, end: end) - dataStart
-                columns.withUnsafeMutableBufferPointer { Self.reserve($0, rows: rowCount, bytesRead: bytesRead, of: end - dataStart) }
-            }
-            batchStart = batch.upperBound
+            return block
         }
+        guard !failed.load(ordering: .relaxed) else { return nil }
+        let rowCount = blocks.reduce(0) { $0 + $1!.rows }
         guard rowCount > 0 else { return nil }
+        // Each column's parts, in block order, moved out of the blocks (no copy) so that a
+        // column's assembly can free them.
+        let columnCount = blocks[0]!.columns.count
+        let parts = UnsafeMutableBufferPointer<[ColumnBuilder]>.allocate(capacity: columnCount)
+        parts.initialize(repeating: [])
+        defer { parts.deinitialize().deallocate() }
+        for block in blocks {
+            for (index, column) in block!.columns.enumerated() { parts[index].append(column) }
+        }
+        blocks = []
+        let columns = Parallelism.map(columnCount) { index -> ColumnBuilder in
+            // Each thread takes its own columns' parts out of `parts`: no two touch one element.
+            var pieces: [ColumnBuilder] = []
+            swap(&pieces, &parts[index])
+            var column = pieces.removeFirst()
+            column.reserve(rowCount)
+            for piece in pieces.indices {
+                column.append(contentsOf: pieces[piece])
+                pieces[piece] = ColumnBuilder(name: column.name, readAsText: false)
+            }
+            return column
+        }
         let lossy = Set(columns.filter(\.lostNumberSpelling).map(\.name))
         return (DataTable(columns: columns.map { $0.build() }, dialect: opening.dialect), lossy)
     }

@@ -122,6 +122,41 @@ public enum BLAS {
         }
     }
 
+    /// A dense-layer kernel of `Sources/CBLAS/dense.h`, by the instructions it needs.
+    public enum DenseKernel: Sendable, CaseIterable {
+        /// AVX2 and FMA: tiles of 4 rows × 12 units.
+        case avx2
+        /// AVX-512F: tiles of 4 rows × 24 units, the last tile masked to the layer's width.
+        case avx512
+
+        /// The kernels this processor and its operating system support, slowest first.
+        public static let supported: [DenseKernel] = {
+            var kernels: [DenseKernel] = []
+            if testbed_has_avx2_fma() != 0 { kernels.append(.avx2) }
+            if testbed_has_avx512() != 0 { kernels.append(.avx512) }
+            return kernels
+        }()
+
+        /// The fastest supported kernel; `nil` where there is none (layers then go through OpenBLAS).
+        public static let fastest = supported.last
+    }
+
+    /// A dense layer's forward pass on `rows` row-major rows of `inputs` values: `input · weights +
+    /// biases` (`weights` is `inputs × width`), with ReLU when `rectified`, written to `output`
+    /// (`rows × width`); or, with `next` (a one-output layer's `width` weights and its bias), that
+    /// layer's output for each row (`rows` values), the activations never stored. `kernel` must
+    /// be one of ``DenseKernel/supported``.
+    public static func dense(_ kernel: DenseKernel, rows: Int, inputs: Int, width: Int, _ input: UnsafePointer<Double>,
+                             weights: UnsafePointer<Double>, biases: UnsafePointer<Double>, rectified: Bool,
+                             into output: UnsafeMutablePointer<Double>,
+                             then next: (weights: UnsafePointer<Double>, bias: Double)? = nil) {
+        precondition(DenseKernel.supported.contains(kernel), "dense: the processor does not support \(kernel)")
+        switch kernel {
+        case .avx2: testbed_dense_avx2(rows, inputs, width, input, weights, biases, rectified ? 1 : 0, next?.weights, next?.bias ?? 0, output)
+        case .avx512: testbed_dense_avx512(rows, inputs, width, input, weights, biases, rectified ? 1 : 0, next?.weights, next?.bias ?? 0, output)
+        }
+    }
+
     /// Adds `Aᵀ·A` into the upper triangle of the symmetric matrix `c` (`A.columns` square).
     public static func addGramUpper(of a: Matrix, into c: inout Matrix) {
         _ = threadDefault

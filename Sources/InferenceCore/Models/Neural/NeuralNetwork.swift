@@ -9,12 +9,19 @@ public struct NeuralNetwork: FittedModel, Equatable {
         public var biases: [Double]
 
         /// `rows` rows of inputs at `input` through this layer into `output` (`rows × biases.count`),
-        /// with ReLU when `rectified`.
-        func apply(rows: Int, _ input: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>, rectified: Bool) {
+        /// with ReLU when `rectified`: in one pass by `kernel`, or without one, by OpenBLAS adding
+        /// the product to rows set to the biases.
+        func apply(rows: Int, _ input: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>, rectified: Bool,
+                   kernel: BLAS.DenseKernel?) {
             let width = biases.count
             guard rows > 0, width > 0 else { return }
             weights.storage.withUnsafeBufferPointer { weights in
                 biases.withUnsafeBufferPointer { biases in
+                    if let kernel {
+                        BLAS.dense(kernel, rows: rows, inputs: self.weights.rows, width: width, input, weights: weights.baseAddress!,
+                                   biases: biases.baseAddress!, rectified: rectified, into: output)
+                        return
+                    }
                     // Each row starts as the biases; the product adds input · weights to them.
                     for row in 0..<rows { (output + row * width).update(from: biases.baseAddress!, count: width) }
                     if width == 1 {
@@ -22,11 +29,28 @@ public struct NeuralNetwork: FittedModel, Equatable {
                     } else {
                         BLAS.gemm(rows: rows, inner: self.weights.rows, columns: width, input, weights.baseAddress!, beta: 1, into: output)
                     }
+                    if rectified {
+                        // `v < 0 ? 0 : v` rather than `max`, whose NaN rule keeps the loop from vectorising.
+                        for index in 0..<rows * width { let value = output[index]; output[index] = value < 0 ? 0 : value }
+                    }
                 }
             }
-            if rectified {
-                // `v < 0 ? 0 : v` rather than `max`, whose NaN rule keeps the loop from vectorising.
-                for index in 0..<rows * width { let value = output[index]; output[index] = value < 0 ? 0 : value }
+        }
+
+        /// `rows` rows through this layer with ReLU and then through `next`, a one-output layer,
+        /// into `output` (`rows` values), by `kernel`, without storing this layer's activations.
+        func apply(rows: Int, _ input: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>, then next: Layer,
+                   kernel: BLAS.DenseKernel) {
+            precondition(next.weights.columns == 1 && next.weights.rows == biases.count, "apply: the next layer must have one output")
+            guard rows > 0 else { return }
+            weights.storage.withUnsafeBufferPointer { weights in
+                biases.withUnsafeBufferPointer { biases in
+                    next.weights.storage.withUnsafeBufferPointer { nextWeights in
+                        BLAS.dense(kernel, rows: rows, inputs: self.weights.rows, width: self.biases.count, input, weights: weights.baseAddress!,
+                                   biases: biases.baseAddress!, rectified: true, into: output,
+                                   then: (nextWeights.baseAddress!, next.biases[0]))
+                    }
+                }
             }
         }
     }
@@ -75,13 +99,20 @@ public struct NeuralNetwork: FittedModel, Equatable {
 
     /// The batch goes through every layer one block of rows at a time, each layer's activations
     /// in one of two scratch buffers reused from block to block, and the last layer writes
-    /// straight into the result. A single output is a GEMV: OpenBLAS's GEMM with one column
-    /// took four times as long.
-    public func predict(_ x: Matrix) -> Matrix {
+    /// straight into the result. Where the processor has AVX2 (or AVX-512), the layers go through
+    /// a kernel of `Sources/CBLAS/dense.h`, and a one-output layer is computed with the layer
+    /// before it, from its activations still in registers; elsewhere through OpenBLAS, a single
+    /// output by GEMV (its GEMM with one column took four times as long).
+    public func predict(_ x: Matrix) -> Matrix { predict(x, kernel: BLAS.DenseKernel.fastest) }
+
+    /// ``predict(_:)`` by a given kernel, or by OpenBLAS (`nil`): for tests to compare them.
+    func predict(_ x: Matrix, kernel: BLAS.DenseKernel?) -> Matrix {
         precondition(x.columns == inputWidth, "predict: \(x.columns) columns for a network of \(inputWidth) inputs")
         let outputs = layers[layers.count - 1].weights.columns
         var result = Matrix(rows: x.rows, columns: outputs)
         guard x.rows > 0 else { return result }
+        let fusesOutput = kernel != nil && outputs == 1 && layers.count > 1
+        let stages = fusesOutput ? layers.count - 1 : layers.count
         let blockRows = min(predictionBlockRows, x.rows)
         let widest = layers.dropLast().map(\.weights.columns).max() ?? 0
         let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: 2 * blockRows * widest)
@@ -91,10 +122,14 @@ public struct NeuralNetwork: FittedModel, Equatable {
                 for start in stride(from: 0, to: x.rows, by: blockRows) {
                     let rows = min(blockRows, x.rows - start)
                     var source = UnsafePointer(input.baseAddress! + start * x.columns)
-                    for (index, layer) in layers.enumerated() {
-                        let isOutput = index == layers.count - 1
-                        let target = isOutput ? output.baseAddress! + start * outputs : scratch.baseAddress! + (index % 2) * blockRows * widest
-                        layer.apply(rows: rows, source, into: target, rectified: !isOutput)
+                    for index in 0..<stages {
+                        let isLast = index == stages - 1
+                        let target = isLast ? output.baseAddress! + start * outputs : scratch.baseAddress! + (index % 2) * blockRows * widest
+                        if fusesOutput && isLast {
+                            layers[index].apply(rows: rows, source, into: target, then: layers[index + 1], kernel: kernel!)
+                        } else {
+                            layers[index].apply(rows: rows, source, into: target, rectified: index < layers.count - 1, kernel: kernel)
+                        }
                         source = UnsafePointer(target)
                     }
                     finish(UnsafeMutableBufferPointer(rebasing: output[start * outputs ..< (start + rows) * outputs]), columns: outputs)
