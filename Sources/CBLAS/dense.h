@@ -36,7 +36,7 @@ static inline int testbed_has_avx2_fma(void) {
 ///   one-output layer after this one, without storing the activations.
 /// ReLU is `max(0, v)` with the NaN of `v` kept, as the Swift path does. Tiles of 4 rows × 12
 /// units, then of 4 rows × 4 units, the last of them masked to the layer's width; a short last
-/// group of rows repeats its last row (read, never written twice).
+/// group of rows reads its first row in place of the missing ones and writes only its own.
 __attribute__((target("avx2,fma")))
 static inline void testbed_dense_avx2(long rows, long inputs, long width, const double *x, const double *w,
                                       const double *bias, int rectify, const double *next, double next_bias,
@@ -53,8 +53,8 @@ static inline void testbed_dense_avx2(long rows, long inputs, long width, const 
         for (; j + 12 <= width; j += 12) {
             __m256d c00 = _mm256_loadu_pd(bias + j), c01 = _mm256_loadu_pd(bias + j + 4), c02 = _mm256_loadu_pd(bias + j + 8);
             __m256d c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
-            const double *wk = w + j;
-            for (long k = 0; k < inputs; k++, wk += width) {
+            for (long k = 0; k < inputs; k++) {
+                const double *wk = w + k * width + j;
                 const __m256d w0 = _mm256_loadu_pd(wk), w1 = _mm256_loadu_pd(wk + 4), w2 = _mm256_loadu_pd(wk + 8);
                 __m256d a = _mm256_broadcast_sd(x0 + k);
                 c00 = _mm256_fmadd_pd(a, w0, c00); c01 = _mm256_fmadd_pd(a, w1, c01); c02 = _mm256_fmadd_pd(a, w2, c02);
@@ -87,9 +87,8 @@ static inline void testbed_dense_avx2(long rows, long inputs, long width, const 
             // The lanes below the layer's width; the others load as zero and are not stored.
             const __m256i lanes = _mm256_cmpgt_epi64(_mm256_set1_epi64x(width - j), lane_numbers);
             __m256d c0 = _mm256_maskload_pd(bias + j, lanes), c1 = c0, c2 = c0, c3 = c0;
-            const double *wk = w + j;
-            for (long k = 0; k < inputs; k++, wk += width) {
-                const __m256d w0 = _mm256_maskload_pd(wk, lanes);
+            for (long k = 0; k < inputs; k++) {
+                const __m256d w0 = _mm256_maskload_pd(w + k * width + j, lanes);
                 c0 = _mm256_fmadd_pd(_mm256_broadcast_sd(x0 + k), w0, c0);
                 c1 = _mm256_fmadd_pd(_mm256_broadcast_sd(x1 + k), w0, c1);
                 c2 = _mm256_fmadd_pd(_mm256_broadcast_sd(x2 + k), w0, c2);
@@ -97,6 +96,9 @@ static inline void testbed_dense_avx2(long rows, long inputs, long width, const 
             }
             c0 = TESTBED_RELU(c0); c1 = TESTBED_RELU(c1); c2 = TESTBED_RELU(c2); c3 = TESTBED_RELU(c3);
             if (next) {
+                // The lanes past the width hold x · 0, a NaN where x is infinite: cleared before they count.
+                const __m256d kept = _mm256_castsi256_pd(lanes);
+                c0 = _mm256_and_pd(c0, kept); c1 = _mm256_and_pd(c1, kept); c2 = _mm256_and_pd(c2, kept); c3 = _mm256_and_pd(c3, kept);
                 const __m256d v = _mm256_maskload_pd(next + j, lanes);
                 dot0 = _mm256_fmadd_pd(c0, v, dot0); dot1 = _mm256_fmadd_pd(c1, v, dot1);
                 dot2 = _mm256_fmadd_pd(c2, v, dot2); dot3 = _mm256_fmadd_pd(c3, v, dot3);
@@ -136,7 +138,7 @@ static inline void testbed_dense_avx512(long rows, long inputs, long width, cons
 #define TESTBED_RELU512(v) (rectify ? _mm512_max_pd(zero, (v)) : (v))
     for (long r = 0; r < rows; r += 4) {
         const long group = rows - r < 4 ? rows - r : 4;
-        // A short last group repeats its last row (read, never written twice).
+        // A short last group reads its first row in place of the missing ones and writes only its own.
         const double *x0 = x + r * inputs, *x1 = x + (r + (group > 1 ? 1 : 0)) * inputs;
         const double *x2 = x + (r + (group > 2 ? 2 : 0)) * inputs, *x3 = x + (r + (group > 3 ? 3 : 0)) * inputs;
         __m512d dot0 = zero, dot1 = zero, dot2 = zero, dot3 = zero;
@@ -144,8 +146,8 @@ static inline void testbed_dense_avx512(long rows, long inputs, long width, cons
         for (; j + 24 <= width; j += 24) {
             __m512d c00 = _mm512_loadu_pd(bias + j), c01 = _mm512_loadu_pd(bias + j + 8), c02 = _mm512_loadu_pd(bias + j + 16);
             __m512d c10 = c00, c11 = c01, c12 = c02, c20 = c00, c21 = c01, c22 = c02, c30 = c00, c31 = c01, c32 = c02;
-            const double *wk = w + j;
-            for (long k = 0; k < inputs; k++, wk += width) {
+            for (long k = 0; k < inputs; k++) {
+                const double *wk = w + k * width + j;
                 const __m512d w0 = _mm512_loadu_pd(wk), w1 = _mm512_loadu_pd(wk + 8), w2 = _mm512_loadu_pd(wk + 16);
                 __m512d a = _mm512_set1_pd(x0[k]);
                 c00 = _mm512_fmadd_pd(a, w0, c00); c01 = _mm512_fmadd_pd(a, w1, c01); c02 = _mm512_fmadd_pd(a, w2, c02);
@@ -177,9 +179,8 @@ static inline void testbed_dense_avx512(long rows, long inputs, long width, cons
         for (; j < width; j += 8) {
             const __mmask8 lanes = width - j >= 8 ? 0xFF : (__mmask8)((1u << (width - j)) - 1);
             __m512d c0 = _mm512_maskz_loadu_pd(lanes, bias + j), c1 = c0, c2 = c0, c3 = c0;
-            const double *wk = w + j;
-            for (long k = 0; k < inputs; k++, wk += width) {
-                const __m512d w0 = _mm512_maskz_loadu_pd(lanes, wk);
+            for (long k = 0; k < inputs; k++) {
+                const __m512d w0 = _mm512_maskz_loadu_pd(lanes, w + k * width + j);
                 c0 = _mm512_fmadd_pd(_mm512_set1_pd(x0[k]), w0, c0);
                 c1 = _mm512_fmadd_pd(_mm512_set1_pd(x1[k]), w0, c1);
                 c2 = _mm512_fmadd_pd(_mm512_set1_pd(x2[k]), w0, c2);
@@ -187,7 +188,9 @@ static inline void testbed_dense_avx512(long rows, long inputs, long width, cons
             }
             c0 = TESTBED_RELU512(c0); c1 = TESTBED_RELU512(c1); c2 = TESTBED_RELU512(c2); c3 = TESTBED_RELU512(c3);
             if (next) {
-                // Masked lanes are zero in both factors.
+                // The lanes past the width hold x · 0, a NaN where x is infinite: cleared before they count.
+                c0 = _mm512_maskz_mov_pd(lanes, c0); c1 = _mm512_maskz_mov_pd(lanes, c1);
+                c2 = _mm512_maskz_mov_pd(lanes, c2); c3 = _mm512_maskz_mov_pd(lanes, c3);
                 const __m512d v = _mm512_maskz_loadu_pd(lanes, next + j);
                 dot0 = _mm512_fmadd_pd(c0, v, dot0); dot1 = _mm512_fmadd_pd(c1, v, dot1);
                 dot2 = _mm512_fmadd_pd(c2, v, dot2); dot3 = _mm512_fmadd_pd(c3, v, dot3);

@@ -41,9 +41,10 @@ extension CSVReader {
     /// blocks); `nil` when a block does not end cleanly or holds a malformed record (the caller
     /// then reads the file on one thread), and the blocks not yet started are then skipped.
     ///
-    /// The blocks' columns are what memory holds beside the table while it is put together; each
-    /// column frees its blocks' parts as soon as it has them, so the peak is the table and about
-    /// one column per thread more.
+    /// Every block's columns are held until the table is put together; each column frees a
+    /// block's part once it has copied it, but the allocator keeps much of what is freed: the peak
+    /// was 1.57× the parsed table for a 100 MB export on two threads (bench/results/2026-12-02/
+    /// csv-blocks.md; in rounds of one block per thread, on another machine, it was 1.43×).
     func parseInBlocks(_ opening: Opening, blockBytes requestedBlockBytes: Int, textColumns: Set<String>) -> (table: DataTable, lossyColumns: Set<String>)? {
         let stream = opening.input.stream
         let dataStart = opening.input.consumed, end = stream.size
@@ -127,7 +128,9 @@ extension CSVReader {
                 return true
             }
         }
-        return clean ? ParsedBlock(columns: columns, rows: rows) : nil
+        guard clean else { return nil }
+        for index in columns.indices { columns[index].finishCells() }
+        return ParsedBlock(columns: columns, rows: rows)
     }
 }
 

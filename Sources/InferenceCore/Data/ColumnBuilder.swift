@@ -68,6 +68,13 @@ struct ColumnBuilder {
         return nil
     }
 
+    /// Frees what only appending cells needs (the cache of spellings already seen), for a
+    /// block's column kept until the table is put together: ``append(contentsOf:)`` reads its
+    /// levels, not its spellings.
+    mutating func finishCells() {
+        spellings = SpellingCache()
+    }
+
     /// Appends the cells of a block read after this one (the same column of a later part of the
     /// file), with the outcome of reading both as one: text levels keep their order of first
     /// appearance, and numbers that meet text lose their spelling, so the reader reads again.
