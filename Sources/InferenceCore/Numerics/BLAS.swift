@@ -123,7 +123,7 @@ public enum BLAS {
     }
 
     /// A dense-layer kernel of `Sources/CBLAS/dense.h`, by the instructions it needs.
-    public enum DenseKernel: Sendable, CaseIterable {
+    public enum DenseKernel: Sendable {
         /// AVX2 and FMA: tiles of 4 rows × 12 units.
         case avx2
         /// AVX-512F: tiles of 4 rows × 24 units, the last tile masked to the layer's width.

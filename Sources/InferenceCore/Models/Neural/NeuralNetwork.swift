@@ -10,16 +10,23 @@ public struct NeuralNetwork: FittedModel, Equatable {
 
         /// `rows` rows of inputs at `input` through this layer into `output` (`rows × biases.count`),
         /// with ReLU when `rectified`: in one pass by `kernel`, or without one, by OpenBLAS adding
-        /// the product to rows set to the biases.
+        /// the product to rows set to the biases. With `next` (a one-output layer; a kernel only),
+        /// the rows go on through it into `output` (`rows` values), this layer's activations never
+        /// stored.
         func apply(rows: Int, _ input: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>, rectified: Bool,
-                   kernel: BLAS.DenseKernel?) {
+                   kernel: BLAS.DenseKernel?, then next: Layer? = nil) {
             let width = biases.count
             guard rows > 0, width > 0 else { return }
+            precondition(next.map { kernel != nil && $0.weights.columns == 1 && $0.weights.rows == width } ?? true,
+                         "apply: only a kernel goes on through a next layer, of one output")
             weights.storage.withUnsafeBufferPointer { weights in
                 biases.withUnsafeBufferPointer { biases in
                     if let kernel {
-                        BLAS.dense(kernel, rows: rows, inputs: self.weights.rows, width: width, input, weights: weights.baseAddress!,
-                                   biases: biases.baseAddress!, rectified: rectified, into: output)
+                        (next?.weights.storage ?? []).withUnsafeBufferPointer { nextWeights in
+                            BLAS.dense(kernel, rows: rows, inputs: self.weights.rows, width: width, input, weights: weights.baseAddress!,
+                                       biases: biases.baseAddress!, rectified: rectified, into: output,
+                                       then: next.map { (nextWeights.baseAddress!, $0.biases[0]) })
+                        }
                         return
                     }
                     // Each row starts as the biases; the product adds input · weights to them.
@@ -32,23 +39,6 @@ public struct NeuralNetwork: FittedModel, Equatable {
                     if rectified {
                         // `v < 0 ? 0 : v` rather than `max`, whose NaN rule keeps the loop from vectorising.
                         for index in 0..<rows * width { let value = output[index]; output[index] = value < 0 ? 0 : value }
-                    }
-                }
-            }
-        }
-
-        /// `rows` rows through this layer with ReLU and then through `next`, a one-output layer,
-        /// into `output` (`rows` values), by `kernel`, without storing this layer's activations.
-        func apply(rows: Int, _ input: UnsafePointer<Double>, into output: UnsafeMutablePointer<Double>, then next: Layer,
-                   kernel: BLAS.DenseKernel) {
-            precondition(next.weights.columns == 1 && next.weights.rows == biases.count, "apply: the next layer must have one output")
-            guard rows > 0 else { return }
-            weights.storage.withUnsafeBufferPointer { weights in
-                biases.withUnsafeBufferPointer { biases in
-                    next.weights.storage.withUnsafeBufferPointer { nextWeights in
-                        BLAS.dense(kernel, rows: rows, inputs: self.weights.rows, width: self.biases.count, input, weights: weights.baseAddress!,
-                                   biases: biases.baseAddress!, rectified: true, into: output,
-                                   then: (nextWeights.baseAddress!, next.biases[0]))
                     }
                 }
             }
@@ -125,11 +115,8 @@ public struct NeuralNetwork: FittedModel, Equatable {
                     for index in 0..<stages {
                         let isLast = index == stages - 1
                         let target = isLast ? output.baseAddress! + start * outputs : scratch.baseAddress! + (index % 2) * blockRows * widest
-                        if fusesOutput && isLast {
-                            layers[index].apply(rows: rows, source, into: target, then: layers[index + 1], kernel: kernel!)
-                        } else {
-                            layers[index].apply(rows: rows, source, into: target, rectified: index < layers.count - 1, kernel: kernel)
-                        }
+                        layers[index].apply(rows: rows, source, into: target, rectified: index < layers.count - 1, kernel: kernel,
+                                            then: fusesOutput && isLast ? layers[index + 1] : nil)
                         source = UnsafePointer(target)
                     }
                     finish(UnsafeMutableBufferPointer(rebasing: output[start * outputs ..< (start + rows) * outputs]), columns: outputs)
