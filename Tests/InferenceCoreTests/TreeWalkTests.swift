@@ -1,3 +1,4 @@
+import CBLAS
 import Testing
 @testable import InferenceCore
 
@@ -32,7 +33,7 @@ struct TreeWalkTests {
             let boosted = try #require(fitted as? BoostedTrees)
             (trees, stride, offset) = (boosted.trees, boosted.outputs, { [outputs = boosted.outputs] in $0 % outputs })
         }
-        #expect(trees.count > FlatTree.lanes && trees.contains { $0.depth > 2 })
+        #expect(trees.count > testbed_tree_lanes && x.rows > testbed_tree_lanes && trees.contains { $0.depth > 2 })
         func accumulated(sideBySideRows: Int) -> [Double] {
             var scores = [Double](repeating: 0.5, count: x.rows * stride)
             FlatTree.accumulate(trees, x, into: &scores, stride: stride, scale: 0.3, sideBySideRows: sideBySideRows, offset: offset)
@@ -41,6 +42,20 @@ struct TreeWalkTests {
         let inTurn = accumulated(sideBySideRows: 0), sideBySide = accumulated(sideBySideRows: x.rows)
         #expect(inTurn.map(\.bitPattern) == sideBySide.map(\.bitPattern))
         #expect(Set(inTurn).count > 1)
+
+        // The walks of the packed nodes against a walk of the tree's own arrays, as exported and saved.
+        var reference = [Double](repeating: 0.5, count: x.rows * stride)
+        for (index, tree) in trees.enumerated() {
+            for row in 0..<x.rows {
+                var node = 0
+                while tree.feature[node] >= 0 {
+                    let value = x[row, Int(tree.feature[node])]
+                    node = Int(value <= tree.threshold[node] || (value.isNaN && tree.missingLeft[node]) ? tree.left[node] : tree.right[node])
+                }
+                for k in 0..<tree.outputs { reference[row * stride + offset(index) + k] += 0.3 * tree.value[node * tree.outputs + k] }
+            }
+        }
+        #expect(reference.map(\.bitPattern) == inTurn.map(\.bitPattern))
 
         // The model as served: the whole batch, and each row alone.
         let batch = fitted.predict(x)

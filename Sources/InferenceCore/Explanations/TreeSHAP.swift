@@ -41,8 +41,8 @@ struct TreeSHAP {
     /// `width`), using a workspace for a depth at least the tree's.
     static func add(_ tree: FlatTree, row: UnsafePointer<Double>, width: Int, scale: Double,
                     into phi: UnsafeMutablePointer<Double>, workspace: Workspace) {
-        tree.withNodes { nodes in
-            let explainer = TreeSHAP(nodes: nodes, phi: phi, width: width, row: row, scale: scale,
+        withExtendedLifetime(tree) {
+            let explainer = TreeSHAP(nodes: tree.nodes, phi: phi, width: width, row: row, scale: scale,
                                      reciprocal: workspace.reciprocal.baseAddress!)
             explainer.recurse(node: 0, parentPath: workspace.path.baseAddress!, uniqueDepth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
         }

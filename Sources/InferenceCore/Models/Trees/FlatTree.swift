@@ -1,3 +1,5 @@
+import CBLAS
+
 /// A regression tree in flat arrays, node 0 the root: a node is a leaf when `feature` is -1.
 /// An input goes left when its value is at most `threshold`, or when it is missing and
 /// `missingLeft` is set.
@@ -15,9 +17,8 @@ public struct FlatTree: Sendable, Codable, Equatable {
     public var cover: [Double] = []
     /// The loss reduction of each node's split; 0 for leaves. Summed per feature for gain importance.
     public var gain: [Double] = []
-    /// What a walk from root to leaf reads of each node, packed side by side (one cache line holds
-    /// two or three nodes instead of a line per array). Derived from the arrays above by ``pack()``.
-    private(set) var packed: [PackedNode] = []
+    /// The nodes as a walk reads them, built from the arrays above by ``pack()``.
+    private(set) var packed: PackedTree?
     /// The number of splits on the longest path from the root (sizes TreeSHAP's workspace). Set by ``pack()``.
     private(set) var depth = 0
 
@@ -67,21 +68,32 @@ public struct FlatTree: Sendable, Codable, Equatable {
         return true
     }
 
-    /// Builds ``packed`` and ``depth`` from the node arrays; called once a tree is complete.
+    /// Builds ``packed`` and ``depth`` from the node arrays; called
+    /// once a tree is complete.
     mutating func pack() {
-        packed = (0..<feature.count).map { node in
-            // A leaf points to itself and sends every value (missing ones too) that way, so that a walk
-            // of a fixed number of steps (``accumulateSideBySide``) stays at the leaf it reached.
-            feature[node] < 0
-                ? PackedNode(threshold: .infinity, feature: 0, left: Int32(node), right: Int32(node), missingLeft: true)
-                : PackedNode(threshold: threshold[node], feature: feature[node], left: left[node], right: right[node], missingLeft: missingLeft[node])
-        }
+        // Depth-first, left before right: a split's left child comes right after it.
+        var order: [Int] = [], position = [Int32](repeating: 0, count: feature.count), pending = [0]
         var levels = [Int](repeating: 0, count: feature.count)
-        // Children always come after their parent, so one pass in node order sees every parent first.
-        for node in 0..<feature.count where feature[node] >= 0 {
-            levels[Int(left[node])] = levels[node] + 1
-            levels[Int(right[node])] = levels[node] + 1
+        order.reserveCapacity(feature.count)
+        while let node = pending.popLast() {
+            position[node] = Int32(order.count)
+            order.append(node)
+            if feature[node] >= 0 {
+                levels[Int(left[node])] = levels[node] + 1
+                levels[Int(right[node])] = levels[node] + 1
+                pending += [Int(right[node]), Int(left[node])]
+            }
         }
+        let nodes = order.map { node in
+            // A leaf sends every input (missing ones too) to itself, so that a walk which goes on
+            // (a lane of ``testbed_tree_leaves`` waiting for the others) stays at the leaf it reached.
+            feature[node] < 0
+                ? testbed_tree_node(threshold: .nan, column: 0, right: position[node])
+                : testbed_tree_node(threshold: threshold[node], column: UInt32(feature[node]) | (missingLeft[node] ? testbed_tree_missing_left : 0),
+                                    right: position[Int(right[node])])
+        }
+        packed = PackedTree(nodes: nodes, value: order.flatMap { value[$0 * outputs ..< ($0 + 1) * outputs] },
+                            cover: order.map { cover[$0] })
         depth = levels.max() ?? 0
     }
 
@@ -125,27 +137,45 @@ public struct FlatTree: Sendable, Codable, Equatable {
     /// Rows are taken in blocks of about 2 MB of inputs, all trees per block, so that a block stays
     /// in cache while every tree walks it; larger blocks let a deep tree's nodes serve more rows
     /// before it is evicted (measured: 512 rows made forests 1.9× slower, whole batches made
-    /// boosting 2× slower). A batch of at most `sideBySideRows` rows is too small for that: its
-    /// trees are walked side by side instead (``accumulateSideBySide``). Within a row, trees add in
-    /// order, so results do not depend on the block size or the walk.
+    /// boosting 2× slower). Each tree walks a block's rows ``testbed_tree_lanes`` at a time
+    /// (``testbed_tree_leaves``). A batch of at most `sideBySideRows` rows is too small for that:
+    /// each row walks its trees side by side instead (``testbed_forest_leaves``). Within a row,
+    /// trees add in order, so results do not depend on the block size or the walk.
     static func accumulate(_ trees: [FlatTree], _ x: Matrix, into scores: inout [Double], stride: Int, scale: Double = 1,
-                           sideBySideRows: Int = 0, offset: (Int) -> Int) {
-        let blockRows = Swift.max(256, (2 << 20) / (8 * Swift.max(x.columns, 1)))
-        x.storage.withUnsafeBufferPointer { inputs in
-            scores.withUnsafeMutableBufferPointer { scores in
-                // A side-by-side walk reads a leaf's (unused) input 0, which a row of no columns lacks.
-                if x.rows <= sideBySideRows && x.columns > 0 {
-                    accumulateSideBySide(trees, inputs, columns: x.columns, rows: 0..<x.rows, into: scores, stride: stride, scale: scale, offset: offset)
-                    return
+                           sideBySideRows: Int = 1, offset: (Int) -> Int) {
+        // A walk reads a leaf's (unused) input 0, which a row of no columns lacks.
+        guard x.columns > 0 else {
+            for (index, tree) in trees.enumerated() {
+                for row in 0..<x.rows {
+                    for k in 0..<tree.outputs { scores[row * stride + offset(index) + k] += scale * tree.nodes.value[k] }
                 }
-                for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
-                    let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
-                    for (index, tree) in trees.enumerated() {
-                        let base = offset(index)
-                        tree.withNodes { nodes in
-                            for row in rows {
-                                let leaf = nodes.leaf(inputs.baseAddress! + row * x.columns)
-                                for k in 0..<nodes.outputs { scores[row * stride + base + k] += scale * nodes.value[leaf * nodes.outputs + k] }
+            }
+            return
+        }
+        let blockRows = Swift.max(256, (2 << 20) / (8 * x.columns))
+        // The views stay valid while `trees` holds the trees.
+        let views = trees.map(\.nodes)
+        withExtendedLifetime(trees) {
+            x.storage.withUnsafeBufferPointer { inputs in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: Swift.max(trees.count, Swift.min(blockRows, x.rows))) { leaves in
+                        func add(_ tree: Int, _ leaf: Int32, row: Int) {
+                            let nodes = views[tree], base = row * stride + offset(tree)
+                            for k in 0..<nodes.outputs { scores[base + k] += scale * nodes.value[Int(leaf) * nodes.outputs + k] }
+                        }
+                        if x.rows <= sideBySideRows {
+                            let roots = views.map { Optional($0.nodes) }
+                            for row in 0..<x.rows {
+                                testbed_forest_leaves(roots, trees.count, inputs.baseAddress! + row * x.columns, leaves.baseAddress!)
+                                for tree in views.indices { add(tree, leaves[tree], row: row) }
+                            }
+                            return
+                        }
+                        for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
+                            let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
+                            for tree in views.indices {
+                                testbed_tree_leaves(views[tree].nodes, inputs.baseAddress! + rows.lowerBound * x.columns, x.columns, rows.count, leaves.baseAddress!)
+                                for (row, leaf) in zip(rows, leaves) { add(tree, leaf, row: row) }
                             }
                         }
                     }
@@ -154,60 +184,11 @@ public struct FlatTree: Sendable, Codable, Equatable {
         }
     }
 
-    /// Trees walked side by side: ``accumulate(_:_:into:stride:scale:sideBySideRows:offset:)``'s
-    /// walk for a few rows.
-    static let lanes = 8
-
-    /// Walks up to ``lanes`` trees at once for each row, each for the deepest one's number of steps
-    /// (a leaf points to itself), so that their cache misses overlap instead of coming one after
-    /// another: a batch of a few rows does not keep a large forest's nodes in cache.
-    private static func accumulateSideBySide(_ trees: [FlatTree], _ inputs: UnsafeBufferPointer<Double>, columns: Int, rows: Range<Int>,
-                                             into scores: UnsafeMutableBufferPointer<Double>, stride: Int, scale: Double,
-                                             offset: (Int) -> Int) {
-        withUnsafeTemporaryAllocation(of: TreeNodes.self, capacity: lanes) { group in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: lanes) { at in
-                for first in Swift.stride(from: 0, to: trees.count, by: lanes) {
-                    let members = first ..< Swift.min(first + lanes, trees.count)
-                    let steps = trees[members].lazy.map(\.depth).max()!
-                    withNodes(of: trees[members], in: group.baseAddress!) {
-                        for row in rows {
-                            let input = inputs.baseAddress! + row * columns
-                            for lane in 0..<members.count { at[lane] = 0 }
-                            for _ in 0..<steps {
-                                for lane in 0..<members.count { at[lane] = group[lane].child(at[lane], input) }
-                            }
-                            for lane in 0..<members.count {
-                                let nodes = group[lane], base = row * stride + offset(first + lane)
-                                for k in 0..<nodes.outputs { scores[base + k] += scale * nodes.value[at[lane] * nodes.outputs + k] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Calls `body` with the nodes of each of `trees` in `views`, in order (a view is valid only
-    /// inside its tree's ``withNodes(_:)``, so they nest).
-    private static func withNodes(of trees: ArraySlice<FlatTree>, in views: UnsafeMutablePointer<TreeNodes>, _ body: () -> Void) {
-        guard let tree = trees.first else { return body() }
-        tree.withNodes { nodes in
-            views.initialize(to: nodes)
-            withNodes(of: trees.dropFirst(), in: views + 1, body)
-        }
-    }
-
-    /// Calls `body` with unchecked views of the tree's packed nodes, values and covers, for the hot
-    /// loops of prediction and explanation. The tree must be packed.
-    func withNodes<Result>(_ body: (TreeNodes) throws -> Result) rethrows -> Result {
-        precondition(packed.count == feature.count, "the tree was not packed")
-        return try packed.withUnsafeBufferPointer { nodes in
-            try value.withUnsafeBufferPointer { value in
-                try cover.withUnsafeBufferPointer { cover in
-                    try body(TreeNodes(nodes: nodes.baseAddress!, value: value.baseAddress!, cover: cover.baseAddress!, outputs: outputs))
-                }
-            }
-        }
+    /// Unchecked views of the tree's packed nodes, values and covers, for the hot loops of
+    /// prediction and explanation, valid while the tree is. The tree must be packed.
+    var nodes: TreeNodes {
+        guard let packed else { preconditionFailure("the tree was not packed") }
+        return TreeNodes(nodes: packed.nodes.baseAddress!, value: packed.value.baseAddress!, cover: packed.cover.baseAddress!, outputs: outputs)
     }
 
     /// Adds each split's gain to its feature's entry of `importance`.
@@ -216,41 +197,53 @@ public struct FlatTree: Sendable, Codable, Equatable {
     }
 }
 
-/// The fields of one node that a walk reads.
-struct PackedNode: Sendable, Equatable {
-    var threshold: Double
-    var feature: Int32
-    var left: Int32
-    var right: Int32
-    var missingLeft: Bool
+/// A tree's nodes as a walk reads them, 16 bytes each, in depth-first order so that a left child is
+/// the next node (often in the same cache line), with the leaf outputs and covers in the same order.
+/// In memory of its own, never changed, so that a batch can hold every tree's nodes at once.
+final class PackedTree: @unchecked Sendable, Equatable {
+    let nodes: UnsafeMutableBufferPointer<testbed_tree_node>
+    let value: UnsafeMutableBufferPointer<Double>
+    let cover: UnsafeMutableBufferPointer<Double>
+
+    init(nodes: [testbed_tree_node], value: [Double], cover: [Double]) {
+        self.nodes = .allocate(capacity: nodes.count)
+        _ = self.nodes.initialize(from: nodes)
+        self.value = .allocate(capacity: value.count)
+        _ = self.value.initialize(from: value)
+        self.cover = .allocate(capacity: cover.count)
+        _ = self.cover.initialize(from: cover)
+    }
+
+    deinit {
+        nodes.deallocate()
+        value.deallocate()
+        cover.deallocate()
+    }
+
+    /// Equal when their bits are: a leaf's threshold is NaN.
+    static func == (a: PackedTree, b: PackedTree) -> Bool {
+        a.nodes.elementsEqual(b.nodes) { $0.threshold.bitPattern == $1.threshold.bitPattern && $0.column == $1.column && $0.right == $1.right }
+            && a.value.map(\.bitPattern) == b.value.map(\.bitPattern) && a.cover.map(\.bitPattern) == b.cover.map(\.bitPattern)
+    }
 }
 
-/// Unchecked views of a ``FlatTree``'s nodes, valid inside ``FlatTree/withNodes(_:)``.
+/// Unchecked views of a ``FlatTree``'s nodes (``FlatTree/nodes``), valid while the tree is.
 struct TreeNodes {
-    let nodes: UnsafePointer<PackedNode>
+    let nodes: UnsafePointer<testbed_tree_node>
     let value: UnsafePointer<Double>
     let cover: UnsafePointer<Double>
     let outputs: Int
 
     /// A leaf points to itself (``FlatTree/pack()``).
-    @inline(__always) func isLeaf(_ node: Int) -> Bool { Int(nodes[node].left) == node }
-    @inline(__always) func feature(_ node: Int) -> Int { Int(nodes[node].feature) }
-    @inline(__always) func left(_ node: Int) -> Int { Int(nodes[node].left) }
+    @inline(__always) func isLeaf(_ node: Int) -> Bool { Int(nodes[node].right) == node }
+    @inline(__always) func feature(_ node: Int) -> Int { Int(nodes[node].column & ~testbed_tree_missing_left) }
+    @inline(__always) func left(_ node: Int) -> Int { node + 1 }
     @inline(__always) func right(_ node: Int) -> Int { Int(nodes[node].right) }
-
-    /// The leaf one row of inputs reaches.
-    @inline(__always)
-    func leaf(_ row: UnsafePointer<Double>) -> Int {
-        var node = 0
-        while !isLeaf(node) { node = child(node, row) }
-        return node
-    }
 
     /// The child of inner node `node` that `row` goes to.
     @inline(__always)
     func child(_ node: Int, _ row: UnsafePointer<Double>) -> Int {
-        let split = nodes[node]
-        let x = row[Int(split.feature)]
-        return Int(x <= split.threshold || (x.isNaN && split.missingLeft) ? split.left : split.right)
+        Int(testbed_tree_child(nodes, Int32(node), row))
     }
 }
+

@@ -68,17 +68,9 @@ public struct ForestModel: FittedModel, Equatable {
         return trees.lazy.compactMap { $0.inconsistency(inputWidth: inputWidth) }.first
     }
 
-    /// Rows up to which a batch's trees are walked side by side. A forest's deep trees do not stay in
-    /// cache for a few rows, and side by side their cache misses overlap: measured against the walk
-    /// one tree at a time (the `infer` suite's forest of 100 trees), 1.4–2.0× as fast at 1, 16 and
-    /// 256 rows, but 0.84× at 4,096 and 0.69× at 65,536, where each tree's nodes serve many rows in turn.
-    /// Boosted trees are small enough to stay in cache and are always walked in turn (side by
-    /// side they were slower at every batch size: a third as fast at one row).
-    static let sideBySideRows = 1024
-
     public func predict(_ x: Matrix) -> Matrix {
         var scores = [Double](repeating: 0, count: x.rows * outputs)
-        FlatTree.accumulate(trees, x, into: &scores, stride: outputs, scale: 1 / Double(trees.count), sideBySideRows: Self.sideBySideRows) { _ in 0 }
+        FlatTree.accumulate(trees, x, into: &scores, stride: outputs, scale: 1 / Double(trees.count)) { _ in 0 }
         return Matrix(rows: x.rows, columns: outputs, storage: scores)
     }
 }
