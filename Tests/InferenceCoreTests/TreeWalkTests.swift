@@ -2,9 +2,9 @@ import CBLAS
 import Testing
 @testable import InferenceCore
 
-/// ``FlatTree/accumulate(_:_:into:stride:scale:sideBySideRows:offset:)`` walks a block of many rows
-/// one tree at a time, and a few rows with their trees side by side. Both walks, and a batch against
-/// its rows one at a time, must give the same bits.
+/// ``FlatTree/accumulate(_:_:into:stride:scale:sideBySideRows:offset:)`` walks a block's rows of one
+/// tree side by side, and a single row's trees side by side. Both walks, a walk of the tree's own
+/// arrays, and a batch against its rows one at a time, must give the same bits.
 @Suite("Tree walks")
 struct TreeWalkTests {
     static let cases: [(algorithm: String, dataset: String, target: String)] = ["random_forest", "gbdt"].flatMap { algorithm in

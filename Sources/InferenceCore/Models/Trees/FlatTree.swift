@@ -68,8 +68,8 @@ public struct FlatTree: Sendable, Codable, Equatable {
         return true
     }
 
-    /// Builds ``packed`` and ``depth`` from the node arrays; called
-    /// once a tree is complete.
+    /// Builds ``packed`` and ``depth`` from the node arrays; called once a tree is complete (the
+    /// arrays are not changed after it).
     mutating func pack() {
         // Depth-first, left before right: a split's left child comes right after it.
         var order: [Int] = [], position = [Int32](repeating: 0, count: feature.count), pending = [0]
@@ -81,7 +81,8 @@ public struct FlatTree: Sendable, Codable, Equatable {
             if feature[node] >= 0 {
                 levels[Int(left[node])] = levels[node] + 1
                 levels[Int(right[node])] = levels[node] + 1
-                pending += [Int(right[node]), Int(left[node])]
+                pending.append(Int(right[node]))
+                pending.append(Int(left[node]))
             }
         }
         let nodes = order.map { node in
@@ -95,6 +96,12 @@ public struct FlatTree: Sendable, Codable, Equatable {
         packed = PackedTree(nodes: nodes, value: order.flatMap { value[$0 * outputs ..< ($0 + 1) * outputs] },
                             cover: order.map { cover[$0] })
         depth = levels.max() ?? 0
+    }
+
+    /// Trees are equal when their node arrays are; ``packed`` and ``depth`` are derived from them.
+    public static func == (a: FlatTree, b: FlatTree) -> Bool {
+        a.outputs == b.outputs && a.feature == b.feature && a.threshold == b.threshold && a.missingLeft == b.missingLeft
+            && a.left == b.left && a.right == b.right && a.value == b.value && a.cover == b.cover && a.gain == b.gain
     }
 
     public var nodeCount: Int { feature.count }
@@ -136,31 +143,33 @@ public struct FlatTree: Sendable, Codable, Equatable {
     ///
     /// Rows are taken in blocks of about 2 MB of inputs, all trees per block, so that a block stays
     /// in cache while every tree walks it; larger blocks let a deep tree's nodes serve more rows
-    /// before it is evicted (measured: 512 rows made forests 1.9× slower, whole batches made
-    /// boosting 2× slower). Each tree walks a block's rows ``testbed_tree_lanes`` at a time
-    /// (``testbed_tree_leaves``). A batch of at most `sideBySideRows` rows is too small for that:
-    /// each row walks its trees side by side instead (``testbed_forest_leaves``). Within a row,
-    /// trees add in order, so results do not depend on the block size or the walk.
+    /// before it is evicted (measured with an earlier walk: 512 rows made forests 1.9× slower, whole
+    /// batches made boosting 2× slower). Each tree walks a block's rows ``testbed_tree_lanes`` at a
+    /// time (``testbed_tree_leaves``). A batch of at most `sideBySideRows` rows (by default a single
+    /// row, which has no other rows to walk beside) walks its trees side by side instead
+    /// (``testbed_forest_leaves``). Within a row, trees add in order, so results do not depend on
+    /// the block size or the walk.
     static func accumulate(_ trees: [FlatTree], _ x: Matrix, into scores: inout [Double], stride: Int, scale: Double = 1,
                            sideBySideRows: Int = 1, offset: (Int) -> Int) {
         // A walk reads a leaf's (unused) input 0, which a row of no columns lacks.
         guard x.columns > 0 else {
             for (index, tree) in trees.enumerated() {
+                let value = tree.nodes.value, base = offset(index)
                 for row in 0..<x.rows {
-                    for k in 0..<tree.outputs { scores[row * stride + offset(index) + k] += scale * tree.nodes.value[k] }
+                    for k in 0..<tree.outputs { scores[row * stride + base + k] += scale * value[k] }
                 }
             }
             return
         }
         let blockRows = Swift.max(256, (2 << 20) / (8 * x.columns))
         // The views stay valid while `trees` holds the trees.
-        let views = trees.map(\.nodes)
+        let views = trees.map(\.nodes), offsets = trees.indices.map(offset)
         withExtendedLifetime(trees) {
             x.storage.withUnsafeBufferPointer { inputs in
                 scores.withUnsafeMutableBufferPointer { scores in
                     withUnsafeTemporaryAllocation(of: Int32.self, capacity: Swift.max(trees.count, Swift.min(blockRows, x.rows))) { leaves in
                         func add(_ tree: Int, _ leaf: Int32, row: Int) {
-                            let nodes = views[tree], base = row * stride + offset(tree)
+                            let nodes = views[tree], base = row * stride + offsets[tree]
                             for k in 0..<nodes.outputs { scores[base + k] += scale * nodes.value[Int(leaf) * nodes.outputs + k] }
                         }
                         if x.rows <= sideBySideRows {
@@ -200,7 +209,7 @@ public struct FlatTree: Sendable, Codable, Equatable {
 /// A tree's nodes as a walk reads them, 16 bytes each, in depth-first order so that a left child is
 /// the next node (often in the same cache line), with the leaf outputs and covers in the same order.
 /// In memory of its own, never changed, so that a batch can hold every tree's nodes at once.
-final class PackedTree: @unchecked Sendable, Equatable {
+final class PackedTree: @unchecked Sendable {
     let nodes: UnsafeMutableBufferPointer<testbed_tree_node>
     let value: UnsafeMutableBufferPointer<Double>
     let cover: UnsafeMutableBufferPointer<Double>
@@ -218,12 +227,6 @@ final class PackedTree: @unchecked Sendable, Equatable {
         nodes.deallocate()
         value.deallocate()
         cover.deallocate()
-    }
-
-    /// Equal when their bits are: a leaf's threshold is NaN.
-    static func == (a: PackedTree, b: PackedTree) -> Bool {
-        a.nodes.elementsEqual(b.nodes) { $0.threshold.bitPattern == $1.threshold.bitPattern && $0.column == $1.column && $0.right == $1.right }
-            && a.value.map(\.bitPattern) == b.value.map(\.bitPattern) && a.cover.map(\.bitPattern) == b.cover.map(\.bitPattern)
     }
 }
 
