@@ -79,8 +79,7 @@ struct ExplanationTests {
         func value(_ coalition: Set<Int>, _ node: Int = 0) -> Double {
             guard tree.feature[node] >= 0 else { return tree.value[node] }
             if coalition.contains(Int(tree.feature[node])) {
-                let x = input[Int(tree.feature[node])]
-                return value(coalition, Int(x <= tree.threshold[node] || (x.isNaN && tree.missingLeft[node]) ? tree.left[node] : tree.right[node]))
+                return value(coalition, tree.childByArrays(node, input[Int(tree.feature[node])]))
             }
             let (left, right) = (Int(tree.left[node]), Int(tree.right[node]))
             return (tree.cover[left] * value(coalition, left) + tree.cover[right] * value(coalition, right)) / tree.cover[node]

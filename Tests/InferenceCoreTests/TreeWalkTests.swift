@@ -48,10 +48,7 @@ struct TreeWalkTests {
         for (index, tree) in trees.enumerated() {
             for row in 0..<x.rows {
                 var node = 0
-                while tree.feature[node] >= 0 {
-                    let value = x[row, Int(tree.feature[node])]
-                    node = Int(value <= tree.threshold[node] || (value.isNaN && tree.missingLeft[node]) ? tree.left[node] : tree.right[node])
-                }
+                while tree.feature[node] >= 0 { node = tree.childByArrays(node, x[row, Int(tree.feature[node])]) }
                 for k in 0..<tree.outputs { reference[row * stride + offset(index) + k] += 0.3 * tree.value[node * tree.outputs + k] }
             }
         }
@@ -63,5 +60,13 @@ struct TreeWalkTests {
             let alone = fitted.predict(x.selectingRows([row]))
             #expect(alone.storage.map(\.bitPattern) == batch.storage[row * batch.columns ..< (row + 1) * batch.columns].map(\.bitPattern))
         }
+    }
+}
+
+extension FlatTree {
+    /// The child of inner node `node` that an input `value` goes to, by the tree's own arrays (as
+    /// exported and saved), not its packed nodes: the reference the walks are checked against.
+    func childByArrays(_ node: Int, _ value: Double) -> Int {
+        Int(value <= threshold[node] || (value.isNaN && missingLeft[node]) ? left[node] : right[node])
     }
 }

@@ -187,17 +187,20 @@ def relative_difference(ours, theirs, scale=None):
     return float(np.max(relative)) if relative.size else 0.0, float(np.nanmax(np.where(both_nan, 0.0, difference))) if difference.size else 0.0
 
 
-def near_ties(exported, inputs):
-    """The rows whose k-th and (k+1)-th smallest squared distances, as the exported k-NN graph
-    computes them (the input of its TopK), are within 1e-9 of each other, relative to the larger
-    and to at least 1 (the rounding of ‖q‖² − 2·q·p + ‖p‖² scales with the norms, not with the
-    distance)."""
-    model = onnx.load(str(exported))
+def expose_distances(model):
+    """Adds a k-NN graph's squared distances from every row to the training rows (the input of its
+    TopK) to the graph's outputs; returns that output's name and k."""
     top = next(node for node in model.graph.node if node.op_type == "TopK")
     k = int(next(numpy_helper.to_array(t) for t in model.graph.initializer if t.name == top.input[1]).reshape(-1)[0])
     model.graph.output.append(onnx.helper.make_tensor_value_info(top.input[0], onnx.TensorProto.DOUBLE, None))
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    distances = np.sort(session.run([top.input[0]], inputs)[0], axis=1)
+    return top.input[0], k
+
+
+def near_ties(distances, k):
+    """The rows whose k-th and (k+1)-th smallest squared distances are within 1e-9 of each other,
+    relative to the larger and to at least 1 (the rounding of ‖q‖² − 2·q·p + ‖p‖² scales with the
+    norms, not with the distance)."""
+    distances = np.sort(distances, axis=1)
     if distances.shape[1] <= k:
         return np.zeros(distances.shape[0], dtype=bool)
     kth, next_one = distances[:, k - 1], distances[:, k]
@@ -232,8 +235,11 @@ def check(testbed, work, name, target, task, excluded, family):
     run([testbed, "export", "--model", model, "--format", "onnx", "--out", exported])
 
     # The ONNX package's own checker, with shape inference: the file is valid ONNX, not only something ONNX Runtime accepts.
-    onnx.checker.check_model(onnx.load(str(exported)), full_check=True)
-    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    onnx_model = onnx.load(str(exported))
+    onnx.checker.check_model(onnx_model, full_check=True)
+    # k-NN's distances come out of the same run as its predictions, for the ties below.
+    distances = expose_distances(onnx_model) if family == "knn" else None
+    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
     metadata = session.get_modelmeta().custom_metadata_map
     features = json.loads(metadata["features"])
     scored = rows + perturbed(header, rows, features)
@@ -244,13 +250,13 @@ def check(testbed, work, name, target, task, excluded, family):
     with open(predictions, newline="") as handle:
         ours = list(csv.DictReader(handle))
 
-    outputs = [output.name for output in session.get_outputs()]
-    inputs = onnx_inputs(session, features, header, scored)
-    results = dict(zip(outputs, session.run(outputs, inputs)))
+    outputs = [output.name for output in session.get_outputs() if distances is None or output.name != distances[0]]
+    values = session.run(outputs + ([distances[0]] if distances else []), onnx_inputs(session, features, header, scored))
+    results = dict(zip(outputs, values))
     ties = 0
-    if family == "knn":
+    if distances:
         # Rows at a tie (see the module's documentation) are left out on both sides.
-        kept = ~near_ties(exported, inputs)
+        kept = ~near_ties(values[-1], distances[1])
         ties = int(np.count_nonzero(~kept))
         ours = [row for row, keep in zip(ours, kept) if keep]
         results = {name: value[kept] for name, value in results.items()}

@@ -41,11 +41,9 @@ struct TreeSHAP {
     /// `width`), using a workspace for a depth at least the tree's.
     static func add(_ tree: FlatTree, row: UnsafePointer<Double>, width: Int, scale: Double,
                     into phi: UnsafeMutablePointer<Double>, workspace: Workspace) {
-        withExtendedLifetime(tree) {
-            let explainer = TreeSHAP(nodes: tree.nodes, phi: phi, width: width, row: row, scale: scale,
-                                     reciprocal: workspace.reciprocal.baseAddress!)
-            explainer.recurse(node: 0, parentPath: workspace.path.baseAddress!, uniqueDepth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
-        }
+        let explainer = TreeSHAP(nodes: tree.nodes, phi: phi, width: width, row: row, scale: scale,
+                                 reciprocal: workspace.reciprocal.baseAddress!)
+        explainer.recurse(node: 0, parentPath: workspace.path.baseAddress!, uniqueDepth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
     }
 
     /// The output averaged over the training rows (by cover): the base of the contributions.

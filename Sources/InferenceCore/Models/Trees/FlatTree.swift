@@ -151,41 +151,35 @@ public struct FlatTree: Sendable, Codable, Equatable {
     /// the block size or the walk.
     static func accumulate(_ trees: [FlatTree], _ x: Matrix, into scores: inout [Double], stride: Int, scale: Double = 1,
                            sideBySideRows: Int = 1, offset: (Int) -> Int) {
-        // A walk reads a leaf's (unused) input 0, which a row of no columns lacks.
-        guard x.columns > 0 else {
-            for (index, tree) in trees.enumerated() {
-                let value = tree.nodes.value, base = offset(index)
-                for row in 0..<x.rows {
-                    for k in 0..<tree.outputs { scores[row * stride + base + k] += scale * value[k] }
-                }
-            }
-            return
-        }
-        let blockRows = Swift.max(256, (2 << 20) / (8 * x.columns))
-        // The views stay valid while `trees` holds the trees.
+        let blockRows = Swift.max(256, (2 << 20) / (8 * Swift.max(x.columns, 1)))
+        // Valid while the trees are: `trees` holds them for the whole call.
         let views = trees.map(\.nodes), offsets = trees.indices.map(offset)
-        withExtendedLifetime(trees) {
-            x.storage.withUnsafeBufferPointer { inputs in
-                scores.withUnsafeMutableBufferPointer { scores in
-                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: Swift.max(trees.count, Swift.min(blockRows, x.rows))) { leaves in
-                        func add(_ tree: Int, _ leaf: Int32, row: Int) {
-                            let nodes = views[tree], base = row * stride + offsets[tree]
-                            for k in 0..<nodes.outputs { scores[base + k] += scale * nodes.value[Int(leaf) * nodes.outputs + k] }
+        x.storage.withUnsafeBufferPointer { inputs in
+            scores.withUnsafeMutableBufferPointer { scores in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: Swift.max(trees.count, Swift.min(blockRows, x.rows))) { leaves in
+                    func add(_ tree: Int, _ leaf: Int32, row: Int) {
+                        let nodes = views[tree], base = row * stride + offsets[tree]
+                        for k in 0..<nodes.outputs { scores[base + k] += scale * nodes.value[Int(leaf) * nodes.outputs + k] }
+                    }
+                    // A walk reads a leaf's (unused) input 0, which a row of no columns lacks; with
+                    // nothing to split on, every tree is its root leaf.
+                    guard x.columns > 0 else {
+                        for row in 0..<x.rows { for tree in views.indices { add(tree, 0, row: row) } }
+                        return
+                    }
+                    if x.rows <= sideBySideRows {
+                        let roots = views.map { Optional($0.nodes) }
+                        for row in 0..<x.rows {
+                            testbed_forest_leaves(roots, trees.count, inputs.baseAddress! + row * x.columns, leaves.baseAddress!)
+                            for tree in views.indices { add(tree, leaves[tree], row: row) }
                         }
-                        if x.rows <= sideBySideRows {
-                            let roots = views.map { Optional($0.nodes) }
-                            for row in 0..<x.rows {
-                                testbed_forest_leaves(roots, trees.count, inputs.baseAddress! + row * x.columns, leaves.baseAddress!)
-                                for tree in views.indices { add(tree, leaves[tree], row: row) }
-                            }
-                            return
-                        }
-                        for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
-                            let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
-                            for tree in views.indices {
-                                testbed_tree_leaves(views[tree].nodes, inputs.baseAddress! + rows.lowerBound * x.columns, x.columns, rows.count, leaves.baseAddress!)
-                                for (row, leaf) in zip(rows, leaves) { add(tree, leaf, row: row) }
-                            }
+                        return
+                    }
+                    for blockStart in Swift.stride(from: 0, to: x.rows, by: blockRows) {
+                        let rows = blockStart ..< Swift.min(blockStart + blockRows, x.rows)
+                        for tree in views.indices {
+                            testbed_tree_leaves(views[tree].nodes, inputs.baseAddress! + rows.lowerBound * x.columns, x.columns, rows.count, leaves.baseAddress!)
+                            for (row, leaf) in zip(rows, leaves) { add(tree, leaf, row: row) }
                         }
                     }
                 }
