@@ -36,6 +36,10 @@ struct ParallelismTests {
                     let now = running.wrappingAdd(1, ordering: .relaxed).newValue
                     most.max(now, ordering: .relaxed)
                     usleep(200)
+                    // The first piece waits (a bounded time) for a partner, so that a machine busy
+                    // with other tests, which delays a helper, cannot make the pieces run one by one.
+                    let deadline = ContinuousClock.now + .seconds(2)
+                    while outer == 0, inner == 0, most.load(ordering: .relaxed) < 2, ContinuousClock.now < deadline { usleep(100) }
                     running.wrappingSubtract(1, ordering: .relaxed)
                     return outer * 100 + inner
                 }.reduce(0, +)
@@ -45,6 +49,25 @@ struct ParallelismTests {
         let peak = most.load(ordering: .relaxed)
         #expect(peak <= threads, "\(peak) pieces ran at once on \(threads) threads")
         #expect(peak >= 2, "the pieces never ran side by side")
+    }
+
+    /// A map's helpers start at once even while Dispatch's threads, no more than the cores, are
+    /// all busy with other work of the process (a server's handlers, tests side by side): the two
+    /// pieces find each other running well before that work ends.
+    @Test func helpersStartWhileDispatchIsBusy() {
+        let busyUntil = DispatchSemaphore(value: 0), blocks = 2 * ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<blocks { DispatchQueue.global().async { _ = busyUntil.wait(timeout: .now() + 2) } }
+        defer { for _ in 0..<blocks { busyUntil.signal() } }
+        let arrived = Atomic<Int>(0)
+        let met = Parallelism.$taskThreads.withValue(2) {
+            Parallelism.map(2) { _ -> Bool in
+                arrived.wrappingAdd(1, ordering: .relaxed)
+                let deadline = ContinuousClock.now + .milliseconds(500)
+                while arrived.load(ordering: .relaxed) < 2, ContinuousClock.now < deadline { usleep(100) }
+                return arrived.load(ordering: .relaxed) == 2
+            }
+        }
+        #expect(met == [true, true])
     }
 
     /// A thread whose map has no pieces left helps a map still running inside it: the long piece

@@ -46,9 +46,11 @@ public enum Parallelism {
     /// idle (and no more than a ``taskThreads`` set inside it allows). Every piece runs even when
     /// one throws; then the error of the lowest index is thrown, as a loop would have.
     ///
-    /// The threads beyond the caller's are blocks on Dispatch's global queue rather than
-    /// `concurrentPerform`, which runs an apply inside another apply on one thread when the outer
-    /// one has as many iterations as there are cores.
+    /// The threads beyond the caller's are ``HelperThreads`` of the map's own rather than
+    /// Dispatch's: its global queues run no more blocks at once than there are cores, so a helper
+    /// queued behind the process's other work (a server's handlers, tests running side by side)
+    /// would start only once that work is done, and `concurrentPerform` runs an apply inside
+    /// another apply on one thread when the outer one has as many iterations as there are cores.
     public static func map<T, Failure: Error>(_ count: Int, _ body: (Int) throws(Failure) -> T) throws(Failure) -> [T] {
         guard count > 1 else { return try (0..<count).map(body) }
         let enclosing = Budget.current
@@ -76,7 +78,7 @@ public enum Parallelism {
             defer { piece.deinitialize(count: 1).deallocate() }
             let run = MapRun(count: count, piece: piece, budget: budget)
             for _ in 0..<helpers {
-                DispatchQueue.global().async {
+                HelperThreads.shared.start {
                     run.work()
                     budget.release()
                 }
@@ -147,6 +149,46 @@ public enum Parallelism {
                 piece.pointee(index)
                 // Acquire and release: the last piece's thread has seen every result stored before it signals.
                 if finished.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == count { allFinished.signal() }
+            }
+        }
+    }
+
+    /// Threads that run the maps' helpers: one is started whenever a helper finds none waiting,
+    /// and a thread whose helper is done waits for the next, so a process keeps as many as its
+    /// maps have ever used at once.
+    private final class HelperThreads: @unchecked Sendable {
+        static let shared = HelperThreads()
+        /// Guards `waitingJobs` and `idle`.
+        private let condition = NSCondition()
+        private var waitingJobs: [@Sendable () -> Void] = []
+        private var idle = 0
+
+        /// Runs `job` on a helper thread, at once: on one that is waiting, or on a new one.
+        func start(_ job: @escaping @Sendable () -> Void) {
+            condition.lock()
+            waitingJobs.append(job)
+            // Every job beyond the threads already waiting gets a thread of its own, so none waits.
+            let needsThread = waitingJobs.count > idle
+            condition.signal()
+            condition.unlock()
+            if needsThread {
+                let thread = Thread { [self] in serve() }
+                thread.name = "testbed.parallelism"
+                thread.start()
+            }
+        }
+
+        private func serve() {
+            while true {
+                condition.lock()
+                while waitingJobs.isEmpty {
+                    idle += 1
+                    condition.wait()
+                    idle -= 1
+                }
+                let job = waitingJobs.removeFirst()
+                condition.unlock()
+                job()
             }
         }
     }
