@@ -104,4 +104,64 @@ struct LogisticRegressionTests {
         let losses = [usual, exact].map { ClassificationMetrics.logLoss(actual: heldClasses, probabilities: $0.model.predict(heldX)) }
         #expect(abs(losses[0] - losses[1]) <= 1e-5, "held-out log loss \(losses[0]) against \(losses[1])")
     }
+
+    /// A one-output linear model's scores through the AVX2 kernel of `dense.h` (what a processor
+    /// with it uses) against OpenBLAS: on real tables, with a fitted model's weights, and on every
+    /// width up to 21, whose tails the kernel masks, with the NaN and infinities an input can carry.
+    @Test("The affine kernel scores as OpenBLAS does", .enabled(if: BLAS.DenseKernel.supported.contains(.avx2)),
+          arguments: [("Ionosphere.csv", "Class"), ("PimaIndiansDiabetes2.csv", "diabetes")])
+    func affineKernelMatchesOpenBLAS(dataset: String, target: String) throws {
+        let design = try TestData.design(dataset, target: target, exclude: [])
+        let model = try LogisticRegression.fit(design.matrix, classes: design.target.classIndices, classCount: 2, C: 1)
+        var cases = [(design.matrix, model.coefficients.storage, model.intercepts[0])]
+        var random = SeededGenerator(seed: UInt64(design.matrix.columns))
+        for columns in 1...21 {
+            for rows in [0, 1, 3, 517] {
+                var x = Matrix(rows: rows, columns: columns, storage: (0..<rows * columns).map { _ in Double.random(in: -3...3, using: &random) })
+                if rows == 517 { (x[5, columns - 1], x[9, 0], x[11, columns / 2]) = (.nan, .infinity, -.infinity) }
+                cases.append((x, (0..<columns).map { _ in Double.random(in: -1...1, using: &random) }, 0.25))
+            }
+        }
+        for (x, weights, bias) in cases {
+            let kernel = BLAS.affine(x, weights, bias: bias, kernel: .avx2), openBLAS = BLAS.affine(x, weights, bias: bias, kernel: nil)
+            #expect(kernel.count == x.rows)
+            for (row, (ours, theirs)) in zip(kernel, openBLAS).enumerated() {
+                #expect(ours.isNaN == theirs.isNaN && (ours.isNaN || ours == theirs || abs(ours - theirs) <= 1e-12 * max(1, abs(theirs))),
+                        "\(x.rows) × \(x.columns), row \(row): \(ours) against \(theirs)")
+            }
+        }
+    }
+
+    /// The Gram kernel of `dense.h` (a Newton step's Hessian, ridge's normal equations) against
+    /// OpenBLAS's SYRK: the upper triangle within rounding of the sums, the lower left as it was,
+    /// on a real table's rows and on every width up to 23 and row counts that leave 0 to 3 rows
+    /// after the groups of four.
+    @Test("The Gram kernel adds as OpenBLAS's SYRK does", .enabled(if: BLAS.DenseKernel.supported.contains(.avx2)))
+    func gramKernelMatchesOpenBLAS() throws {
+        let design = try TestData.design("Ionosphere.csv", target: "Class", exclude: [])
+        var cases = [design.matrix]
+        var random = SeededGenerator(seed: 5)
+        for width in 1...23 {
+            for rows in [0, 1, 3, 4, 6, 517] {
+                cases.append(Matrix(rows: rows, columns: width, storage: (0..<rows * width).map { _ in Double.random(in: -3...3, using: &random) }))
+            }
+        }
+        for a in cases {
+            let width = a.columns
+            let start = Matrix(rows: width, columns: width, storage: (0..<width * width).map { _ in Double.random(in: -1...1, using: &random) })
+            var kernel = start, openBLAS = start
+            BLAS.addGramUpper(of: a, into: &kernel, kernel: .avx2)
+            BLAS.addGramUpper(of: a, into: &openBLAS, kernel: nil)
+            for i in 0..<width {
+                for j in 0..<width {
+                    if j < i {
+                        #expect(kernel[i, j] == start[i, j], "\(a.rows) × \(width): [\(i), \(j)] below the diagonal changed")
+                        continue
+                    }
+                    let scale = abs(start[i, j]) + (0..<a.rows).reduce(0) { $0 + abs(a[$1, i] * a[$1, j]) }
+                    #expect(abs(kernel[i, j] - openBLAS[i, j]) <= 1e-13 * max(scale, 1), "\(a.rows) × \(width): [\(i), \(j)] \(kernel[i, j]) against \(openBLAS[i, j])")
+                }
+            }
+        }
+    }
 }

@@ -99,26 +99,41 @@ public enum BLAS {
                     alpha, a, Int32(columns), x, 1, beta, y, 1)
     }
 
-    /// `y ← A·x + bias` for a row-major `A` of `rows × columns`, as a new array. Works through
-    /// blocks of rows so that adding the bias touches each output while it is still in cache.
-    public static func affine(_ a: Matrix, _ x: [Double], bias: Double) -> [Double] {
-        _ = threadDefault
+    /// `y ← A·x + bias` for a row-major `A` of `rows × columns`, as a new array (see
+    /// ``affine(rows:columns:_:_:bias:into:kernel:)``).
+    public static func affine(_ a: Matrix, _ x: [Double], bias: Double, kernel: DenseKernel? = DenseKernel.fastest) -> [Double] {
         precondition(x.count == a.columns, "affine: dimensions differ")
-        guard a.columns > 0 else { return [Double](repeating: bias, count: a.rows) }
-        let blockRows = 4096
+        guard a.rows > 0 else { return [] }
         return [Double](unsafeUninitializedCapacity: a.rows) { output, initialized in
-            a.storage.withUnsafeBufferPointer { matrix in
-                var start = 0
-                while start < a.rows {
-                    let count = min(blockRows, a.rows - start)
-                    let block = output.baseAddress! + start
-                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(a.columns), 1,
-                                matrix.baseAddress! + start * a.columns, Int32(a.columns), x, 1, 0, block, 1)
-                    for index in 0..<count { block[index] += bias }
-                    start += count
-                }
-            }
+            affine(rows: a.rows, columns: a.columns, a.storage, x, bias: bias, into: output.baseAddress!, kernel: kernel)
             initialized = a.rows
+        }
+    }
+
+    /// `y ← A·x + bias` for the `rows × columns` row-major elements at `a`:
+    /// through `testbed_affine_avx2` of `dense.h` when `kernel` is one (AVX-512 reads no faster
+    /// there), else through OpenBLAS in blocks of rows, so that adding the bias touches each
+    /// output while it is still in cache. `kernel` must be one of ``DenseKernel/supported``.
+    public static func affine(rows: Int, columns: Int, _ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>, bias: Double,
+                              into y: UnsafeMutablePointer<Double>, kernel: DenseKernel? = DenseKernel.fastest) {
+        _ = threadDefault
+        precondition(kernel.map(DenseKernel.supported.contains) ?? true, "affine: the processor does not support \(kernel!)")
+        guard columns > 0 else {
+            for index in 0..<rows { y[index] = bias }
+            return
+        }
+        if kernel != nil {
+            testbed_affine_avx2(rows, columns, a, x, bias, y)
+            return
+        }
+        let blockRows = 4096
+        var start = 0
+        while start < rows {
+            let count = min(blockRows, rows - start)
+            let block = y + start
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), Int32(columns), 1, a + start * columns, Int32(columns), x, 1, 0, block, 1)
+            for index in 0..<count { block[index] += bias }
+            start += count
         }
     }
 
@@ -157,11 +172,18 @@ public enum BLAS {
         }
     }
 
-    /// Adds `Aᵀ·A` into the upper triangle of the symmetric matrix `c` (`A.columns` square).
-    public static func addGramUpper(of a: Matrix, into c: inout Matrix) {
+    /// Adds `Aᵀ·A` into the upper triangle of the symmetric matrix `c` (`A.columns` square):
+    /// through `testbed_gram_upper_avx2` of `dense.h` when `kernel` is one, else OpenBLAS's SYRK.
+    /// `kernel` must be one of ``DenseKernel/supported``.
+    public static func addGramUpper(of a: Matrix, into c: inout Matrix, kernel: DenseKernel? = DenseKernel.fastest) {
         _ = threadDefault
         precondition(c.rows == a.columns && c.columns == a.columns, "syrk: dimensions differ")
+        precondition(kernel.map(DenseKernel.supported.contains) ?? true, "syrk: the processor does not support \(kernel!)")
         guard a.rows > 0, a.columns > 0 else { return }
+        if kernel != nil {
+            testbed_gram_upper_avx2(a.rows, a.columns, a.storage, &c.storage)
+            return
+        }
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(a.columns), Int32(a.rows), 1,
                     a.storage, Int32(a.columns), 1, &c.storage, Int32(a.columns))
     }

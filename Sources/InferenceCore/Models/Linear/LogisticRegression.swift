@@ -229,7 +229,7 @@ struct LogisticObjective {
                 let rows = xs.baseAddress! + start * columns
                 values.withUnsafeMutableBufferPointer { values in
                     // Scores, then each row's loss, residual q − y, and √(q(1−q)) for its scaled copy.
-                    parameters.withUnsafeBufferPointer { BLAS.gemv(rows: count, columns: columns, rows, $0.baseAddress!, into: values.baseAddress!) }
+                    parameters.withUnsafeBufferPointer { BLAS.affine(rows: count, columns: columns, rows, $0.baseAddress!, bias: 0, into: values.baseAddress!) }
                     block.storage.withUnsafeMutableBufferPointer { scaled in
                         for row in 0..<count {
                             let score = values[row] + parameters[columns]
