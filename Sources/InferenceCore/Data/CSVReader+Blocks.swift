@@ -2,8 +2,8 @@ import Synchronization
 
 /// Reading a large file on every core: the records after the header are cut into blocks of
 /// whole lines, each block is read and parsed on whichever thread is free into columns of its
-/// own, and then each column is put together from its blocks in file order, the columns on every
-/// thread.
+/// own, and each parsed block is appended to the table's columns in file order as soon as the
+/// blocks before it are, then freed.
 ///
 /// A cut at a line break may fall inside a quoted field. The block before such a cut then ends
 /// inside that field, which its parser reports, because it started at a true record start (the
@@ -12,9 +12,9 @@ import Synchronization
 /// (table or error message, with its line number) is the reference. So a file gives the same
 /// table on any number of threads, bit for bit.
 extension CSVReader {
-    /// The largest block: small enough that the blocks share out evenly between the threads,
-    /// large enough that a block's start and its part of each column's assembly cost little.
-    static let largestBlockBytes = 8 << 20
+    /// The largest block: small, because what the threads hold beyond the table is a block's
+    /// bytes and its parsed columns each; large enough that a block's start costs little.
+    static let largestBlockBytes = 2 << 20
 
     /// The block size for a file of `dataBytes` bytes of records on ``Parallelism/threads``
     /// threads: every thread gets the same number of blocks, at least four each while blocks stay
@@ -33,18 +33,50 @@ extension CSVReader {
     struct ParsedBlock {
         var columns: [ColumnBuilder]
         var rows: Int
+        /// The bytes of its records.
+        var bytes: Int
     }
 
-    /// Reads the records in blocks, all of them handed out to ``Parallelism/threads`` threads as
-    /// each thread comes free (in rounds of one block per thread, the slowest block of each
-    /// round held up the rest: a thread slowed by the machine took half as long again over its
-    /// blocks); `nil` when a block does not end cleanly or holds a malformed record (the caller
-    /// then reads the file on one thread), and the blocks not yet started are then skipped.
+    /// The blocks parsed ahead of their turn to be appended to the table's columns.
+    private struct Queue {
+        /// Blocks parsed out of turn, by index, until every block before them is appended.
+        var waiting: [Int: ParsedBlock] = [:]
+        /// The block to append next.
+        var next = 0
+        /// A thread is appending blocks: the others leave theirs in `waiting` for it.
+        var appending = false
+
+        /// Adds a parsed block; returns the blocks due for appending, in file order, when no other
+        /// thread is appending (this one then is, until ``handBack()`` returns none).
+        mutating func add(_ index: Int, _ block: ParsedBlock) -> [ParsedBlock] {
+            waiting[index] = block
+            guard !appending else { return [] }
+            appending = true
+            return handBack()
+        }
+
+        /// The blocks now due; when there are none, the appending thread stops appending.
+        mutating func handBack() -> [ParsedBlock] {
+            var due: [ParsedBlock] = []
+            while let block = waiting.removeValue(forKey: next) {
+                due.append(block)
+                next += 1
+            }
+            if due.isEmpty { appending = false }
+            return due
+        }
+    }
+
+    /// Reads the records in blocks, handed out to ``Parallelism/threads`` threads as each comes
+    /// free; `nil` when a block does not end cleanly or holds a malformed record (the caller then
+    /// reads the file on one thread), and the blocks not yet started are then skipped.
     ///
-    /// Every block's columns are held until the table is put together; each column frees a
-    /// block's part once it has copied it, but the allocator keeps much of what is freed: the peak
-    /// was 1.57× the parsed table for a 100 MB export on two threads (bench/results/2026-12-02/
-    /// csv-blocks.md; in rounds of one block per thread, on another machine, it was 1.43×).
+    /// A thread that parses the block due next appends it, and those parsed after it that are
+    /// waiting, to the table's columns (sized from the first block's bytes per row, as the
+    /// one-thread reader sizes them) and frees them; a block that finishes out of turn waits. So
+    /// beyond the table, memory holds only the blocks in flight: holding every block's columns
+    /// until the end had made the peak 1.57× the parsed table for a 100 MB export (bench/
+    /// results/2026-12-02/csv-blocks.md).
     func parseInBlocks(_ opening: Opening, blockBytes requestedBlockBytes: Int, textColumns: Set<String>) -> (table: DataTable, lossyColumns: Set<String>)? {
         let stream = opening.input.stream
         let dataStart = opening.input.consumed, end = stream.size
@@ -53,40 +85,31 @@ extension CSVReader {
         let blockBytes = min(requestedBlockBytes, end - dataStart)
         let blockCount = (end - dataStart + blockBytes - 1) / blockBytes
         let failed = Atomic<Bool>(false)
-        var blocks = Parallelism.map(blockCount) { index -> ParsedBlock? in
+        let queue = Mutex(Queue())
+        // Touched only by the thread appending, which the queue's lock hands them over to.
+        var columns = opening.emptyColumns(textColumns: textColumns), rowCount = 0
+        _ = Parallelism.map(blockCount) { index in
             guard !failed.load(ordering: .relaxed),
                   let lines = LineBlock(stream, index: index, blockBytes: blockBytes, dataStart: dataStart),
                   let block = parseBlock(lines, opening, textColumns: textColumns) else {
                 failed.store(true, ordering: .relaxed)
-                return nil
+                return
             }
-            return block
-        }
-        guard !failed.load(ordering: .relaxed) else { return nil }
-        let rowCount = blocks.reduce(0) { $0 + $1!.rows }
-        guard rowCount > 0 else { return nil }
-        // Each column's parts, in block order, moved out of the blocks (no copy) so that a
-        // column's assembly can free them.
-        let columnCount = blocks[0]!.columns.count
-        let parts = UnsafeMutableBufferPointer<[ColumnBuilder]>.allocate(capacity: columnCount)
-        parts.initialize(repeating: [])
-        defer { parts.deinitialize().deallocate() }
-        for block in blocks {
-            for (index, column) in block!.columns.enumerated() { parts[index].append(column) }
-        }
-        blocks = []
-        let columns = Parallelism.map(columnCount) { index -> ColumnBuilder in
-            // Each thread takes its own columns' parts out of `parts`: no two touch one element.
-            var pieces: [ColumnBuilder] = []
-            swap(&pieces, &parts[index])
-            var column = pieces.removeFirst()
-            column.reserve(rowCount)
-            for piece in pieces.indices {
-                column.append(contentsOf: pieces[piece])
-                pieces[piece] = ColumnBuilder(name: column.name, readAsText: false)
+            var due = queue.withLock { $0.add(index, block) }
+            while !due.isEmpty {
+                for block in due {
+                    if rowCount == 0 {
+                        let estimate = Int(Double(end - dataStart) / Double(max(block.bytes, 1)) * Double(block.rows) * 1.02) + 16
+                        for column in columns.indices { columns[column].reserve(estimate) }
+                    }
+                    for column in columns.indices { columns[column].append(contentsOf: block.columns[column]) }
+                    rowCount += block.rows
+                }
+                due = []
+                due = queue.withLock { $0.handBack() }
             }
-            return column
         }
+        guard !failed.load(ordering: .relaxed), rowCount > 0 else { return nil }
         let lossy = Set(columns.filter(\.lostNumberSpelling).map(\.name))
         return (DataTable(columns: columns.map { $0.build() }, dialect: opening.dialect), lossy)
     }
@@ -130,7 +153,7 @@ extension CSVReader {
         }
         guard clean else { return nil }
         for index in columns.indices { columns[index].finishCells() }
-        return ParsedBlock(columns: columns, rows: rows)
+        return ParsedBlock(columns: columns, rows: rows, bytes: block.range.count)
     }
 }
 
