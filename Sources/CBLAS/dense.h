@@ -207,10 +207,6 @@ static inline void testbed_dense_avx512(long rows, long inputs, long width, cons
 #undef TESTBED_RELU512
 }
 
-/// `out[r] = bias + Σ_k x[r][k] · w[k]` for `rows` row-major rows of `x`, `inputs` wide: a
-/// one-output linear model's scores, a matrix-vector product bound by reading `x` from memory.
-/// Each row first asks for the lines 4 KB ahead of it, which keeps more reads in flight than the
-/// processor's own prefetching (OpenBLAS's kernel relies on that alone); AVX-512 measured no faster.
 /// Adds `Aᵀ·A` into the upper triangle (`j ≥ i`) of the row-major `width × width` matrix `c`, for
 /// the `rows × width` row-major `a`: four rows of `a` at a time, each element of the triangle
 /// loaded and stored once for the four. A Gram matrix of a thin block (a Newton step's Hessian
@@ -255,6 +251,10 @@ static inline void testbed_gram_upper_avx2(long rows, long width, const double *
     }
 }
 
+/// `out[r] = bias + Σ_k x[r][k] · w[k]` for `rows` row-major rows of `x`, `inputs` wide: a
+/// one-output linear model's scores, a matrix-vector product bound by reading `x` from memory.
+/// It asks for the line 4 KB ahead of each line it reads, which keeps more reads in flight than
+/// the processor's own prefetching (OpenBLAS's kernel relies on that alone); AVX-512 measured no faster.
 __attribute__((target("avx2,fma")))
 static inline void testbed_affine_avx2(long rows, long inputs, const double *x, const double *w, double bias, double *out) {
     const __m256i lane_numbers = _mm256_setr_epi64x(0, 1, 2, 3);
@@ -263,10 +263,17 @@ static inline void testbed_affine_avx2(long rows, long inputs, const double *x, 
     const __m256d w_tail = _mm256_maskload_pd(w + full, tail_mask);
     for (long r = 0; r < rows; r++) {
         const double *row = x + r * inputs;
-        for (long offset = 0; offset < inputs * 8; offset += 64) _mm_prefetch((const char *)row + 4096 + offset, _MM_HINT_T0);
         __m256d sum = _mm256_setzero_pd();
-        for (long k = 0; k < full; k += 4) sum = _mm256_fmadd_pd(_mm256_loadu_pd(row + k), _mm256_loadu_pd(w + k), sum);
-        if (full < inputs) sum = _mm256_fmadd_pd(_mm256_maskload_pd(row + full, tail_mask), w_tail, sum);
+        long k = 0;
+        for (; k < full; k += 4) {
+            // A line 4 KB ahead for every line read, spread over the row however wide it is.
+            if ((k & 7) == 0) _mm_prefetch((const char *)(row + k + 512), _MM_HINT_T0);
+            sum = _mm256_fmadd_pd(_mm256_loadu_pd(row + k), _mm256_loadu_pd(w + k), sum);
+        }
+        if (full < inputs) {
+            if ((k & 7) == 0) _mm_prefetch((const char *)(row + k + 512), _MM_HINT_T0);
+            sum = _mm256_fmadd_pd(_mm256_maskload_pd(row + full, tail_mask), w_tail, sum);
+        }
         const __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(sum), _mm256_extractf128_pd(sum, 1));
         out[r] = bias + _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
     }

@@ -74,9 +74,9 @@ extension CSVReader {
     /// A thread that parses the block due next appends it, and those parsed after it that are
     /// waiting, to the table's columns (sized from the first block's bytes per row, as the
     /// one-thread reader sizes them) and frees them; a block that finishes out of turn waits. So
-    /// beyond the table, memory holds only the blocks in flight: holding every block's columns
-    /// until the end had made the peak 1.57× the parsed table for a 100 MB export (bench/
-    /// results/2026-12-02/csv-blocks.md).
+    /// beyond the table, memory holds the blocks in flight and those waiting for a slow one before
+    /// them: holding every block's columns until the end had made the peak 1.57× the parsed table
+    /// for a 100 MB export (bench/results/2026-12-02/csv-blocks.md), 1.16× now (linear-kernels.md).
     func parseInBlocks(_ opening: Opening, blockBytes requestedBlockBytes: Int, textColumns: Set<String>) -> (table: DataTable, lossyColumns: Set<String>)? {
         let stream = opening.input.stream
         let dataStart = opening.input.consumed, end = stream.size
@@ -97,15 +97,16 @@ extension CSVReader {
             }
             var due = queue.withLock { $0.add(index, block) }
             while !due.isEmpty {
-                for block in due {
+                // Each block is freed as soon as it is appended.
+                while !due.isEmpty {
+                    let next = due.removeFirst()
                     if rowCount == 0 {
-                        let estimate = Int(Double(end - dataStart) / Double(max(block.bytes, 1)) * Double(block.rows) * 1.02) + 16
+                        let estimate = Int(Double(end - dataStart) / Double(max(next.bytes, 1)) * Double(next.rows) * 1.02) + 16
                         for column in columns.indices { columns[column].reserve(estimate) }
                     }
-                    for column in columns.indices { columns[column].append(contentsOf: block.columns[column]) }
-                    rowCount += block.rows
+                    for column in columns.indices { columns[column].append(contentsOf: next.columns[column]) }
+                    rowCount += next.rows
                 }
-                due = []
                 due = queue.withLock { $0.handBack() }
             }
         }

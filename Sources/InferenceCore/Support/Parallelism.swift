@@ -65,7 +65,7 @@ public enum Parallelism {
         slots.initialize(repeating: nil)
         defer { slots.deinitialize().deallocate() }
         withoutActuallyEscaping(body) { body in
-            // Reached through a pointer: a helper that starts after every piece is taken (its block
+            // Reached through a pointer: a helper that starts after every piece is taken (its job
             // can outlive this call) must not hold the closure.
             let piece = UnsafeMutablePointer<(Int) -> Void>.allocate(capacity: 1)
             piece.initialize(to: { index in
@@ -154,10 +154,12 @@ public enum Parallelism {
     }
 
     /// Threads that run the maps' helpers: one is started whenever a helper finds none waiting,
-    /// and a thread whose helper is done waits for the next, so a process keeps as many as its
-    /// maps have ever used at once.
+    /// and a thread whose helper is done waits for the next, ending after ``idleSeconds`` without one.
     private final class HelperThreads: @unchecked Sendable {
         static let shared = HelperThreads()
+        /// Long enough that the maps of one training job reuse the threads, short enough that a
+        /// burst of uploads leaves no idle threads behind for long.
+        static let idleSeconds: TimeInterval = 10
         /// Guards `waitingJobs` and `idle`.
         private let condition = NSCondition()
         private var waitingJobs: [@Sendable () -> Void] = []
@@ -171,20 +173,22 @@ public enum Parallelism {
             let needsThread = waitingJobs.count > idle
             condition.signal()
             condition.unlock()
-            if needsThread {
-                let thread = Thread { [self] in serve() }
-                thread.name = "testbed.parallelism"
-                thread.start()
-            }
+            if needsThread { Thread { [self] in serve() }.start() }
         }
 
+        /// Runs jobs until none has come for ``idleSeconds``.
         private func serve() {
             while true {
                 condition.lock()
                 while waitingJobs.isEmpty {
                     idle += 1
-                    condition.wait()
+                    let signalled = condition.wait(until: Date(timeIntervalSinceNow: Self.idleSeconds))
                     idle -= 1
+                    // No longer counted as waiting: a job from now on starts a thread of its own.
+                    if !signalled && waitingJobs.isEmpty {
+                        condition.unlock()
+                        return
+                    }
                 }
                 let job = waitingJobs.removeFirst()
                 condition.unlock()

@@ -92,7 +92,7 @@ public struct LinearModel: FittedModel, Equatable {
 
 /// The numerically stable logistic function and its companions.
 enum Sigmoid {
-    /// `1 / (1 + e^−z)` for `z ≥ 0` and `e^z / (1 + e^z)` below, bit for bit, from one exponential
+    /// `1 / (1 + e^−z)` for `z ≥ 0` and `e^z / (1 + e^z)` below, bit for bit (a NaN's sign aside), from one exponential
     /// and with the numerator chosen by a select: a branch on the sign of scores centred on 0
     /// mispredicts on about every other row.
     @inline(__always) static func value(_ z: Double) -> Double {

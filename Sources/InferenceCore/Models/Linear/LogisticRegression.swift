@@ -229,10 +229,10 @@ struct LogisticObjective {
                 let rows = xs.baseAddress! + start * columns
                 values.withUnsafeMutableBufferPointer { values in
                     // Scores, then each row's loss, residual q − y, and √(q(1−q)) for its scaled copy.
-                    parameters.withUnsafeBufferPointer { BLAS.affine(rows: count, columns: columns, rows, $0.baseAddress!, bias: 0, into: values.baseAddress!) }
+                    parameters.withUnsafeBufferPointer { BLAS.affine(rows: count, columns: columns, rows, $0.baseAddress!, bias: $0[columns], into: values.baseAddress!) }
                     block.storage.withUnsafeMutableBufferPointer { scaled in
                         for row in 0..<count {
-                            let score = values[row] + parameters[columns]
+                            let score = values[row]
                             let (q, softplus) = Sigmoid.valueAndSoftplus(score)
                             let positive = classes[start + row] == 1
                             loss += softplus - (positive ? score : 0)
