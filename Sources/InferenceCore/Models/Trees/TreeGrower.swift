@@ -201,35 +201,44 @@ struct TreeGrower {
     private func bestSplit(_ histogram: [Double], _ total: Sums, features allowedFeatures: [Bool]?) -> Split? {
         guard total.count >= 2 * settings.minSamplesLeaf else { return nil }
         let l2 = settings.l2
-        func score(_ sums: Sums) -> Double { sums.gradient * sums.gradient / (sums.hessian + l2) }
-        func allowed(_ sums: Sums) -> Bool { sums.count >= settings.minSamplesLeaf && sums.hessian >= settings.minHessian }
+        let minSamplesLeaf = settings.minSamplesLeaf, minHessian = settings.minHessian
+        @inline(__always) func score(_ sums: Sums) -> Double { sums.gradient * sums.gradient / (sums.hessian + l2) }
+        @inline(__always) func allowed(_ sums: Sums) -> Bool { sums.count >= minSamplesLeaf && sums.hessian >= minHessian }
         let parentScore = score(total)
         var best: Split?
         var bestGain = 1e-12
-        for feature in 0..<binCounts.count where allowedFeatures?[feature] ?? true {
-            let base = offsets[feature]
-            let missing = Self.sums(histogram, base + binCounts[feature])
-            var left = Sums()
-            func consider(_ candidate: Sums, bin: Int, missingLeft: Bool) {
-                let other = total - candidate
-                guard allowed(candidate), allowed(other) else { return }
-                let gain = score(candidate) + score(other) - parentScore
-                guard gain > bestGain else { return }
-                bestGain = gain
-                // Without missing values in training, missing ones go with the larger child.
-                let learnedLeft = missing.count > 0 ? missingLeft : candidate.count >= other.count
-                best = Split(feature: feature, bin: bin, missingLeft: learnedLeft, gain: gain, left: candidate)
+        // Read in place: this loop over every feature's bins, twice per split, is the part of a
+        // tree no thread shares, and the array's bounds checks were a good part of it.
+        histogram.withUnsafeBufferPointer { histogram in
+            let slots = histogram.baseAddress!
+            @inline(__always) func sums(_ slot: Int) -> Sums {
+                Sums(gradient: slots[3 &* slot], hessian: slots[3 &* slot &+ 2], count: Int(slots[3 &* slot &+ 1]))
             }
-            for bin in 0..<binCounts[feature] {
-                let binSums = Self.sums(histogram, base + bin)
-                // An empty bin gives the same split as the bin before it, which then wins the tie.
-                if binSums.count == 0 && bin > 0 { continue }
-                left = left + binSums
-                // The last bin can only split off the missing values.
-                let isLast = bin == binCounts[feature] - 1
-                if isLast && missing.count == 0 { break }
-                consider(left, bin: bin, missingLeft: false)
-                if missing.count > 0 && !isLast { consider(left + missing, bin: bin, missingLeft: true) }
+            for feature in 0..<binCounts.count where allowedFeatures?[feature] ?? true {
+                let base = offsets[feature], bins = binCounts[feature]
+                let missing = sums(base + bins)
+                var left = Sums()
+                @inline(__always) func consider(_ candidate: Sums, bin: Int, missingLeft: Bool) {
+                    let other = total - candidate
+                    guard allowed(candidate), allowed(other) else { return }
+                    let gain = score(candidate) + score(other) - parentScore
+                    guard gain > bestGain else { return }
+                    bestGain = gain
+                    // Without missing values in training, missing ones go with the larger child.
+                    let learnedLeft = missing.count > 0 ? missingLeft : candidate.count >= other.count
+                    best = Split(feature: feature, bin: bin, missingLeft: learnedLeft, gain: gain, left: candidate)
+                }
+                for bin in 0..<bins {
+                    let binSums = sums(base + bin)
+                    // An empty bin gives the same split as the bin before it, which then wins the tie.
+                    if binSums.count == 0 && bin > 0 { continue }
+                    left = left + binSums
+                    // The last bin can only split off the missing values.
+                    let isLast = bin == bins - 1
+                    if isLast && missing.count == 0 { break }
+                    consider(left, bin: bin, missingLeft: false)
+                    if missing.count > 0 && !isLast { consider(left + missing, bin: bin, missingLeft: true) }
+                }
             }
         }
         return best
