@@ -51,10 +51,17 @@ public struct CSVReader: Sendable {
     }
 
     private func read(_ source: ByteSource) throws -> DataTable {
-        let first = try parse(source, textColumns: options.textColumns)
-        guard !first.lossyColumns.isEmpty else { return first.table }
-        // Some column turned out to be text after numbers were read into it: read it as text throughout.
-        return try parse(source, textColumns: options.textColumns.union(first.lossyColumns)).table
+        var textColumns = options.textColumns
+        while true {
+            let parsed = try parse(source, textColumns: textColumns)
+            // Some column turned out to be text after numbers were read into it: read it as text
+            // throughout. A second read can find another: a column that is text from its first
+            // cell on one thread, but whose later block began with numbers when a failed block
+            // had sent the first read to one thread. Each read adds a column, so this ends.
+            let lossy = parsed.lossyColumns.subtracting(textColumns)
+            guard !lossy.isEmpty else { return parsed.table }
+            textColumns.formUnion(lossy)
+        }
     }
 
     /// What the first chunk tells: the dialect, the parsers and the header. The input stands at
