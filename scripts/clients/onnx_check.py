@@ -238,7 +238,7 @@ def check(testbed, work, name, target, task, excluded, family):
     onnx_model = onnx.load(str(exported))
     onnx.checker.check_model(onnx_model, full_check=True)
     # k-NN's distances come out of the same run as its predictions, for the ties below.
-    distances = expose_distances(onnx_model) if family == "knn" else None
+    distance_output, k = expose_distances(onnx_model) if family == "knn" else (None, 0)
     session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
     metadata = session.get_modelmeta().custom_metadata_map
     features = json.loads(metadata["features"])
@@ -250,13 +250,13 @@ def check(testbed, work, name, target, task, excluded, family):
     with open(predictions, newline="") as handle:
         ours = list(csv.DictReader(handle))
 
-    outputs = [output.name for output in session.get_outputs() if distances is None or output.name != distances[0]]
-    values = session.run(outputs + ([distances[0]] if distances else []), onnx_inputs(session, features, header, scored))
+    outputs = [output.name for output in session.get_outputs() if output.name != distance_output]
+    values = session.run(outputs + ([distance_output] if distance_output else []), onnx_inputs(session, features, header, scored))
     results = dict(zip(outputs, values))
     ties = 0
-    if distances:
+    if distance_output:
         # Rows at a tie (see the module's documentation) are left out on both sides.
-        kept = ~near_ties(values[-1], distances[1])
+        kept = ~near_ties(values[-1], k)
         ties = int(np.count_nonzero(~kept))
         ours = [row for row, keep in zip(ours, kept) if keep]
         results = {name: value[kept] for name, value in results.items()}

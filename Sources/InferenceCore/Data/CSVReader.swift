@@ -57,7 +57,9 @@ public struct CSVReader: Sendable {
             // Some column turned out to be text after numbers were read into it: read it as text
             // throughout. A second read can find another: a column that is text from its first
             // cell on one thread, but whose later block began with numbers when a failed block
-            // had sent the first read to one thread. Each read adds a column, so this ends.
+            // had sent the first read to one thread. A third finds none, whatever the file: reading
+            // more columns as text makes no block fail that did not, and a read in blocks that
+            // succeeds finds every column it would lose at once.
             let lossy = parsed.lossyColumns.subtracting(textColumns)
             guard !lossy.isEmpty else { return parsed.table }
             textColumns.formUnion(lossy)

@@ -100,13 +100,8 @@ enum Sigmoid {
         return (z >= 0 ? 1 : e) / (1 + e)
     }
 
-    /// `log(1 + exp(z))` without overflow.
-    @inline(__always) static func softplus(_ z: Double) -> Double {
-        z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
-    }
-
-    /// ``value(_:)`` and ``softplus(_:)`` from one exponential, bit for bit the same as each, and
-    /// with selects rather than branches, as in ``value(_:)`` (`0 + log1p(e)` is `log1p(e)`).
+    /// ``value(_:)`` and the softplus `log(1 + e^z)` (`z + log1p(e^−z)` above 0, `log1p(e^z)` at
+    /// and below, without overflow) from one exponential, with selects as in ``value(_:)``.
     @inline(__always) static func valueAndSoftplus(_ z: Double) -> (value: Double, softplus: Double) {
         let e = exp(-abs(z))
         return ((z >= 0 ? 1 : e) / (1 + e), (z > 0 ? z : 0) + log1p(e))

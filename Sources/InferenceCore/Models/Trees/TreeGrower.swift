@@ -82,7 +82,9 @@ struct TreeGrower {
         // that histograms read gradients and bins roughly in memory order.
         var rows = Array(0..<Int32(rowCount))
         let rootHistogram = histogram(nil, gradients, hessians)
-        let rootSums = (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(rootHistogram, $1) }
+        let rootSums = rootHistogram.withUnsafeBufferPointer { slots in
+            (0...binCounts[0]).reduce(Sums()) { $0 + Self.sums(slots.baseAddress!, $1) }
+        }
         var leaves = [OpenLeaf(node: tree.addNode(cover: Double(rows.count)), start: 0, end: rows.count, sums: rootSums,
                                histogram: rootHistogram, split: bestSplit(rootHistogram, rootSums, features: features))]
         var scratch = [Int32](repeating: 0, count: rows.count)
@@ -192,8 +194,8 @@ struct TreeGrower {
 
     /// The statistics of one histogram slot.
     @inline(__always)
-    private static func sums(_ histogram: [Double], _ slot: Int) -> Sums {
-        Sums(gradient: histogram[3 * slot], hessian: histogram[3 * slot + 2], count: Int(histogram[3 * slot + 1]))
+    private static func sums(_ slots: UnsafePointer<Double>, _ slot: Int) -> Sums {
+        Sums(gradient: slots[3 &* slot], hessian: slots[3 &* slot &+ 2], count: Int(slots[3 &* slot &+ 1]))
     }
 
     /// The split of largest gain, trying missing values on either side; `nil` when no split
@@ -211,12 +213,9 @@ struct TreeGrower {
         // tree no thread shares, and the array's bounds checks were a good part of it.
         histogram.withUnsafeBufferPointer { histogram in
             let slots = histogram.baseAddress!
-            @inline(__always) func sums(_ slot: Int) -> Sums {
-                Sums(gradient: slots[3 &* slot], hessian: slots[3 &* slot &+ 2], count: Int(slots[3 &* slot &+ 1]))
-            }
             for feature in 0..<binCounts.count where allowedFeatures?[feature] ?? true {
                 let base = offsets[feature], bins = binCounts[feature]
-                let missing = sums(base + bins)
+                let missing = Self.sums(slots, base + bins)
                 var left = Sums()
                 @inline(__always) func consider(_ candidate: Sums, bin: Int, missingLeft: Bool) {
                     let other = total - candidate
@@ -229,7 +228,7 @@ struct TreeGrower {
                     best = Split(feature: feature, bin: bin, missingLeft: learnedLeft, gain: gain, left: candidate)
                 }
                 for bin in 0..<bins {
-                    let binSums = sums(base + bin)
+                    let binSums = Self.sums(slots, base + bin)
                     // An empty bin gives the same split as the bin before it, which then wins the tie.
                     if binSums.count == 0 && bin > 0 { continue }
                     left = left + binSums
